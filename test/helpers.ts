@@ -1,0 +1,193 @@
+/**
+ * Test helpers: real HTTP requests and real WebSockets against the Worker
+ * (and through it the Durable Objects) running in workerd.
+ */
+import { exports } from "cloudflare:workers";
+import type { ClientFrame, PanelServerFrame, ServerFrame, VisitorSession } from "../worker/protocol";
+
+export const ORIGIN = "http://microchat.test";
+export const ADMIN = { name: "Ada Admin", email: "ada@example.com", password: "correct horse battery" };
+
+export function fetchApp(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(ORIGIN + path, init));
+}
+
+export function json(body: unknown, extra: Record<string, string> = {}): RequestInit {
+  return { method: "POST", headers: { "Content-Type": "application/json", ...extra }, body: JSON.stringify(body) };
+}
+
+function cookieFrom(res: Response): string {
+  const set = res.headers.get("Set-Cookie") ?? "";
+  const m = /mc_session=([^;]+)/.exec(set);
+  if (!m) throw new Error(`no session cookie in ${res.status} response`);
+  return `mc_session=${m[1]}`;
+}
+
+/** Signs in as the workspace's first admin, creating it if the workspace is new. */
+export async function signInAdmin(): Promise<string> {
+  const status = (await (await fetchApp("/api/setup")).json()) as { needsSetup: boolean };
+  const res = status.needsSetup
+    ? await fetchApp("/api/setup", json(ADMIN))
+    : await fetchApp("/api/auth/login", json({ email: ADMIN.email, password: ADMIN.password }));
+  if (!res.ok) throw new Error(`admin sign-in failed: ${res.status} ${await res.text()}`);
+  return cookieFrom(res);
+}
+
+let counter = 0;
+
+/** Adds an operator (as admin) and signs them in; returns their cookie and id. */
+export async function newOperator(
+  adminCookie: string,
+  name: string,
+): Promise<{ cookie: string; id: string; name: string }> {
+  const email = `${name.toLowerCase().replace(/\W+/g, "")}.${Date.now()}.${counter++}@example.com`;
+  const password = "operator password 123";
+  const add = await fetchApp("/api/operators", json({ name, email, password }, { Cookie: adminCookie }));
+  if (add.status !== 201) throw new Error(`add operator failed: ${add.status} ${await add.text()}`);
+  const { operator } = (await add.json()) as { operator: { id: string } };
+  const login = await fetchApp("/api/auth/login", json({ email, password }));
+  return { cookie: cookieFrom(login), id: operator.id, name };
+}
+
+export async function newVisitorSession(): Promise<VisitorSession> {
+  const res = await fetchApp("/api/visitor/session", json({ siteKey: "demo" }));
+  if (res.status !== 201) throw new Error(`visitor session failed: ${res.status}`);
+  return (await res.json()) as VisitorSession;
+}
+
+/** A socket with a queue of received frames and helpers to wait for them. */
+export class TestSocket<In extends { type: string }> {
+  readonly frames: In[] = [];
+  private cursor = 0;
+  private waiters: (() => void)[] = [];
+  closed = false;
+
+  constructor(readonly ws: WebSocket) {
+    ws.accept();
+    ws.addEventListener("message", (e) => {
+      this.frames.push(JSON.parse(e.data as string) as In);
+      this.wake();
+    });
+    ws.addEventListener("close", () => {
+      this.closed = true;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  send(frame: ClientFrame | Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  sendRaw(data: string | ArrayBuffer): void {
+    this.ws.send(data);
+  }
+
+  /** Waits for the next frame of `type` after those already consumed. */
+  async next<T extends In["type"]>(type: T, timeoutMs = 5000): Promise<Extract<In, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.cursor < this.frames.length) {
+        const f = this.frames[this.cursor++]!;
+        if (f.type === type) return f as Extract<In, { type: T }>;
+      }
+      if (this.closed) throw new Error(`socket closed while waiting for ${type}`);
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${type}; got ${JSON.stringify(this.frames.map((f) => f.type))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits until `predicate` holds for some frame of `type`. */
+  async until<T extends In["type"]>(
+    type: T,
+    predicate: (f: Extract<In, { type: T }>) => boolean,
+    timeoutMs = 5000,
+  ): Promise<Extract<In, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const f = await this.next(type, Math.max(1, deadline - Date.now()));
+      if (predicate(f)) return f;
+    }
+  }
+
+  close(): void {
+    try {
+      this.ws.close(1000, "done");
+    } catch {
+      // already closed
+    }
+  }
+}
+
+async function upgrade(path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetchApp(path, { headers: { Upgrade: "websocket", Origin: ORIGIN, ...headers } });
+}
+
+export async function visitorTicket(session: VisitorSession): Promise<string> {
+  const res = await fetchApp("/api/visitor/ticket", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${session.token}` },
+  });
+  if (!res.ok) throw new Error(`ticket failed: ${res.status}`);
+  return ((await res.json()) as { ticket: string }).ticket;
+}
+
+/** Opens the visitor's conversation socket and says hello. */
+export async function visitorSocket(session: VisitorSession, lastSeq = 0): Promise<TestSocket<ServerFrame>> {
+  const res = await upgrade(`/ws/visitor?ticket=${encodeURIComponent(await visitorTicket(session))}`);
+  if (res.status !== 101 || !res.webSocket)
+    throw new Error(`visitor upgrade failed: ${res.status} ${await res.text()}`);
+  const s = new TestSocket<ServerFrame>(res.webSocket);
+  s.send({ type: "hello", lastSeq });
+  return s;
+}
+
+export async function operatorSocket(
+  cookie: string,
+  conversationId: string,
+  lastSeq = 0,
+): Promise<TestSocket<ServerFrame>> {
+  const res = await upgrade(`/ws/conversations/${conversationId}`, { Cookie: cookie });
+  if (res.status !== 101 || !res.webSocket)
+    throw new Error(`operator upgrade failed: ${res.status} ${await res.text()}`);
+  const s = new TestSocket<ServerFrame>(res.webSocket);
+  s.send({ type: "hello", lastSeq });
+  return s;
+}
+
+export async function panelSocket(cookie: string): Promise<TestSocket<PanelServerFrame>> {
+  const res = await upgrade("/ws/panel", { Cookie: cookie });
+  if (res.status !== 101 || !res.webSocket) throw new Error(`panel upgrade failed: ${res.status} ${await res.text()}`);
+  return new TestSocket<PanelServerFrame>(res.webSocket);
+}
+
+export function upgradeRaw(path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return upgrade(path, headers);
+}
+
+/** Sends a text message and waits for its ack. */
+export async function say(s: TestSocket<ServerFrame>, text: string, clientId = crypto.randomUUID()) {
+  s.send({ type: "send", clientId, text });
+  return s.until("ack", (a) => a.clientId === clientId);
+}
+
+export async function join(cookie: string, conversationId: string): Promise<Response> {
+  return fetchApp(`/api/conversations/${conversationId}/join`, { method: "POST", headers: { Cookie: cookie } });
+}
+
+export async function leave(cookie: string, conversationId: string): Promise<Response> {
+  return fetchApp(`/api/conversations/${conversationId}/leave`, { method: "POST", headers: { Cookie: cookie } });
+}

@@ -1,0 +1,78 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { join, newVisitorSession, operatorSocket, panelSocket, say, signInAdmin, visitorSocket } from "./helpers";
+
+describe("conversation index", () => {
+  it("coalesces previews: a burst of chat messages costs the workspace a few calls, not one per message", async () => {
+    const admin = await signInAdmin();
+    const panel = await panelSocket(admin);
+    await panel.next("index");
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    for (let i = 1; i <= 40; i++) await say(v, `burst ${i}`);
+    const last = await panel.until(
+      "upsert",
+      (f) => f.conversation.id === session.conversationId && f.conversation.preview === "burst 40",
+      8000,
+    );
+    expect(last.conversation.unread).toBe(40);
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    const version = await runInDurableObject(
+      workspace,
+      (_o, state) =>
+        state.storage.sql
+          .exec<{ version: number }>("SELECT version FROM index_versions WHERE id = ?", session.conversationId)
+          .one().version,
+    );
+    expect(version).toBeLessThanOrEqual(5);
+    v.close();
+    panel.close();
+  });
+
+  it("an operator's reply clears the unread count and updates the preview", async () => {
+    const admin = await signInAdmin();
+    const panel = await panelSocket(admin);
+    await panel.next("index");
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "one");
+    await say(v, "two");
+    await join(admin, session.conversationId);
+    const op = await operatorSocket(admin, session.conversationId);
+    await op.next("welcome");
+    await say(op, "answer");
+    const up = await panel.until(
+      "upsert",
+      (f) => f.conversation.id === session.conversationId && f.conversation.preview === "answer",
+      8000,
+    );
+    expect(up.conversation.unread).toBe(0);
+    expect(up.conversation.previewRole).toBe("operator");
+    v.close();
+    op.close();
+    panel.close();
+  });
+
+  it("the panel's first frame lists Unassigned, Mine and All", async () => {
+    const admin = await signInAdmin();
+    const a = await newVisitorSession();
+    const b = await newVisitorSession();
+    for (const s of [a, b]) {
+      const v = await visitorSocket(s);
+      await v.next("welcome");
+      await say(v, "hi");
+      v.close();
+    }
+    await join(admin, b.conversationId);
+    const panel = await panelSocket(admin);
+    const index = await panel.next("index");
+    expect(index.unassigned.map((c) => c.id)).toContain(a.conversationId);
+    expect(index.unassigned.map((c) => c.id)).not.toContain(b.conversationId);
+    expect(index.mine.map((c) => c.id)).toContain(b.conversationId);
+    expect(index.all.map((c) => c.id)).toEqual(expect.arrayContaining([a.conversationId, b.conversationId]));
+    expect(index.operators.find((o) => o.name === "Ada Admin")?.online).toBe(true);
+    panel.close();
+  });
+});

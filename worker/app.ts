@@ -1,0 +1,31 @@
+/**
+ * The Hono application: mounts one route module per resource and turns
+ * every error into JSON `{ error: { code, message } }`.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { refuseCrossSite, type AppEnv } from "./lib/http";
+import { auth } from "./routes/auth";
+import { conversations } from "./routes/conversations";
+import { operators } from "./routes/operators";
+import { sockets } from "./routes/sockets";
+import { visitor } from "./routes/visitor";
+
+export const app = new Hono<AppEnv>()
+  .get("/healthz", (c) => c.json({ ok: true, service: "microchat", time: new Date().toISOString() }))
+  .use("/api/*", refuseCrossSite)
+  .route("/api", auth)
+  .route("/api/operators", operators)
+  .route("/api/conversations", conversations)
+  .route("/api/visitor", visitor)
+  .route("/ws", sockets);
+
+app.notFound((c) => c.json({ error: { code: "not_found", message: "No such route" } }, 404));
+
+app.onError((err, c) => {
+  if (err instanceof HTTPException) return err.getResponse();
+  console.error("Worker", c.req.method, new URL(c.req.url).pathname, err);
+  return c.json({ error: { code: "internal", message: "Something went wrong" } }, 500);
+});
+
+export type AppType = typeof app;

@@ -1,0 +1,692 @@
+/**
+ * Conversation Durable Object: one instance per conversation.
+ *
+ * It owns the conversation's message log (SQLite, gap-free sequence numbers),
+ * its assignment state (which operators joined) and every socket attached to
+ * it: the visitor's widget and any operator panels that opened it.
+ *
+ * Sockets use the WebSocket Hibernation API: the object may be evicted from
+ * memory between two messages while sockets stay open. Nothing that matters
+ * lives in instance fields; identity is in each socket's attachment, state is
+ * in SQLite, and sockets are found again with `getWebSockets(tag)`.
+ *
+ * The Worker is the only caller (Durable Objects are not reachable from the
+ * internet), so identity headers it sets on an upgrade request are trusted.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "./env";
+import { randomId } from "./lib/crypto";
+import { validateClientFrame } from "./lib/frames";
+import type { Result } from "./lib/result";
+import {
+  LIMITS,
+  type ConversationState,
+  type ConversationStatus,
+  type ConversationSummary,
+  type ErrorCode,
+  type Message,
+  type OperatorRef,
+  type Role,
+  type ServerFrame,
+} from "./protocol";
+import { conversationMigrations } from "./schema/conversation";
+import { migrate } from "./schema/migrate";
+
+/** What each socket carries across hibernation. */
+interface SocketIdentity {
+  role: Role;
+  id: string;
+  name: string;
+}
+
+/** Headers the Worker sets when it forwards a WebSocket upgrade. */
+export const IDENTITY_HEADERS = {
+  conversation: "X-Microchat-Conversation",
+  workspace: "X-Microchat-Workspace",
+  role: "X-Microchat-Role",
+  actorId: "X-Microchat-Actor-Id",
+  actorName: "X-Microchat-Actor-Name",
+  ticketNonce: "X-Microchat-Ticket-Nonce",
+  ticketExpires: "X-Microchat-Ticket-Expires",
+} as const;
+
+type MessageRow = {
+  seq: number;
+  client_id: string;
+  kind: string;
+  author_role: string;
+  author_id: string;
+  author_name: string;
+  text: string;
+  event: string | null;
+  at: number;
+};
+
+/** How long visitor-message previews may wait before the index hears of them. */
+const PREVIEW_COALESCE_MS = 1000;
+/** Back-off when the workspace could not be told. */
+const INDEX_RETRY_MS = 5000;
+const PREVIEW_CHARS = 140;
+
+/** A refusal inside the socket protocol; answered with an error frame. */
+export class ConversationError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_OF: Partial<Record<ErrorCode, 403 | 404>> = { forbidden: 403, not_found: 404 };
+
+/** Runs an RPC body, turning a ConversationError into a Refusal for the Worker. */
+async function rpc<T>(fn: () => T): Promise<Result<T>> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    if (err instanceof ConversationError) {
+      return { ok: false, status: STATUS_OF[err.code] ?? 400, code: err.code, message: err.message };
+    }
+    throw err;
+  }
+}
+
+export class Conversation extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    // Migrations are synchronous SQL; running them under blockConcurrencyWhile
+    // guarantees no event is delivered before the schema is current.
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(this.sql, conversationMigrations);
+    });
+    // Keep-alive pings are answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  // -------------------------------------------------------------------------
+  // Meta (small key/value facts about the conversation)
+
+  private getMeta(key: string): string | null {
+    const rows = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray();
+    return rows[0]?.value ?? null;
+  }
+
+  private setMeta(key: string, value: string | number): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      key,
+      String(value),
+    );
+  }
+
+  private get id(): string | null {
+    return this.getMeta("id");
+  }
+
+  /** A conversation exists once its visitor has connected or written. */
+  private get exists(): boolean {
+    return this.getMeta("id") !== null;
+  }
+
+  private get status(): ConversationStatus {
+    return (this.getMeta("status") as ConversationStatus | null) ?? "unassigned";
+  }
+
+  private lastSeq(): number {
+    return this.sql.exec<{ v: number | null }>("SELECT MAX(seq) AS v FROM messages").one().v ?? 0;
+  }
+
+  private operators(): OperatorRef[] {
+    return this.sql
+      .exec<{ operator_id: string; name: string }>("SELECT operator_id, name FROM operators ORDER BY joined_at")
+      .toArray()
+      .map((r) => ({ id: r.operator_id, name: r.name }));
+  }
+
+  private visitorSockets(except?: WebSocket): WebSocket[] {
+    return this.ctx.getWebSockets("visitor").filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN);
+  }
+
+  private state(except?: WebSocket): ConversationState {
+    return {
+      id: this.id ?? "",
+      status: this.status,
+      visitor: {
+        id: this.getMeta("visitor_id") ?? "",
+        name: this.getMeta("visitor_name"),
+        email: this.getMeta("visitor_email"),
+      },
+      operators: this.operators(),
+      lastSeq: this.lastSeq(),
+      visitorOnline: this.visitorSockets(except).length > 0,
+      createdAt: Number(this.getMeta("created_at") ?? 0),
+    };
+  }
+
+  /** Records identity on first contact; later calls must agree with it. */
+  private init(conversationId: string, workspace: string, visitorId: string): void {
+    const existing = this.id;
+    if (existing !== null) {
+      if (existing !== conversationId || this.getMeta("workspace") !== workspace) {
+        throw new ConversationError("not_found", "Unknown conversation");
+      }
+      return;
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.setMeta("id", conversationId);
+      this.setMeta("workspace", workspace);
+      this.setMeta("visitor_id", visitorId);
+      this.setMeta("created_at", Date.now());
+      this.setMeta("status", "unassigned");
+      this.setMeta("started", 0);
+      this.setMeta("last_read_seq", 0);
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Sockets
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return Response.json(
+        { error: { code: "bad_request", message: "Expected a WebSocket upgrade" } },
+        { status: 426 },
+      );
+    }
+    const h = request.headers;
+    const conversationId = h.get(IDENTITY_HEADERS.conversation) ?? "";
+    const workspace = h.get(IDENTITY_HEADERS.workspace) ?? "";
+    const role = h.get(IDENTITY_HEADERS.role);
+    const actorId = h.get(IDENTITY_HEADERS.actorId) ?? "";
+    const actorName = h.get(IDENTITY_HEADERS.actorName) ?? "";
+    if ((role !== "visitor" && role !== "operator") || !conversationId || !workspace || !actorId) {
+      return Response.json({ error: { code: "bad_request", message: "Missing identity" } }, { status: 400 });
+    }
+
+    if (role === "visitor") {
+      try {
+        this.init(conversationId, workspace, actorId);
+      } catch {
+        return Response.json({ error: { code: "not_found", message: "Unknown conversation" } }, { status: 404 });
+      }
+      if (this.getMeta("visitor_id") !== actorId) {
+        return Response.json({ error: { code: "forbidden", message: "Not your conversation" } }, { status: 403 });
+      }
+      // Socket tickets are single-use: a ticket seen in a log cannot be replayed.
+      const nonce = h.get(IDENTITY_HEADERS.ticketNonce) ?? "";
+      const expires = Number(h.get(IDENTITY_HEADERS.ticketExpires) ?? 0);
+      const used = this.sql.exec("SELECT 1 FROM used_tickets WHERE nonce = ?", nonce).toArray().length > 0;
+      if (!nonce || used) {
+        return Response.json({ error: { code: "forbidden", message: "Ticket already used" } }, { status: 403 });
+      }
+      this.sql.exec("INSERT INTO used_tickets (nonce, expires_at) VALUES (?, ?)", nonce, expires);
+      this.ctx.waitUntil(this.armAlarm(expires + 1000));
+    } else if (!this.exists || this.getMeta("id") !== conversationId || this.getMeta("workspace") !== workspace) {
+      return Response.json({ error: { code: "not_found", message: "Unknown conversation" } }, { status: 404 });
+    }
+
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    const identity: SocketIdentity = {
+      role,
+      id: actorId,
+      name: actorName || (role === "visitor" ? "Visitor" : "Operator"),
+    };
+    this.ctx.acceptWebSocket(server, [role, `${role}:${actorId}`]);
+    server.serializeAttachment(identity);
+
+    if (role === "visitor" && this.visitorSockets(server).length === 0) {
+      // The visitor just came online: operators' channel hint changes.
+      this.broadcast({ type: "state", state: this.state() }, server);
+    }
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const who = ws.deserializeAttachment() as SocketIdentity | null;
+    if (!who) {
+      ws.close(1011, "Lost identity");
+      return;
+    }
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    if (size > LIMITS.frameBytes) {
+      return this.sendError(ws, "too_large", `Frame is larger than ${LIMITS.frameBytes} bytes`);
+    }
+    if (typeof data !== "string") {
+      return this.sendError(ws, "bad_frame", "Binary frames are not supported");
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data);
+    } catch {
+      return this.sendError(ws, "bad_json", "Frame is not valid JSON");
+    }
+    const parsed = validateClientFrame(raw);
+    if (!parsed.ok) {
+      return this.sendError(ws, parsed.code, parsed.message, parsed.clientId);
+    }
+    const frame = parsed.frame;
+    try {
+      switch (frame.type) {
+        case "hello":
+          return this.onHello(ws, who, frame.lastSeq);
+        case "send": {
+          const result = this.storeText(who, frame.clientId, frame.text);
+          // The write above is committed before this frame leaves: the output
+          // gate holds outgoing messages until storage confirms, so an ack
+          // always means "stored".
+          this.send(ws, { type: "ack", clientId: frame.clientId, seq: result.message.seq, at: result.message.at });
+          if (result.fresh) this.broadcast({ type: "message", message: result.message }, ws);
+          return;
+        }
+        case "history": {
+          const limit = Math.min(frame.limit ?? LIMITS.historyPage, LIMITS.historyPageMax);
+          const page = this.page(frame.beforeSeq, limit);
+          return this.send(ws, { type: "history", messages: page.messages, hasMore: page.hasMore });
+        }
+        case "read":
+          if (who.role !== "operator") return this.sendError(ws, "forbidden", "Only operators mark messages read");
+          return this.markRead(frame.seq);
+        case "profile":
+          if (who.role !== "visitor") return this.sendError(ws, "forbidden", "Only the visitor sets their profile");
+          return this.setProfile(frame.name, frame.email);
+      }
+    } catch (err) {
+      if (err instanceof ConversationError) {
+        return this.sendError(ws, err.code, err.message, frame.type === "send" ? frame.clientId : undefined);
+      }
+      console.error("Conversation", this.id, "webSocketMessage failed", err);
+      return this.sendError(ws, "internal", "Something went wrong; please retry");
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    const who = ws.deserializeAttachment() as SocketIdentity | null;
+    try {
+      // Echo the close so the client sees a clean shutdown.
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "Closed");
+    } catch {
+      // Already closed.
+    }
+    if (who?.role === "visitor" && this.visitorSockets(ws).length === 0) {
+      this.broadcast({ type: "state", state: this.state(ws) }, ws);
+    }
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    console.warn("Conversation", this.id, "socket error", error);
+  }
+
+  private onHello(ws: WebSocket, who: SocketIdentity, lastSeq: number): void {
+    const state = this.state();
+    if (lastSeq <= 0 || lastSeq > state.lastSeq) {
+      // Fresh open (or a client that knows a future we don't): newest page.
+      const page = this.page(state.lastSeq + 1, LIMITS.historyPage);
+      this.send(ws, {
+        type: "welcome",
+        role: who.role,
+        you: who.id,
+        state,
+        messages: page.messages,
+        hasMore: page.hasMore,
+        partial: false,
+      });
+      return;
+    }
+    // Resume: exactly what the client missed, in order, in bounded chunks.
+    let after = lastSeq;
+    let first = true;
+    for (;;) {
+      const chunk = this.after(after, LIMITS.resumeChunk);
+      const done = chunk.length < LIMITS.resumeChunk || chunk[chunk.length - 1]!.seq >= state.lastSeq;
+      if (first) {
+        this.send(ws, {
+          type: "welcome",
+          role: who.role,
+          you: who.id,
+          state,
+          messages: chunk,
+          hasMore: lastSeq > 0,
+          partial: !done,
+        });
+        first = false;
+      } else {
+        this.send(ws, { type: "messages", messages: chunk, done });
+      }
+      if (done) return;
+      after = chunk[chunk.length - 1]!.seq;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Message log
+
+  private rowToMessage(r: MessageRow): Message {
+    const m: Message = {
+      seq: r.seq,
+      clientId: r.client_id,
+      kind: r.kind as Message["kind"],
+      author: { role: r.author_role as Message["author"]["role"], id: r.author_id, name: r.author_name },
+      text: r.text,
+      at: r.at,
+    };
+    if (r.event) m.event = r.event as "joined" | "left";
+    return m;
+  }
+
+  /** Messages with seq < beforeSeq, newest `limit` of them, ascending. */
+  private page(beforeSeq: number, limit: number): { messages: Message[]; hasMore: boolean } {
+    const rows = this.sql
+      .exec<MessageRow>("SELECT * FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?", beforeSeq, limit + 1)
+      .toArray();
+    const hasMore = rows.length > limit;
+    return {
+      messages: rows
+        .slice(0, limit)
+        .reverse()
+        .map((r) => this.rowToMessage(r)),
+      hasMore,
+    };
+  }
+
+  private after(afterSeq: number, limit: number): Message[] {
+    return this.sql
+      .exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?", afterSeq, limit)
+      .toArray()
+      .map((r) => this.rowToMessage(r));
+  }
+
+  /**
+   * Appends a message under the next sequence number. Runs synchronously (no
+   * await between reading MAX(seq) and inserting), so two messages can never
+   * take the same number and the log has no gaps.
+   */
+  private append(
+    clientId: string,
+    kind: Message["kind"],
+    author: Message["author"],
+    text: string,
+    event?: "joined" | "left",
+  ): Message {
+    const seq = this.lastSeq() + 1;
+    const at = Date.now();
+    this.sql.exec(
+      "INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, event, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      seq,
+      clientId,
+      kind,
+      author.role,
+      author.id,
+      author.name,
+      text,
+      event ?? null,
+      at,
+    );
+    const message: Message = { seq, clientId, kind, author, text, at };
+    if (event) message.event = event;
+    return message;
+  }
+
+  /** Stores a text message once per clientId; a resend returns the stored one. */
+  private storeText(who: SocketIdentity, clientId: string, text: string): { message: Message; fresh: boolean } {
+    const existing = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE client_id = ?", clientId).toArray()[0];
+    if (existing) {
+      if (existing.author_id !== who.id) throw new ConversationError("bad_frame", "clientId already used");
+      return { message: this.rowToMessage(existing), fresh: false };
+    }
+    if (who.role === "operator" && !this.isJoined(who.id)) {
+      throw new ConversationError("forbidden", "Join the conversation to reply");
+    }
+    const message = this.append(clientId, "text", { role: who.role, id: who.id, name: who.name }, text);
+
+    if (who.role === "visitor") {
+      const status = this.status;
+      const started = this.getMeta("started") === "1";
+      if (!started || status === "idle") {
+        // First message, or the first after every operator left: the
+        // conversation (re)enters Unassigned for every operator, right now.
+        this.setMeta("started", 1);
+        this.setMeta("status", "unassigned");
+        this.broadcast({ type: "state", state: this.state() });
+        this.touchIndex(true);
+      } else {
+        this.touchIndex(false);
+      }
+    } else {
+      // An operator's reply answers everything before it.
+      this.setMeta("last_read_seq", message.seq);
+      this.touchIndex(false);
+    }
+    return { message, fresh: true };
+  }
+
+  private markRead(seq: number): void {
+    const current = Number(this.getMeta("last_read_seq") ?? 0);
+    const target = Math.min(seq, this.lastSeq());
+    if (target > current) {
+      this.setMeta("last_read_seq", target);
+      this.touchIndex(false);
+    }
+  }
+
+  private setProfile(name: string | undefined, email: string | undefined): void {
+    if (name !== undefined) this.setMeta("visitor_name", name);
+    if (email !== undefined) this.setMeta("visitor_email", email);
+    this.broadcast({ type: "state", state: this.state() });
+    if (this.getMeta("started") === "1") this.touchIndex(true);
+  }
+
+  // -------------------------------------------------------------------------
+  // Assignment (RPC from the Worker's HTTP routes)
+
+  private isJoined(operatorId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM operators WHERE operator_id = ?", operatorId).toArray().length > 0;
+  }
+
+  private requireConversation(conversationId: string, workspace: string): void {
+    if (!this.exists || this.id !== conversationId || this.getMeta("workspace") !== workspace) {
+      throw new ConversationError("not_found", "Unknown conversation");
+    }
+  }
+
+  /** JOIN: assigns the operator. Several operators may join the same conversation. */
+  async join(conversationId: string, workspace: string, operator: OperatorRef): Promise<Result<ConversationState>> {
+    return rpc(() => this.doJoin(conversationId, workspace, operator));
+  }
+
+  private doJoin(conversationId: string, workspace: string, operator: OperatorRef): ConversationState {
+    this.requireConversation(conversationId, workspace);
+    if (!this.isJoined(operator.id)) {
+      const event = this.ctx.storage.transactionSync(() => {
+        this.sql.exec(
+          "INSERT INTO operators (operator_id, name, joined_at) VALUES (?, ?, ?)",
+          operator.id,
+          operator.name,
+          Date.now(),
+        );
+        this.setMeta("status", "assigned");
+        return this.append(
+          `event:${randomId()}`,
+          "event",
+          { role: "system", id: operator.id, name: operator.name },
+          `${operator.name} joined`,
+          "joined",
+        );
+      });
+      this.broadcast({ type: "message", message: event });
+      this.broadcast({ type: "state", state: this.state() });
+      this.touchIndex(true);
+    }
+    return this.state();
+  }
+
+  /** Leave Conversation: unassigns the operator; when the last one leaves the conversation goes idle. */
+  async leave(conversationId: string, workspace: string, operatorId: string): Promise<Result<ConversationState>> {
+    return rpc(() => this.doLeave(conversationId, workspace, operatorId));
+  }
+
+  private doLeave(conversationId: string, workspace: string, operatorId: string): ConversationState {
+    this.requireConversation(conversationId, workspace);
+    const row = this.sql
+      .exec<{ name: string }>("SELECT name FROM operators WHERE operator_id = ?", operatorId)
+      .toArray()[0];
+    if (!row) throw new ConversationError("forbidden", "You have not joined this conversation");
+    const event = this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM operators WHERE operator_id = ?", operatorId);
+      const remaining = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM operators").one().n;
+      if (remaining === 0) this.setMeta("status", "idle");
+      return this.append(
+        `event:${randomId()}`,
+        "event",
+        { role: "system", id: operatorId, name: row.name },
+        `${row.name} left`,
+        "left",
+      );
+    });
+    this.broadcast({ type: "message", message: event });
+    this.broadcast({ type: "state", state: this.state() });
+    this.touchIndex(true);
+    return this.state();
+  }
+
+  async getState(conversationId: string, workspace: string): Promise<Result<ConversationState>> {
+    return rpc(() => {
+      this.requireConversation(conversationId, workspace);
+      return this.state();
+    });
+  }
+
+  async getMessages(
+    conversationId: string,
+    workspace: string,
+    beforeSeq: number | null,
+    limit: number,
+  ): Promise<Result<{ messages: Message[]; hasMore: boolean }>> {
+    return rpc(() => {
+      this.requireConversation(conversationId, workspace);
+      return this.page(beforeSeq ?? this.lastSeq() + 1, Math.min(Math.max(limit, 1), LIMITS.historyPageMax));
+    });
+  }
+
+  /** The visitor's own history: empty before their first contact; anyone else's is refused. */
+  async getVisitorMessages(
+    conversationId: string,
+    workspace: string,
+    visitorId: string,
+    beforeSeq: number | null,
+    limit: number,
+  ): Promise<Result<{ messages: Message[]; hasMore: boolean }>> {
+    return rpc(() => {
+      if (!this.exists) return { messages: [], hasMore: false };
+      this.requireConversation(conversationId, workspace);
+      if (this.getMeta("visitor_id") !== visitorId) throw new ConversationError("forbidden", "Not your conversation");
+      return this.page(beforeSeq ?? this.lastSeq() + 1, Math.min(Math.max(limit, 1), LIMITS.historyPageMax));
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // The workspace index
+
+  /**
+   * Tells the workspace this conversation's summary changed. State changes
+   * (new, joined, left, requeued) go now; previews of ordinary messages are
+   * coalesced by an alarm so a busy conversation costs the workspace at most
+   * one call per second, not one per message.
+   */
+  private touchIndex(immediate: boolean): void {
+    if (this.getMeta("started") !== "1") return;
+    this.setMeta("index_dirty", Number(this.getMeta("index_dirty") ?? 0) + 1);
+    if (immediate) {
+      this.ctx.waitUntil(this.flushIndex());
+    } else {
+      this.ctx.waitUntil(this.armAlarm(Date.now() + PREVIEW_COALESCE_MS));
+    }
+  }
+
+  private async armAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  private summary(version: number): ConversationSummary & { version: number } {
+    const last = this.sql
+      .exec<{ text: string; author_role: string; at: number }>(
+        "SELECT text, author_role, at FROM messages WHERE kind = 'text' ORDER BY seq DESC LIMIT 1",
+      )
+      .toArray()[0];
+    const lastAny = this.sql.exec<{ at: number | null }>("SELECT MAX(at) AS at FROM messages").one().at;
+    const lastRead = Number(this.getMeta("last_read_seq") ?? 0);
+    const unread = this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE author_role = 'visitor' AND seq > ?", lastRead)
+      .one().n;
+    const state = this.state();
+    return {
+      id: state.id,
+      status: state.status,
+      visitor: state.visitor,
+      operators: state.operators,
+      preview: last ? last.text.slice(0, PREVIEW_CHARS) : "",
+      previewRole: (last?.author_role as Role | undefined) ?? "visitor",
+      lastAt: lastAny ?? state.createdAt,
+      unread,
+      createdAt: state.createdAt,
+      version,
+    };
+  }
+
+  private async flushIndex(): Promise<void> {
+    const dirty = Number(this.getMeta("index_dirty") ?? 0);
+    if (dirty === 0) return;
+    const version = Number(this.getMeta("index_version") ?? 0) + 1;
+    this.setMeta("index_version", version);
+    const summary = this.summary(version);
+    const workspace = this.getMeta("workspace")!;
+    try {
+      await this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(workspace)).upsertConversation(summary);
+      // Clear only if nothing changed while we were waiting; otherwise the
+      // pending alarm (or the next flush) sends the newer summary.
+      if (Number(this.getMeta("index_dirty") ?? 0) === dirty) this.setMeta("index_dirty", 0);
+      else await this.armAlarm(Date.now() + PREVIEW_COALESCE_MS);
+    } catch (err) {
+      console.error("Conversation", this.id, "index update failed; retrying", err);
+      await this.armAlarm(Date.now() + INDEX_RETRY_MS);
+    }
+  }
+
+  override async alarm(): Promise<void> {
+    this.sql.exec("DELETE FROM used_tickets WHERE expires_at < ?", Date.now());
+    await this.flushIndex();
+  }
+
+  // -------------------------------------------------------------------------
+  // Sending
+
+  private send(ws: WebSocket, frame: ServerFrame): void {
+    try {
+      ws.send(JSON.stringify(frame));
+    } catch {
+      // The socket closed under us; its close handler cleans up.
+    }
+  }
+
+  private sendError(ws: WebSocket, code: ErrorCode, message: string, clientId?: string): void {
+    const frame: ServerFrame = clientId ? { type: "error", code, message, clientId } : { type: "error", code, message };
+    this.send(ws, frame);
+  }
+
+  private broadcast(frame: ServerFrame, except?: WebSocket): void {
+    const text = JSON.stringify(frame);
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === except) continue;
+      try {
+        ws.send(text);
+      } catch {
+        // Closed; ignore.
+      }
+    }
+  }
+}

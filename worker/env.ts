@@ -1,0 +1,17 @@
+/** Bindings and variables the Worker and its Durable Objects receive. */
+import type { Conversation } from "./conversation";
+import type { Workspace } from "./workspace";
+
+export interface Env {
+  CONVERSATION: DurableObjectNamespace<Conversation>;
+  WORKSPACE: DurableObjectNamespace<Workspace>;
+  ASSETS: Fetcher;
+  /** Public key carried by the widget's script tag. */
+  SITE_KEY: string;
+  WORKSPACE_NAME: string;
+  /**
+   * Secret for signing visitor tokens and socket tickets. A secret
+   * (`wrangler secret put SESSION_SECRET`, `.dev.vars` locally), never in the repo.
+   */
+  SESSION_SECRET: string;
+}

@@ -1,0 +1,105 @@
+/**
+ * Shared HTTP plumbing for the Hono routes: the app's context type, JSON
+ * errors, body parsing with limits, the workspace stub and operator auth.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { HTTPException } from "hono/http-exception";
+import type { Env } from "../env";
+import type { Operator } from "../protocol";
+import type { Result } from "./result";
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { operator: Operator; sessionToken: string };
+};
+
+export const SESSION_COOKIE = "mc_session";
+
+/** Throws an HTTPException whose response is `{ error: { code, message } }`. */
+export function fail(
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 426 | 429,
+  code: string,
+  message: string,
+): never {
+  throw new HTTPException(status, {
+    res: Response.json({ error: { code, message } }, { status }),
+  });
+}
+
+/** Reads a JSON object body of at most `maxBytes`. */
+export async function jsonBody(c: Context, maxBytes = 8 * 1024): Promise<Record<string, unknown>> {
+  const type = c.req.header("Content-Type") ?? "";
+  if (!type.toLowerCase().startsWith("application/json"))
+    fail(415, "unsupported_media_type", "Send JSON (Content-Type: application/json)");
+  const declared = Number(c.req.header("Content-Length") ?? 0);
+  if (declared > maxBytes) fail(413, "too_large", `Body is larger than ${maxBytes} bytes`);
+  const text = await c.req.text();
+  if (text.length > maxBytes) fail(413, "too_large", `Body is larger than ${maxBytes} bytes`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    fail(400, "bad_json", "Body is not valid JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    fail(400, "bad_request", "Body must be a JSON object");
+  return body as Record<string, unknown>;
+}
+
+export function stringField(body: Record<string, unknown>, key: string, min: number, max: number, label = key): string {
+  const v = body[key];
+  if (typeof v !== "string") fail(400, "bad_request", `${label} is required`);
+  const s = v.trim();
+  if (s.length < min || s.length > max) fail(400, "bad_request", `${label} must be ${min}–${max} characters`);
+  return s;
+}
+
+export function workspaceStub(env: Env) {
+  return env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+}
+
+/** Unwraps a Durable Object's Result, turning a refusal into its HTTP error. */
+export function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) fail(result.status, result.code, result.message);
+  return result.value;
+}
+
+/** The operator signed in by session cookie, or null. */
+export async function currentOperator(c: Context<AppEnv>): Promise<Operator | null> {
+  const token = getCookie(c, SESSION_COOKIE);
+  if (!token) return null;
+  const operator = await workspaceStub(c.env).authenticate(token);
+  if (operator) {
+    c.set("operator", operator);
+    c.set("sessionToken", token);
+  }
+  return operator;
+}
+
+/** Route guard: 401 unless an operator is signed in. */
+export const requireOperator: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const operator = await currentOperator(c);
+  if (!operator) fail(401, "unauthorized", "Sign in first");
+  await next();
+};
+
+/** True when a browser says the request came from our own origin (or is not from a browser). */
+export function sameOrigin(request: Request): boolean {
+  const origin = request.headers.get("Origin");
+  const site = request.headers.get("Sec-Fetch-Site");
+  if (site && site !== "same-origin" && site !== "none") return false;
+  if (origin === null) return true;
+  return origin === new URL(request.url).origin;
+}
+
+/**
+ * CSRF guard for cookie-authenticated state changes: a request from another
+ * site is refused before it reaches a handler.
+ */
+export const refuseCrossSite: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.method !== "OPTIONS" && !sameOrigin(c.req.raw)) {
+    fail(403, "cross_site", "Cross-site requests are not allowed");
+  }
+  await next();
+};

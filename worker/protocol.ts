@@ -1,0 +1,235 @@
+/**
+ * Wire types shared by the Worker, the panel and the widget.
+ *
+ * Everything that crosses a socket or an HTTP response is described here, as
+ * tagged unions, so the three parts cannot drift apart. The panel and widget
+ * import this file with `import type` only: it must not pull runtime code into
+ * their bundles. The one runtime export, `LIMITS`, is plain data.
+ */
+
+/** Sizes and counts enforced on every input. */
+export const LIMITS = {
+  /** Largest WebSocket frame we accept, in bytes (UTF-16 length as a cheap upper bound). */
+  frameBytes: 16 * 1024,
+  /** Longest chat message text, in characters. */
+  messageChars: 4000,
+  /** Longest client-generated message id. */
+  clientIdChars: 64,
+  /** Messages per history page. */
+  historyPage: 50,
+  /** Largest history page a client may ask for. */
+  historyPageMax: 200,
+  /** Largest number of missed messages sent in one resume frame. */
+  resumeChunk: 500,
+  /** Longest visitor name / email. */
+  nameChars: 80,
+  emailChars: 254,
+} as const;
+
+export type Role = "visitor" | "operator";
+
+/** Where a conversation stands in the panel's columns. */
+export type ConversationStatus =
+  /** Waiting for an operator: shown in every operator's Unassigned column. */
+  | "unassigned"
+  /** At least one operator joined. */
+  | "assigned"
+  /** Every operator left and the visitor has not written since. */
+  | "idle";
+
+export type MessageKind =
+  /** Text typed by a visitor or an operator. */
+  | "text"
+  /** A system event in the log: an operator joined or left. */
+  | "event";
+
+export interface Author {
+  role: Role | "system";
+  /** Visitor id or operator id; empty for system events. */
+  id: string;
+  /** Display name at the time of writing. */
+  name: string;
+}
+
+/** One stored message, as every client sees it. */
+export interface Message {
+  /** Gap-free per-conversation sequence number, starting at 1. */
+  seq: number;
+  /** Client-generated id (idempotency key); server-made for events. */
+  clientId: string;
+  kind: MessageKind;
+  author: Author;
+  /** Plain text. Always rendered as text, never as HTML. */
+  text: string;
+  /** Milliseconds since the epoch when stored. */
+  at: number;
+  /** For kind "event": what happened. */
+  event?: "joined" | "left";
+}
+
+export interface OperatorRef {
+  id: string;
+  name: string;
+}
+
+export interface VisitorRef {
+  id: string;
+  name: string | null;
+  email: string | null;
+}
+
+/** A conversation's live state, sent on connect and whenever it changes. */
+export interface ConversationState {
+  id: string;
+  status: ConversationStatus;
+  visitor: VisitorRef;
+  /** Operators currently joined (assignment state). */
+  operators: OperatorRef[];
+  /** Highest stored sequence number. */
+  lastSeq: number;
+  /** Whether the visitor has an open widget socket right now. */
+  visitorOnline: boolean;
+  createdAt: number;
+}
+
+/** A row in the panel's conversation lists. */
+export interface ConversationSummary {
+  id: string;
+  status: ConversationStatus;
+  visitor: VisitorRef;
+  operators: OperatorRef[];
+  /** Preview of the last message (plain text, truncated). */
+  preview: string;
+  previewRole: Role | "system";
+  lastAt: number;
+  /** Visitor messages no operator has answered or read yet. */
+  unread: number;
+  createdAt: number;
+}
+
+// ---------------------------------------------------------------------------
+// Conversation socket (visitor widget and operator panel both speak this).
+
+export type ClientFrame =
+  /** First frame after connecting. `lastSeq` is the highest seq the client holds (0 for none). */
+  | { type: "hello"; lastSeq: number }
+  /** Store a message. Resending the same clientId is safe: it is stored once. */
+  | { type: "send"; clientId: string; text: string }
+  /** Ask for the page of messages just before `beforeSeq`. */
+  | { type: "history"; beforeSeq: number; limit?: number }
+  /** Operator has seen everything up to `seq` (clears the unread count). */
+  | { type: "read"; seq: number }
+  /** Visitor tells who they are (optional). */
+  | { type: "profile"; name?: string; email?: string };
+
+export type ServerFrame =
+  /** Answer to hello: the conversation state and what the client missed. */
+  | {
+      type: "welcome";
+      role: Role;
+      /** Who this socket is (visitor id or operator id). */
+      you: string;
+      state: ConversationState;
+      /** Missed messages (resume) or the newest page (fresh open), ascending by seq. */
+      messages: Message[];
+      /** True if messages older than the first one sent exist. */
+      hasMore: boolean;
+      /** True if the resume is split; more `messages` frames follow. */
+      partial: boolean;
+    }
+  /** A continuation of a split resume, ascending by seq. */
+  | { type: "messages"; messages: Message[]; done: boolean }
+  /** A newly stored message (broadcast to every socket of the conversation). */
+  | { type: "message"; message: Message }
+  /** The message with this clientId is stored under `seq`. */
+  | { type: "ack"; clientId: string; seq: number; at: number }
+  /** Page of older messages, ascending by seq. */
+  | { type: "history"; messages: Message[]; hasMore: boolean }
+  /** The conversation's state changed (join, leave, requeue, visitor online). */
+  | { type: "state"; state: ConversationState }
+  /** Something the client sent was refused. The socket stays open. */
+  | { type: "error"; code: ErrorCode; message: string; clientId?: string };
+
+export type ErrorCode =
+  | "bad_json"
+  | "bad_frame"
+  | "too_large"
+  | "unknown_type"
+  | "forbidden"
+  | "not_found"
+  | "deleted"
+  | "rate_limited"
+  | "internal";
+
+// ---------------------------------------------------------------------------
+// Panel socket (operator ↔ workspace): the conversation index, live.
+
+export type PanelServerFrame =
+  /** Sent on connect: the lists the panel shows first. */
+  | {
+      type: "index";
+      unassigned: ConversationSummary[];
+      mine: ConversationSummary[];
+      all: ConversationSummary[];
+      /** True if "all" has more rows than sent. */
+      allHasMore: boolean;
+      operators: OperatorPresence[];
+    }
+  /** A conversation was created or changed. */
+  | { type: "upsert"; conversation: ConversationSummary }
+  /** A conversation was removed from the index. */
+  | { type: "remove"; id: string }
+  /** Operators' presence changed. */
+  | { type: "presence"; operators: OperatorPresence[] }
+  | { type: "error"; code: ErrorCode; message: string };
+
+export type PanelClientFrame =
+  /** Ask for more of the "all" list, older than `beforeLastAt`. */
+  { type: "more"; beforeLastAt: number; limit?: number };
+
+export interface OperatorPresence {
+  id: string;
+  name: string;
+  online: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// HTTP API bodies.
+
+export interface Operator {
+  id: string;
+  name: string;
+  email: string;
+  admin: boolean;
+  createdAt: number;
+}
+
+/** `GET /api/auth/me` */
+export interface MeResponse {
+  operator: Operator;
+}
+
+/** `GET /api/setup` */
+export interface SetupStatus {
+  needsSetup: boolean;
+}
+
+/** `POST /api/visitor/session`: a new visitor identity for the widget. */
+export interface VisitorSession {
+  visitorId: string;
+  conversationId: string;
+  /** Bearer token the widget keeps in its storage; never put in a URL. */
+  token: string;
+  workspaceName: string;
+}
+
+/** `POST /api/visitor/ticket`: a short-lived, single-use WebSocket ticket. */
+export interface SocketTicket {
+  ticket: string;
+  expiresAt: number;
+}
+
+/** Every HTTP error body. */
+export interface ApiError {
+  error: { code: string; message: string };
+}

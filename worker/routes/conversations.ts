@@ -1,0 +1,61 @@
+/**
+ * Conversations, for operators.
+ *   GET  /api/conversations?view=unassigned|mine|all&before=&limit=  a page of the index
+ *   GET  /api/conversations/:id                    live state
+ *   GET  /api/conversations/:id/messages?before=&limit=  a page of history (newest first page)
+ *   POST /api/conversations/:id/join               JOIN: assign yourself
+ *   POST /api/conversations/:id/leave              Leave Conversation
+ */
+import { Hono } from "hono";
+import { isId } from "../lib/crypto";
+import { fail, requireOperator, unwrap, workspaceStub, type AppEnv } from "../lib/http";
+import type { Env } from "../env";
+import type { View } from "../workspace";
+
+export function conversationStub(env: Env, id: string) {
+  return env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+}
+
+function intParam(value: string | undefined, label: string): number | null {
+  if (value === undefined || value === "") return null;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) fail(400, "bad_request", `${label} must be a non-negative integer`);
+  return n;
+}
+
+function conversationId(id: string): string {
+  if (!isId(id)) fail(404, "not_found", "Unknown conversation");
+  return id;
+}
+
+export const conversations = new Hono<AppEnv>()
+  .use(requireOperator)
+  .get("/", async (c) => {
+    const view = (c.req.query("view") ?? "all") as View;
+    if (view !== "unassigned" && view !== "mine" && view !== "all")
+      fail(400, "bad_request", "view must be unassigned, mine or all");
+    const before = intParam(c.req.query("before"), "before");
+    const limit = intParam(c.req.query("limit"), "limit") ?? 50;
+    return c.json(await workspaceStub(c.env).listConversations(view, c.get("operator").id, before, limit));
+  })
+  .get("/:id", async (c) => {
+    const id = conversationId(c.req.param("id"));
+    return c.json({ state: unwrap(await conversationStub(c.env, id).getState(id, c.env.SITE_KEY)) });
+  })
+  .get("/:id/messages", async (c) => {
+    const id = conversationId(c.req.param("id"));
+    const before = intParam(c.req.query("before"), "before");
+    const limit = intParam(c.req.query("limit"), "limit") ?? 50;
+    return c.json(unwrap(await conversationStub(c.env, id).getMessages(id, c.env.SITE_KEY, before, limit)));
+  })
+  .post("/:id/join", async (c) => {
+    const id = conversationId(c.req.param("id"));
+    const op = c.get("operator");
+    return c.json({
+      state: unwrap(await conversationStub(c.env, id).join(id, c.env.SITE_KEY, { id: op.id, name: op.name })),
+    });
+  })
+  .post("/:id/leave", async (c) => {
+    const id = conversationId(c.req.param("id"));
+    return c.json({ state: unwrap(await conversationStub(c.env, id).leave(id, c.env.SITE_KEY, c.get("operator").id)) });
+  });

@@ -1,0 +1,29 @@
+/** Schema of a Conversation Durable Object's SQLite storage. */
+import type { Migration } from "./migrate";
+
+export const conversationMigrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: "messages, assignment, meta",
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY,
+        client_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        author_role TEXT NOT NULL,
+        author_id TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        event TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE TABLE operators (
+        operator_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        joined_at INTEGER NOT NULL
+      );
+      CREATE TABLE used_tickets (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+    `,
+  },
+];

@@ -1,0 +1,48 @@
+/** Schema of the Workspace Durable Object's SQLite storage. */
+import type { Migration } from "./migrate";
+
+export const workspaceMigrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: "operators, sessions, conversation index",
+    sql: `
+      CREATE TABLE operators (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        admin INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        operator_id TEXT NOT NULL REFERENCES operators(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_operator ON sessions(operator_id);
+      CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        visitor_id TEXT NOT NULL,
+        visitor_name TEXT,
+        visitor_email TEXT,
+        operators TEXT NOT NULL DEFAULT '[]',
+        preview TEXT NOT NULL DEFAULT '',
+        preview_role TEXT NOT NULL DEFAULT 'visitor',
+        last_at INTEGER NOT NULL,
+        unread INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX conversations_status ON conversations(status, last_at DESC);
+      CREATE INDEX conversations_last ON conversations(last_at DESC);
+      CREATE TABLE assignments (
+        conversation_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        PRIMARY KEY (operator_id, conversation_id)
+      );
+      CREATE INDEX assignments_conversation ON assignments(conversation_id);
+      CREATE TABLE index_versions (id TEXT PRIMARY KEY, version INTEGER NOT NULL);
+    `,
+  },
+];

@@ -1,0 +1,418 @@
+/**
+ * Workspace Durable Object: one instance per workspace.
+ *
+ * It holds what spans conversations: operators and their sessions, the
+ * conversation index behind the panel's columns (Unassigned, Mine, All) and
+ * the panel sockets that receive index changes live. Conversation objects
+ * report state changes here; ordinary chat messages do not come through
+ * (their previews are coalesced by each conversation), so this single object
+ * does not become the bottleneck of a busy site.
+ *
+ * Password hashing runs in the Worker, not here: PBKDF2 is deliberately slow
+ * and would stall every panel of the workspace while it runs.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "./env";
+import { randomId, sha256 } from "./lib/crypto";
+import { attempt, RefusedError, type Result } from "./lib/result";
+import type {
+  ConversationStatus,
+  ConversationSummary,
+  Operator,
+  OperatorPresence,
+  OperatorRef,
+  PanelServerFrame,
+} from "./protocol";
+import { migrate } from "./schema/migrate";
+import { workspaceMigrations } from "./schema/workspace";
+
+/** How long an operator session lasts. */
+export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+/** Rows of "all" sent with the first index frame. */
+const ALL_FIRST_PAGE = 100;
+
+type OperatorRow = {
+  id: string;
+  name: string;
+  email: string;
+  password_hash: string;
+  admin: number;
+  created_at: number;
+};
+
+type ConversationRow = {
+  id: string;
+  status: string;
+  visitor_id: string;
+  visitor_name: string | null;
+  visitor_email: string | null;
+  operators: string;
+  preview: string;
+  preview_role: string;
+  last_at: number;
+  unread: number;
+  created_at: number;
+};
+
+export type View = "unassigned" | "mine" | "all";
+
+interface PanelIdentity {
+  operatorId: string;
+}
+
+function toOperator(r: OperatorRow): Operator {
+  return { id: r.id, name: r.name, email: r.email, admin: r.admin === 1, createdAt: r.created_at };
+}
+
+function toSummary(r: ConversationRow): ConversationSummary {
+  return {
+    id: r.id,
+    status: r.status as ConversationStatus,
+    visitor: { id: r.visitor_id, name: r.visitor_name, email: r.visitor_email },
+    operators: JSON.parse(r.operators) as OperatorRef[],
+    preview: r.preview,
+    previewRole: r.preview_role as ConversationSummary["previewRole"],
+    lastAt: r.last_at,
+    unread: r.unread,
+    createdAt: r.created_at,
+  };
+}
+
+export class Workspace extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(this.sql, workspaceMigrations);
+    });
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  // -------------------------------------------------------------------------
+  // Operators and sessions
+
+  async needsSetup(): Promise<boolean> {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM operators").one().n === 0;
+  }
+
+  /**
+   * Creates the first admin. Atomic: two setup requests racing each other
+   * cannot both succeed, because this runs without awaiting in between.
+   */
+  async setup(input: {
+    name: string;
+    email: string;
+    passwordHash: string;
+  }): Promise<Result<{ operator: Operator; token: string }>> {
+    return attempt(async () => {
+      if (!(await this.needsSetup())) throw new RefusedError(409, "already_set_up", "This workspace is already set up");
+      const operator = this.insertOperator({ ...input, admin: true });
+      return { operator, token: await this.createSession(operator.id) };
+    });
+  }
+
+  private insertOperator(input: { name: string; email: string; passwordHash: string; admin: boolean }): Operator {
+    const exists = this.sql.exec("SELECT 1 FROM operators WHERE email = ?", input.email).toArray().length > 0;
+    if (exists) throw new RefusedError(409, "email_taken", "An operator with that email already exists");
+    const row: OperatorRow = {
+      id: randomId(),
+      name: input.name,
+      email: input.email,
+      password_hash: input.passwordHash,
+      admin: input.admin ? 1 : 0,
+      created_at: Date.now(),
+    };
+    this.sql.exec(
+      "INSERT INTO operators (id, name, email, password_hash, admin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      row.id,
+      row.name,
+      row.email,
+      row.password_hash,
+      row.admin,
+      row.created_at,
+    );
+    return toOperator(row);
+  }
+
+  /** The stored password hash for an email, for the Worker to verify. */
+  async credentials(email: string): Promise<{ operatorId: string; passwordHash: string } | null> {
+    const row = this.sql
+      .exec<{ id: string; password_hash: string }>("SELECT id, password_hash FROM operators WHERE email = ?", email)
+      .toArray()[0];
+    return row ? { operatorId: row.id, passwordHash: row.password_hash } : null;
+  }
+
+  /** Starts a session; the raw token goes to the cookie, only its hash is stored. */
+  async createSession(operatorId: string): Promise<string> {
+    const token = randomId() + randomId();
+    const now = Date.now();
+    this.sql.exec("DELETE FROM sessions WHERE expires_at < ?", now);
+    this.sql.exec(
+      "INSERT INTO sessions (token_hash, operator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      await sha256(token),
+      operatorId,
+      now,
+      now + SESSION_TTL_MS,
+    );
+    return token;
+  }
+
+  async endSession(token: string): Promise<void> {
+    this.sql.exec("DELETE FROM sessions WHERE token_hash = ?", await sha256(token));
+  }
+
+  /** The operator a session token belongs to, or null if unknown or expired. */
+  async authenticate(token: string): Promise<Operator | null> {
+    if (typeof token !== "string" || token.length !== 44) return null;
+    const hash = await sha256(token);
+    const row = this.sql
+      .exec<OperatorRow>(
+        "SELECT o.* FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ? AND s.expires_at > ?",
+        hash,
+        Date.now(),
+      )
+      .toArray()[0];
+    return row ? toOperator(row) : null;
+  }
+
+  async listOperators(): Promise<Operator[]> {
+    return this.sql.exec<OperatorRow>("SELECT * FROM operators ORDER BY created_at").toArray().map(toOperator);
+  }
+
+  async addOperator(
+    actor: Operator,
+    input: { name: string; email: string; passwordHash: string; admin: boolean },
+  ): Promise<Result<Operator>> {
+    return attempt(() => {
+      this.requireAdmin(actor);
+      const operator = this.insertOperator(input);
+      this.broadcastPresence();
+      return operator;
+    });
+  }
+
+  async removeOperator(actor: Operator, operatorId: string): Promise<Result<null>> {
+    return attempt(() => this.remove(actor, operatorId));
+  }
+
+  private remove(actor: Operator, operatorId: string): null {
+    this.requireAdmin(actor);
+    if (operatorId === actor.id) throw new RefusedError(400, "cannot_remove_self", "You cannot remove yourself");
+    const exists = this.sql.exec("SELECT 1 FROM operators WHERE id = ?", operatorId).toArray().length > 0;
+    if (!exists) throw new RefusedError(404, "not_found", "No such operator");
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM sessions WHERE operator_id = ?", operatorId);
+      this.sql.exec("DELETE FROM operators WHERE id = ?", operatorId);
+    });
+    // A removed operator's open panels stop receiving anything at once.
+    for (const ws of this.ctx.getWebSockets(`op:${operatorId}`)) {
+      try {
+        ws.close(4003, "Operator removed");
+      } catch {
+        // Already closed.
+      }
+    }
+    this.broadcastPresence();
+    return null;
+  }
+
+  private requireAdmin(actor: Operator): void {
+    // Re-read from storage: the caller's copy may predate a demotion.
+    const row = this.sql.exec<{ admin: number }>("SELECT admin FROM operators WHERE id = ?", actor.id).toArray()[0];
+    if (!row || row.admin !== 1) throw new RefusedError(403, "forbidden", "Only admins can manage operators");
+  }
+
+  // -------------------------------------------------------------------------
+  // Conversation index
+
+  /**
+   * Called by Conversation objects. `version` increases with every report
+   * from one conversation, so a slow, older report never overwrites a newer one.
+   */
+  async upsertConversation(summary: ConversationSummary & { version: number }): Promise<void> {
+    const current = this.sql
+      .exec<{ v: number }>("SELECT version AS v FROM index_versions WHERE id = ?", summary.id)
+      .toArray()[0];
+    if (current && current.v >= summary.version) return;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        "INSERT INTO index_versions (id, version) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version",
+        summary.id,
+        summary.version,
+      );
+      this.sql.exec(
+        `INSERT INTO conversations (id, status, visitor_id, visitor_name, visitor_email, operators, preview, preview_role, last_at, unread, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, visitor_name = excluded.visitor_name,
+           visitor_email = excluded.visitor_email, operators = excluded.operators, preview = excluded.preview,
+           preview_role = excluded.preview_role, last_at = excluded.last_at, unread = excluded.unread`,
+        summary.id,
+        summary.status,
+        summary.visitor.id,
+        summary.visitor.name,
+        summary.visitor.email,
+        JSON.stringify(summary.operators),
+        summary.preview,
+        summary.previewRole,
+        summary.lastAt,
+        summary.unread,
+        summary.createdAt,
+      );
+      this.sql.exec("DELETE FROM assignments WHERE conversation_id = ?", summary.id);
+      for (const op of summary.operators) {
+        this.sql.exec("INSERT INTO assignments (conversation_id, operator_id) VALUES (?, ?)", summary.id, op.id);
+      }
+    });
+    const { version: _version, ...conversation } = summary;
+    this.broadcast({ type: "upsert", conversation });
+  }
+
+  async hasConversation(id: string): Promise<boolean> {
+    return this.sql.exec("SELECT 1 FROM conversations WHERE id = ?", id).toArray().length > 0;
+  }
+
+  /** One page of a view, newest first; `before` is a lastAt cursor. */
+  async listConversations(
+    view: View,
+    operatorId: string,
+    before: number | null,
+    limit: number,
+  ): Promise<{ conversations: ConversationSummary[]; hasMore: boolean }> {
+    const cursor = before ?? Number.MAX_SAFE_INTEGER;
+    const n = Math.min(Math.max(limit, 1), 200) + 1;
+    let rows: ConversationRow[];
+    if (view === "unassigned") {
+      rows = this.sql
+        .exec<ConversationRow>(
+          "SELECT * FROM conversations WHERE status = 'unassigned' AND last_at < ? ORDER BY last_at DESC LIMIT ?",
+          cursor,
+          n,
+        )
+        .toArray();
+    } else if (view === "mine") {
+      rows = this.sql
+        .exec<ConversationRow>(
+          `SELECT c.* FROM assignments a JOIN conversations c ON c.id = a.conversation_id
+           WHERE a.operator_id = ? AND c.last_at < ? ORDER BY c.last_at DESC LIMIT ?`,
+          operatorId,
+          cursor,
+          n,
+        )
+        .toArray();
+    } else {
+      rows = this.sql
+        .exec<ConversationRow>("SELECT * FROM conversations WHERE last_at < ? ORDER BY last_at DESC LIMIT ?", cursor, n)
+        .toArray();
+    }
+    const hasMore = rows.length === n;
+    return { conversations: rows.slice(0, n - 1).map(toSummary), hasMore };
+  }
+
+  // -------------------------------------------------------------------------
+  // Panel sockets
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return Response.json(
+        { error: { code: "bad_request", message: "Expected a WebSocket upgrade" } },
+        { status: 426 },
+      );
+    }
+    const operatorId = request.headers.get("X-Microchat-Actor-Id") ?? "";
+    const exists = this.sql.exec("SELECT 1 FROM operators WHERE id = ?", operatorId).toArray().length > 0;
+    if (!exists) return Response.json({ error: { code: "unauthorized", message: "Not signed in" } }, { status: 401 });
+
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    this.ctx.acceptWebSocket(server, ["panel", `op:${operatorId}`]);
+    server.serializeAttachment({ operatorId } satisfies PanelIdentity);
+
+    const unassigned = await this.listConversations("unassigned", operatorId, null, 200);
+    const mine = await this.listConversations("mine", operatorId, null, 200);
+    const all = await this.listConversations("all", operatorId, null, ALL_FIRST_PAGE);
+    server.send(
+      JSON.stringify({
+        type: "index",
+        unassigned: unassigned.conversations,
+        mine: mine.conversations,
+        all: all.conversations,
+        allHasMore: all.hasMore,
+        operators: this.presence(),
+      } satisfies PanelServerFrame),
+    );
+    this.broadcastPresence();
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const who = ws.deserializeAttachment() as PanelIdentity | null;
+    if (!who) return ws.close(1011, "Lost identity");
+    const fail = (code: "bad_json" | "bad_frame" | "too_large" | "unknown_type", message: string) =>
+      ws.send(JSON.stringify({ type: "error", code, message } satisfies PanelServerFrame));
+    if (typeof data !== "string") return fail("bad_frame", "Binary frames are not supported");
+    if (data.length > 4096) return fail("too_large", "Frame too large");
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return fail("bad_json", "Frame is not valid JSON");
+    }
+    if (typeof frame !== "object" || frame === null || !("type" in frame))
+      return fail("bad_frame", "Frame needs a type");
+    if (frame.type !== "more") return fail("unknown_type", "Unknown frame type");
+    const f = frame as { beforeLastAt?: unknown; limit?: unknown };
+    if (typeof f.beforeLastAt !== "number" || !Number.isFinite(f.beforeLastAt)) {
+      return fail("bad_frame", "more.beforeLastAt must be a number");
+    }
+    const limit = typeof f.limit === "number" && Number.isInteger(f.limit) ? f.limit : ALL_FIRST_PAGE;
+    const page = await this.listConversations("all", who.operatorId, f.beforeLastAt, limit);
+    for (const conversation of page.conversations) {
+      ws.send(JSON.stringify({ type: "upsert", conversation } satisfies PanelServerFrame));
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "Closed");
+    } catch {
+      // Already closed.
+    }
+    this.broadcastPresence(ws);
+  }
+
+  private presence(except?: WebSocket): OperatorPresence[] {
+    const online = new Set<string>();
+    for (const ws of this.ctx.getWebSockets("panel")) {
+      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      const who = ws.deserializeAttachment() as PanelIdentity | null;
+      if (who) online.add(who.operatorId);
+    }
+    return this.sql
+      .exec<{ id: string; name: string }>("SELECT id, name FROM operators ORDER BY name")
+      .toArray()
+      .map((r) => ({ id: r.id, name: r.name, online: online.has(r.id) }));
+  }
+
+  /** Operators with an open panel right now. */
+  async onlineOperators(): Promise<OperatorPresence[]> {
+    return this.presence().filter((p) => p.online);
+  }
+
+  private broadcastPresence(except?: WebSocket): void {
+    this.broadcast({ type: "presence", operators: this.presence(except) }, except);
+  }
+
+  private broadcast(frame: PanelServerFrame, except?: WebSocket): void {
+    const text = JSON.stringify(frame);
+    for (const ws of this.ctx.getWebSockets("panel")) {
+      if (ws === except) continue;
+      try {
+        ws.send(text);
+      } catch {
+        // Closed; ignore.
+      }
+    }
+  }
+}
