@@ -75,4 +75,30 @@ describe("conversation index", () => {
     expect(index.operators.find((o) => o.name === "Ada Admin")?.online).toBe(true);
     panel.close();
   });
+
+  it("the panel pages through All with `more`, and answers bad panel frames with an error", async () => {
+    const admin = await signInAdmin();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await newVisitorSession();
+      const v = await visitorSocket(s);
+      await v.next("welcome");
+      await say(v, `page test ${i}`);
+      v.close();
+      ids.push(s.conversationId);
+    }
+    const panel = await panelSocket(admin);
+    const index = await panel.next("index");
+    const newest = index.all.find((c) => c.id === ids[2])!;
+    panel.send({ type: "more", beforeLastAt: newest.lastAt, limit: 1 });
+    const page = await panel.next("page");
+    expect(page.conversations).toHaveLength(1);
+    expect(page.conversations[0]!.lastAt).toBeLessThan(newest.lastAt);
+    expect(page.hasMore).toBe(true);
+    panel.sendRaw("nope");
+    expect((await panel.next("error")).code).toBe("bad_json");
+    panel.send({ type: "explode" });
+    expect((await panel.next("error")).code).toBe("unknown_type");
+    panel.close();
+  });
 });

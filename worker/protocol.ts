@@ -177,6 +177,8 @@ export type PanelServerFrame =
     }
   /** A conversation was created or changed. */
   | { type: "upsert"; conversation: ConversationSummary }
+  /** Answer to `more`: the next rows of "all", older than the ones the panel has. */
+  | { type: "page"; conversations: ConversationSummary[]; hasMore: boolean }
   /** A conversation was removed from the index. */
   | { type: "remove"; id: string }
   /** Operators' presence changed. */
@@ -184,7 +186,7 @@ export type PanelServerFrame =
   | { type: "error"; code: ErrorCode; message: string };
 
 export type PanelClientFrame =
-  /** Ask for more of the "all" list, older than `beforeLastAt`. */
+  /** Ask for more of the "all" list, older than `beforeLastAt`; answered by a `page` frame. */
   { type: "more"; beforeLastAt: number; limit?: number };
 
 export interface OperatorPresence {

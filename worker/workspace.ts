@@ -368,9 +368,13 @@ export class Workspace extends DurableObject<Env> {
     }
     const limit = typeof f.limit === "number" && Number.isInteger(f.limit) ? f.limit : ALL_FIRST_PAGE;
     const page = await this.listConversations("all", who.operatorId, f.beforeLastAt, limit);
-    for (const conversation of page.conversations) {
-      ws.send(JSON.stringify({ type: "upsert", conversation } satisfies PanelServerFrame));
-    }
+    ws.send(
+      JSON.stringify({
+        type: "page",
+        conversations: page.conversations,
+        hasMore: page.hasMore,
+      } satisfies PanelServerFrame),
+    );
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

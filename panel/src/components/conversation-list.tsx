@@ -1,0 +1,283 @@
+/**
+ * The list column: Unassigned (with JOIN on each row), then the Mine / All tabs.
+ */
+import { createSignal, For, Match, Show, Switch } from "solid-js";
+import type { ConversationSummary } from "../../../worker/protocol";
+import { relativeTime, fullTime, visitorName } from "../lib/format";
+import { conversationPath, linkClick } from "../lib/router";
+import type { InboxActions, InboxState } from "../stores/inbox";
+import { VisitorAvatar } from "./avatar";
+
+type Tab = "mine" | "all";
+
+export function ConversationList(props: {
+  inbox: InboxState;
+  actions: InboxActions;
+  selectedId: string | null;
+  joining: string | null;
+  onJoin: (id: string) => void;
+  error: string | null;
+  onDismissError: () => void;
+}) {
+  const [tab, setTab] = createSignal<Tab>("mine");
+
+  const onTabKey = (e: KeyboardEvent) => {
+    if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+      e.preventDefault();
+      const next: Tab = tab() === "mine" ? "all" : "mine";
+      setTab(next);
+      document.getElementById(`tab-${next}`)?.focus();
+    }
+  };
+
+  const onScroll = (e: Event) => {
+    const el = e.currentTarget as HTMLElement;
+    if (tab() === "all" && el.scrollHeight - el.scrollTop - el.clientHeight < 120) props.actions.loadMore();
+  };
+
+  return (
+    <div class="list-scroll" onScroll={onScroll}>
+      <header class="list-header">
+        <h1>Conversations</h1>
+      </header>
+
+      <Show when={props.error}>
+        <div class="inline-error" role="alert">
+          <span>{props.error}</span>
+          <button type="button" class="link-button" onClick={() => props.onDismissError()}>
+            Dismiss
+          </button>
+        </div>
+      </Show>
+
+      <section class="list-section" aria-labelledby="unassigned-heading">
+        <h2 id="unassigned-heading" class="section-title">
+          Unassigned
+          <Show when={props.inbox.unassigned.length > 0}>
+            <span class="count">{props.inbox.unassigned.length}</span>
+          </Show>
+        </h2>
+        <div class="list-body" data-testid="unassigned-list" aria-busy={props.inbox.phase === "loading"}>
+          <Switch>
+            <Match when={props.inbox.phase === "loading"}>
+              <LoadingRows />
+            </Match>
+            <Match when={props.inbox.unassigned.length === 0}>
+              <p class="empty">No one is waiting</p>
+            </Match>
+            <Match when={true}>
+              <ul class="rows">
+                <For each={props.inbox.unassigned}>
+                  {(c) => (
+                    <ConversationRow
+                      c={c}
+                      selected={props.selectedId === c.id}
+                      joinable
+                      joining={props.joining === c.id}
+                      onJoin={props.onJoin}
+                    />
+                  )}
+                </For>
+              </ul>
+            </Match>
+          </Switch>
+        </div>
+      </section>
+
+      <div class="tabs" role="tablist" aria-label="Conversation lists">
+        <button
+          type="button"
+          role="tab"
+          id="tab-mine"
+          aria-selected={tab() === "mine"}
+          aria-controls="panel-mine"
+          tabIndex={tab() === "mine" ? 0 : -1}
+          class="tab"
+          onClick={() => setTab("mine")}
+          onKeyDown={onTabKey}
+          data-testid="tab-mine"
+        >
+          Mine
+          <Show when={props.inbox.mine.length > 0}>
+            <span class="count">{props.inbox.mine.length}</span>
+          </Show>
+        </button>
+        <button
+          type="button"
+          role="tab"
+          id="tab-all"
+          aria-selected={tab() === "all"}
+          aria-controls="panel-all"
+          tabIndex={tab() === "all" ? 0 : -1}
+          class="tab"
+          onClick={() => setTab("all")}
+          onKeyDown={onTabKey}
+          data-testid="tab-all"
+        >
+          All
+        </button>
+      </div>
+
+      <Show
+        when={tab() === "mine"}
+        fallback={
+          <section
+            id="panel-all"
+            role="tabpanel"
+            aria-labelledby="tab-all"
+            class="list-section list-body"
+            data-testid="all-list"
+          >
+            <Switch>
+              <Match when={props.inbox.phase === "loading"}>
+                <LoadingRows />
+              </Match>
+              <Match when={props.inbox.all.length === 0}>
+                <p class="empty">No conversations yet</p>
+              </Match>
+              <Match when={true}>
+                <ul class="rows">
+                  <For each={props.inbox.all}>
+                    {(c) => (
+                      <ConversationRow
+                        c={c}
+                        selected={props.selectedId === c.id}
+                        joinable={false}
+                        joining={false}
+                        onJoin={props.onJoin}
+                      />
+                    )}
+                  </For>
+                </ul>
+                <Show when={props.inbox.allHasMore}>
+                  <div class="load-more">
+                    <button
+                      type="button"
+                      class="button secondary"
+                      disabled={props.inbox.loadingMore}
+                      onClick={() => props.actions.loadMore()}
+                    >
+                      {props.inbox.loadingMore ? "Loading…" : "Load more"}
+                    </button>
+                  </div>
+                </Show>
+              </Match>
+            </Switch>
+          </section>
+        }
+      >
+        <section
+          id="panel-mine"
+          role="tabpanel"
+          aria-labelledby="tab-mine"
+          class="list-section list-body"
+          data-testid="mine-list"
+        >
+          <Switch>
+            <Match when={props.inbox.phase === "loading"}>
+              <LoadingRows />
+            </Match>
+            <Match when={props.inbox.mine.length === 0}>
+              <p class="empty">You have no active conversations</p>
+            </Match>
+            <Match when={true}>
+              <ul class="rows">
+                <For each={props.inbox.mine}>
+                  {(c) => (
+                    <ConversationRow
+                      c={c}
+                      selected={props.selectedId === c.id}
+                      joinable={false}
+                      joining={false}
+                      onJoin={props.onJoin}
+                    />
+                  )}
+                </For>
+              </ul>
+            </Match>
+          </Switch>
+        </section>
+      </Show>
+    </div>
+  );
+}
+
+function ConversationRow(props: {
+  c: ConversationSummary;
+  selected: boolean;
+  joinable: boolean;
+  joining: boolean;
+  onJoin: (id: string) => void;
+}) {
+  const name = () => visitorName(props.c.visitor);
+  const preview = () => props.c.preview || (props.c.previewRole === "system" ? "" : "…");
+  return (
+    <li
+      class="row"
+      classList={{ selected: props.selected, unread: props.c.unread > 0, joinable: props.joinable }}
+      data-testid="conversation-row"
+      data-conversation-id={props.c.id}
+      data-status={props.c.status}
+    >
+      <a
+        class="row-link"
+        href={conversationPath(props.c.id)}
+        onClick={linkClick}
+        aria-current={props.selected ? "page" : undefined}
+      >
+        <VisitorAvatar visitor={props.c.visitor} />
+        <span class="row-main">
+          <span class="row-top">
+            <span class="row-name">{name()}</span>
+            <time class="row-time" dateTime={new Date(props.c.lastAt).toISOString()} title={fullTime(props.c.lastAt)}>
+              {relativeTime(props.c.lastAt)}
+            </time>
+          </span>
+          <span class="row-bottom">
+            <span class="row-preview" classList={{ system: props.c.previewRole === "system" }}>
+              <Show when={props.c.previewRole === "operator"}>
+                <span class="row-preview-who">Reply: </span>
+              </Show>
+              {preview()}
+            </span>
+            <Show when={props.c.unread > 0}>
+              <span class="badge" aria-label={`${props.c.unread} unread`} data-testid="unread-badge">
+                {props.c.unread > 99 ? "99+" : props.c.unread}
+              </span>
+            </Show>
+          </span>
+        </span>
+      </a>
+      <Show when={props.joinable}>
+        <button
+          type="button"
+          class="button join small"
+          data-testid="join-button"
+          aria-label={`Join conversation with ${name()}`}
+          disabled={props.joining}
+          onClick={() => props.onJoin(props.c.id)}
+        >
+          {props.joining ? "Joining…" : "Join"}
+        </button>
+      </Show>
+    </li>
+  );
+}
+
+function LoadingRows() {
+  return (
+    <div class="loading-rows" aria-busy="true" aria-label="Loading conversations">
+      <For each={[0, 1, 2]}>
+        {() => (
+          <div class="skeleton-row">
+            <span class="skeleton avatar-md" />
+            <span class="skeleton-lines">
+              <span class="skeleton line" />
+              <span class="skeleton line short" />
+            </span>
+          </div>
+        )}
+      </For>
+    </div>
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * The right pane: header (visitor, status, Join / Leave Conversation), the
+ * message log and the composer. Owns one conversation socket while mounted.
+ */
+import { createEffect, Match, on, onCleanup, Show, Switch } from "solid-js";
+import type { ConversationState, ConversationSummary, Operator, VisitorRef } from "../../../worker/protocol";
+import { STATUS_LABEL, visitorName } from "../lib/format";
+import { createConversation } from "../stores/conversation";
+import { VisitorAvatar } from "./avatar";
+import { Composer } from "./composer";
+import { BackIcon, CloseIcon } from "./icons";
+import { MessageList } from "./message-list";
+
+export function ConversationWindow(props: {
+  id: string;
+  me: Operator;
+  /** The list row for this conversation, if loaded: shown until the socket answers. */
+  summary: ConversationSummary | undefined;
+  onBack: () => void;
+  onConnection: (down: boolean) => void;
+  onRepeatedFailure: () => void;
+}) {
+  // Keyed <Show> remounts this component per id, so the store is per conversation.
+  const [state, actions] = createConversation(props.id, props.me, { onRepeatedFailure: props.onRepeatedFailure });
+  onCleanup(() => {
+    actions.dispose();
+    props.onConnection(false);
+  });
+
+  createEffect(() => props.onConnection(state.phase !== "gone" && state.connection === "reconnecting"));
+
+  const joined = () => state.conversation?.operators.some((o) => o.id === props.me.id) ?? false;
+  // Joining makes this operator responsible: what is on screen now counts as read.
+  createEffect(on(joined, (j) => j && document.visibilityState === "visible" && actions.markRead()));
+
+  const visitor = (): VisitorRef | null => state.conversation?.visitor ?? props.summary?.visitor ?? null;
+
+  return (
+    <div class="window" aria-label="Conversation">
+      <Show when={visitor()} fallback={<WindowHeaderSkeleton onBack={props.onBack} />}>
+        {(v) => (
+          <header class="window-header" data-testid="conversation-header">
+            <button
+              type="button"
+              class="icon-button back"
+              aria-label="Back to conversations"
+              onClick={() => props.onBack()}
+            >
+              <BackIcon />
+            </button>
+            <VisitorAvatar visitor={v()} size="lg" online={state.conversation?.visitorOnline} />
+            <div class="window-title">
+              <div class="window-name-line">
+                <h2 class="window-name">{visitorName(v())}</h2>
+                <Show when={state.conversation && joined()}>
+                  <button
+                    type="button"
+                    class="button secondary small"
+                    data-testid="leave-button"
+                    disabled={state.busy}
+                    onClick={() => void actions.leave()}
+                  >
+                    Leave Conversation
+                  </button>
+                </Show>
+              </div>
+              <StatusLine state={state.conversation} summary={props.summary} visitor={v()} meId={props.me.id} />
+            </div>
+            <Show when={state.conversation && !joined()}>
+              <button
+                type="button"
+                class="button primary join"
+                data-testid="join-button"
+                disabled={state.busy}
+                onClick={() => void actions.join()}
+              >
+                {state.busy ? "Joining…" : "Join"}
+              </button>
+            </Show>
+          </header>
+        )}
+      </Show>
+
+      <Switch>
+        <Match when={state.phase === "gone"}>
+          <div class="window-empty">
+            <p>This conversation no longer exists.</p>
+          </div>
+        </Match>
+        <Match when={state.phase === "loading"}>
+          <div class="window-empty" aria-busy="true">
+            <span class="spinner" aria-hidden="true" />
+            <p class="muted">Loading conversation…</p>
+          </div>
+        </Match>
+        <Match when={true}>
+          <MessageList state={state} actions={actions} meId={props.me.id} onSeen={() => actions.markRead()} />
+          <div class="sr-only" aria-live="polite" aria-atomic="true">
+            {state.announcement}
+          </div>
+          <Show when={state.error}>
+            <div class="inline-error" role="alert" data-testid="conversation-error">
+              <span>{state.error}</span>
+              <button
+                type="button"
+                class="icon-button"
+                aria-label="Dismiss error"
+                onClick={() => actions.dismissError()}
+              >
+                <CloseIcon />
+              </button>
+            </div>
+          </Show>
+          <Show
+            when={joined()}
+            fallback={
+              <div class="join-hint" data-testid="join-hint">
+                Join to reply
+              </div>
+            }
+          >
+            <Composer conversationId={props.id} onSend={(t) => actions.send(t)} />
+          </Show>
+        </Match>
+      </Switch>
+    </div>
+  );
+}
+
+function StatusLine(props: {
+  state: ConversationState | null;
+  summary: ConversationSummary | undefined;
+  visitor: VisitorRef;
+  meId: string;
+}) {
+  const status = () => props.state?.status ?? props.summary?.status ?? "unassigned";
+  const operators = () => props.state?.operators ?? props.summary?.operators ?? [];
+  const others = () =>
+    operators()
+      .map((o) => (o.id === props.meId ? "you" : o.name))
+      .join(", ");
+  const email = () => (props.visitor.name && props.visitor.email ? props.visitor.email : null);
+  return (
+    <p class="window-status">
+      <span class={`status-pill status-${status()}`} data-testid="conversation-status">
+        {STATUS_LABEL[status()]}
+      </span>
+      <Show when={operators().length > 0}>
+        <span>with {others()}</span>
+      </Show>
+      <Show when={props.state}>
+        <span classList={{ online: props.state?.visitorOnline === true }} class="presence">
+          {props.state?.visitorOnline ? "Online" : "Offline"}
+        </span>
+      </Show>
+      <Show when={email()}>
+        <span class="muted ellipsis">{email()}</span>
+      </Show>
+    </p>
+  );
+}
+
+function WindowHeaderSkeleton(props: { onBack: () => void }) {
+  return (
+    <header class="window-header">
+      <button type="button" class="icon-button back" aria-label="Back to conversations" onClick={() => props.onBack()}>
+        <BackIcon />
+      </button>
+      <span class="skeleton avatar-lg" />
+      <span class="skeleton line" />
+    </header>
+  );
+}

@@ -1,0 +1,63 @@
+/** How visitors, times and statuses are written in the panel. */
+import { createSignal } from "solid-js";
+import type { ConversationStatus, VisitorRef } from "../../../worker/protocol";
+
+const firstChar = (s: string): string => Array.from(s)[0] ?? "";
+const clean = (s: string | null | undefined): string => (s ?? "").trim();
+
+/** Name, else email, else "Visitor #abc123". */
+export function visitorName(v: VisitorRef): string {
+  return clean(v.name) || clean(v.email) || `Visitor #${v.id.slice(0, 6)}`;
+}
+
+/** Avatar letters: first letter of name or email, else "#" + 2 chars of the id. */
+export function visitorInitial(v: VisitorRef): string {
+  const s = clean(v.name) || clean(v.email);
+  return s ? firstChar(s).toUpperCase() : `#${v.id.slice(0, 2)}`;
+}
+
+export function personInitial(name: string): string {
+  return firstChar(name.trim()).toUpperCase() || "?";
+}
+
+// One clock for every relative time on screen, ticking twice a minute.
+const [now, setNow] = createSignal(Date.now());
+setInterval(() => setNow(Date.now()), 30_000);
+export { now };
+
+/** "now", "5m", "3h", "Yesterday", "Mon", "12 Mar", "12 Mar 2023". */
+export function relativeTime(at: number, current = now()): string {
+  const diff = Math.max(0, current - at);
+  if (diff < 60_000) return "now";
+  if (diff < 3_600_000) return `${Math.floor(diff / 60_000)}m`;
+  const d = new Date(at);
+  const today = new Date(current);
+  if (diff < 86_400_000 && d.getDate() === today.getDate()) return `${Math.floor(diff / 3_600_000)}h`;
+  const yesterday = new Date(current - 86_400_000);
+  if (d.toDateString() === yesterday.toDateString()) return "Yesterday";
+  if (diff < 6 * 86_400_000) return d.toLocaleDateString(undefined, { weekday: "short" });
+  if (d.getFullYear() === today.getFullYear())
+    return d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  return d.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" });
+}
+
+export function clockTime(at: number): string {
+  return new Date(at).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}
+
+export function fullTime(at: number): string {
+  return new Date(at).toLocaleString();
+}
+
+export const STATUS_LABEL: Record<ConversationStatus, string> = {
+  unassigned: "Waiting",
+  assigned: "Assigned",
+  idle: "Idle",
+};
+
+/** A client id for a new message; randomUUID needs a secure context. */
+export function newClientId(): string {
+  if (typeof crypto.randomUUID === "function" && isSecureContext) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

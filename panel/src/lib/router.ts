@@ -1,0 +1,44 @@
+/**
+ * A path router small enough to read in one go. The Worker answers unknown
+ * paths with index.html, so `/conversations/abc` can be bookmarked.
+ */
+import { createSignal } from "solid-js";
+
+export type Route = { name: "conversations"; id: string | null } | { name: "operators" } | { name: "unknown" };
+
+const [path, setPath] = createSignal(location.pathname);
+window.addEventListener("popstate", () => setPath(location.pathname));
+
+/** The current path, reactive. */
+export { path };
+
+export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  if (to === location.pathname) return;
+  if (opts.replace) history.replaceState(null, "", to);
+  else history.pushState(null, "", to);
+  setPath(to);
+}
+
+export function parseRoute(p: string): Route {
+  const parts = p.split("/").filter(Boolean);
+  if (parts.length === 0 || (parts[0] === "conversations" && parts.length === 1))
+    return { name: "conversations", id: null };
+  if (parts[0] === "conversations" && parts.length === 2) {
+    try {
+      return { name: "conversations", id: decodeURIComponent(parts[1]!) };
+    } catch {
+      return { name: "unknown" };
+    }
+  }
+  if (parts[0] === "operators" && parts.length === 1) return { name: "operators" };
+  return { name: "unknown" };
+}
+
+export const conversationPath = (id: string): string => `/conversations/${encodeURIComponent(id)}`;
+
+/** onClick for same-origin <a>: navigate without a reload, keep ctrl/cmd-click. */
+export function linkClick(e: MouseEvent & { currentTarget: HTMLAnchorElement }): void {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  navigate(e.currentTarget.pathname);
+}

@@ -1,0 +1,83 @@
+/** Conversations: the list column and the open conversation side by side. */
+import { createSignal, Show } from "solid-js";
+import type { Operator } from "../../../worker/protocol";
+import { api, errorText } from "../lib/api";
+import { conversationPath, navigate } from "../lib/router";
+import { ConversationList } from "../components/conversation-list";
+import { ConversationWindow } from "../components/conversation-window";
+import { ConnectionBanner } from "../components/connection-banner";
+import { ChatIcon } from "../components/icons";
+import type { InboxActions, InboxState } from "../stores/inbox";
+
+export default function ConversationsPage(props: {
+  me: Operator;
+  inbox: InboxState;
+  inboxActions: InboxActions;
+  selectedId: string | null;
+  onRepeatedFailure: () => void;
+}) {
+  const [joining, setJoining] = createSignal<string | null>(null);
+  const [error, setError] = createSignal<string | null>(null);
+  const [windowDown, setWindowDown] = createSignal(false);
+
+  const join = async (id: string) => {
+    if (joining()) return;
+    setJoining(id);
+    setError(null);
+    try {
+      await api.join(id);
+      navigate(conversationPath(id));
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setJoining(null);
+    }
+  };
+
+  const bannerShown = () => props.inbox.connection === "reconnecting" || windowDown();
+
+  return (
+    <div class="page conversations" classList={{ "has-selection": props.selectedId !== null }}>
+      <ConnectionBanner show={bannerShown()} />
+      <div class="panes">
+        <aside class="list-pane" aria-label="Conversation lists">
+          <ConversationList
+            inbox={props.inbox}
+            actions={props.inboxActions}
+            selectedId={props.selectedId}
+            joining={joining()}
+            onJoin={(id) => void join(id)}
+            error={error() ?? props.inbox.error}
+            onDismissError={() => {
+              setError(null);
+              props.inboxActions.dismissError();
+            }}
+          />
+        </aside>
+        <main class="window-pane">
+          <Show
+            when={props.selectedId}
+            keyed
+            fallback={
+              <div class="window-empty">
+                <ChatIcon />
+                <p>Select a conversation to read it, or join one that is waiting.</p>
+              </div>
+            }
+          >
+            {(id) => (
+              <ConversationWindow
+                id={id}
+                me={props.me}
+                summary={props.inboxActions.find(id)}
+                onBack={() => navigate("/conversations")}
+                onConnection={setWindowDown}
+                onRepeatedFailure={props.onRepeatedFailure}
+              />
+            )}
+          </Show>
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,283 @@
+/**
+ * One open conversation: its state, its message log and the outbox, kept in
+ * sync over `/ws/conversations/:id`.
+ *
+ * Messages are keyed by `seq`. Our own messages first live in the outbox
+ * under their `clientId` ("sending") and move into the log on `ack` or when
+ * the broadcast `message` with the same clientId arrives, whichever is first.
+ * After a reconnect `hello.lastSeq` asks only for what was missed, and the
+ * outbox is sent again with the same clientIds: the server stores each once.
+ */
+import { batch } from "solid-js";
+import { createStore, reconcile } from "solid-js/store";
+import type { ClientFrame, ConversationState, LIMITS, Message, ServerFrame } from "../../../worker/protocol";
+import { api, errorText } from "../lib/api";
+import { newClientId } from "../lib/format";
+import { LiveSocket, type SocketStatus } from "../lib/socket";
+
+/** Mirrors LIMITS.messageChars; typed so a change there fails the build here. */
+export const MESSAGE_CHARS: (typeof LIMITS)["messageChars"] = 4000;
+/** Mirrors LIMITS.historyPage. */
+const HISTORY_PAGE: (typeof LIMITS)["historyPage"] = 50;
+
+export interface PendingMessage {
+  clientId: string;
+  text: string;
+  at: number;
+  status: "sending" | "failed";
+  error: string | null;
+}
+
+export interface ConversationStoreState {
+  /** "loading" until the first welcome; "gone" if the server says it does not exist. */
+  phase: "loading" | "ready" | "gone";
+  connection: SocketStatus;
+  conversation: ConversationState | null;
+  /** Stored messages, ascending by seq, no duplicates. */
+  messages: Message[];
+  outbox: PendingMessage[];
+  hasMore: boolean;
+  loadingOlder: boolean;
+  /** Join / leave in flight. */
+  busy: boolean;
+  /** Last refused action, shown inline until dismissed. */
+  error: string | null;
+  /** Text for the screen reader live region: the newest incoming message. */
+  announcement: string;
+}
+
+export interface ConversationActions {
+  send(text: string): boolean;
+  retry(clientId: string): void;
+  discard(clientId: string): void;
+  loadOlder(): void;
+  /** Tell the server the operator has seen everything held (clears unread). */
+  markRead(): void;
+  join(): Promise<void>;
+  leave(): Promise<void>;
+  dismissError(): void;
+  dispose(): void;
+}
+
+export function createConversation(
+  id: string,
+  me: { id: string; name: string },
+  opts: { onRepeatedFailure?: () => void; onState?: (s: ConversationState) => void } = {},
+): [ConversationStoreState, ConversationActions] {
+  const [state, setState] = createStore<ConversationStoreState>({
+    phase: "loading",
+    connection: "connecting",
+    conversation: null,
+    messages: [],
+    outbox: [],
+    hasMore: false,
+    loadingOlder: false,
+    busy: false,
+    error: null,
+    announcement: "",
+  });
+
+  /** True between `welcome` and the socket closing: sends may go out. */
+  let welcomed = false;
+  let lastReadSent = 0;
+
+  const lastSeq = () => state.messages[state.messages.length - 1]?.seq ?? 0;
+  const firstSeq = () => state.messages[0]?.seq ?? 0;
+
+  const setConversation = (s: ConversationState) => {
+    setState("conversation", reconcile(s));
+    opts.onState?.(s);
+  };
+
+  /** Add messages to the log, skipping seqs already held, and settle the outbox. */
+  const merge = (incoming: Message[]) => {
+    if (incoming.length === 0) return;
+    const held = new Set(state.messages.map((m) => m.seq));
+    const fresh = incoming.filter((m) => !held.has(m.seq));
+    const ids = new Set(incoming.map((m) => m.clientId));
+    batch(() => {
+      if (fresh.length) {
+        const next = [...state.messages, ...fresh];
+        const last = state.messages[state.messages.length - 1];
+        if (last && fresh.some((m) => m.seq < last.seq)) next.sort((a, b) => a.seq - b.seq);
+        setState("messages", reconcile(next, { key: "seq" }));
+      }
+      if (state.outbox.some((p) => ids.has(p.clientId))) {
+        setState("outbox", (o) => o.filter((p) => !ids.has(p.clientId)));
+      }
+    });
+  };
+
+  const flushOutbox = () => {
+    for (const p of state.outbox) {
+      if (p.status !== "sending") continue;
+      if (!socket.send({ type: "send", clientId: p.clientId, text: p.text } satisfies ClientFrame)) break;
+    }
+  };
+
+  const onFrame = (f: ServerFrame) => {
+    switch (f.type) {
+      case "welcome": {
+        const resume = state.messages.length > 0;
+        batch(() => {
+          setConversation(f.state);
+          if (resume) merge(f.messages);
+          else {
+            setState(
+              "messages",
+              reconcile(
+                [...f.messages].sort((a, b) => a.seq - b.seq),
+                { key: "seq" },
+              ),
+            );
+            setState("hasMore", f.hasMore);
+            // Our own messages may already be in the page (ack lost in a drop).
+            const ids = new Set(f.messages.map((m) => m.clientId));
+            setState("outbox", (o) => o.filter((p) => !ids.has(p.clientId)));
+          }
+          setState({ phase: "ready", loadingOlder: false });
+        });
+        welcomed = true;
+        flushOutbox();
+        break;
+      }
+      case "messages":
+        merge(f.messages);
+        break;
+      case "message": {
+        const own = state.outbox.some((p) => p.clientId === f.message.clientId);
+        merge([f.message]);
+        if (!own && f.message.kind === "text" && f.message.author.id !== me.id) {
+          setState("announcement", `${f.message.author.name || "Visitor"}: ${f.message.text.slice(0, 200)}`);
+        }
+        break;
+      }
+      case "ack": {
+        const p = state.outbox.find((x) => x.clientId === f.clientId);
+        if (!p) break;
+        const stored: Message = {
+          seq: f.seq,
+          clientId: f.clientId,
+          kind: "text",
+          author: { role: "operator", id: me.id, name: me.name },
+          text: p.text,
+          at: f.at,
+        };
+        merge([stored]);
+        break;
+      }
+      case "history":
+        batch(() => {
+          merge(f.messages);
+          setState({ hasMore: f.hasMore, loadingOlder: false });
+        });
+        break;
+      case "state":
+        setConversation(f.state);
+        break;
+      case "error":
+        if (f.clientId) {
+          const i = state.outbox.findIndex((p) => p.clientId === f.clientId);
+          if (i >= 0) {
+            setState("outbox", i, { status: "failed", error: f.message });
+            break;
+          }
+        }
+        if (f.code === "not_found" || f.code === "deleted") {
+          setState({ phase: "gone", error: null });
+          socket.stop();
+          break;
+        }
+        setState({ error: f.message, loadingOlder: false });
+        break;
+    }
+  };
+
+  const socket: LiveSocket<ServerFrame, ClientFrame> = new LiveSocket<ServerFrame, ClientFrame>({
+    path: `/ws/conversations/${encodeURIComponent(id)}`,
+    onOpen: () => {
+      socket.send({ type: "hello", lastSeq: lastSeq() } satisfies ClientFrame);
+    },
+    onFrame,
+    onStatus: (connection) => {
+      if (connection !== "open") {
+        welcomed = false;
+        setState("loadingOlder", false);
+      }
+      setState("connection", connection);
+    },
+    onRepeatedFailure: opts.onRepeatedFailure,
+  });
+  socket.start();
+
+  const joined = () => state.conversation?.operators.some((o) => o.id === me.id) ?? false;
+
+  const actions: ConversationActions = {
+    send(text) {
+      if (!text.trim() || text.length > MESSAGE_CHARS) return false;
+      const p: PendingMessage = { clientId: newClientId(), text, at: Date.now(), status: "sending", error: null };
+      setState("outbox", state.outbox.length, p);
+      if (welcomed) socket.send({ type: "send", clientId: p.clientId, text } satisfies ClientFrame);
+      return true;
+    },
+    retry(clientId) {
+      const p = state.outbox.find((x) => x.clientId === clientId);
+      if (!p) return;
+      setState("outbox", (x) => x.clientId === clientId, { status: "sending", error: null });
+      if (welcomed) socket.send({ type: "send", clientId, text: p.text } satisfies ClientFrame);
+    },
+    discard(clientId) {
+      setState("outbox", (o) => o.filter((p) => p.clientId !== clientId));
+    },
+    loadOlder() {
+      if (!welcomed || !state.hasMore || state.loadingOlder || state.messages.length === 0) return;
+      if (socket.send({ type: "history", beforeSeq: firstSeq(), limit: HISTORY_PAGE } satisfies ClientFrame)) {
+        setState("loadingOlder", true);
+      }
+    },
+    markRead() {
+      // Only an operator who joined reads on the team's behalf; peeking at an
+      // unassigned conversation must not hide it from the others' unread counts.
+      if (!welcomed || !joined()) return;
+      const top = lastSeq();
+      if (top <= lastReadSent) return;
+      const unseen = state.messages.some((m) => m.seq > lastReadSent && m.author.role === "visitor");
+      if (!unseen) {
+        lastReadSent = top;
+        return;
+      }
+      if (socket.send({ type: "read", seq: top } satisfies ClientFrame)) lastReadSent = top;
+    },
+    async join() {
+      if (state.busy) return;
+      setState({ busy: true, error: null });
+      try {
+        const { state: s } = await api.join(id);
+        setConversation(s);
+      } catch (e) {
+        setState("error", errorText(e));
+      } finally {
+        setState("busy", false);
+      }
+    },
+    async leave() {
+      if (state.busy) return;
+      setState({ busy: true, error: null });
+      try {
+        const { state: s } = await api.leave(id);
+        setConversation(s);
+      } catch (e) {
+        setState("error", errorText(e));
+      } finally {
+        setState("busy", false);
+      }
+    },
+    dismissError() {
+      setState("error", null);
+    },
+    dispose() {
+      socket.stop();
+    },
+  };
+  return [state, actions];
+}

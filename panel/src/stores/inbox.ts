@@ -1,0 +1,166 @@
+/**
+ * The conversation index, kept live over `/ws/panel`.
+ *
+ * The server sends a full `index` on every (re)connect and then `upsert` /
+ * `remove` frames. An upsert is re-placed into the lists by the same rules
+ * the server uses: unassigned → Unassigned, joined by me → Mine, all → All.
+ */
+import { batch } from "solid-js";
+import { createStore, produce, reconcile } from "solid-js/store";
+import type {
+  ConversationSummary,
+  OperatorPresence,
+  PanelClientFrame,
+  PanelServerFrame,
+} from "../../../worker/protocol";
+import { LiveSocket, type SocketStatus } from "../lib/socket";
+
+export interface InboxState {
+  /** "loading" until the first index arrives. */
+  phase: "loading" | "ready";
+  connection: SocketStatus;
+  unassigned: ConversationSummary[];
+  mine: ConversationSummary[];
+  all: ConversationSummary[];
+  allHasMore: boolean;
+  loadingMore: boolean;
+  operators: OperatorPresence[];
+  error: string | null;
+}
+
+export interface InboxActions {
+  connect(): void;
+  disconnect(): void;
+  /** Fetch the next page of the All list. */
+  loadMore(): void;
+  /** Apply a summary we learned about outside the socket. */
+  upsert(c: ConversationSummary): void;
+  find(id: string): ConversationSummary | undefined;
+  dismissError(): void;
+}
+
+const PAGE = 50;
+const byLastAtDesc = (a: ConversationSummary, b: ConversationSummary) => b.lastAt - a.lastAt;
+
+function removeFrom(list: ConversationSummary[], id: string): void {
+  const i = list.findIndex((c) => c.id === id);
+  if (i >= 0) list.splice(i, 1);
+}
+
+function insertSorted(list: ConversationSummary[], c: ConversationSummary): void {
+  let i = list.findIndex((x) => x.lastAt < c.lastAt);
+  if (i < 0) i = list.length;
+  list.splice(i, 0, c);
+}
+
+export function createInbox(meId: string, opts: { onRepeatedFailure?: () => void } = {}): [InboxState, InboxActions] {
+  const [state, setState] = createStore<InboxState>({
+    phase: "loading",
+    connection: "connecting",
+    unassigned: [],
+    mine: [],
+    all: [],
+    allHasMore: false,
+    loadingMore: false,
+    operators: [],
+    error: null,
+  });
+
+  const place = (c: ConversationSummary) => {
+    setState(
+      produce((s) => {
+        removeFrom(s.unassigned, c.id);
+        removeFrom(s.mine, c.id);
+        removeFrom(s.all, c.id);
+        if (c.status === "unassigned") insertSorted(s.unassigned, c);
+        if (c.operators.some((o) => o.id === meId)) insertSorted(s.mine, c);
+        insertSorted(s.all, c);
+      }),
+    );
+  };
+
+  const onFrame = (f: PanelServerFrame) => {
+    switch (f.type) {
+      case "index":
+        batch(() => {
+          setState("unassigned", reconcile([...f.unassigned].sort(byLastAtDesc), { key: "id" }));
+          setState("mine", reconcile([...f.mine].sort(byLastAtDesc), { key: "id" }));
+          setState("all", reconcile([...f.all].sort(byLastAtDesc), { key: "id" }));
+          setState("operators", reconcile(f.operators, { key: "id" }));
+          setState({ phase: "ready", allHasMore: f.allHasMore, loadingMore: false });
+        });
+        break;
+      case "upsert":
+        place(f.conversation);
+        break;
+      case "page":
+        batch(() => {
+          setState(
+            produce((s) => {
+              for (const c of f.conversations) {
+                if (!s.all.some((x) => x.id === c.id)) insertSorted(s.all, c);
+              }
+            }),
+          );
+          setState({ allHasMore: f.hasMore, loadingMore: false });
+        });
+        break;
+      case "remove":
+        setState(
+          produce((s) => {
+            removeFrom(s.unassigned, f.id);
+            removeFrom(s.mine, f.id);
+            removeFrom(s.all, f.id);
+          }),
+        );
+        break;
+      case "presence":
+        setState("operators", reconcile(f.operators, { key: "id" }));
+        break;
+      case "error":
+        setState({ error: f.message, loadingMore: false });
+        break;
+    }
+  };
+
+  let socket: LiveSocket<PanelServerFrame, PanelClientFrame> | null = null;
+
+  const actions: InboxActions = {
+    connect() {
+      if (socket) return;
+      socket = new LiveSocket<PanelServerFrame, PanelClientFrame>({
+        path: "/ws/panel",
+        onOpen: () => {},
+        onFrame,
+        onStatus: (connection) => {
+          setState("connection", connection);
+          if (connection !== "open") setState("loadingMore", false);
+        },
+        onRepeatedFailure: opts.onRepeatedFailure,
+      });
+      socket.start();
+    },
+    disconnect() {
+      socket?.stop();
+      socket = null;
+    },
+    loadMore() {
+      if (!socket || !state.allHasMore || state.loadingMore) return;
+      const before = state.all[state.all.length - 1]?.lastAt ?? Date.now();
+      if (!socket.send({ type: "more", beforeLastAt: before, limit: PAGE } satisfies PanelClientFrame)) return;
+      setState("loadingMore", true);
+    },
+    upsert: place,
+    find(id) {
+      return (
+        state.all.find((c) => c.id === id) ??
+        state.unassigned.find((c) => c.id === id) ??
+        state.mine.find((c) => c.id === id)
+      );
+    },
+    dismissError() {
+      setState("error", null);
+    },
+  };
+  return [state, actions];
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// `npm start`: builds the panel and widget, then runs `wrangler dev` with
+// local persistence and prints where to go.
+//
+//   MICROCHAT_PORT=8787       port to listen on (127.0.0.1)
+//   MICROCHAT_STATE=DIR       where local Durable Object / R2 state lives (default .wrangler/state)
+//   MICROCHAT_SKIP_BUILD=1    reuse the existing dist/ (used by the browser tests)
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const port = Number(process.env.MICROCHAT_PORT ?? 8787);
+const state = process.env.MICROCHAT_STATE ?? join(root, ".wrangler/state");
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+
+// Local secrets live in .dev.vars (git-ignored). Make one on first run so a
+// newcomer never needs to invent a secret; production uses `wrangler secret put`.
+const devVars = join(root, ".dev.vars");
+if (!existsSync(devVars)) {
+  writeFileSync(devVars, `SESSION_SECRET=${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+  console.log("Created .dev.vars with a random SESSION_SECRET");
+}
+
+if (!process.env.MICROCHAT_SKIP_BUILD) {
+  const built = spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit", env });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
+const wrangler = spawn(
+  join(root, "node_modules/.bin/wrangler"),
+  ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false"],
+  { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
+);
+wrangler.stdout.pipe(process.stdout);
+wrangler.stderr.pipe(process.stderr);
+
+const base = `http://127.0.0.1:${port}`;
+const deadline = Date.now() + 120_000;
+let announced = false;
+async function waitReady() {
+  while (!announced && Date.now() < deadline && wrangler.exitCode === null) {
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) {
+        announced = true;
+        console.log(
+          `\n  Microchat is running.\n\n  Operator panel:  ${base}/\n  Demo page:       ${base}/demo/\n  Local state:     ${state}\n`,
+        );
+        return;
+      }
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  if (!announced) console.error("Microchat did not answer /healthz in time; see the output above.");
+}
+void waitReady();
+
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    wrangler.kill(sig);
+  });
+}
+wrangler.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// `npm test`: every check and every test, in the order a failure is cheapest
+// to see. Type checks → format → build → workerd tests (vitest) → browser
+// tests (Playwright + Debian's Chromium). Ends with one summary line.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+const bin = (name) => join(root, "node_modules/.bin", name);
+let passed = 0;
+let failed = 0;
+
+function run(label, cmd, args, { capture = false } = {}) {
+  console.log(`\n▶ ${label}`);
+  const res = spawnSync(cmd, args, {
+    cwd: root,
+    env,
+    stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit",
+    encoding: "utf8",
+  });
+  if (capture) process.stdout.write(res.stdout ?? "");
+  if (res.status !== 0) {
+    console.error(`✖ ${label} failed`);
+    return { ok: false, out: res.stdout ?? "" };
+  }
+  return { ok: true, out: res.stdout ?? "" };
+}
+
+function must(result) {
+  if (!result.ok) {
+    console.log(`\n${passed} passed, ${failed + 1} failed`);
+    process.exit(1);
+  }
+}
+
+// Debian's Chromium for the browser tests; installed here when absent so a
+// fresh machine needs nothing else (never a browser download).
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+if (!existsSync(chromium)) {
+  if (process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
+    must(run("install chromium (apt)", "sh", ["-c", "apt-get update -qq && apt-get install -y -qq chromium"]));
+  } else {
+    console.error(
+      `Chromium not found at ${chromium}. Install it (sudo apt-get install -y chromium) or set CHROMIUM_PATH.`,
+    );
+    process.exit(1);
+  }
+}
+
+for (const part of ["worker", "test", "panel", "widget", "scripts"]) {
+  must(run(`typecheck ${part}`, bin("tsc"), ["-p", `${part}/tsconfig.json`]));
+}
+must(run("format check", bin("prettier"), ["--check", "."]));
+must(run("build", "npm", ["run", "build"]));
+must(run("deploy dry-run", bin("wrangler"), ["deploy", "--dry-run", "--outdir", join(root, "dist/worker")]));
+
+const vitest = run("workerd tests (vitest)", bin("vitest"), ["run", "--config", "vitest.config.ts"], { capture: true });
+const vt = /Tests\s+(?:\x1b\[[0-9;]*m)*\s*(?:(\d+) failed[^|]*\|\s*)?(?:\x1b\[[0-9;]*m)*\s*(\d+) passed/.exec(
+  vitest.out.replace(/\x1b\[[0-9;]*m/g, ""),
+);
+if (vt) {
+  failed += Number(vt[1] ?? 0);
+  passed += Number(vt[2]);
+} else if (!vitest.ok) failed += 1;
+
+const e2e = run(
+  "browser tests (Playwright + Chromium)",
+  process.execPath,
+  ["--test", "--test-concurrency=1", "test/e2e/*.e2e.ts"],
+  { capture: true },
+);
+const ep = /# pass (\d+)/.exec(e2e.out);
+const ef = /# fail (\d+)/.exec(e2e.out);
+passed += Number(ep?.[1] ?? 0);
+failed += Number(ef?.[1] ?? (e2e.ok ? 0 : 1));
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && vitest.ok && e2e.ok ? 0 : 1);

@@ -1,0 +1,55 @@
+/**
+ * Starts Microchat the way the README does (`npm start`, i.e.
+ * scripts/start.mjs → wrangler dev) on its own port with a fresh temporary
+ * state directory, for the browser tests.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface AppServer {
+  base: string;
+  stop(): Promise<void>;
+}
+
+const root = join(import.meta.dirname, "../..");
+
+export async function startApp(port: number): Promise<AppServer> {
+  const state = mkdtempSync(join(tmpdir(), "microchat-e2e-"));
+  const child: ChildProcess = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
+    cwd: root,
+    env: { ...process.env, MICROCHAT_PORT: String(port), MICROCHAT_STATE: state, MICROCHAT_SKIP_BUILD: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`app exited early:\n${output}`);
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`app did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    base,
+    async stop() {
+      if (child.pid) {
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}

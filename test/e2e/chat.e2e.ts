@@ -1,0 +1,150 @@
+/**
+ * The live chat loop in a real browser: a visitor on the demo page writes
+ * from the widget, an operator sees it in Unassigned, joins, replies with
+ * Enter, and the visitor sees the reply; the visitor's history survives
+ * minimise, reload and navigation. Screenshots go to test-results/screenshots.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, BrowserContext, Page, FrameLocator } from "playwright-core";
+import { startApp, type AppServer } from "./app-server.ts";
+import { launch } from "./browser.ts";
+
+const shots = join(import.meta.dirname, "../../test-results/screenshots");
+mkdirSync(shots, { recursive: true });
+
+let app: AppServer;
+let browser: Browser;
+let operatorCtx: BrowserContext;
+let visitorCtx: BrowserContext;
+let operator: Page;
+let visitor: Page;
+
+function widget(page: Page): FrameLocator {
+  return page.frameLocator('iframe[title="Chat"]');
+}
+
+async function openWidget(page: Page): Promise<void> {
+  await page.locator("[data-microchat]").locator('button[aria-label="Open chat"]').click();
+  await widget(page).locator("#input").waitFor();
+}
+
+describe("live chat in the browser", () => {
+  before(async () => {
+    app = await startApp(Number(process.env.E2E_PORT ?? 8799));
+    browser = await launch();
+    operatorCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    visitorCtx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    operator = await operatorCtx.newPage();
+    visitor = await visitorCtx.newPage();
+    for (const page of [operator, visitor]) {
+      page.on("pageerror", (err) => console.error("page error:", err.message));
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it("the first run shows setup; the admin lands on the conversations screen", async () => {
+    await operator.goto(app.base + "/");
+    const form = operator.getByTestId("setup-form");
+    await form.waitFor();
+    await form.locator("input[name=name]").fill("Olivia Operator");
+    await form.locator("input[name=email]").fill("olivia@example.com");
+    await form.locator("input[name=password]").fill("a long enough password");
+    await form.locator("input[name=confirm]").fill("a long enough password");
+    await form.getByRole("button", { name: /create/i }).click();
+    await operator.getByTestId("unassigned-list").waitFor();
+  });
+
+  it("a visitor message from the widget arrives live in the panel's Unassigned column", async () => {
+    await visitor.goto(app.base + "/demo/");
+    await openWidget(visitor);
+    const frame = widget(visitor);
+    await frame.locator("#input").fill("Hello, do you ship to Norway?");
+    await frame.locator("#input").press("Enter");
+    await frame.locator(".m.visitor:not(.pending)", { hasText: "Hello, do you ship to Norway?" }).waitFor();
+    await visitor.screenshot({ path: join(shots, "widget.png") });
+
+    const row = operator
+      .getByTestId("unassigned-list")
+      .getByTestId("conversation-row")
+      .filter({ hasText: "Hello, do you ship to Norway?" });
+    await row.waitFor({ timeout: 10_000 });
+    await operator.screenshot({ path: join(shots, "conversations-unassigned.png") });
+  });
+
+  it("JOIN, reply with Enter, and the visitor sees it live", async () => {
+    const row = operator.getByTestId("unassigned-list").getByTestId("conversation-row").first();
+    await row.getByTestId("join-button").click();
+    await operator.getByTestId("leave-button").waitFor();
+    await operator.getByTestId("unassigned-list").getByTestId("conversation-row").waitFor({ state: "detached" });
+    await operator.getByTestId("message").filter({ hasText: "Hello, do you ship to Norway?" }).waitFor();
+
+    const composer = operator.getByTestId("composer");
+    await composer.fill("Yes, we do!");
+    await composer.press("Shift+Enter");
+    await composer.pressSequentially("Delivery takes 3 days.");
+    await composer.press("Enter");
+    await widget(visitor).locator(".m.operator", { hasText: "Delivery takes 3 days." }).waitFor();
+    const text = await widget(visitor).locator(".m.operator").last().innerText();
+    assert.match(text, /Yes, we do!\nDelivery takes 3 days\./);
+    await operator.screenshot({ path: join(shots, "conversations.png") });
+    await visitor.screenshot({ path: join(shots, "widget-reply.png") });
+  });
+
+  it("the visitor's history is intact after minimise, reload and navigation", async () => {
+    await widget(visitor).locator('button[aria-label="Minimise chat"]').click();
+    await visitor.locator('iframe[title="Chat"]').waitFor({ state: "hidden" });
+    await openWidget(visitor);
+    await widget(visitor).locator(".m.operator", { hasText: "Delivery takes 3 days." }).waitFor();
+
+    await visitor.reload();
+    // The widget reopens by itself because it was open before the reload.
+    await widget(visitor).locator(".m.visitor", { hasText: "Hello, do you ship to Norway?" }).waitFor();
+    await widget(visitor).locator(".m.operator", { hasText: "Delivery takes 3 days." }).waitFor();
+
+    await visitor.goto(app.base + "/demo/pricing.html");
+    await widget(visitor).locator(".m.operator", { hasText: "Delivery takes 3 days." }).waitFor();
+    await widget(visitor).locator("#input").fill("Thanks!");
+    await widget(visitor).locator("#input").press("Enter");
+    await operator.getByTestId("message").filter({ hasText: "Thanks!" }).waitFor();
+  });
+
+  it("hostile text shows as text in the panel and the widget, and nothing executes", async () => {
+    const payload = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>`;
+    await widget(visitor).locator("#input").fill(payload);
+    await widget(visitor).locator("#input").press("Enter");
+    await operator.getByTestId("message").filter({ hasText: "<script>window.__pwned=1</script>" }).waitFor();
+    assert.equal(await operator.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    const inWidget = widget(visitor).locator(".m.visitor", { hasText: "<script>window.__pwned=1</script>" });
+    await inWidget.waitFor();
+    assert.equal(await inWidget.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await widget(visitor).locator("img[src=x]").count(), 0);
+    assert.equal(await operator.locator("img[src=x]").count(), 0);
+  });
+
+  it("Leave Conversation unassigns the operator; the next visitor message returns it to Unassigned", async () => {
+    await operator.getByTestId("leave-button").click();
+    await operator.getByTestId("join-button").first().waitFor();
+    await widget(visitor).locator("#input").fill("One more question");
+    await widget(visitor).locator("#input").press("Enter");
+    await operator
+      .getByTestId("unassigned-list")
+      .getByTestId("conversation-row")
+      .filter({ hasText: "One more question" })
+      .waitFor({ timeout: 10_000 });
+  });
+
+  it("works at 800px wide", async () => {
+    await operator.setViewportSize({ width: 800, height: 700 });
+    await operator.getByTestId("unassigned-list").waitFor();
+    await operator.screenshot({ path: join(shots, "conversations-800.png") });
+    const overflow = await operator.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    assert.equal(overflow, false, "no horizontal scrolling at 800px");
+  });
+});
