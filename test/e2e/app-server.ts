@@ -4,6 +4,7 @@
  * state directory, for the browser tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,20 @@ export interface AppServer {
 
 const root = join(import.meta.dirname, "../..");
 
-export async function startApp(port: number): Promise<AppServer> {
+/** A free loopback port, so two test runs on one machine never meet. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export async function startApp(port?: number): Promise<AppServer> {
+  port ??= await freePort();
   const state = mkdtempSync(join(tmpdir(), "microchat-e2e-"));
   const child: ChildProcess = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
     cwd: root,

@@ -33,7 +33,7 @@ async function openWidget(page: Page): Promise<void> {
 
 describe("live chat in the browser", () => {
   before(async () => {
-    app = await startApp(Number(process.env.E2E_PORT ?? 8799));
+    app = await startApp(process.env.E2E_PORT ? Number(process.env.E2E_PORT) : undefined);
     browser = await launch();
     operatorCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     visitorCtx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
@@ -78,6 +78,21 @@ describe("live chat in the browser", () => {
     await operator.screenshot({ path: join(shots, "conversations-unassigned.png") });
   });
 
+  it("the visitor gives a name: the panel shows it with its first letter as the avatar", async () => {
+    const frame = widget(visitor);
+    await frame.locator("#profile").waitFor();
+    await frame.locator("#pname").fill("nora Visitor");
+    await frame.locator("#pemail").fill("nora@example.com");
+    await frame.locator("#profile button[type=submit]").click();
+    await frame.locator("#profile").waitFor({ state: "hidden" });
+    const row = operator
+      .getByTestId("unassigned-list")
+      .getByTestId("conversation-row")
+      .filter({ hasText: "nora Visitor" });
+    await row.waitFor({ timeout: 10_000 });
+    assert.equal((await row.locator(".avatar").innerText()).trim(), "N");
+  });
+
   it("JOIN, reply with Enter, and the visitor sees it live", async () => {
     const row = operator.getByTestId("unassigned-list").getByTestId("conversation-row").first();
     await row.getByTestId("join-button").click();
@@ -113,6 +128,21 @@ describe("live chat in the browser", () => {
     await widget(visitor).locator("#input").fill("Thanks!");
     await widget(visitor).locator("#input").press("Enter");
     await operator.getByTestId("message").filter({ hasText: "Thanks!" }).waitFor();
+  });
+
+  it("a message typed while the network is down is sent after it comes back, once", async () => {
+    await visitorCtx.setOffline(true);
+    // Going offline drops the socket: the widget says so before anything is typed.
+    await widget(visitor).locator(".banner:not([hidden])").waitFor({ timeout: 15_000 });
+    await widget(visitor).locator("#input").fill("Typed while offline");
+    await widget(visitor).locator("#input").press("Enter");
+    await widget(visitor).locator(".m.pending", { hasText: "Typed while offline" }).waitFor();
+    await visitorCtx.setOffline(false);
+    await widget(visitor)
+      .locator(".m.visitor:not(.pending)", { hasText: "Typed while offline" })
+      .waitFor({ timeout: 20_000 });
+    await operator.getByTestId("message").filter({ hasText: "Typed while offline" }).waitFor();
+    assert.equal(await operator.getByTestId("message").filter({ hasText: "Typed while offline" }).count(), 1);
   });
 
   it("hostile text shows as text in the panel and the widget, and nothing executes", async () => {

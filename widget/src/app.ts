@@ -142,10 +142,37 @@ function render(): void {
   }
   log.replaceChildren(...items);
   empty.hidden = items.length > 0;
+  offerProfile();
   if (atBottom) log.scrollTop = log.scrollHeight;
 }
 
+const profileForm = $<HTMLFormElement>("profile");
+const PROFILE_SKIP_KEY = `microchat:profile-skipped:${siteKey}`;
+let known = false;
+
+/** Offers the name/email form once the visitor has written and is still anonymous. */
+function offerProfile(): void {
+  const wrote = [...messages.values()].some((m) => m.author.role === "visitor") || outbox.length > 0;
+  profileForm.hidden = known || !wrote || load<boolean>(PROFILE_SKIP_KEY) === true;
+}
+
+profileForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const name = $<HTMLInputElement>("pname").value.trim();
+  const email = $<HTMLInputElement>("pemail").value.trim();
+  if (!name && !email) return;
+  const frame: ClientFrame = { type: "profile" };
+  if (name) frame.name = name;
+  if (email) frame.email = email;
+  send(frame);
+});
+$("pskip").addEventListener("click", () => {
+  save(PROFILE_SKIP_KEY, true);
+  profileForm.hidden = true;
+});
+
 function setState(state: ConversationState): void {
+  known = state.visitor.name !== null || state.visitor.email !== null;
   const names = state.operators.map((o) => o.name);
   $("sub").textContent =
     names.length > 0 ? `You're chatting with ${names.join(", ")}` : "We usually reply in a few minutes";
@@ -188,8 +215,23 @@ function flushOutbox(): void {
   for (const p of outbox) send({ type: "send", clientId: p.clientId, text: p.text });
 }
 
+let connecting = false;
+let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+let lastHeard = 0;
+
+/** Opens the socket unless one is open or on its way. */
 async function connect(): Promise<void> {
-  showBanner(retry > 0 ? "Reconnecting…" : null);
+  if (connecting || socket) return;
+  connecting = true;
+  clearTimeout(reconnectTimer);
+  try {
+    await open();
+  } finally {
+    connecting = false;
+  }
+}
+
+async function open(): Promise<void> {
   let ticket: SocketTicket;
   try {
     const s = await ensureSession();
@@ -213,24 +255,41 @@ async function connect(): Promise<void> {
     retry = 0;
     showBanner(null);
     send({ type: "hello", lastSeq });
+    lastHeard = Date.now();
     clearInterval(pingTimer);
-    pingTimer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"type":"ping"}'), 30_000);
+    // Keep-alive, and detection of a connection that died without a close:
+    // the server answers every ping, so 45 s of silence means it is gone.
+    pingTimer = setInterval(() => {
+      if (Date.now() - lastHeard > 45_000) return drop(ws);
+      if (ws.readyState === WebSocket.OPEN) ws.send('{"type":"ping"}');
+    }, 15_000);
   });
-  ws.addEventListener("message", (e) => onFrame(JSON.parse(e.data as string) as ServerFrame | { type: "pong" }));
-  ws.addEventListener("close", () => {
-    if (socket === ws) {
-      socket = null;
-      clearInterval(pingTimer);
-      scheduleReconnect();
-    }
+  ws.addEventListener("message", (e) => {
+    lastHeard = Date.now();
+    onFrame(JSON.parse(e.data as string) as ServerFrame | { type: "pong" });
   });
+  ws.addEventListener("close", () => drop(ws));
+}
+
+/** Forgets a socket that closed or went silent, and plans the next attempt. */
+function drop(ws: WebSocket): void {
+  if (socket !== ws) return;
+  socket = null;
+  clearInterval(pingTimer);
+  try {
+    ws.close();
+  } catch {
+    // already closed
+  }
+  scheduleReconnect();
 }
 
 function scheduleReconnect(): void {
   retry++;
   showBanner(navigator.onLine ? "Reconnecting…" : "You're offline. Messages will be sent when you're back.");
   const delay = Math.min(10_000, 500 * 2 ** Math.min(retry - 1, 5)) * (0.75 + Math.random() / 2);
-  setTimeout(() => void connect(), delay);
+  clearTimeout(reconnectTimer);
+  reconnectTimer = setTimeout(() => void connect(), delay);
 }
 
 function onFrame(frame: ServerFrame | { type: "pong" }): void {
@@ -276,6 +335,7 @@ function onFrame(frame: ServerFrame | { type: "pong" }): void {
       return;
     case "state":
       setState(frame.state);
+      offerProfile();
       return;
     case "error":
       if (frame.clientId) {
@@ -362,8 +422,13 @@ window.addEventListener("message", (e) => {
     visible = false;
   }
 });
+window.addEventListener("offline", () => {
+  // The browser knows the network is gone: say so now rather than after a timeout.
+  if (socket) drop(socket);
+});
 window.addEventListener("online", () => {
-  if (!socket) void connect();
+  retry = 0;
+  void connect();
 });
 
 render();
