@@ -24,6 +24,7 @@ import {
   type ConversationStatus,
   type ConversationSummary,
   type ErrorCode,
+  type FileRef,
   type Message,
   type OperatorRef,
   type Role,
@@ -33,7 +34,7 @@ import { conversationMigrations } from "./schema/conversation";
 import { migrate } from "./schema/migrate";
 
 /** What each socket carries across hibernation. */
-interface SocketIdentity {
+export interface SocketIdentity {
   role: Role;
   id: string;
   name: string;
@@ -51,6 +52,7 @@ export const IDENTITY_HEADERS = {
 } as const;
 
 type MessageRow = {
+  file: string | null;
   seq: number;
   client_id: string;
   kind: string;
@@ -375,6 +377,7 @@ export class Conversation extends DurableObject<Env> {
       at: r.at,
     };
     if (r.event) m.event = r.event as "joined" | "left";
+    if (r.file) m.file = JSON.parse(r.file) as FileRef;
     return m;
   }
 
@@ -410,12 +413,12 @@ export class Conversation extends DurableObject<Env> {
     kind: Message["kind"],
     author: Message["author"],
     text: string,
-    event?: "joined" | "left",
+    extra: { event?: "joined" | "left"; file?: FileRef } = {},
   ): Message {
     const seq = this.lastSeq() + 1;
     const at = Date.now();
     this.sql.exec(
-      "INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, event, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, event, file, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       seq,
       clientId,
       kind,
@@ -423,16 +426,34 @@ export class Conversation extends DurableObject<Env> {
       author.id,
       author.name,
       text,
-      event ?? null,
+      extra.event ?? null,
+      extra.file ? JSON.stringify(extra.file) : null,
       at,
     );
     const message: Message = { seq, clientId, kind, author, text, at };
-    if (event) message.event = event;
+    if (extra.event) message.event = extra.event;
+    if (extra.file) message.file = extra.file;
     return message;
   }
 
   /** Stores a text message once per clientId; a resend returns the stored one. */
   private storeText(who: SocketIdentity, clientId: string, text: string): { message: Message; fresh: boolean } {
+    return this.store(who, clientId, "text", text);
+  }
+
+  /**
+   * Stores a message once per clientId; a resend returns the stored one
+   * (`fresh: false`). Applies the assignment rules: operators must have
+   * joined; a visitor's first message, or first after everyone left, puts
+   * the conversation in Unassigned.
+   */
+  private store(
+    who: SocketIdentity,
+    clientId: string,
+    kind: "text" | "file",
+    text: string,
+    file?: FileRef,
+  ): { message: Message; fresh: boolean } {
     const existing = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE client_id = ?", clientId).toArray()[0];
     if (existing) {
       if (existing.author_id !== who.id) throw new ConversationError("bad_frame", "clientId already used");
@@ -441,7 +462,13 @@ export class Conversation extends DurableObject<Env> {
     if (who.role === "operator" && !this.isJoined(who.id)) {
       throw new ConversationError("forbidden", "Join the conversation to reply");
     }
-    const message = this.append(clientId, "text", { role: who.role, id: who.id, name: who.name }, text);
+    const message = this.append(
+      clientId,
+      kind,
+      { role: who.role, id: who.id, name: who.name },
+      text,
+      file ? { file } : {},
+    );
 
     if (who.role === "visitor") {
       const status = this.status;
@@ -514,7 +541,7 @@ export class Conversation extends DurableObject<Env> {
           "event",
           { role: "system", id: operator.id, name: operator.name },
           `${operator.name} joined`,
-          "joined",
+          { event: "joined" },
         );
       });
       this.broadcast({ type: "message", message: event });
@@ -544,7 +571,7 @@ export class Conversation extends DurableObject<Env> {
         "event",
         { role: "system", id: operatorId, name: row.name },
         `${row.name} left`,
-        "left",
+        { event: "left" },
       );
     });
     this.broadcast({ type: "message", message: event });
@@ -569,6 +596,45 @@ export class Conversation extends DurableObject<Env> {
     return rpc(() => {
       this.requireConversation(conversationId, workspace);
       return this.page(beforeSeq ?? this.lastSeq() + 1, Math.min(Math.max(limit, 1), LIMITS.historyPageMax));
+    });
+  }
+
+  /**
+   * Stores the message for an attachment already written to R2. The Worker
+   * deletes the object again when this is refused or is a resend (`fresh:
+   * false`), so nothing is ever half-stored.
+   */
+  async attachFile(
+    conversationId: string,
+    workspace: string,
+    who: SocketIdentity,
+    clientId: string,
+    file: FileRef,
+  ): Promise<Result<{ message: Message; fresh: boolean }>> {
+    return rpc(() => {
+      if (who.role === "visitor") this.init(conversationId, workspace, who.id);
+      this.requireConversation(conversationId, workspace);
+      if (who.role === "visitor" && this.getMeta("visitor_id") !== who.id) {
+        throw new ConversationError("forbidden", "Not your conversation");
+      }
+      const result = this.store(who, clientId, "file", file.name, file);
+      if (result.fresh) this.broadcast({ type: "message", message: result.message });
+      return result;
+    });
+  }
+
+  /** The attachment `fileId` of this conversation, for serving. */
+  async getFile(conversationId: string, workspace: string, fileId: string): Promise<Result<FileRef>> {
+    return rpc(() => {
+      this.requireConversation(conversationId, workspace);
+      const row = this.sql
+        .exec<{ file: string }>(
+          "SELECT file FROM messages WHERE file IS NOT NULL AND json_extract(file, '$.id') = ?",
+          fileId,
+        )
+        .toArray()[0];
+      if (!row) throw new ConversationError("not_found", "No such file");
+      return JSON.parse(row.file) as FileRef;
     });
   }
 
@@ -614,8 +680,8 @@ export class Conversation extends DurableObject<Env> {
 
   private summary(version: number): ConversationSummary & { version: number } {
     const last = this.sql
-      .exec<{ text: string; author_role: string; at: number }>(
-        "SELECT text, author_role, at FROM messages WHERE kind = 'text' ORDER BY seq DESC LIMIT 1",
+      .exec<{ text: string; author_role: string; kind: string }>(
+        "SELECT text, author_role, kind FROM messages WHERE kind IN ('text', 'file') ORDER BY seq DESC LIMIT 1",
       )
       .toArray()[0];
     const lastAny = this.sql.exec<{ at: number | null }>("SELECT MAX(at) AS at FROM messages").one().at;
@@ -629,7 +695,7 @@ export class Conversation extends DurableObject<Env> {
       status: state.status,
       visitor: state.visitor,
       operators: state.operators,
-      preview: last ? last.text.slice(0, PREVIEW_CHARS) : "",
+      preview: last ? (last.kind === "file" ? `📎 ${last.text}` : last.text).slice(0, PREVIEW_CHARS) : "",
       previewRole: (last?.author_role as Role | undefined) ?? "visitor",
       lastAt: lastAny ?? state.createdAt,
       unread,

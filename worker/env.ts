@@ -6,6 +6,10 @@ export interface Env {
   CONVERSATION: DurableObjectNamespace<Conversation>;
   WORKSPACE: DurableObjectNamespace<Workspace>;
   ASSETS: Fetcher;
+  /** R2 bucket for attachments (files and pictures). */
+  ATTACHMENTS: R2Bucket;
+  /** Largest upload in bytes (default 10 MB). */
+  MAX_UPLOAD_BYTES?: string;
   /** Public key carried by the widget's script tag. */
   SITE_KEY: string;
   WORKSPACE_NAME: string;

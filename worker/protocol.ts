@@ -40,6 +40,8 @@ export type ConversationStatus =
 export type MessageKind =
   /** Text typed by a visitor or an operator. */
   | "text"
+  /** A file or picture (the paper clip); `file` describes it, `text` is its name. */
+  | "file"
   /** A system event in the log: an operator joined or left. */
   | "event";
 
@@ -65,6 +67,31 @@ export interface Message {
   at: number;
   /** For kind "event": what happened. */
   event?: "joined" | "left";
+  /** For kind "file": the stored attachment. */
+  file?: FileRef;
+}
+
+/** Types a file may have; decided from its content (magic bytes), never from its name or the client's claim. */
+export type FileType =
+  "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf" | "application/zip" | "text/plain";
+
+/** An attachment stored in R2. */
+export interface FileRef {
+  /** Unguessable id, unique within the conversation. */
+  id: string;
+  /** Safe display name (no path separators or control characters). */
+  name: string;
+  /** Size in bytes. */
+  size: number;
+  type: FileType;
+  /** True for pictures shown inline as thumbnails. */
+  image: boolean;
+}
+
+/** `POST .../files`: the file is stored and its message acknowledged. */
+export interface UploadResponse {
+  ack: { clientId: string; seq: number; at: number };
+  message: Message;
 }
 
 export interface OperatorRef {

@@ -5,12 +5,15 @@
  *   GET  /api/conversations/:id/messages?before=&limit=  a page of history (newest first page)
  *   POST /api/conversations/:id/join               JOIN: assign yourself
  *   POST /api/conversations/:id/leave              Leave Conversation
+ *   POST /api/conversations/:id/files              send a file (multipart: file, clientId); joined operators
+ *   GET  /api/conversations/:id/files/:fileId[?inline=1]  fetch an attachment
  */
 import { Hono } from "hono";
 import { isId } from "../lib/crypto";
 import { fail, requireOperator, unwrap, workspaceStub, type AppEnv } from "../lib/http";
 import type { Env } from "../env";
 import type { View } from "../workspace";
+import { handleUpload, serveFile } from "./files";
 
 export function conversationStub(env: Env, id: string) {
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
@@ -58,4 +61,10 @@ export const conversations = new Hono<AppEnv>()
   .post("/:id/leave", async (c) => {
     const id = conversationId(c.req.param("id"));
     return c.json({ state: unwrap(await conversationStub(c.env, id).leave(id, c.env.SITE_KEY, c.get("operator").id)) });
-  });
+  })
+  .post("/:id/files", async (c) => {
+    const id = conversationId(c.req.param("id"));
+    const op = c.get("operator");
+    return handleUpload(c, id, { role: "operator", id: op.id, name: op.name });
+  })
+  .get("/:id/files/:fileId", async (c) => serveFile(c, conversationId(c.req.param("id")), c.req.param("fileId")));

@@ -4,12 +4,15 @@
  *   POST /api/visitor/session  { siteKey } → a new visitor identity
  *   POST /api/visitor/ticket   Authorization: Bearer <token> → a single-use socket ticket
  *   GET  /api/visitor/messages?before=&limit=  the visitor's own history page
+ *   POST /api/visitor/files    send a file (multipart: file, clientId)
+ *   GET  /api/visitor/files/:fileId[?inline=1]  fetch an attachment of the visitor's own conversation
  */
 import { Hono, type Context } from "hono";
 import { fail, jsonBody, unwrap, type AppEnv } from "../lib/http";
 import { issueTicket, issueVisitorToken, newVisitor, readVisitorToken, type VisitorClaims } from "../lib/visitor";
 import type { SocketTicket, VisitorSession } from "../protocol";
 import { conversationStub } from "./conversations";
+import { handleUpload, serveFile } from "./files";
 
 async function visitorFrom(c: Context<AppEnv>): Promise<VisitorClaims> {
   const header = c.req.header("Authorization") ?? "";
@@ -45,4 +48,12 @@ export const visitor = new Hono<AppEnv>()
     return c.json(
       unwrap(await stub.getVisitorMessages(claims.conversationId, claims.workspace, claims.visitorId, before, limit)),
     );
+  })
+  .post("/files", async (c) => {
+    const claims = await visitorFrom(c);
+    return handleUpload(c, claims.conversationId, { role: "visitor", id: claims.visitorId, name: "Visitor" });
+  })
+  .get("/files/:fileId", async (c) => {
+    const claims = await visitorFrom(c);
+    return serveFile(c, claims.conversationId, c.req.param("fileId"));
   });

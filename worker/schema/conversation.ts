@@ -26,4 +26,10 @@ export const conversationMigrations: readonly Migration[] = [
       CREATE TABLE used_tickets (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
     `,
   },
+  {
+    id: 2,
+    name: "file attachments on messages",
+    sql: `ALTER TABLE messages ADD COLUMN file TEXT;
+          CREATE INDEX messages_file ON messages(json_extract(file, '$.id')) WHERE file IS NOT NULL;`,
+  },
 ];
