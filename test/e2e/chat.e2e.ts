@@ -13,6 +13,7 @@ import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
 
 const shots = join(import.meta.dirname, "../../test-results/screenshots");
+const fixtures = join(import.meta.dirname, "fixtures");
 mkdirSync(shots, { recursive: true });
 
 let app: AppServer;
@@ -110,6 +111,47 @@ describe("live chat in the browser", () => {
     assert.match(text, /Yes, we do!\nDelivery takes 3 days\./);
     await operator.screenshot({ path: join(shots, "conversations.png") });
     await visitor.screenshot({ path: join(shots, "widget-reply.png") });
+  });
+
+  it("the visitor attaches a picture with the paper clip; the operator sees it inline", async () => {
+    await widget(visitor).locator("#file").setInputFiles(join(fixtures, "sunset.png"));
+    await widget(visitor).locator(".m.visitor.file img").waitFor();
+    const img = operator.getByTestId("message-image").last();
+    await img.waitFor({ timeout: 10_000 });
+    await operator.waitForFunction(
+      (el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth === 320,
+      await img.elementHandle(),
+    );
+  });
+
+  it("the operator attaches a picture and a PDF; the visitor sees the picture inline and the PDF as a card", async () => {
+    await operator.getByTestId("file-input").setInputFiles([join(fixtures, "leaf.png")]);
+    await operator.getByTestId("file-input").setInputFiles([join(fixtures, "invoice.pdf")]);
+    const frame = widget(visitor);
+    const pic = frame.locator(".m.operator.file img");
+    await pic.waitFor({ timeout: 10_000 });
+    assert.equal(
+      await pic.evaluate(
+        (el) =>
+          new Promise<number>((resolve) => {
+            const img = el as HTMLImageElement;
+            if (img.complete && img.naturalWidth) resolve(img.naturalWidth);
+            else img.addEventListener("load", () => resolve(img.naturalWidth));
+          }),
+      ),
+      200,
+    );
+    await frame.locator(".m.operator.file .card", { hasText: "invoice.pdf" }).waitFor();
+    await operator.getByTestId("file-card").filter({ hasText: "invoice.pdf" }).waitFor();
+    await visitor.screenshot({ path: join(shots, "widget-files.png") });
+    await operator.screenshot({ path: join(shots, "conversation-files.png") });
+  });
+
+  it("a disguised file is refused with a clear error in the widget and the panel", async () => {
+    await widget(visitor).locator("#file").setInputFiles(join(fixtures, "fake.png"));
+    await widget(visitor).locator("#error", { hasText: "not allowed" }).waitFor();
+    await operator.getByTestId("file-input").setInputFiles([join(fixtures, "fake.png")]);
+    await operator.getByTestId("conversation-error").filter({ hasText: "not allowed" }).waitFor();
   });
 
   it("the visitor's history is intact after minimise, reload and navigation", async () => {

@@ -13,9 +13,11 @@
 import type {
   ClientFrame,
   ConversationState,
+  FileRef,
   Message,
   ServerFrame,
   SocketTicket,
+  UploadResponse,
   VisitorSession,
 } from "../../worker/protocol";
 
@@ -114,6 +116,196 @@ function bubble(
   return li;
 }
 
+// ---------------------------------------------------------------------------
+// Files and pictures (the paper clip)
+
+interface Upload {
+  clientId: string;
+  name: string;
+  size: number;
+  progress: number;
+}
+
+let uploads: Upload[] = [];
+/** Object URLs of files already fetched, by file id (fetched with the bearer token, never a token in a URL). */
+const blobs = new Map<string, Promise<string>>();
+
+function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${Math.round(n / 102.4) / 10} KB`;
+  return `${Math.round(n / (1024 * 104.8576)) / 10} MB`;
+}
+
+function fileUrl(file: FileRef): Promise<string> {
+  let url = blobs.get(file.id);
+  if (!url) {
+    url = fetch(`/api/visitor/files/${encodeURIComponent(file.id)}?inline=1`, {
+      headers: { Authorization: `Bearer ${session?.token ?? ""}` },
+    }).then(async (res) => {
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return URL.createObjectURL(await res.blob());
+    });
+    url.catch(() => blobs.delete(file.id));
+    blobs.set(file.id, url);
+  }
+  return url;
+}
+
+function download(file: FileRef): void {
+  fileUrl(file)
+    .then((url) => {
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = file.name;
+      a.click();
+    })
+    .catch(() => showError("The file could not be downloaded. Please try again."));
+}
+
+function fileBubble(file: FileRef, role: string, name: string | null, at: number): HTMLLIElement {
+  const li = document.createElement("li");
+  li.className = `m ${role} file`;
+  if (name) {
+    const n = document.createElement("span");
+    n.className = "n";
+    n.textContent = name;
+    li.append(n);
+  }
+  if (file.image) {
+    const img = document.createElement("img");
+    img.alt = file.name;
+    img.title = `${file.name} — open full size`;
+    img.tabIndex = 0;
+    void fileUrl(file).then(
+      (url) => (img.src = url),
+      () => (img.alt = `${file.name} (could not load)`),
+    );
+    const openFull = () => void fileUrl(file).then((url) => window.open(url, "_blank", "noopener"));
+    img.addEventListener("click", openFull);
+    img.addEventListener("keydown", (e) => e.key === "Enter" && openFull());
+    li.append(img);
+  } else {
+    const card = document.createElement("button");
+    card.type = "button";
+    card.className = "card";
+    card.setAttribute("aria-label", `Download ${file.name}`);
+    const ic = document.createElement("span");
+    ic.className = "ic";
+    ic.textContent = "📄";
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    const fn = document.createElement("span");
+    fn.className = "fn";
+    fn.textContent = file.name;
+    const fs = document.createElement("span");
+    fs.className = "fs";
+    fs.textContent = `${formatSize(file.size)} · ${file.type}`;
+    meta.append(fn, fs);
+    card.append(ic, meta);
+    card.addEventListener("click", () => download(file));
+    li.append(card);
+  }
+  const t = document.createElement("span");
+  t.className = "t";
+  t.textContent = time(at);
+  li.append(t);
+  return li;
+}
+
+function uploadBubble(u: Upload): HTMLLIElement {
+  const li = document.createElement("li");
+  li.className = "m visitor pending";
+  li.dataset.clientId = u.clientId;
+  li.append(document.createTextNode(`📎 ${u.name}`));
+  const bar = document.createElement("div");
+  bar.className = "bar";
+  bar.setAttribute("role", "progressbar");
+  bar.setAttribute("aria-label", `Uploading ${u.name}`);
+  bar.setAttribute("aria-valuenow", String(Math.round(u.progress * 100)));
+  const fill = document.createElement("span");
+  fill.style.width = `${Math.round(u.progress * 100)}%`;
+  bar.append(fill);
+  li.append(bar);
+  const t = document.createElement("span");
+  t.className = "t";
+  t.textContent = `Uploading… ${Math.round(u.progress * 100)}%`;
+  li.append(t);
+  return li;
+}
+
+/** Uploads one file with progress; the message appears once the server has stored it. */
+async function upload(file: File): Promise<void> {
+  showError(null);
+  let s: VisitorSession;
+  try {
+    s = await ensureSession();
+  } catch {
+    showError("Could not connect. Please try again.");
+    return;
+  }
+  const u: Upload = { clientId: crypto.randomUUID(), name: file.name || "file", size: file.size, progress: 0 };
+  uploads.push(u);
+  render();
+  log.scrollTop = log.scrollHeight;
+  const body = new FormData();
+  body.set("file", file);
+  body.set("clientId", u.clientId);
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/api/visitor/files");
+  xhr.setRequestHeader("Authorization", `Bearer ${s.token}`);
+  xhr.upload.addEventListener("progress", (e) => {
+    if (e.lengthComputable) {
+      u.progress = e.loaded / e.total;
+      render();
+    }
+  });
+  const finish = (error: string | null, message?: Message) => {
+    uploads = uploads.filter((x) => x !== u);
+    if (message) addMessages([message]);
+    if (error) showError(error);
+    render();
+  };
+  xhr.addEventListener("load", () => {
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(xhr.responseText);
+    } catch {
+      // handled below
+    }
+    if (xhr.status === 200 || xhr.status === 201) return finish(null, (parsed as UploadResponse).message);
+    const message = (parsed as { error?: { message?: string } } | null)?.error?.message;
+    finish(`${file.name}: ${message ?? `upload failed (HTTP ${xhr.status})`}`);
+  });
+  xhr.addEventListener("error", () => finish(`${file.name}: the upload failed. Check your connection and try again.`));
+  xhr.send(body);
+}
+
+const fileInput = $<HTMLInputElement>("file");
+$("attach").addEventListener("click", () => fileInput.click());
+fileInput.addEventListener("change", () => {
+  for (const f of fileInput.files ?? []) void upload(f);
+  fileInput.value = "";
+});
+
+const dropZone = $<HTMLDivElement>("drop");
+let dragDepth = 0;
+document.addEventListener("dragenter", (e) => {
+  if (!e.dataTransfer?.types.includes("Files")) return;
+  dragDepth++;
+  dropZone.hidden = false;
+});
+document.addEventListener("dragleave", () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) dropZone.hidden = true;
+});
+document.addEventListener("dragover", (e) => e.preventDefault());
+document.addEventListener("drop", (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  dropZone.hidden = true;
+  for (const f of e.dataTransfer?.files ?? []) void upload(f);
+});
+
 function render(): void {
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const items: HTMLLIElement[] = [];
@@ -129,12 +321,17 @@ function render(): void {
       li.className = "ev";
       li.textContent = m.text;
       items.push(li);
+    } else if (m.kind === "file" && m.file) {
+      const li = fileBubble(m.file, m.author.role, m.author.role === "operator" ? m.author.name : null, m.at);
+      li.dataset.seq = String(m.seq);
+      items.push(li);
     } else {
       const li = bubble(m, m.author.role, m.author.role === "operator" ? m.author.name : null);
       li.dataset.seq = String(m.seq);
       items.push(li);
     }
   }
+  for (const u of uploads) items.push(uploadBubble(u));
   for (const p of outbox) {
     const li = bubble(p, "visitor", null, "pending");
     li.dataset.clientId = p.clientId;
@@ -399,6 +596,14 @@ input.addEventListener("keydown", (e) => {
   }
 });
 input.addEventListener("input", autosize);
+input.addEventListener("paste", (e) => {
+  // A pasted picture (a screenshot) is sent like an attached one.
+  const files = [...(e.clipboardData?.files ?? [])];
+  if (files.length > 0) {
+    e.preventDefault();
+    for (const f of files) void upload(f);
+  }
+});
 log.addEventListener("scroll", () => {
   if (log.scrollTop < 60 && hasMore && !loadingOlder) {
     const first = Math.min(...messages.keys());

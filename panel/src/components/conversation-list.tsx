@@ -1,14 +1,14 @@
 /**
  * The list column: Unassigned (with JOIN on each row), then the Mine / All tabs.
  */
-import { createSignal, For, Match, Show, Switch } from "solid-js";
+import { createSignal, For, Match, Show, Switch, type JSX } from "solid-js";
 import type { ConversationSummary } from "../../../worker/protocol";
 import { relativeTime, fullTime, visitorName } from "../lib/format";
 import { conversationPath, linkClick } from "../lib/router";
 import type { InboxActions, InboxState } from "../stores/inbox";
 import { VisitorAvatar } from "./avatar";
 
-type Tab = "mine" | "all";
+type TabName = "mine" | "all";
 
 export function ConversationList(props: {
   inbox: InboxState;
@@ -19,12 +19,12 @@ export function ConversationList(props: {
   error: string | null;
   onDismissError: () => void;
 }) {
-  const [tab, setTab] = createSignal<Tab>("mine");
+  const [tab, setTab] = createSignal<TabName>("mine");
 
   const onTabKey = (e: KeyboardEvent) => {
     if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
       e.preventDefault();
-      const next: Tab = tab() === "mine" ? "all" : "mine";
+      const next: TabName = tab() === "mine" ? "all" : "mine";
       setTab(next);
       document.getElementById(`tab-${next}`)?.focus();
     }
@@ -58,147 +58,152 @@ export function ConversationList(props: {
           </Show>
         </h2>
         <div class="list-body" data-testid="unassigned-list" aria-busy={props.inbox.phase === "loading"}>
-          <Switch>
-            <Match when={props.inbox.phase === "loading"}>
-              <LoadingRows />
-            </Match>
-            <Match when={props.inbox.unassigned.length === 0}>
-              <p class="empty">No one is waiting</p>
-            </Match>
-            <Match when={true}>
-              <ul class="rows">
-                <For each={props.inbox.unassigned}>
-                  {(c) => (
-                    <ConversationRow
-                      c={c}
-                      selected={props.selectedId === c.id}
-                      joinable
-                      joining={props.joining === c.id}
-                      onJoin={props.onJoin}
-                    />
-                  )}
-                </For>
-              </ul>
-            </Match>
-          </Switch>
+          <ConversationRows
+            items={props.inbox.unassigned}
+            loading={props.inbox.phase === "loading"}
+            empty="No one is waiting"
+            selectedId={props.selectedId}
+            joinable
+            joining={props.joining}
+            onJoin={props.onJoin}
+          />
         </div>
       </section>
 
       <div class="tabs" role="tablist" aria-label="Conversation lists">
-        <button
-          type="button"
-          role="tab"
-          id="tab-mine"
-          aria-selected={tab() === "mine"}
-          aria-controls="panel-mine"
-          tabIndex={tab() === "mine" ? 0 : -1}
-          class="tab"
-          onClick={() => setTab("mine")}
-          onKeyDown={onTabKey}
-          data-testid="tab-mine"
-        >
+        <Tab name="mine" selected={tab() === "mine"} onSelect={setTab} onKeyDown={onTabKey}>
           Mine
           <Show when={props.inbox.mine.length > 0}>
             <span class="count">{props.inbox.mine.length}</span>
           </Show>
-        </button>
-        <button
-          type="button"
-          role="tab"
-          id="tab-all"
-          aria-selected={tab() === "all"}
-          aria-controls="panel-all"
-          tabIndex={tab() === "all" ? 0 : -1}
-          class="tab"
-          onClick={() => setTab("all")}
-          onKeyDown={onTabKey}
-          data-testid="tab-all"
-        >
+        </Tab>
+        <Tab name="all" selected={tab() === "all"} onSelect={setTab} onKeyDown={onTabKey}>
           All
-        </button>
+        </Tab>
       </div>
 
       <Show
         when={tab() === "mine"}
         fallback={
-          <section
-            id="panel-all"
-            role="tabpanel"
-            aria-labelledby="tab-all"
-            class="list-section list-body"
-            data-testid="all-list"
-          >
-            <Switch>
-              <Match when={props.inbox.phase === "loading"}>
-                <LoadingRows />
-              </Match>
-              <Match when={props.inbox.all.length === 0}>
-                <p class="empty">No conversations yet</p>
-              </Match>
-              <Match when={true}>
-                <ul class="rows">
-                  <For each={props.inbox.all}>
-                    {(c) => (
-                      <ConversationRow
-                        c={c}
-                        selected={props.selectedId === c.id}
-                        joinable={false}
-                        joining={false}
-                        onJoin={props.onJoin}
-                      />
-                    )}
-                  </For>
-                </ul>
-                <Show when={props.inbox.allHasMore}>
-                  <div class="load-more">
-                    <button
-                      type="button"
-                      class="button secondary"
-                      disabled={props.inbox.loadingMore}
-                      onClick={() => props.actions.loadMore()}
-                    >
-                      {props.inbox.loadingMore ? "Loading…" : "Load more"}
-                    </button>
-                  </div>
-                </Show>
-              </Match>
-            </Switch>
-          </section>
+          <TabPanel name="all">
+            <ConversationRows
+              items={props.inbox.all}
+              loading={props.inbox.phase === "loading"}
+              empty="No conversations yet"
+              selectedId={props.selectedId}
+              onJoin={props.onJoin}
+            >
+              <Show when={props.inbox.allHasMore}>
+                <div class="load-more">
+                  <button
+                    type="button"
+                    class="button secondary"
+                    disabled={props.inbox.loadingMore}
+                    onClick={() => props.actions.loadMore()}
+                  >
+                    {props.inbox.loadingMore ? "Loading…" : "Load more"}
+                  </button>
+                </div>
+              </Show>
+            </ConversationRows>
+          </TabPanel>
         }
       >
-        <section
-          id="panel-mine"
-          role="tabpanel"
-          aria-labelledby="tab-mine"
-          class="list-section list-body"
-          data-testid="mine-list"
-        >
-          <Switch>
-            <Match when={props.inbox.phase === "loading"}>
-              <LoadingRows />
-            </Match>
-            <Match when={props.inbox.mine.length === 0}>
-              <p class="empty">You have no active conversations</p>
-            </Match>
-            <Match when={true}>
-              <ul class="rows">
-                <For each={props.inbox.mine}>
-                  {(c) => (
-                    <ConversationRow
-                      c={c}
-                      selected={props.selectedId === c.id}
-                      joinable={false}
-                      joining={false}
-                      onJoin={props.onJoin}
-                    />
-                  )}
-                </For>
-              </ul>
-            </Match>
-          </Switch>
-        </section>
+        <TabPanel name="mine">
+          <ConversationRows
+            items={props.inbox.mine}
+            loading={props.inbox.phase === "loading"}
+            empty="You have no active conversations"
+            selectedId={props.selectedId}
+            onJoin={props.onJoin}
+          />
+        </TabPanel>
       </Show>
     </div>
+  );
+}
+
+/** One tab of the Mine / All tablist; it controls the panel `panel-<name>`. */
+function Tab(props: {
+  name: TabName;
+  selected: boolean;
+  onSelect: (name: TabName) => void;
+  onKeyDown: (e: KeyboardEvent) => void;
+  children: JSX.Element;
+}) {
+  return (
+    <button
+      type="button"
+      role="tab"
+      id={`tab-${props.name}`}
+      aria-selected={props.selected}
+      aria-controls={`panel-${props.name}`}
+      tabIndex={props.selected ? 0 : -1}
+      class="tab"
+      onClick={() => props.onSelect(props.name)}
+      onKeyDown={(e) => props.onKeyDown(e)}
+      data-testid={`tab-${props.name}`}
+    >
+      {props.children}
+    </button>
+  );
+}
+
+/** The panel a `Tab` controls; its list is found by `data-testid="<name>-list"`. */
+function TabPanel(props: { name: TabName; children: JSX.Element }) {
+  return (
+    <section
+      id={`panel-${props.name}`}
+      role="tabpanel"
+      aria-labelledby={`tab-${props.name}`}
+      class="list-section list-body"
+      data-testid={`${props.name}-list`}
+    >
+      {props.children}
+    </section>
+  );
+}
+
+/**
+ * One list of conversations: skeleton rows while loading, a line of text when
+ * empty, else the rows followed by `children` (e.g. a "Load more" button).
+ * Only Unassigned rows are `joinable`; `joining` is the id being joined.
+ */
+function ConversationRows(props: {
+  items: ConversationSummary[];
+  loading: boolean;
+  empty: string;
+  selectedId: string | null;
+  joinable?: boolean;
+  joining?: string | null;
+  onJoin: (id: string) => void;
+  children?: JSX.Element;
+}) {
+  return (
+    <Switch>
+      <Match when={props.loading}>
+        <LoadingRows />
+      </Match>
+      <Match when={props.items.length === 0}>
+        <p class="empty">{props.empty}</p>
+      </Match>
+      <Match when={true}>
+        <ul class="rows">
+          <For each={props.items}>
+            {(c) => (
+              <ConversationRow
+                c={c}
+                selected={props.selectedId === c.id}
+                joinable={props.joinable ?? false}
+                joining={props.joining === c.id}
+                onJoin={props.onJoin}
+              />
+            )}
+          </For>
+        </ul>
+        {props.children}
+      </Match>
+    </Switch>
   );
 }
 

@@ -1,6 +1,8 @@
 /** Sign in with email and password. */
-import { createSignal, Show } from "solid-js";
+import { createSignal } from "solid-js";
 import { errorText } from "../lib/api";
+import { Field, FormMessage } from "../components/field";
+import { GateForm } from "../components/gate";
 
 export default function LoginPage(props: {
   notice: string | null;
@@ -25,48 +27,30 @@ export default function LoginPage(props: {
   };
 
   return (
-    <div class="gate">
-      <form class="card gate-card" onSubmit={submit} data-testid="login-form" aria-labelledby="login-title">
-        <div class="gate-logo" aria-hidden="true">
-          M
-        </div>
-        <h1 id="login-title">Sign in to Microchat</h1>
-        <Show when={props.notice && !error()}>
-          <p class="notice" role="status">
-            {props.notice}
-          </p>
-        </Show>
-        <Show when={error()}>
-          <p class="form-error" role="alert">
-            {error()}
-          </p>
-        </Show>
-        <label class="field">
-          <span>Email</span>
-          <input
-            type="email"
-            name="email"
-            autocomplete="username"
-            required
-            value={email()}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          <span>Password</span>
-          <input
-            type="password"
-            name="password"
-            autocomplete="current-password"
-            required
-            value={password()}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </label>
-        <button type="submit" class="button primary block" disabled={busy()}>
-          {busy() ? "Signing in…" : "Sign in"}
-        </button>
-      </form>
-    </div>
+    <GateForm title="Sign in to Microchat" titleId="login-title" testid="login-form" onSubmit={submit}>
+      <FormMessage kind="notice" message={error() ? null : props.notice} />
+      <FormMessage kind="error" message={error()} />
+      <Field
+        label="Email"
+        type="email"
+        name="email"
+        autocomplete="username"
+        required
+        value={email()}
+        onValue={setEmail}
+      />
+      <Field
+        label="Password"
+        type="password"
+        name="password"
+        autocomplete="current-password"
+        required
+        value={password()}
+        onValue={setPassword}
+      />
+      <button type="submit" class="button primary block" disabled={busy()}>
+        {busy() ? "Signing in…" : "Sign in"}
+      </button>
+    </GateForm>
   );
 }

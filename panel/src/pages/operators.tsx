@@ -4,6 +4,7 @@ import type { Operator } from "../../../worker/protocol";
 import { errorText } from "../lib/api";
 import { fullTime } from "../lib/format";
 import { OperatorAvatar } from "../components/avatar";
+import { Field, FormMessage } from "../components/field";
 import { createOperators } from "../stores/operators";
 import { MIN_PASSWORD } from "./setup";
 
@@ -191,50 +192,20 @@ function AddOperatorForm(props: {
       <h2 id="add-title" class="card-title">
         Add an operator
       </h2>
-      <Show when={error()}>
-        <p class="form-error" role="alert">
-          {error()}
-        </p>
-      </Show>
-      <Show when={done()}>
-        <p class="notice" role="status">
-          {done()}
-        </p>
-      </Show>
-      <label class="field">
-        <span>Name</span>
-        <input
-          name="name"
-          autocomplete="off"
-          maxLength={80}
-          value={name()}
-          onInput={(e) => setName(e.currentTarget.value)}
-        />
-      </label>
-      <label class="field">
-        <span>Email</span>
-        <input
-          type="email"
-          name="email"
-          autocomplete="off"
-          value={email()}
-          onInput={(e) => setEmail(e.currentTarget.value)}
-        />
-      </label>
-      <label class="field">
-        <span>Password</span>
-        <input
-          type="password"
-          name="password"
-          autocomplete="new-password"
-          aria-describedby="add-password-hint"
-          value={password()}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-        <small id="add-password-hint" class="muted">
-          At least {MIN_PASSWORD} characters. Share it with them privately.
-        </small>
-      </label>
+      <FormMessage kind="error" message={error()} />
+      <FormMessage kind="notice" message={done()} />
+      <Field label="Name" name="name" autocomplete="off" maxLength={80} value={name()} onValue={setName} />
+      <Field label="Email" type="email" name="email" autocomplete="off" value={email()} onValue={setEmail} />
+      <Field
+        label="Password"
+        type="password"
+        name="password"
+        autocomplete="new-password"
+        hintId="add-password-hint"
+        hint={<>At least {MIN_PASSWORD} characters. Share it with them privately.</>}
+        value={password()}
+        onValue={setPassword}
+      />
       <label class="checkbox">
         <input type="checkbox" name="admin" checked={admin()} onChange={(e) => setAdmin(e.currentTarget.checked)} />
         <span>Admin (can manage operators)</span>

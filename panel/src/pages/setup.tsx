@@ -1,6 +1,8 @@
 /** First run: create the first admin operator. */
-import { createSignal, Show } from "solid-js";
+import { createSignal } from "solid-js";
 import { errorText } from "../lib/api";
+import { Field, FormMessage } from "../components/field";
+import { GateForm } from "../components/gate";
 
 export const MIN_PASSWORD = 10;
 
@@ -32,71 +34,43 @@ export default function SetupPage(props: {
   };
 
   return (
-    <div class="gate">
-      <form class="card gate-card" onSubmit={submit} data-testid="setup-form" aria-labelledby="setup-title" novalidate>
-        <div class="gate-logo" aria-hidden="true">
-          M
-        </div>
-        <h1 id="setup-title">Welcome to Microchat</h1>
-        <p class="muted">Create the first admin account for this workspace.</p>
-        <Show when={error()}>
-          <p class="form-error" role="alert">
-            {error()}
-          </p>
-        </Show>
-        <label class="field">
-          <span>Name</span>
-          <input
-            name="name"
-            autocomplete="name"
-            required
-            maxLength={80}
-            value={name()}
-            onInput={(e) => setName(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          <span>Email</span>
-          <input
-            type="email"
-            name="email"
-            autocomplete="username"
-            required
-            value={email()}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          <span>Password</span>
-          <input
-            type="password"
-            name="password"
-            autocomplete="new-password"
-            required
-            minLength={MIN_PASSWORD}
-            aria-describedby="setup-password-hint"
-            value={password()}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-          <small id="setup-password-hint" class="muted">
-            At least {MIN_PASSWORD} characters.
-          </small>
-        </label>
-        <label class="field">
-          <span>Confirm password</span>
-          <input
-            type="password"
-            name="confirm"
-            autocomplete="new-password"
-            required
-            value={confirm()}
-            onInput={(e) => setConfirm(e.currentTarget.value)}
-          />
-        </label>
-        <button type="submit" class="button primary block" disabled={busy()}>
-          {busy() ? "Creating…" : "Create admin account"}
-        </button>
-      </form>
-    </div>
+    <GateForm title="Welcome to Microchat" titleId="setup-title" testid="setup-form" novalidate onSubmit={submit}>
+      <p class="muted">Create the first admin account for this workspace.</p>
+      <FormMessage kind="error" message={error()} />
+      <Field label="Name" name="name" autocomplete="name" required maxLength={80} value={name()} onValue={setName} />
+      <Field
+        label="Email"
+        type="email"
+        name="email"
+        autocomplete="username"
+        required
+        value={email()}
+        onValue={setEmail}
+      />
+      <Field
+        label="Password"
+        type="password"
+        name="password"
+        autocomplete="new-password"
+        required
+        minLength={MIN_PASSWORD}
+        hintId="setup-password-hint"
+        hint={<>At least {MIN_PASSWORD} characters.</>}
+        value={password()}
+        onValue={setPassword}
+      />
+      <Field
+        label="Confirm password"
+        type="password"
+        name="confirm"
+        autocomplete="new-password"
+        required
+        value={confirm()}
+        onValue={setConfirm}
+      />
+      <button type="submit" class="button primary block" disabled={busy()}>
+        {busy() ? "Creating…" : "Create admin account"}
+      </button>
+    </GateForm>
   );
 }
