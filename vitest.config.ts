@@ -15,6 +15,9 @@ export default defineConfig({
     }),
   ],
   test: {
+    // CommonJS-heavy dependencies are pre-bundled for workerd, as wrangler
+    // bundles them for `dev`/`deploy` (the test runtime loads modules one by one).
+    deps: { optimizer: { ssr: { enabled: true, include: ["sanitize-html", "mimetext/browser"] } } },
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
     testTimeout: 20_000,

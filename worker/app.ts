@@ -8,6 +8,7 @@ import { refuseCrossSite, type AppEnv } from "./lib/http";
 import { auth } from "./routes/auth";
 import { conversations } from "./routes/conversations";
 import { operators } from "./routes/operators";
+import { settings } from "./routes/settings";
 import { sockets } from "./routes/sockets";
 import { visitor } from "./routes/visitor";
 
@@ -16,6 +17,7 @@ export const app = new Hono<AppEnv>()
   .use("/api/*", refuseCrossSite)
   .route("/api", auth)
   .route("/api/operators", operators)
+  .route("/api/settings", settings)
   .route("/api/conversations", conversations)
   .route("/api/visitor", visitor)
   .route("/ws", sockets);

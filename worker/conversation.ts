@@ -13,9 +13,12 @@
  * The Worker is the only caller (Durable Objects are not reachable from the
  * internet), so identity headers it sets on an upgrade request are trusted.
  */
+import { EmailMessage } from "cloudflare:email";
 import { DurableObject } from "cloudflare:workers";
+import { buildReply, replySubject, tokenAddress } from "./email";
 import type { Env } from "./env";
 import { randomId } from "./lib/crypto";
+import { fileKey } from "./lib/files";
 import { validateClientFrame } from "./lib/frames";
 import type { Result } from "./lib/result";
 import {
@@ -23,6 +26,9 @@ import {
   type ConversationState,
   type ConversationStatus,
   type ConversationSummary,
+  type Channel,
+  type Delivery,
+  type EmailMeta,
   type ErrorCode,
   type FileRef,
   type Message,
@@ -53,6 +59,9 @@ export const IDENTITY_HEADERS = {
 
 type MessageRow = {
   file: string | null;
+  channel: string;
+  email: string | null;
+  delivery: string | null;
   seq: number;
   client_id: string;
   kind: string;
@@ -63,6 +72,18 @@ type MessageRow = {
   event: string | null;
   at: number;
 };
+
+/** Optional parts of a stored message beyond its text. */
+interface MessageExtra {
+  event?: "joined" | "left";
+  file?: FileRef;
+  channel?: Channel;
+  email?: EmailMeta;
+  delivery?: Delivery;
+}
+
+/** Cloudflare's limit for one message sent with send_email. */
+const MAX_OUTBOUND_BYTES = 5 * 1024 * 1024;
 
 /** How long visitor-message previews may wait before the index hears of them. */
 const PREVIEW_COALESCE_MS = 1000;
@@ -277,7 +298,16 @@ export class Conversation extends DurableObject<Env> {
         case "hello":
           return this.onHello(ws, who, frame.lastSeq);
         case "send": {
-          const result = this.storeText(who, frame.clientId, frame.text);
+          if (frame.channel === "email") {
+            if (who.role !== "operator") throw new ConversationError("forbidden", "Only operators reply by email");
+            const ready = await this.prepareEmail();
+            if (!ready.ok) throw new ConversationError("bad_frame", ready.message);
+          }
+          const result =
+            frame.channel === "email"
+              ? this.store(who, frame.clientId, "text", frame.text, this.emailEnvelope("email"))
+              : this.storeText(who, frame.clientId, frame.text);
+          if (result.fresh && result.message.delivery) this.ctx.waitUntil(this.deliver(result.message.seq));
           // The write above is committed before this frame leaves: the output
           // gate holds outgoing messages until storage confirms, so an ack
           // always means "stored".
@@ -378,6 +408,9 @@ export class Conversation extends DurableObject<Env> {
     };
     if (r.event) m.event = r.event as "joined" | "left";
     if (r.file) m.file = JSON.parse(r.file) as FileRef;
+    if (r.channel === "email") m.channel = "email";
+    if (r.email) m.email = JSON.parse(r.email) as EmailMeta;
+    if (r.delivery) m.delivery = JSON.parse(r.delivery) as Delivery;
     return m;
   }
 
@@ -413,12 +446,13 @@ export class Conversation extends DurableObject<Env> {
     kind: Message["kind"],
     author: Message["author"],
     text: string,
-    extra: { event?: "joined" | "left"; file?: FileRef } = {},
+    extra: MessageExtra = {},
   ): Message {
     const seq = this.lastSeq() + 1;
     const at = Date.now();
     this.sql.exec(
-      "INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, event, file, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, event, file, channel, email, delivery, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq,
       clientId,
       kind,
@@ -428,11 +462,21 @@ export class Conversation extends DurableObject<Env> {
       text,
       extra.event ?? null,
       extra.file ? JSON.stringify(extra.file) : null,
+      extra.channel ?? "chat",
+      extra.email ? JSON.stringify(extra.email) : null,
+      extra.delivery ? JSON.stringify(extra.delivery) : null,
       at,
     );
+    // Every stored file (chat or email attachment) is findable by id for serving.
+    for (const f of [...(extra.file ? [extra.file] : []), ...(extra.email?.attachments ?? [])]) {
+      this.sql.exec("INSERT INTO attachments (file_id, seq, meta) VALUES (?, ?, ?)", f.id, seq, JSON.stringify(f));
+    }
     const message: Message = { seq, clientId, kind, author, text, at };
     if (extra.event) message.event = extra.event;
     if (extra.file) message.file = extra.file;
+    if (extra.channel === "email") message.channel = "email";
+    if (extra.email) message.email = extra.email;
+    if (extra.delivery) message.delivery = extra.delivery;
     return message;
   }
 
@@ -452,7 +496,7 @@ export class Conversation extends DurableObject<Env> {
     clientId: string,
     kind: "text" | "file",
     text: string,
-    file?: FileRef,
+    extra: MessageExtra = {},
   ): { message: Message; fresh: boolean } {
     const existing = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE client_id = ?", clientId).toArray()[0];
     if (existing) {
@@ -462,15 +506,12 @@ export class Conversation extends DurableObject<Env> {
     if (who.role === "operator" && !this.isJoined(who.id)) {
       throw new ConversationError("forbidden", "Join the conversation to reply");
     }
-    const message = this.append(
-      clientId,
-      kind,
-      { role: who.role, id: who.id, name: who.name },
-      text,
-      file ? { file } : {},
-    );
+    const message = this.append(clientId, kind, { role: who.role, id: who.id, name: who.name }, text, extra);
 
-    if (who.role === "visitor") {
+    if (who.role === "visitor" && extra.email?.auto) {
+      // An auto-reply or bounce is kept for the record but never requeues.
+      this.touchIndex(false);
+    } else if (who.role === "visitor") {
       const status = this.status;
       const started = this.getMeta("started") === "1";
       if (!started || status === "idle") {
@@ -610,14 +651,26 @@ export class Conversation extends DurableObject<Env> {
     who: SocketIdentity,
     clientId: string,
     file: FileRef,
+    channel: Channel = "chat",
   ): Promise<Result<{ message: Message; fresh: boolean }>> {
+    if (channel === "email") {
+      const ready = await this.prepareEmail();
+      if (!ready.ok) return ready;
+    }
     return rpc(() => {
       if (who.role === "visitor") this.init(conversationId, workspace, who.id);
       this.requireConversation(conversationId, workspace);
       if (who.role === "visitor" && this.getMeta("visitor_id") !== who.id) {
         throw new ConversationError("forbidden", "Not your conversation");
       }
-      const result = this.store(who, clientId, "file", file.name, file);
+      const result = this.store(
+        who,
+        clientId,
+        "file",
+        file.name,
+        channel === "email" ? { file, ...this.emailEnvelope(channel) } : { file },
+      );
+      if (result.fresh && result.message.delivery) this.ctx.waitUntil(this.deliver(result.message.seq));
       if (result.fresh) this.broadcast({ type: "message", message: result.message });
       return result;
     });
@@ -628,14 +681,141 @@ export class Conversation extends DurableObject<Env> {
     return rpc(() => {
       this.requireConversation(conversationId, workspace);
       const row = this.sql
-        .exec<{ file: string }>(
-          "SELECT file FROM messages WHERE file IS NOT NULL AND json_extract(file, '$.id') = ?",
-          fileId,
-        )
+        .exec<{ meta: string }>("SELECT meta FROM attachments WHERE file_id = ?", fileId)
         .toArray()[0];
       if (!row) throw new ConversationError("not_found", "No such file");
-      return JSON.parse(row.file) as FileRef;
+      return JSON.parse(row.meta) as FileRef;
     });
+  }
+
+  // -------------------------------------------------------------------------
+  // Email
+
+  /** Stores an inbound mail (RPC from the Worker's email handler). */
+  async receiveEmail(
+    conversationId: string,
+    workspace: string,
+    visitor: { id: string; name: string | null; email: string },
+    clientId: string,
+    text: string,
+    meta: EmailMeta,
+    token: string,
+  ): Promise<Result<{ seq: number; fresh: boolean }>> {
+    return rpc(() => {
+      this.init(conversationId, workspace, visitor.id);
+      if (this.getMeta("visitor_id") !== visitor.id) {
+        throw new ConversationError("forbidden", "Not this visitor's conversation");
+      }
+      if (this.getMeta("visitor_email") === null) this.setMeta("visitor_email", visitor.email);
+      if (this.getMeta("visitor_name") === null && visitor.name) this.setMeta("visitor_name", visitor.name);
+      this.setMeta("email_token", token);
+      const who: SocketIdentity = { role: "visitor", id: visitor.id, name: visitor.name ?? visitor.email };
+      const result = this.store(who, clientId, "text", text, { channel: "email", email: meta });
+      if (result.fresh) this.broadcast({ type: "message", message: result.message });
+      return { seq: result.message.seq, fresh: result.fresh };
+    });
+  }
+
+  /**
+   * Checks that an email reply can go out (the visitor has an address, the
+   * workspace has a sending address) and makes sure the conversation has a
+   * thread token for its Reply-To address.
+   */
+  private async prepareEmail(): Promise<Result<null>> {
+    const to = this.getMeta("visitor_email");
+    if (!to)
+      return { ok: false, status: 400, code: "no_email", message: "This visitor has not given an email address" };
+    const ws = this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(this.getMeta("workspace")!));
+    const settings = await ws.getSettings();
+    if (!settings.emailAddress) {
+      return { ok: false, status: 400, code: "no_sender", message: "Set the workspace email address first (Settings)" };
+    }
+    const token = await ws.ensureEmailThread(this.id!, this.getMeta("visitor_id")!, to);
+    this.setMeta("email_token", token);
+    this.setMeta("email_from", settings.emailAddress);
+    this.setMeta("email_name", settings.emailName);
+    return { ok: true, value: null };
+  }
+
+  /** The envelope of an outbound reply; delivery starts as "sending". */
+  private emailEnvelope(channel: Channel): MessageExtra {
+    if (channel !== "email") return {};
+    const from = this.getMeta("email_from")!;
+    const domain = from.slice(from.lastIndexOf("@") + 1);
+    const lastInbound = this.sql
+      .exec<{ email: string }>(
+        "SELECT email FROM messages WHERE channel = 'email' AND author_role = 'visitor' ORDER BY seq DESC LIMIT 1",
+      )
+      .toArray()[0];
+    const subject = lastInbound
+      ? (JSON.parse(lastInbound.email) as EmailMeta).subject
+      : `Your conversation with ${this.env.WORKSPACE_NAME}`;
+    return {
+      channel: "email",
+      email: {
+        subject: replySubject(subject),
+        from: { name: this.getMeta("email_name") ?? this.env.WORKSPACE_NAME, address: from },
+        to: this.getMeta("visitor_email")!,
+        messageId: `<${randomId()}@${domain}>`,
+      },
+      delivery: { state: "sending" },
+    };
+  }
+
+  /** Sends the stored email message `seq` and records how it went. */
+  private async deliver(seq: number): Promise<void> {
+    const row = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq = ?", seq).toArray()[0];
+    if (!row?.email) return;
+    const message = this.rowToMessage(row);
+    const meta = message.email!;
+    const ids = this.sql
+      .exec<{ id: string }>(
+        "SELECT json_extract(email, '$.messageId') AS id FROM messages WHERE channel = 'email' AND seq < ? ORDER BY seq DESC LIMIT 20",
+        seq,
+      )
+      .toArray()
+      .map((r) => r.id)
+      .reverse();
+    const lastInbound = this.sql
+      .exec<{ id: string }>(
+        "SELECT json_extract(email, '$.messageId') AS id FROM messages WHERE channel = 'email' AND author_role = 'visitor' AND seq < ? ORDER BY seq DESC LIMIT 1",
+        seq,
+      )
+      .toArray()[0];
+    let delivery: Delivery;
+    try {
+      let attachment: { name: string; type: string; bytes: Uint8Array } | undefined;
+      if (message.file) {
+        const object = await this.env.ATTACHMENTS.get(fileKey(this.id!, message.file.id));
+        if (!object) throw new Error("the attachment is missing");
+        attachment = {
+          name: message.file.name,
+          type: message.file.type,
+          bytes: new Uint8Array(await object.arrayBuffer()),
+        };
+      }
+      const raw = buildReply({
+        from: meta.from,
+        to: meta.to,
+        replyTo: tokenAddress(meta.from.address, this.getMeta("email_token")!),
+        subject: meta.subject,
+        text: message.kind === "file" ? `${message.author.name} sent you a file: ${message.file?.name}` : message.text,
+        messageId: meta.messageId,
+        inReplyTo: lastInbound?.id ?? null,
+        references: ids,
+        attachment,
+      });
+      if (raw.length > MAX_OUTBOUND_BYTES) throw new Error("the email would be larger than 5 MB");
+      await this.env.SEND_EMAIL.send(new EmailMessage(meta.from.address, meta.to, raw));
+      delivery = { state: "sent" };
+      const ws = this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(this.getMeta("workspace")!));
+      await ws.recordEmailId(this.id!, meta.messageId);
+    } catch (err) {
+      console.error("Conversation", this.id, "email delivery failed", err);
+      delivery = { state: "failed", error: err instanceof Error ? err.message : "sending failed" };
+    }
+    this.sql.exec("UPDATE messages SET delivery = ? WHERE seq = ?", JSON.stringify(delivery), seq);
+    this.broadcast({ type: "delivery", seq, delivery });
   }
 
   /** The visitor's own history: empty before their first contact; anyone else's is refused. */

@@ -8,6 +8,10 @@ export interface Env {
   ASSETS: Fetcher;
   /** R2 bucket for attachments (files and pictures). */
   ATTACHMENTS: R2Bucket;
+  /** Outbound email (operator replies on the Email channel). */
+  SEND_EMAIL: SendEmail;
+  /** Default sending address until an admin sets one in the panel. */
+  EMAIL_ADDRESS?: string;
   /** Largest upload in bytes (default 10 MB). */
   MAX_UPLOAD_BYTES?: string;
   /** Public key carried by the widget's script tag. */

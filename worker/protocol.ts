@@ -37,6 +37,9 @@ export type ConversationStatus =
   /** Every operator left and the visitor has not written since. */
   | "idle";
 
+/** How a message travelled: the widget's chat, or email (the blue envelope). */
+export type Channel = "chat" | "email";
+
 export type MessageKind =
   /** Text typed by a visitor or an operator. */
   | "text"
@@ -69,6 +72,36 @@ export interface Message {
   event?: "joined" | "left";
   /** For kind "file": the stored attachment. */
   file?: FileRef;
+  /** "email" for mail received or sent; absent or "chat" otherwise. */
+  channel?: Channel;
+  /** For email messages: the envelope the panel shows. */
+  email?: EmailMeta;
+  /** For outbound email: where delivery stands. */
+  delivery?: Delivery;
+}
+
+export interface EmailMeta {
+  subject: string;
+  from: { name: string; address: string };
+  to: string;
+  /** RFC 5322 Message-ID, with angle brackets. */
+  messageId: string;
+  /** Sanitised HTML body (no script, style or remote resource), if the mail had HTML. */
+  html?: string;
+  /** The full text before the quoted reply was trimmed for display. */
+  fullText?: string;
+  /** Attachments that came with the mail, stored like chat files. */
+  attachments?: FileRef[];
+  /** Files the mail carried that were not stored (type not allowed, too large), by name. */
+  skipped?: string[];
+  /** An auto-reply, bounce or list mail: never answered automatically. */
+  auto?: boolean;
+}
+
+export interface Delivery {
+  state: "sending" | "sent" | "failed";
+  /** Why it failed, in words. */
+  error?: string;
 }
 
 /** Types a file may have; decided from its content (magic bytes), never from its name or the client's claim. */
@@ -140,8 +173,11 @@ export interface ConversationSummary {
 export type ClientFrame =
   /** First frame after connecting. `lastSeq` is the highest seq the client holds (0 for none). */
   | { type: "hello"; lastSeq: number }
-  /** Store a message. Resending the same clientId is safe: it is stored once. */
-  | { type: "send"; clientId: string; text: string }
+  /**
+   * Store a message. Resending the same clientId is safe: it is stored once.
+   * Operators may send on the "email" channel: the reply goes out by email.
+   */
+  | { type: "send"; clientId: string; text: string; channel?: Channel }
   /** Ask for the page of messages just before `beforeSeq`. */
   | { type: "history"; beforeSeq: number; limit?: number }
   /** Operator has seen everything up to `seq` (clears the unread count). */
@@ -172,6 +208,8 @@ export type ServerFrame =
   | { type: "ack"; clientId: string; seq: number; at: number }
   /** Page of older messages, ascending by seq. */
   | { type: "history"; messages: Message[]; hasMore: boolean }
+  /** An outbound email's delivery state changed. */
+  | { type: "delivery"; seq: number; delivery: Delivery }
   /** The conversation's state changed (join, leave, requeue, visitor online). */
   | { type: "state"; state: ConversationState }
   /** Something the client sent was refused. The socket stays open. */
@@ -256,6 +294,14 @@ export interface VisitorSession {
 export interface SocketTicket {
   ticket: string;
   expiresAt: number;
+}
+
+/** `GET/PUT /api/settings`: workspace settings an admin can change. */
+export interface WorkspaceSettings {
+  /** The address email replies come from, shown under each email message. */
+  emailAddress: string | null;
+  /** Display name on outgoing mail. */
+  emailName: string;
 }
 
 /** Every HTTP error body. */

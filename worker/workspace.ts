@@ -22,7 +22,9 @@ import type {
   OperatorPresence,
   OperatorRef,
   PanelServerFrame,
+  WorkspaceSettings,
 } from "./protocol";
+import { newThreadToken } from "./email";
 import { migrate } from "./schema/migrate";
 import { workspaceMigrations } from "./schema/workspace";
 
@@ -308,6 +310,117 @@ export class Workspace extends DurableObject<Env> {
     }
     const hasMore = rows.length === n;
     return { conversations: rows.slice(0, n - 1).map(toSummary), hasMore };
+  }
+
+  // -------------------------------------------------------------------------
+  // Settings
+
+  private setting(key: string): string | null {
+    return (
+      this.sql.exec<{ value: string }>("SELECT value FROM settings WHERE key = ?", key).toArray()[0]?.value ?? null
+    );
+  }
+
+  async getSettings(): Promise<WorkspaceSettings> {
+    return {
+      emailAddress: this.setting("email_address") ?? this.env.EMAIL_ADDRESS ?? null,
+      emailName: this.setting("email_name") ?? this.env.WORKSPACE_NAME,
+    };
+  }
+
+  async updateSettings(actor: Operator, input: Partial<WorkspaceSettings>): Promise<Result<WorkspaceSettings>> {
+    return attempt(async () => {
+      this.requireAdmin(actor);
+      const put = (key: string, value: string) =>
+        this.sql.exec(
+          "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+          key,
+          value,
+        );
+      if (input.emailAddress) put("email_address", input.emailAddress);
+      if (input.emailName) put("email_name", input.emailName);
+      return this.getSettings();
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Email threading
+
+  /**
+   * Finds the conversation an inbound mail belongs to: by the token in the
+   * address it was sent to, then by In-Reply-To/References. A match counts
+   * only if the sender is that conversation's own address, so two people are
+   * never merged. No match: a new conversation (unless `allowNew` is false,
+   * for auto-replies and bounces). Records the mail's Message-ID either way.
+   */
+  async routeEmail(input: {
+    sender: string;
+    token: string | null;
+    references: string[];
+    messageId: string;
+    allowNew: boolean;
+  }): Promise<{ conversationId: string; visitorId: string; token: string } | null> {
+    type Thread = { conversation_id: string; visitor_id: string; sender: string; token: string };
+    let thread: Thread | undefined;
+    if (input.token) {
+      thread = this.sql
+        .exec<Thread>("SELECT * FROM email_threads WHERE token = ? AND sender = ?", input.token, input.sender)
+        .toArray()[0];
+    }
+    for (const ref of input.references) {
+      if (thread) break;
+      thread = this.sql
+        .exec<Thread>(
+          `SELECT t.* FROM email_message_ids m JOIN email_threads t ON t.conversation_id = m.conversation_id
+           WHERE m.message_id = ? AND t.sender = ?`,
+          ref,
+          input.sender,
+        )
+        .toArray()[0];
+    }
+    if (!thread) {
+      if (!input.allowNew) return null;
+      thread = { conversation_id: randomId(), visitor_id: randomId(), sender: input.sender, token: newThreadToken() };
+      this.sql.exec(
+        "INSERT INTO email_threads (conversation_id, visitor_id, sender, token) VALUES (?, ?, ?, ?)",
+        thread.conversation_id,
+        thread.visitor_id,
+        thread.sender,
+        thread.token,
+      );
+    }
+    this.sql.exec(
+      "INSERT OR IGNORE INTO email_message_ids (message_id, conversation_id) VALUES (?, ?)",
+      input.messageId,
+      thread.conversation_id,
+    );
+    return { conversationId: thread.conversation_id, visitorId: thread.visitor_id, token: thread.token };
+  }
+
+  /** The thread token of a conversation (made on first use) so email replies find their way back. */
+  async ensureEmailThread(conversationId: string, visitorId: string, sender: string): Promise<string> {
+    const existing = this.sql
+      .exec<{ token: string }>("SELECT token FROM email_threads WHERE conversation_id = ?", conversationId)
+      .toArray()[0];
+    if (existing) return existing.token;
+    const token = newThreadToken();
+    this.sql.exec(
+      "INSERT INTO email_threads (conversation_id, visitor_id, sender, token) VALUES (?, ?, ?, ?)",
+      conversationId,
+      visitorId,
+      sender.toLowerCase(),
+      token,
+    );
+    return token;
+  }
+
+  /** Remembers the Message-ID of a reply we sent, for threading the answer to it. */
+  async recordEmailId(conversationId: string, messageId: string): Promise<void> {
+    this.sql.exec(
+      "INSERT OR IGNORE INTO email_message_ids (message_id, conversation_id) VALUES (?, ?)",
+      messageId,
+      conversationId,
+    );
   }
 
   // -------------------------------------------------------------------------

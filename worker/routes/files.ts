@@ -9,6 +9,7 @@ import type { SocketIdentity } from "../conversation";
 import { isId, randomId } from "../lib/crypto";
 import { fileKey, fileResponse, isImage, maxUploadBytes, safeFileName, sniffType } from "../lib/files";
 import { fail, unwrap, type AppEnv } from "../lib/http";
+import { MAX_OUTBOUND_EMAIL_BYTES } from "../email";
 import type { FileRef, UploadResponse } from "../protocol";
 import { conversationStub } from "./conversations";
 
@@ -37,11 +38,21 @@ export async function handleUpload(c: Context<AppEnv>, conversationId: string, w
   }
   const upload = form.get("file");
   const clientId = form.get("clientId");
+  const channel = form.get("channel") === "email" ? "email" : "chat";
+  if (channel === "email" && who.role !== "operator") fail(403, "forbidden", "Only operators send files by email");
   if (typeof clientId !== "string" || !CLIENT_ID.test(clientId)) fail(400, "bad_request", "clientId is required");
   if (upload === null || typeof upload === "string") fail(400, "bad_request", "Attach a file in the `file` field");
   if (upload.size === 0) fail(400, "empty_file", "The file is empty");
   if (upload.size > max) fail(413, "too_large", `Files can be at most ${megabytes(max)}`);
 
+  // Base64 grows a file by a third; the whole email must stay under Cloudflare's 5 MiB.
+  if (channel === "email" && Math.ceil(upload.size / 3) * 4 + 64 * 1024 > MAX_OUTBOUND_EMAIL_BYTES) {
+    fail(
+      413,
+      "too_large_for_email",
+      "Too large to send by email: an email can be at most 5 MB with its attachment (about 3.7 MB of file). Send it on the chat channel instead.",
+    );
+  }
   const bytes = new Uint8Array(await upload.arrayBuffer());
   const type = sniffType(bytes);
   if (!type) {

@@ -28,8 +28,13 @@ export const conversationMigrations: readonly Migration[] = [
   },
   {
     id: 2,
-    name: "file attachments on messages",
-    sql: `ALTER TABLE messages ADD COLUMN file TEXT;
-          CREATE INDEX messages_file ON messages(json_extract(file, '$.id')) WHERE file IS NOT NULL;`,
+    name: "attachments, channels, email envelopes, delivery state",
+    sql: `
+      ALTER TABLE messages ADD COLUMN file TEXT;
+      ALTER TABLE messages ADD COLUMN channel TEXT NOT NULL DEFAULT 'chat';
+      ALTER TABLE messages ADD COLUMN email TEXT;
+      ALTER TABLE messages ADD COLUMN delivery TEXT;
+      CREATE TABLE attachments (file_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, meta TEXT NOT NULL);
+    `,
   },
 ];

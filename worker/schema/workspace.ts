@@ -45,4 +45,19 @@ export const workspaceMigrations: readonly Migration[] = [
       CREATE TABLE index_versions (id TEXT PRIMARY KEY, version INTEGER NOT NULL);
     `,
   },
+  {
+    id: 2,
+    name: "settings and email threading",
+    sql: `
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE email_threads (
+        conversation_id TEXT PRIMARY KEY,
+        visitor_id TEXT NOT NULL,
+        sender TEXT NOT NULL COLLATE NOCASE,
+        token TEXT NOT NULL UNIQUE
+      );
+      CREATE INDEX email_threads_sender ON email_threads(sender);
+      CREATE TABLE email_message_ids (message_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL);
+    `,
+  },
 ];

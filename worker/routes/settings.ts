@@ -1,0 +1,35 @@
+/**
+ * Workspace settings.
+ *   GET /api/settings   the sending address and name (any operator: shown under email messages)
+ *   PUT /api/settings   change them (admins)
+ */
+import { Hono } from "hono";
+import { isEmail } from "../lib/frames";
+import { fail, jsonBody, requireOperator, unwrap, workspaceStub, type AppEnv } from "../lib/http";
+import type { WorkspaceSettings } from "../protocol";
+
+export const settings = new Hono<AppEnv>()
+  .use(requireOperator)
+  .get("/", async (c) => c.json((await workspaceStub(c.env).getSettings()) satisfies WorkspaceSettings))
+  .put("/", async (c) => {
+    const actor = c.get("operator");
+    if (!actor.admin) fail(403, "forbidden", "Only admins can change settings");
+    const body = await jsonBody(c);
+    const update: Partial<WorkspaceSettings> = {};
+    for (const key of Object.keys(body)) {
+      if (key !== "emailAddress" && key !== "emailName") fail(400, "unknown_field", `Unknown field: ${key}`);
+    }
+    if (body.emailAddress !== undefined) {
+      const address = typeof body.emailAddress === "string" ? body.emailAddress.trim().toLowerCase() : "";
+      if (!isEmail(address) || address.includes("+"))
+        fail(400, "bad_request", "The sending address must be a plain email address");
+      update.emailAddress = address;
+    }
+    if (body.emailName !== undefined) {
+      const name = typeof body.emailName === "string" ? body.emailName.trim() : "";
+      if (name.length < 1 || name.length > 80 || /[\r\n]/.test(name))
+        fail(400, "bad_request", "Name must be 1–80 characters");
+      update.emailName = name;
+    }
+    return c.json(unwrap(await workspaceStub(c.env).updateSettings(actor, update)));
+  });
