@@ -307,12 +307,12 @@ export class Conversation extends DurableObject<Env> {
             frame.channel === "email"
               ? this.store(who, frame.clientId, "text", frame.text, this.emailEnvelope("email"))
               : this.storeText(who, frame.clientId, frame.text);
-          if (result.fresh && result.message.delivery) this.ctx.waitUntil(this.deliver(result.message.seq));
           // The write above is committed before this frame leaves: the output
           // gate holds outgoing messages until storage confirms, so an ack
           // always means "stored".
           this.send(ws, { type: "ack", clientId: frame.clientId, seq: result.message.seq, at: result.message.at });
           if (result.fresh) this.broadcast({ type: "message", message: result.message }, ws);
+          if (result.fresh && result.message.delivery) this.ctx.waitUntil(this.deliver(result.message.seq));
           return;
         }
         case "history": {

@@ -13,7 +13,7 @@
  * that conversation's address.
  */
 import PostalMime, { type Email } from "postal-mime";
-import { createMimeMessage } from "mimetext/browser";
+import { createMimeMessage, Mailbox } from "mimetext/browser";
 import sanitizeHtml from "sanitize-html";
 import type { Env } from "./env";
 import { base64url, randomId } from "./lib/crypto";
@@ -118,7 +118,11 @@ export function sanitizeEmailHtml(html: string): string {
       "u",
       "ul",
     ],
-    allowedAttributes: { a: ["href", "title"], td: ["colspan", "rowspan"], th: ["colspan", "rowspan"] },
+    allowedAttributes: {
+      a: ["href", "title", "target", "rel"],
+      td: ["colspan", "rowspan"],
+      th: ["colspan", "rowspan"],
+    },
     allowedSchemes: ["http", "https", "mailto"],
     allowProtocolRelative: false,
     disallowedTagsMode: "discard",
@@ -294,15 +298,17 @@ export function buildReply(mail: OutboundEmail): string {
   msg.setSender({ name: mail.from.name, addr: mail.from.address });
   msg.setRecipient(mail.to);
   msg.setSubject(mail.subject);
-  msg.setHeader("Reply-To", mail.replyTo);
+  msg.setHeader("Reply-To", new Mailbox(mail.replyTo));
   msg.setHeader("Message-ID", mail.messageId);
   if (mail.inReplyTo) msg.setHeader("In-Reply-To", mail.inReplyTo);
   if (mail.references.length) msg.setHeader("References", mail.references.join(" "));
   msg.setHeader("Auto-Submitted", "no");
-  msg.addMessage({ contentType: "text/plain", data: mail.text });
+  // Base64 parts: the text is UTF-8 and may hold any character; 7bit would mangle it.
+  msg.addMessage({ contentType: "text/plain", encoding: "base64", data: msg.toBase64(mail.text) });
   msg.addMessage({
     contentType: "text/html",
-    data: `<div style="font-family:sans-serif;white-space:pre-wrap">${escapeHtml(mail.text)}</div>`,
+    encoding: "base64",
+    data: msg.toBase64(`<div style="font-family:sans-serif;white-space:pre-wrap">${escapeHtml(mail.text)}</div>`),
   });
   if (mail.attachment) {
     let bin = "";

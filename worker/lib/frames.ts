@@ -67,7 +67,12 @@ export function validateClientFrame(raw: unknown): FrameResult {
           clientId,
         };
       }
-      return { ok: true, frame: { type: "send", clientId, text } };
+      if (raw.channel !== undefined && raw.channel !== "chat" && raw.channel !== "email") {
+        return bad('send.channel must be "chat" or "email"', clientId);
+      }
+      return raw.channel === "email"
+        ? { ok: true, frame: { type: "send", clientId, text, channel: "email" } }
+        : { ok: true, frame: { type: "send", clientId, text } };
     }
     case "history": {
       if (!isSeq(raw.beforeSeq)) return bad("history.beforeSeq must be a non-negative integer");

@@ -1,13 +1,22 @@
-/** The reply box: Enter sends, Shift+Enter starts a new line. */
+/**
+ * The reply box: Enter sends, Shift+Enter starts a new line. The paper clip
+ * and a pasted picture send files.
+ */
 import { createSignal, onMount, Show } from "solid-js";
 import { MESSAGE_CHARS } from "../stores/conversation";
-import { SendIcon } from "./icons";
+import { PaperclipIcon, SendIcon } from "./icons";
 
 // Drafts survive switching between conversations (not reloads).
 const drafts = new Map<string, string>();
 
-export function Composer(props: { conversationId: string; disabled?: boolean; onSend: (text: string) => boolean }) {
+export function Composer(props: {
+  conversationId: string;
+  disabled?: boolean;
+  onSend: (text: string) => boolean;
+  onFiles: (files: File[]) => void;
+}) {
   let ta!: HTMLTextAreaElement;
+  let fileInput!: HTMLInputElement;
   const [text, setText] = createSignal(drafts.get(props.conversationId) ?? "");
   const tooLong = () => text().length > MESSAGE_CHARS;
   const canSend = () => !props.disabled && text().trim().length > 0 && !tooLong();
@@ -34,6 +43,33 @@ export function Composer(props: { conversationId: string; disabled?: boolean; on
         submit();
       }}
     >
+      <button
+        type="button"
+        class="icon-button attach"
+        aria-label="Attach a file or picture"
+        title="Attach a file or picture"
+        disabled={props.disabled}
+        data-testid="attach-button"
+        onClick={() => fileInput.click()}
+      >
+        <PaperclipIcon />
+      </button>
+      <input
+        ref={fileInput}
+        type="file"
+        multiple
+        hidden
+        tabIndex={-1}
+        disabled={props.disabled}
+        data-testid="file-input"
+        onChange={(e) => {
+          const files = Array.from(e.currentTarget.files ?? []);
+          // Cleared so that choosing the same file again still fires `change`.
+          e.currentTarget.value = "";
+          if (files.length) props.onFiles(files);
+          ta.focus();
+        }}
+      />
       <label class="sr-only" for="composer-input">
         Reply
       </label>
@@ -45,6 +81,16 @@ export function Composer(props: { conversationId: string; disabled?: boolean; on
         title="Enter to send, Shift+Enter for a new line"
         value={text()}
         onInput={(e) => update(e.currentTarget.value)}
+        onPaste={(e) => {
+          // A pasted picture (a screenshot) is sent like an attached one. When
+          // the clipboard also has text (copied from a document), paste the text.
+          const data = e.clipboardData;
+          if (!data || data.types.includes("text/plain")) return;
+          const files = Array.from(data.files);
+          if (files.length === 0) return;
+          e.preventDefault();
+          props.onFiles(files);
+        }}
         onKeyDown={(e) => {
           // isComposing: Enter that confirms an IME candidate must not send.
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {

@@ -1,14 +1,15 @@
 /**
  * The right pane: header (visitor, status, Join / Leave Conversation), the
  * message log and the composer. Owns one conversation socket while mounted.
+ * Files dropped anywhere on it are sent (once joined).
  */
-import { createEffect, Match, on, onCleanup, Show, Switch } from "solid-js";
+import { createEffect, createSignal, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
 import type { ConversationState, ConversationSummary, Operator, VisitorRef } from "../../../worker/protocol";
 import { STATUS_LABEL, visitorName } from "../lib/format";
 import { createConversation } from "../stores/conversation";
 import { VisitorAvatar } from "./avatar";
 import { Composer } from "./composer";
-import { BackIcon, CloseIcon } from "./icons";
+import { BackIcon, CloseIcon, UploadIcon } from "./icons";
 import { MessageList } from "./message-list";
 
 export function ConversationWindow(props: {
@@ -33,10 +34,60 @@ export function ConversationWindow(props: {
   // Joining makes this operator responsible: what is on screen now counts as read.
   createEffect(on(joined, (j) => j && document.visibilityState === "visible" && actions.markRead()));
 
+  // Drag and drop. dragenter/dragleave fire for every child crossed, so count them.
+  const [dragging, setDragging] = createSignal(false);
+  let dragDepth = 0;
+  const hasFiles = (e: DragEvent) => e.dataTransfer?.types.includes("Files") ?? false;
+  const canDrop = () => state.phase === "ready" && joined();
+  const onDragEnter = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    dragDepth++;
+    setDragging(true);
+  };
+  const onDragOver = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = canDrop() ? "copy" : "none";
+  };
+  const onDragLeave = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (dragDepth === 0) setDragging(false);
+  };
+  const onDrop = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    dragDepth = 0;
+    setDragging(false);
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    if (canDrop() && files.length) actions.upload(files);
+  };
+  // A file dropped a little outside the window would make the browser open
+  // it in place of the panel: refuse drops everywhere else while this is open.
+  onMount(() => {
+    const guard = (e: DragEvent) => {
+      if (hasFiles(e)) e.preventDefault();
+    };
+    window.addEventListener("dragover", guard);
+    window.addEventListener("drop", guard);
+    onCleanup(() => {
+      window.removeEventListener("dragover", guard);
+      window.removeEventListener("drop", guard);
+    });
+  });
+
   const visitor = (): VisitorRef | null => state.conversation?.visitor ?? props.summary?.visitor ?? null;
 
   return (
-    <div class="window" aria-label="Conversation">
+    <div
+      class="window"
+      aria-label="Conversation"
+      onDragEnter={onDragEnter}
+      onDragOver={onDragOver}
+      onDragLeave={onDragLeave}
+      onDrop={onDrop}
+    >
       <Show when={visitor()} fallback={<WindowHeaderSkeleton onBack={props.onBack} />}>
         {(v) => (
           <header class="window-header" data-testid="conversation-header">
@@ -94,7 +145,13 @@ export function ConversationWindow(props: {
           </div>
         </Match>
         <Match when={true}>
-          <MessageList state={state} actions={actions} meId={props.me.id} onSeen={() => actions.markRead()} />
+          <MessageList
+            conversationId={props.id}
+            state={state}
+            actions={actions}
+            meId={props.me.id}
+            onSeen={() => actions.markRead()}
+          />
           <div class="sr-only" aria-live="polite" aria-atomic="true">
             {state.announcement}
           </div>
@@ -119,10 +176,22 @@ export function ConversationWindow(props: {
               </div>
             }
           >
-            <Composer conversationId={props.id} onSend={(t) => actions.send(t)} />
+            <Composer
+              conversationId={props.id}
+              onSend={(t) => actions.send(t)}
+              onFiles={(files) => actions.upload(files)}
+            />
           </Show>
         </Match>
       </Switch>
+      <Show when={dragging()}>
+        <div class="drop-overlay" classList={{ refused: !canDrop() }} data-testid="drop-overlay" aria-hidden="true">
+          <div class="drop-target">
+            <UploadIcon />
+            <span>{canDrop() ? "Drop to send" : "Join the conversation to send files"}</span>
+          </div>
+        </div>
+      </Show>
     </div>
   );
 }

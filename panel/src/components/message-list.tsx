@@ -1,16 +1,25 @@
 /**
  * The message log: infinite scroll upwards, scroll kept in place when older
  * pages are prepended, and pinned to the bottom while the operator is there.
+ * Pictures show inline, other files as download cards, uploads with progress.
  */
-import { createEffect, For, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
-import type { Message } from "../../../worker/protocol";
-import { clockTime, fullTime } from "../lib/format";
-import type { ConversationActions, ConversationStoreState, PendingMessage } from "../stores/conversation";
+import { createEffect, createSignal, For, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
+import type { FileRef, Message } from "../../../worker/protocol";
+import { api } from "../lib/api";
+import { clockTime, fileKind, fileSize, fullTime } from "../lib/format";
+import type {
+  ConversationActions,
+  ConversationStoreState,
+  PendingMessage,
+  PendingUpload,
+} from "../stores/conversation";
+import { FileIcon } from "./icons";
 
 /** How close to the bottom still counts as "at the bottom", in px. */
 const STICK = 48;
 
 export function MessageList(props: {
+  conversationId: string;
   state: ConversationStoreState;
   actions: ConversationActions;
   meId: string;
@@ -49,15 +58,21 @@ export function MessageList(props: {
         first: props.state.messages[0]?.seq ?? 0,
         last: props.state.messages[props.state.messages.length - 1]?.seq ?? 0,
         outbox: props.state.outbox.length,
+        uploads: props.state.uploads.length,
       }),
       (now, prev) => {
         if (!prev) toBottom();
-        else if (now.first !== prev.first && now.last === prev.last && now.outbox === prev.outbox) {
+        else if (
+          now.first !== prev.first &&
+          now.last === prev.last &&
+          now.outbox === prev.outbox &&
+          now.uploads === prev.uploads
+        ) {
           // Older page prepended: keep the same distance from the bottom so
           // what the operator was reading stays where it was.
           el.scrollTop = el.scrollHeight - el.clientHeight - fromBottom;
           record();
-        } else if (atBottom || now.outbox > prev.outbox) toBottom();
+        } else if (atBottom || now.outbox > prev.outbox || now.uploads > prev.uploads) toBottom();
         else record();
         fillIfShort();
         seen();
@@ -80,6 +95,17 @@ export function MessageList(props: {
       window.removeEventListener("focus", onVisible);
     });
   });
+
+  // Pictures have no known size until they load, so the log grows under the
+  // operator's feet: stay pinned at the bottom, and when the picture is above
+  // what is being read (an older page), keep the reading in place.
+  const onMediaLoad = (img: HTMLImageElement) => {
+    if (atBottom) toBottom();
+    else if (img.getBoundingClientRect().bottom <= el.getBoundingClientRect().top) {
+      el.scrollTop = el.scrollHeight - el.clientHeight - fromBottom;
+      record();
+    } else record();
+  };
 
   const dayOf = (at: number) => new Date(at).toDateString();
 
@@ -109,7 +135,7 @@ export function MessageList(props: {
             return (
               !!p &&
               !newDay() &&
-              p.kind === "text" &&
+              p.kind !== "event" &&
               p.author.role === m.author.role &&
               p.author.id === m.author.id &&
               m.at - p.at < 5 * 60_000
@@ -124,14 +150,26 @@ export function MessageList(props: {
                   </span>
                 </div>
               </Show>
-              <MessageItem m={m} meId={props.meId} showAuthor={!sameRun()} />
+              <MessageItem
+                m={m}
+                meId={props.meId}
+                conversationId={props.conversationId}
+                showAuthor={!sameRun()}
+                onMediaLoad={onMediaLoad}
+              />
             </>
           );
         }}
       </For>
       <For each={props.state.outbox}>{(p) => <PendingItem p={p} actions={props.actions} />}</For>
+      <For each={props.state.uploads}>{(u) => <UploadItem u={u} actions={props.actions} />}</For>
       <Show
-        when={props.state.phase === "ready" && props.state.messages.length === 0 && props.state.outbox.length === 0}
+        when={
+          props.state.phase === "ready" &&
+          props.state.messages.length === 0 &&
+          props.state.outbox.length === 0 &&
+          props.state.uploads.length === 0
+        }
       >
         <p class="empty center">No messages yet</p>
       </Show>
@@ -145,11 +183,18 @@ function eventText(m: Message): string {
   return m.event === "left" ? `${who} left` : `${who} joined`;
 }
 
-function MessageItem(props: { m: Message; meId: string; showAuthor: boolean }) {
+function MessageItem(props: {
+  m: Message;
+  meId: string;
+  conversationId: string;
+  showAuthor: boolean;
+  onMediaLoad: (img: HTMLImageElement) => void;
+}) {
   const m = () => props.m;
+  const file = () => (m().kind === "file" ? m().file : undefined);
   return (
     <Show
-      when={m().kind === "text"}
+      when={m().kind !== "event"}
       fallback={
         <div class="event" data-testid="message" data-seq={m().seq} data-role={m().author.role} data-kind="event">
           <span>{eventText(m())}</span>
@@ -171,11 +216,22 @@ function MessageItem(props: { m: Message; meId: string; showAuthor: boolean }) {
         data-seq={m().seq}
         data-role={m().author.role}
         data-status="sent"
+        data-kind={file() ? "file" : "text"}
       >
         <Show when={props.showAuthor && m().author.role !== "visitor"}>
           <div class="msg-author">{m().author.id === props.meId ? `${m().author.name} (you)` : m().author.name}</div>
         </Show>
-        <div class="bubble">{m().text}</div>
+        <Show when={file()} fallback={<div class="bubble">{m().text}</div>}>
+          {(f) => (
+            <div class="bubble bubble-file">
+              <Attachment
+                file={f()}
+                conversationId={props.conversationId}
+                onMediaLoad={(img) => props.onMediaLoad(img)}
+              />
+            </div>
+          )}
+        </Show>
         <div class="msg-meta">
           <time dateTime={new Date(m().at).toISOString()} title={fullTime(m().at)}>
             {clockTime(m().at)}
@@ -207,6 +263,91 @@ function PendingItem(props: { p: PendingMessage; actions: ConversationActions })
             Discard
           </button>
         </Show>
+      </div>
+    </div>
+  );
+}
+
+/** A stored file: a picture inline (opens full size), anything else a download card. */
+function Attachment(props: { file: FileRef; conversationId: string; onMediaLoad: (img: HTMLImageElement) => void }) {
+  // A picture that cannot be shown (removed, or not really a picture) falls back to the card.
+  const [broken, setBroken] = createSignal(false);
+  const url = (inline: boolean) => api.fileUrl(props.conversationId, props.file.id, inline);
+  return (
+    <Show
+      when={props.file.image && !broken()}
+      fallback={
+        <a class="file-card" data-testid="file-card" href={url(false)} download={props.file.name}>
+          <span class="file-card-icon">
+            <FileIcon />
+          </span>
+          <span class="file-card-text">
+            <span class="file-card-name" title={props.file.name}>
+              {props.file.name}
+            </span>
+            <span class="file-card-meta">
+              {fileKind(props.file)} · {fileSize(props.file.size)}
+            </span>
+          </span>
+        </a>
+      }
+    >
+      <a class="message-image-link" href={url(true)} target="_blank" rel="noopener" title="Open full size">
+        <img
+          class="message-image"
+          data-testid="message-image"
+          src={url(true)}
+          alt={props.file.name}
+          loading="lazy"
+          onLoad={(e) => props.onMediaLoad(e.currentTarget)}
+          onError={() => setBroken(true)}
+        />
+      </a>
+    </Show>
+  );
+}
+
+function UploadItem(props: { u: PendingUpload; actions: ConversationActions }) {
+  const status = () => {
+    if (props.u.status === "queued") return "Waiting…";
+    return props.u.percent < 100 ? `Uploading… ${props.u.percent}%` : "Processing…";
+  };
+  return (
+    <div
+      class="msg msg-operator msg-own msg-pending msg-upload"
+      data-testid="message"
+      data-role="operator"
+      data-status="uploading"
+      data-kind="file"
+      data-client-id={props.u.clientId}
+    >
+      <div class="bubble upload-bubble">
+        <div class="upload-name">
+          <FileIcon />
+          <span class="upload-text">
+            <span class="file-card-name" title={props.u.name}>
+              {props.u.name}
+            </span>
+            <span class="file-card-meta">{fileSize(props.u.size)}</span>
+          </span>
+        </div>
+        <div
+          class="progress"
+          role="progressbar"
+          data-testid="upload-progress"
+          aria-label={`Uploading ${props.u.name}`}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={props.u.percent}
+        >
+          <div class="progress-fill" style={{ width: `${props.u.percent}%` }} />
+        </div>
+      </div>
+      <div class="msg-meta">
+        <span>{status()}</span>
+        <button type="button" class="link-button" onClick={() => props.actions.cancelUpload(props.u.clientId)}>
+          Cancel
+        </button>
       </div>
     </div>
   );

@@ -1,9 +1,17 @@
 /**
  * HTTP client for the panel: one `request` helper over `fetch` and a typed
- * function per endpoint. Every error becomes an `HttpError` carrying the
- * server's `{ error: { code, message } }` so forms can show it as is.
+ * function per endpoint, plus `upload` over XMLHttpRequest for attachments.
+ * Every error becomes an `HttpError` carrying the server's
+ * `{ error: { code, message } }` so forms can show it as is.
  */
-import type { ApiError, ConversationState, MeResponse, Operator, SetupStatus } from "../../../worker/protocol";
+import type {
+  ApiError,
+  ConversationState,
+  MeResponse,
+  Operator,
+  SetupStatus,
+  UploadResponse,
+} from "../../../worker/protocol";
 
 /** A failed request: `status` 0 means the network itself failed. */
 export class HttpError extends Error {
@@ -33,8 +41,34 @@ const FALLBACK: Record<number, string> = {
   403: "You are not allowed to do that.",
   404: "Not found.",
   409: "That conflicts with the current state.",
+  411: "The upload could not be sent.",
   413: "That is too large.",
+  415: "This kind of file is not allowed.",
 };
+
+const enc = encodeURIComponent;
+
+const NETWORK_ERROR = "Could not reach the server. Check your connection and try again.";
+
+function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** The `HttpError` for a non-2xx answer; reports an expired session unless this was a probe. */
+function failure(status: number, data: unknown, authProbe: boolean): HttpError {
+  const err = (data as Partial<ApiError> | null)?.error;
+  if (status === 401 && !authProbe) unauthorized?.();
+  return new HttpError(
+    status,
+    typeof err?.code === "string" ? err.code : `http_${status}`,
+    typeof err?.message === "string" && err.message ? err.message : (FALLBACK[status] ?? `Request failed (${status}).`),
+  );
+}
 
 async function request<T>(
   method: "GET" | "POST" | "DELETE",
@@ -54,32 +88,46 @@ async function request<T>(
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new HttpError(0, "network", "Could not reach the server. Check your connection and try again.");
+    throw new HttpError(0, "network", NETWORK_ERROR);
   }
-  const text = res.status === 204 ? "" : await res.text();
-  let data: unknown = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
-  if (!res.ok) {
-    const err = (data as Partial<ApiError> | null)?.error;
-    if (res.status === 401 && !opts.authProbe) unauthorized?.();
-    throw new HttpError(
-      res.status,
-      typeof err?.code === "string" ? err.code : `http_${res.status}`,
-      typeof err?.message === "string" && err.message
-        ? err.message
-        : (FALLBACK[res.status] ?? `Request failed (${res.status}).`),
-    );
-  }
+  const data = parseBody(res.status === 204 ? "" : await res.text());
+  if (!res.ok) throw failure(res.status, data, opts.authProbe === true);
   return data as T;
 }
 
-const enc = encodeURIComponent;
+/**
+ * Sends one file to a conversation as multipart/form-data. XMLHttpRequest,
+ * not fetch, because only it reports upload progress. Aborting `signal`
+ * rejects with code "aborted".
+ */
+function upload(
+  conversationId: string,
+  file: File,
+  clientId: string,
+  opts: { onProgress?: (fraction: number) => void; signal?: AbortSignal } = {},
+): Promise<UploadResponse> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(new HttpError(0, "aborted", "The upload was cancelled."));
+    const form = new FormData();
+    form.append("clientId", clientId);
+    form.append("file", file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/conversations/${enc(conversationId)}/files`);
+    xhr.setRequestHeader("accept", "application/json");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable && e.total > 0) opts.onProgress?.(e.loaded / e.total);
+    });
+    xhr.addEventListener("load", () => {
+      const data = parseBody(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data as UploadResponse);
+      else reject(failure(xhr.status, data, false));
+    });
+    xhr.addEventListener("error", () => reject(new HttpError(0, "network", NETWORK_ERROR)));
+    xhr.addEventListener("abort", () => reject(new HttpError(0, "aborted", "The upload was cancelled.")));
+    opts.signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
+}
 
 export const api = {
   setupStatus: () => request<SetupStatus>("GET", "/api/setup", undefined, { authProbe: true }),
@@ -99,6 +147,10 @@ export const api = {
   conversation: (id: string) => request<{ state: ConversationState }>("GET", `/api/conversations/${enc(id)}`),
   join: (id: string) => request<{ state: ConversationState }>("POST", `/api/conversations/${enc(id)}/join`),
   leave: (id: string) => request<{ state: ConversationState }>("POST", `/api/conversations/${enc(id)}/leave`),
+  upload,
+  /** Where an attachment is fetched; `inline` asks for pictures to be shown rather than downloaded. */
+  fileUrl: (conversationId: string, fileId: string, inline = false) =>
+    `/api/conversations/${enc(conversationId)}/files/${enc(fileId)}${inline ? "?inline=1" : ""}`,
 };
 
 /** A message fit for the UI from anything thrown. */

@@ -7,11 +7,15 @@
  * the broadcast `message` with the same clientId arrives, whichever is first.
  * After a reconnect `hello.lastSeq` asks only for what was missed, and the
  * outbox is sent again with the same clientIds: the server stores each once.
+ *
+ * Files go over HTTP (`api.upload`), one at a time in the order chosen, and
+ * wait in `uploads` meanwhile; the stored message comes back both in the
+ * upload's answer and as a broadcast, and `merge` keeps whichever is first.
  */
 import { batch } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
 import type { ClientFrame, ConversationState, LIMITS, Message, ServerFrame } from "../../../worker/protocol";
-import { api, errorText } from "../lib/api";
+import { api, errorText, HttpError } from "../lib/api";
 import { newClientId } from "../lib/format";
 import { LiveSocket, type SocketStatus } from "../lib/socket";
 
@@ -28,6 +32,17 @@ export interface PendingMessage {
   error: string | null;
 }
 
+/** A file on its way to the server, shown as a bubble with a progress bar. */
+export interface PendingUpload {
+  clientId: string;
+  name: string;
+  size: number;
+  /** Bytes sent so far, 0–100. */
+  percent: number;
+  /** "queued" while an earlier file of the same batch is still uploading. */
+  status: "queued" | "uploading";
+}
+
 export interface ConversationStoreState {
   /** "loading" until the first welcome; "gone" if the server says it does not exist. */
   phase: "loading" | "ready" | "gone";
@@ -36,6 +51,7 @@ export interface ConversationStoreState {
   /** Stored messages, ascending by seq, no duplicates. */
   messages: Message[];
   outbox: PendingMessage[];
+  uploads: PendingUpload[];
   hasMore: boolean;
   loadingOlder: boolean;
   /** Join / leave in flight. */
@@ -50,6 +66,9 @@ export interface ConversationActions {
   send(text: string): boolean;
   retry(clientId: string): void;
   discard(clientId: string): void;
+  /** Send files (paper clip, drop or paste); failures are shown in `error`. */
+  upload(files: File[]): void;
+  cancelUpload(clientId: string): void;
   loadOlder(): void;
   /** Tell the server the operator has seen everything held (clears unread). */
   markRead(): void;
@@ -70,6 +89,7 @@ export function createConversation(
     conversation: null,
     messages: [],
     outbox: [],
+    uploads: [],
     hasMore: false,
     loadingOlder: false,
     busy: false,
@@ -104,6 +124,9 @@ export function createConversation(
       }
       if (state.outbox.some((p) => ids.has(p.clientId))) {
         setState("outbox", (o) => o.filter((p) => !ids.has(p.clientId)));
+      }
+      if (state.uploads.some((u) => ids.has(u.clientId))) {
+        setState("uploads", (list) => list.filter((u) => !ids.has(u.clientId)));
       }
     });
   };
@@ -145,10 +168,12 @@ export function createConversation(
         merge(f.messages);
         break;
       case "message": {
-        const own = state.outbox.some((p) => p.clientId === f.message.clientId);
-        merge([f.message]);
-        if (!own && f.message.kind === "text" && f.message.author.id !== me.id) {
-          setState("announcement", `${f.message.author.name || "Visitor"}: ${f.message.text.slice(0, 200)}`);
+        const m = f.message;
+        const own = state.outbox.some((p) => p.clientId === m.clientId);
+        merge([m]);
+        if (!own && m.kind !== "event" && m.author.id !== me.id) {
+          const what = m.kind === "file" ? `sent ${m.file?.image ? "a picture" : "a file"}, ${m.text}` : m.text;
+          setState("announcement", `${m.author.name || "Visitor"}: ${what.slice(0, 200)}`);
         }
         break;
       }
@@ -212,6 +237,28 @@ export function createConversation(
 
   const joined = () => state.conversation?.operators.some((o) => o.id === me.id) ?? false;
 
+  /** Aborts the upload (or queued upload) under each clientId. */
+  const uploadControllers = new Map<string, AbortController>();
+  let uploadQueue: Promise<void> = Promise.resolve();
+
+  const sendFile = async (clientId: string, file: File, signal: AbortSignal) => {
+    if (signal.aborted) return; // cancelled while queued
+    setState("uploads", (u) => u.clientId === clientId, "status", "uploading");
+    try {
+      const res = await api.upload(id, file, clientId, {
+        signal,
+        onProgress: (fraction) =>
+          setState("uploads", (u) => u.clientId === clientId, "percent", Math.min(100, Math.round(fraction * 100))),
+      });
+      merge([res.message]);
+    } catch (e) {
+      if (!(e instanceof HttpError && e.code === "aborted")) setState("error", `${file.name}: ${errorText(e)}`);
+    } finally {
+      uploadControllers.delete(clientId);
+      setState("uploads", (list) => list.filter((u) => u.clientId !== clientId));
+    }
+  };
+
   const actions: ConversationActions = {
     send(text) {
       if (!text.trim() || text.length > MESSAGE_CHARS) return false;
@@ -228,6 +275,29 @@ export function createConversation(
     },
     discard(clientId) {
       setState("outbox", (o) => o.filter((p) => p.clientId !== clientId));
+    },
+    upload(files) {
+      if (files.length === 0) return;
+      setState("error", null);
+      for (const file of files) {
+        const p: PendingUpload = {
+          clientId: newClientId(),
+          name: file.name || "file",
+          size: file.size,
+          percent: 0,
+          status: "queued",
+        };
+        const controller = new AbortController();
+        uploadControllers.set(p.clientId, controller);
+        setState("uploads", state.uploads.length, p);
+        // One at a time, so the conversation shows them in the order chosen.
+        uploadQueue = uploadQueue.then(() => sendFile(p.clientId, file, controller.signal));
+      }
+    },
+    cancelUpload(clientId) {
+      uploadControllers.get(clientId)?.abort();
+      uploadControllers.delete(clientId);
+      setState("uploads", (list) => list.filter((u) => u.clientId !== clientId));
     },
     loadOlder() {
       if (!welcomed || !state.hasMore || state.loadingOlder || state.messages.length === 0) return;
@@ -276,6 +346,8 @@ export function createConversation(
       setState("error", null);
     },
     dispose() {
+      for (const c of uploadControllers.values()) c.abort();
+      uploadControllers.clear();
       socket.stop();
     },
   };

@@ -1,0 +1,465 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import PostalMime from "postal-mime";
+import { buildReply, trimQuoted } from "../worker/email";
+import worker from "../worker/index";
+import type { ConversationSummary, Message } from "../worker/protocol";
+import {
+  fetchApp,
+  join,
+  json,
+  operatorSocket,
+  panelSocket,
+  signInAdmin,
+  newVisitorSession,
+  visitorSocket,
+  say,
+} from "./helpers";
+
+const SUPPORT = "support@microchat.example";
+
+/** An inbound mail as Email Routing hands it to the Worker's `email()` handler. */
+function inbound(
+  raw: string,
+  opts: { from?: string; to?: string; rawSize?: number; raw?: ReadableStream<Uint8Array> } = {},
+) {
+  const bytes = new TextEncoder().encode(raw.replace(/\r?\n/g, "\r\n"));
+  const rejected: string[] = [];
+  const message = {
+    from: opts.from ?? "alice@example.org",
+    to: opts.to ?? SUPPORT,
+    headers: new Headers(),
+    raw: opts.raw ?? new Response(bytes).body!,
+    rawSize: opts.rawSize ?? bytes.byteLength,
+    canBeForwarded: false,
+    setReject(reason: string) {
+      rejected.push(reason);
+    },
+    forward: async () => ({ messageId: "" }),
+    reply: async () => ({ messageId: "" }),
+  } as unknown as ForwardableEmailMessage;
+  return { message, rejected };
+}
+
+async function deliver(raw: string, opts: Parameters<typeof inbound>[1] = {}) {
+  const { message, rejected } = inbound(raw, opts);
+  await worker.email(message, env);
+  return rejected;
+}
+
+let n = 0;
+function mid(): string {
+  return `<m${Date.now()}.${n++}@example.org>`;
+}
+
+async function findBySender(admin: string, address: string): Promise<ConversationSummary[]> {
+  const res = await fetchApp("/api/conversations?view=all&limit=200", { headers: { Cookie: admin } });
+  const { conversations } = (await res.json()) as { conversations: ConversationSummary[] };
+  return conversations.filter((c) => c.visitor.email === address);
+}
+
+async function messagesOf(admin: string, id: string): Promise<Message[]> {
+  const res = await fetchApp(`/api/conversations/${id}/messages?limit=200`, { headers: { Cookie: admin } });
+  return ((await res.json()) as { messages: Message[] }).messages;
+}
+
+/** Waits for the index to show what the conversation reported (state changes are sent at once, asynchronously). */
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 3000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("inbound email", () => {
+  it("a multipart/alternative mail creates a conversation in Unassigned, live, with subject, sender and sanitised HTML", async () => {
+    const admin = await signInAdmin();
+    const panel = await panelSocket(admin);
+    await panel.next("index");
+    const sender = `alt.${Date.now()}@example.org`;
+    const rejected = await deliver(
+      `From: "Alice Example" <${sender}>
+To: ${SUPPORT}
+Subject: Where is my order?
+Message-ID: ${mid()}
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="b1"
+
+--b1
+Content-Type: text/plain; charset=utf-8
+
+Hi, my order #123 has not arrived.
+
+--b1
+Content-Type: text/html; charset=utf-8
+
+<p>Hi, my order <b>#123</b> has not arrived.</p><script>alert(1)</script><img src="https://tracker.example/pixel.gif"><a href="javascript:alert(1)">x</a><a href="https://shop.example/o/123" onclick="evil()">order</a><style>p{color:red}</style>
+--b1--
+`,
+      { from: sender },
+    );
+    expect(rejected).toEqual([]);
+    const up = await panel.until("upsert", (f) => f.conversation.visitor.email === sender);
+    expect(up.conversation.status).toBe("unassigned");
+    expect(up.conversation.visitor.name).toBe("Alice Example");
+    const [m] = await messagesOf(admin, up.conversation.id);
+    expect(m).toMatchObject({ channel: "email", text: "Hi, my order #123 has not arrived." });
+    expect(m!.email).toMatchObject({ subject: "Where is my order?", from: { name: "Alice Example", address: sender } });
+    const html = m!.email!.html!;
+    expect(html).toContain("<b>#123</b>");
+    for (const bad of [
+      "<script",
+      "alert(1)",
+      "<img",
+      "tracker.example",
+      "javascript:",
+      "onclick",
+      "<style",
+      "color:red",
+    ]) {
+      expect(html).not.toContain(bad);
+    }
+    expect(html).toContain('href="https://shop.example/o/123"');
+    expect(html).toContain('rel="noopener noreferrer nofollow"');
+    panel.close();
+  });
+
+  it("quoted-printable, a non-UTF-8 charset and an encoded-word subject are decoded", async () => {
+    const admin = await signInAdmin();
+    const sender = `qp.${Date.now()}@example.org`;
+    await deliver(
+      `From: =?ISO-8859-1?Q?Bj=F6rn_M=FCller?= <${sender}>
+To: ${SUPPORT}
+Subject: =?UTF-8?B?UsOpc2VydmF0aW9uIOKAlCBkYXRlIMOgIGNoYW5nZXI=?=
+Message-ID: ${mid()}
+MIME-Version: 1.0
+Content-Type: text/plain; charset=iso-8859-1
+Content-Transfer-Encoding: quoted-printable
+
+Gr=FC=DFe aus K=F6ln, ich m=F6chte die Buchung =E4ndern. Ein sehr langer Sa=
+tz, der umbrochen wurde.
+`,
+      { from: sender },
+    );
+    const [c] = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 1,
+    );
+    expect(c!.visitor.name).toBe("Björn Müller");
+    const [m] = await messagesOf(admin, c!.id);
+    expect(m!.email!.subject).toBe("Réservation — date à changer");
+    expect(m!.text).toBe("Grüße aus Köln, ich möchte die Buchung ändern. Ein sehr langer Satz, der umbrochen wurde.");
+  });
+
+  it("HTML-only mail gets a plain-text version; nested multiparts with base64 attachments store allowed files in R2 and skip the rest", async () => {
+    const admin = await signInAdmin();
+    const sender = `nested.${Date.now()}@example.org`;
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    await deliver(
+      `From: ${sender}
+To: ${SUPPORT}
+Subject: Screenshot attached
+Message-ID: ${mid()}
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="outer"
+
+--outer
+Content-Type: multipart/related; boundary="rel"
+
+--rel
+Content-Type: multipart/alternative; boundary="alt"
+
+--alt
+Content-Type: text/html; charset=utf-8
+Content-Transfer-Encoding: base64
+
+${btoa("<div>See the <i>screenshot</i> please</div>")}
+--alt--
+--rel--
+--outer
+Content-Type: image/png; name="screen.png"
+Content-Disposition: attachment; filename="screen.png"
+Content-Transfer-Encoding: base64
+
+${png}
+--outer
+Content-Type: image/png; name="evil.png"
+Content-Disposition: attachment; filename="evil.png"
+Content-Transfer-Encoding: base64
+
+${btoa("<html><script>alert(1)</script></html>")}
+--outer--
+`,
+      { from: sender },
+    );
+    const [c] = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 1,
+    );
+    const [m] = await messagesOf(admin, c!.id);
+    expect(m!.text).toBe("See the screenshot please");
+    expect(m!.email!.html).toContain("<i>screenshot</i>");
+    expect(m!.email!.attachments).toHaveLength(1);
+    expect(m!.email!.attachments![0]).toMatchObject({ name: "screen.png", type: "image/png", image: true });
+    expect(m!.email!.skipped).toEqual(["evil.png"]);
+    const file = await fetchApp(`/api/conversations/${c!.id}/files/${m!.email!.attachments![0]!.id}`, {
+      headers: { Cookie: admin },
+    });
+    expect(file.status).toBe(200);
+    expect((await file.arrayBuffer()).byteLength).toBe(70);
+  });
+
+  it("a reply is threaded by In-Reply-To for the same sender, and by the token address; another sender is never merged", async () => {
+    const admin = await signInAdmin();
+    const sender = `thread.${Date.now()}@example.org`;
+    const first = mid();
+    await deliver(`From: ${sender}\nTo: ${SUPPORT}\nSubject: Help\nMessage-ID: ${first}\n\nFirst mail\n`, {
+      from: sender,
+    });
+    const [c] = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 1,
+    );
+
+    await deliver(
+      `From: ${sender}\nTo: ${SUPPORT}\nSubject: Re: Help\nMessage-ID: ${mid()}\nIn-Reply-To: ${first}\nReferences: ${first}\n\nSecond mail\n\nOn Mon, 1 Jan 2026 at 10:00, Support <${SUPPORT}> wrote:\n> First mail\n`,
+      { from: sender },
+    );
+    // Someone else replies to the same thread (e.g. a colleague in Cc): a conversation of their own.
+    const other = `colleague.${Date.now()}@example.org`;
+    await deliver(
+      `From: ${other}\nTo: ${SUPPORT}\nSubject: Re: Help\nMessage-ID: ${mid()}\nIn-Reply-To: ${first}\n\nMe too\n`,
+      {
+        from: other,
+      },
+    );
+    const texts = (await messagesOf(admin, c!.id)).map((m) => m.text);
+    expect(texts).toEqual(["First mail", "Second mail"]);
+    const full = (await messagesOf(admin, c!.id))[1]!.email!.fullText!;
+    expect(full).toContain("> First mail");
+    const others = await eventually(
+      () => findBySender(admin, other),
+      (l) => l.length === 1,
+    );
+    expect(others).toHaveLength(1);
+    expect(others[0]!.id).not.toBe(c!.id);
+
+    // The token address of the conversation threads a reply even without headers.
+    const { env: e } = await import("cloudflare:test");
+    const ws = e.WORKSPACE.get(e.WORKSPACE.idFromName("demo"));
+    const token = await ws.ensureEmailThread(c!.id, "ignored", sender);
+    await deliver(
+      `From: ${sender}\nTo: support+${token}@microchat.example\nSubject: New subject\nMessage-ID: ${mid()}\n\nThird mail\n`,
+      {
+        from: sender,
+        to: `support+${token}@microchat.example`,
+      },
+    );
+    expect((await messagesOf(admin, c!.id)).map((m) => m.text)).toEqual(["First mail", "Second mail", "Third mail"]);
+    // The token does not let another sender in.
+    await deliver(
+      `From: ${other}\nTo: support+${token}@microchat.example\nSubject: hi\nMessage-ID: ${mid()}\n\nSneaky\n`,
+      {
+        from: other,
+        to: `support+${token}@microchat.example`,
+      },
+    );
+    expect((await messagesOf(admin, c!.id)).map((m) => m.text)).not.toContain("Sneaky");
+  });
+
+  it("auto-replies, bounces and list mail are never answered: kept in their thread without requeueing, dropped otherwise", async () => {
+    const admin = await signInAdmin();
+    const sender = `ooo.${Date.now()}@example.org`;
+    const first = mid();
+    await deliver(`From: ${sender}\nTo: ${SUPPORT}\nSubject: Question\nMessage-ID: ${first}\n\nQuestion\n`, {
+      from: sender,
+    });
+    const [c] = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 1,
+    );
+    await join(admin, c!.id);
+    await fetchApp(`/api/conversations/${c!.id}/leave`, { method: "POST", headers: { Cookie: admin } });
+
+    await deliver(
+      `From: ${sender}\nTo: ${SUPPORT}\nSubject: Out of office\nAuto-Submitted: auto-replied\nMessage-ID: ${mid()}\nIn-Reply-To: ${first}\n\nI am away\n`,
+      { from: sender },
+    );
+    const msgs = await messagesOf(admin, c!.id);
+    expect(msgs.at(-1)!.email!.auto).toBe(true);
+    const state = (await (await fetchApp(`/api/conversations/${c!.id}`, { headers: { Cookie: admin } })).json()) as {
+      state: { status: string };
+    };
+    expect(state.state.status).toBe("idle");
+
+    const listSender = `list.${Date.now()}@example.org`;
+    const rejected = [
+      ...(await deliver(
+        `From: ${listSender}\nTo: ${SUPPORT}\nSubject: Weekly news\nPrecedence: bulk\nList-Id: <news.example.org>\n\nNews\n`,
+        {
+          from: listSender,
+        },
+      )),
+      ...(await deliver(`From: MAILER-DAEMON@example.org\nTo: ${SUPPORT}\nSubject: Undelivered\n\nBounce\n`, {
+        from: "",
+      })),
+    ];
+    expect(rejected).toEqual([]);
+    expect(await findBySender(admin, listSender)).toEqual([]);
+    expect(await findBySender(admin, "mailer-daemon@example.org")).toEqual([]);
+  });
+
+  it("a MIME bomb, huge headers and oversized mail are refused with setReject and a reason", async () => {
+    let bomb =
+      "From: bomb@example.org\nTo: support@microchat.example\nSubject: bomb\nContent-Type: multipart/mixed; boundary=b0\n\n";
+    for (let i = 0; i < 60; i++) bomb += `--b${i}\nContent-Type: multipart/mixed; boundary=b${i + 1}\n\n`;
+    bomb += "deep\n";
+    expect(await deliver(bomb, { from: "bomb@example.org" })).toEqual([expect.stringMatching(/could not be parsed/)]);
+
+    const headers = Array.from({ length: 4000 }, (_, i) => `X-Filler-${i}: ${"x".repeat(80)}`).join("\n");
+    expect(
+      await deliver(`From: big@example.org\n${headers}\nSubject: h\n\nbody\n`, { from: "big@example.org" }),
+    ).toEqual([expect.stringMatching(/could not be parsed/)]);
+
+    // Over the size limit: refused from the envelope size, the body is never read.
+    let pulled = false;
+    const raw = new ReadableStream<Uint8Array>(
+      {
+        pull() {
+          pulled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    expect(await deliver("", { from: "huge@example.org", rawSize: 30 * 1024 * 1024, raw })).toEqual([
+      expect.stringMatching(/too large/),
+    ]);
+    expect(pulled).toBe(false);
+  });
+});
+
+describe("outbound email", () => {
+  it("an operator replies on the Email channel: the message is stored, acked, sent and marked sent", async () => {
+    const admin = await signInAdmin();
+    const sender = `out.${Date.now()}@example.org`;
+    await deliver(`From: Olga <${sender}>\nTo: ${SUPPORT}\nSubject: Refund\nMessage-ID: ${mid()}\n\nPlease refund\n`, {
+      from: sender,
+    });
+    const [c] = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 1,
+    );
+    await join(admin, c!.id);
+    const op = await operatorSocket(admin, c!.id);
+    await op.next("welcome");
+    op.send({ type: "send", clientId: "mail-1", text: "Your refund is on its way.", channel: "email" });
+    const ack = await op.until("ack", (a) => a.clientId === "mail-1");
+    const delivery = await op.until("delivery", (d) => d.seq === ack.seq);
+    expect(delivery.delivery).toEqual({ state: "sent" });
+    const stored = (await messagesOf(admin, c!.id)).find((m) => m.seq === ack.seq)!;
+    expect(stored).toMatchObject({ channel: "email", delivery: { state: "sent" } });
+    expect(stored.email).toMatchObject({ subject: "Re: Refund", to: sender, from: { address: SUPPORT } });
+    op.close();
+  });
+
+  it("the email channel is refused with a clear error when the visitor has no address", async () => {
+    const admin = await signInAdmin();
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "hi");
+    await join(admin, session.conversationId);
+    const op = await operatorSocket(admin, session.conversationId);
+    await op.next("welcome");
+    op.send({ type: "send", clientId: "no-mail", text: "hello", channel: "email" });
+    expect((await op.next("error")).message).toMatch(/not given an email address/);
+    // A visitor cannot send on the email channel.
+    v.send({ type: "send", clientId: "v-mail", text: "x", channel: "email" });
+    expect((await v.next("error")).code).toBe("forbidden");
+    v.close();
+    op.close();
+  });
+
+  it("a file too large for an email is refused with a clear error", async () => {
+    const admin = await signInAdmin();
+    const sender = `bigfile.${Date.now()}@example.org`;
+    await deliver(`From: ${sender}\nTo: ${SUPPORT}\nSubject: Docs\nMessage-ID: ${mid()}\n\nSend docs\n`, {
+      from: sender,
+    });
+    const [c] = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 1,
+    );
+    await join(admin, c!.id);
+    const big = new Uint8Array(4 * 1024 * 1024);
+    big.set(new TextEncoder().encode("%PDF-1.4\n"));
+    const form = new FormData();
+    form.set("file", new File([big], "big.pdf"));
+    form.set("clientId", "big-mail");
+    form.set("channel", "email");
+    const res = await fetchApp(`/api/conversations/${c!.id}/files`, {
+      method: "POST",
+      headers: { Cookie: admin },
+      body: form,
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/at most 5 MB/);
+  });
+
+  it("replies are MIME with threading headers, a Reply-To back to the conversation, and text + HTML parts", async () => {
+    const raw = buildReply({
+      from: { name: "Acme Support", address: SUPPORT },
+      to: "olga@example.org",
+      replyTo: "support+abcdefghijklmnop@microchat.example",
+      subject: "Re: Refund",
+      text: "Line one\n<b>not bold</b>",
+      messageId: "<out1@microchat.example>",
+      inReplyTo: "<in1@example.org>",
+      references: ["<in1@example.org>", "<out0@microchat.example>"],
+      attachment: { name: "receipt.pdf", type: "application/pdf", bytes: new TextEncoder().encode("%PDF-1.4") },
+    });
+    expect(raw).toMatch(/^Reply-To: <support\+abcdefghijklmnop@microchat\.example>/m);
+    expect(raw).toMatch(/^Message-ID: <out1@microchat\.example>/m);
+    expect(raw).toMatch(/^In-Reply-To: <in1@example\.org>/m);
+    expect(raw).toMatch(/^References: <in1@example\.org> <out0@microchat\.example>/m);
+    const parsed = await PostalMime.parse(raw);
+    expect(parsed.text?.trim()).toBe("Line one\n<b>not bold</b>");
+    expect(parsed.html).toContain("&lt;b&gt;not bold&lt;/b&gt;");
+    expect(parsed.subject).toBe("Re: Refund");
+    expect(parsed.attachments.map((a) => a.filename)).toEqual(["receipt.pdf"]);
+  });
+});
+
+describe("settings", () => {
+  it("an admin sets the sending address; others cannot; bad input is refused", async () => {
+    const admin = await signInAdmin();
+    const get = (await (await fetchApp("/api/settings", { headers: { Cookie: admin } })).json()) as {
+      emailAddress: string;
+    };
+    expect(get.emailAddress).toBe(SUPPORT);
+    const bad = await fetchApp("/api/settings", {
+      ...json({ emailAddress: "nope" }, { Cookie: admin }),
+      method: "PUT",
+    });
+    expect(bad.status).toBe(400);
+    const unknown = await fetchApp("/api/settings", { ...json({ admin: true }, { Cookie: admin }), method: "PUT" });
+    expect(unknown.status).toBe(400);
+    const ok = await fetchApp("/api/settings", {
+      ...json({ emailAddress: "Help@Acme.example", emailName: "Acme" }, { Cookie: admin }),
+      method: "PUT",
+    });
+    expect(await ok.json()).toEqual({ emailAddress: "help@acme.example", emailName: "Acme" });
+    expect((await fetchApp("/api/settings")).status).toBe(401);
+  });
+});
+
+describe("quote trimming", () => {
+  it("keeps the new part of a reply", () => {
+    expect(trimQuoted("Thanks!\n\nOn Tue, 2 Jan 2026, Bob <b@x.org> wrote:\n> old")).toBe("Thanks!");
+    expect(trimQuoted("Yes\n-----Original Message-----\nFrom: x")).toBe("Yes");
+    expect(trimQuoted("Sure\nFrom: Support <s@x.org>\nSent: Monday\nold")).toBe("Sure");
+    expect(trimQuoted("> only quote")).toBe("> only quote");
+  });
+});
