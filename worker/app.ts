@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { refuseCrossSite, type AppEnv } from "./lib/http";
 import { auth } from "./routes/auth";
 import { conversations } from "./routes/conversations";
+import { erasure } from "./routes/erasure";
 import { operators } from "./routes/operators";
 import { settings } from "./routes/settings";
 import { sockets } from "./routes/sockets";
@@ -18,6 +19,7 @@ export const app = new Hono<AppEnv>()
   .route("/api", auth)
   .route("/api/operators", operators)
   .route("/api/settings", settings)
+  .route("/api/erasure", erasure)
   .route("/api/conversations", conversations)
   .route("/api/visitor", visitor)
   .route("/ws", sockets);

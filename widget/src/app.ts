@@ -438,10 +438,12 @@ async function open(): Promise<void> {
       headers: { Authorization: `Bearer ${s.token}` },
     });
   } catch (err) {
-    if ((err as { status?: number }).status === 401) {
-      // The token is no longer valid (for example the secret was rotated): start afresh.
-      session = null;
-      localStorage.removeItem(SESSION_KEY);
+    const status = (err as { status?: number }).status;
+    if (status === 401 || status === 410) {
+      // The token is no longer valid (the secret was rotated) or the
+      // conversation was deleted: start a fresh, empty one.
+      startAfresh();
+      retry = 0;
     }
     return scheduleReconnect();
   }
@@ -479,6 +481,20 @@ function drop(ws: WebSocket): void {
     // already closed
   }
   scheduleReconnect();
+}
+
+/** Forgets the visitor's conversation locally; the next connect makes a new one. */
+function startAfresh(): void {
+  session = null;
+  try {
+    localStorage.removeItem(SESSION_KEY);
+  } catch {
+    // ignore
+  }
+  messages.clear();
+  lastSeq = 0;
+  hasMore = false;
+  render();
 }
 
 function scheduleReconnect(): void {
@@ -535,6 +551,10 @@ function onFrame(frame: ServerFrame | { type: "pong" }): void {
       offerProfile();
       return;
     case "error":
+      if (frame.code === "deleted") {
+        startAfresh();
+        return;
+      }
       if (frame.clientId) {
         // A refused message will not be accepted by resending: take it out of the outbox.
         outbox = outbox.filter((p) => p.clientId !== frame.clientId);

@@ -18,7 +18,7 @@ export const SESSION_COOKIE = "mc_session";
 
 /** Throws an HTTPException whose response is `{ error: { code, message } }`. */
 export function fail(
-  status: 400 | 401 | 403 | 404 | 409 | 411 | 413 | 415 | 426 | 429,
+  status: 400 | 401 | 403 | 404 | 409 | 410 | 411 | 413 | 415 | 426 | 429,
   code: string,
   message: string,
 ): never {

@@ -7,16 +7,24 @@
  *   POST /api/conversations/:id/leave              Leave Conversation
  *   POST /api/conversations/:id/files              send a file (multipart: file, clientId); joined operators
  *   GET  /api/conversations/:id/files/:fileId[?inline=1]  fetch an attachment
+ *   DELETE /api/conversations/:id                  delete it: messages, files, index entry
  */
 import { Hono } from "hono";
 import { isId } from "../lib/crypto";
 import { fail, requireOperator, unwrap, workspaceStub, type AppEnv } from "../lib/http";
+import type { Env as WorkerEnv } from "../env";
 import type { Env } from "../env";
 import type { View } from "../workspace";
 import { handleUpload, serveFile } from "./files";
 
 export function conversationStub(env: Env, id: string) {
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+}
+
+/** Deletes one conversation everywhere: its object's storage and files, then the index. */
+export async function deleteConversation(env: WorkerEnv, id: string): Promise<void> {
+  unwrap(await conversationStub(env, id).erase(id, env.SITE_KEY));
+  await workspaceStub(env).forgetConversation(id);
 }
 
 function intParam(value: string | undefined, label: string): number | null {
@@ -66,5 +74,9 @@ export const conversations = new Hono<AppEnv>()
     const id = conversationId(c.req.param("id"));
     const op = c.get("operator");
     return handleUpload(c, id, { role: "operator", id: op.id, name: op.name });
+  })
+  .delete("/:id", async (c) => {
+    await deleteConversation(c.env, conversationId(c.req.param("id")));
+    return c.body(null, 204);
   })
   .get("/:id/files/:fileId", async (c) => serveFile(c, conversationId(c.req.param("id")), c.req.param("fileId")));

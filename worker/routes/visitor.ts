@@ -38,6 +38,10 @@ export const visitor = new Hono<AppEnv>()
   })
   .post("/ticket", async (c) => {
     const claims = await visitorFrom(c);
+    // A deleted conversation is gone for good: the widget starts a fresh one.
+    if (await conversationStub(c.env, claims.conversationId).isDeleted()) {
+      fail(410, "deleted", "This conversation was deleted; start a new one");
+    }
     return c.json((await issueTicket(c.env, claims)) satisfies SocketTicket);
   })
   .get("/messages", async (c) => {
