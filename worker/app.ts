@@ -9,6 +9,7 @@ import { auth } from "./routes/auth";
 import { conversations } from "./routes/conversations";
 import { erasure } from "./routes/erasure";
 import { operators } from "./routes/operators";
+import { reports } from "./routes/reports";
 import { settings } from "./routes/settings";
 import { sockets } from "./routes/sockets";
 import { visitor } from "./routes/visitor";
@@ -20,6 +21,7 @@ export const app = new Hono<AppEnv>()
   .route("/api/operators", operators)
   .route("/api/settings", settings)
   .route("/api/erasure", erasure)
+  .route("/api/reports", reports)
   .route("/api/conversations", conversations)
   .route("/api/visitor", visitor)
   .route("/ws", sockets);

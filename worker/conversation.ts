@@ -33,6 +33,7 @@ import {
   type FileRef,
   type Message,
   type OperatorRef,
+  type SurveyOffer,
   type Role,
   type ServerFrame,
 } from "./protocol";
@@ -73,9 +74,17 @@ type MessageRow = {
   at: number;
 };
 
+/** A survey offer as stored: who it credits and where it stands. */
+interface StoredSurvey {
+  id: string;
+  operators: OperatorRef[];
+  state: "pending" | "answered" | "dismissed";
+}
+
 /** Optional parts of a stored message beyond its text. */
 interface MessageExtra {
-  event?: "joined" | "left";
+  event?: "joined" | "left" | "rated";
+  rating?: number;
   file?: FileRef;
   channel?: Channel;
   email?: EmailMeta;
@@ -187,7 +196,16 @@ export class Conversation extends DurableObject<Env> {
       lastSeq: this.lastSeq(),
       visitorOnline: this.visitorSockets(except).length > 0,
       createdAt: Number(this.getMeta("created_at") ?? 0),
+      survey: this.pendingSurvey(),
     };
+  }
+
+  /** The survey waiting for the visitor, if any. */
+  private pendingSurvey(): SurveyOffer | null {
+    const raw = this.getMeta("survey");
+    if (!raw) return null;
+    const survey = JSON.parse(raw) as StoredSurvey;
+    return survey.state === "pending" ? { id: survey.id, operators: survey.operators.map((o) => o.name) } : null;
   }
 
   /** Records identity on first contact; later calls must agree with it. */
@@ -331,6 +349,12 @@ export class Conversation extends DurableObject<Env> {
         case "profile":
           if (who.role !== "visitor") return this.sendError(ws, "forbidden", "Only the visitor sets their profile");
           return this.setProfile(frame.name, frame.email);
+        case "rate":
+          if (who.role !== "visitor") return this.sendError(ws, "forbidden", "Only the visitor rates the conversation");
+          return await this.rate(frame.surveyId, frame.rating, frame.comment);
+        case "dismissSurvey":
+          if (who.role !== "visitor") return this.sendError(ws, "forbidden", "Only the visitor answers the survey");
+          return this.closeSurvey(frame.surveyId);
       }
     } catch (err) {
       if (err instanceof ConversationError) {
@@ -411,7 +435,8 @@ export class Conversation extends DurableObject<Env> {
       text: r.text,
       at: r.at,
     };
-    if (r.event) m.event = r.event as "joined" | "left";
+    if (r.event) m.event = r.event as "joined" | "left" | "rated";
+    if (r.event === "rated") m.rating = Number(/Rated (\d)\/5/.exec(r.text)?.[1] ?? 0);
     if (r.file) m.file = JSON.parse(r.file) as FileRef;
     if (r.channel === "email") m.channel = "email";
     if (r.email) m.email = JSON.parse(r.email) as EmailMeta;
@@ -478,6 +503,7 @@ export class Conversation extends DurableObject<Env> {
     }
     const message: Message = { seq, clientId, kind, author, text, at };
     if (extra.event) message.event = extra.event;
+    if (extra.rating) message.rating = extra.rating;
     if (extra.file) message.file = extra.file;
     if (extra.channel === "email") message.channel = "email";
     if (extra.email) message.email = extra.email;
@@ -524,6 +550,7 @@ export class Conversation extends DurableObject<Env> {
         // conversation (re)enters Unassigned for every operator, right now.
         this.setMeta("started", 1);
         this.setMeta("status", "unassigned");
+        this.setMeta("waiting_since", message.at);
         this.broadcast({ type: "state", state: this.state() });
         this.touchIndex(true);
       } else {
@@ -532,6 +559,13 @@ export class Conversation extends DurableObject<Env> {
     } else {
       // An operator's reply answers everything before it.
       this.setMeta("last_read_seq", message.seq);
+      this.stat("message", who.id, 1);
+      const waiting = this.getMeta("waiting_since");
+      if (waiting !== null) {
+        // First response time: visitor message in Unassigned → first operator reply.
+        this.stat("first_response", who.id, Math.max(0, message.at - Number(waiting)));
+        this.sql.exec("DELETE FROM meta WHERE key = 'waiting_since'");
+      }
       this.touchIndex(false);
     }
     return { message, fresh: true };
@@ -582,6 +616,12 @@ export class Conversation extends DurableObject<Env> {
           Date.now(),
         );
         this.setMeta("status", "assigned");
+        this.sql.exec(
+          "INSERT OR REPLACE INTO stretch_operators (operator_id, name) VALUES (?, ?)",
+          operator.id,
+          operator.name,
+        );
+        this.stat("joined", operator.id, 1);
         return this.append(
           `event:${randomId()}`,
           "event",
@@ -611,7 +651,10 @@ export class Conversation extends DurableObject<Env> {
     const event = this.ctx.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM operators WHERE operator_id = ?", operatorId);
       const remaining = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM operators").one().n;
-      if (remaining === 0) this.setMeta("status", "idle");
+      if (remaining === 0) {
+        this.setMeta("status", "idle");
+        this.offerSurvey();
+      }
       return this.append(
         `event:${randomId()}`,
         "event",
@@ -896,8 +939,22 @@ export class Conversation extends DurableObject<Env> {
     this.setMeta("index_version", version);
     const summary = this.summary(version);
     const workspace = this.getMeta("workspace")!;
+    const stats = this.sql
+      .exec<{ rowid: number; kind: string; operator_id: string; at: number; value: number }>(
+        "SELECT rowid, kind, operator_id, at, value FROM pending_stats ORDER BY rowid LIMIT 500",
+      )
+      .toArray();
     try {
-      await this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(workspace)).upsertConversation(summary);
+      await this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(workspace)).upsertConversation(
+        summary,
+        stats.map((r) => ({
+          kind: r.kind as "joined" | "message" | "first_response",
+          operatorId: r.operator_id,
+          at: r.at,
+          value: r.value,
+        })),
+      );
+      if (stats.length > 0) this.sql.exec("DELETE FROM pending_stats WHERE rowid <= ?", stats[stats.length - 1]!.rowid);
       // Clear only if nothing changed while we were waiting; otherwise the
       // pending alarm (or the next flush) sends the newer summary.
       if (Number(this.getMeta("index_dirty") ?? 0) === dirty) this.setMeta("index_dirty", 0);
@@ -906,6 +963,75 @@ export class Conversation extends DurableObject<Env> {
       console.error("Conversation", this.id, "index update failed; retrying", err);
       await this.armAlarm(Date.now() + INDEX_RETRY_MS);
     }
+  }
+
+  // -------------------------------------------------------------------------
+  // Satisfaction survey and report figures
+
+  /** Queues a figure for Report > Operator; sent with the next (coalesced) index report. */
+  private stat(kind: "joined" | "message" | "first_response", operatorId: string, value: number): void {
+    this.sql.exec(
+      "INSERT INTO pending_stats (kind, operator_id, at, value) VALUES (?, ?, ?, ?)",
+      kind,
+      operatorId,
+      Date.now(),
+      value,
+    );
+  }
+
+  /**
+   * When the last operator leaves, the visitor is offered a survey crediting
+   * everyone who took part since the previous offer. It waits until answered
+   * or dismissed (shown the next time the widget opens), once per leave.
+   */
+  private offerSurvey(): void {
+    const operators = this.sql
+      .exec<{ operator_id: string; name: string }>("SELECT operator_id, name FROM stretch_operators")
+      .toArray()
+      .map((r) => ({ id: r.operator_id, name: r.name }));
+    if (operators.length === 0) return;
+    const survey: StoredSurvey = { id: randomId(), operators, state: "pending" };
+    this.setMeta("survey", JSON.stringify(survey));
+    this.sql.exec("DELETE FROM stretch_operators");
+  }
+
+  private currentSurvey(surveyId: string): StoredSurvey {
+    const raw = this.getMeta("survey");
+    const survey = raw ? (JSON.parse(raw) as StoredSurvey) : null;
+    if (!survey || survey.id !== surveyId || survey.state !== "pending") {
+      throw new ConversationError("not_found", "This survey is no longer open");
+    }
+    return survey;
+  }
+
+  private closeSurvey(surveyId: string): void {
+    const survey = this.currentSurvey(surveyId);
+    this.setMeta("survey", JSON.stringify({ ...survey, state: "dismissed" }));
+    this.broadcast({ type: "state", state: this.state() });
+  }
+
+  private async rate(surveyId: string, rating: number, comment: string | undefined): Promise<void> {
+    const survey = this.currentSurvey(surveyId);
+    const text = `Rated ${rating}/5${comment ? `: ${comment}` : ""}`;
+    const message = this.ctx.storage.transactionSync(() => {
+      this.setMeta("survey", JSON.stringify({ ...survey, state: "answered" }));
+      return this.append(`event:${randomId()}`, "event", { role: "system", id: "", name: "Visitor" }, text, {
+        event: "rated",
+        rating,
+      });
+    });
+    this.broadcast({ type: "message", message });
+    this.broadcast({ type: "state", state: this.state() });
+    // Ratings are rare and matter: the workspace hears of them at once.
+    const ws = this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(this.getMeta("workspace")!));
+    await ws.recordRating({
+      id: survey.id,
+      conversationId: this.id!,
+      rating,
+      comment: comment ?? null,
+      operatorIds: survey.operators.map((o) => o.id),
+      at: message.at,
+    });
   }
 
   // -------------------------------------------------------------------------

@@ -21,6 +21,8 @@ export const LIMITS = {
   historyPageMax: 200,
   /** Largest number of missed messages sent in one resume frame. */
   resumeChunk: 500,
+  /** Longest survey comment. */
+  commentChars: 1000,
   /** Longest visitor name / email. */
   nameChars: 80,
   emailChars: 254,
@@ -69,7 +71,9 @@ export interface Message {
   /** Milliseconds since the epoch when stored. */
   at: number;
   /** For kind "event": what happened. */
-  event?: "joined" | "left";
+  event?: "joined" | "left" | "rated";
+  /** For a "rated" event: the visitor's rating, 1–5. */
+  rating?: number;
   /** For kind "file": the stored attachment. */
   file?: FileRef;
   /** "email" for mail received or sent; absent or "chat" otherwise. */
@@ -150,6 +154,15 @@ export interface ConversationState {
   /** Whether the visitor has an open widget socket right now. */
   visitorOnline: boolean;
   createdAt: number;
+  /** A satisfaction survey waiting for the visitor's answer (after the last operator left). */
+  survey: SurveyOffer | null;
+}
+
+/** The survey offered to the visitor once per leave. */
+export interface SurveyOffer {
+  id: string;
+  /** Names of the operators who took part in that stretch of the conversation. */
+  operators: string[];
 }
 
 /** A row in the panel's conversation lists. */
@@ -183,7 +196,11 @@ export type ClientFrame =
   /** Operator has seen everything up to `seq` (clears the unread count). */
   | { type: "read"; seq: number }
   /** Visitor tells who they are (optional). */
-  | { type: "profile"; name?: string; email?: string };
+  | { type: "profile"; name?: string; email?: string }
+  /** Visitor answers the satisfaction survey: 1–5 and an optional comment. */
+  | { type: "rate"; surveyId: string; rating: number; comment?: string }
+  /** Visitor closes the survey without answering; it is not offered again for that leave. */
+  | { type: "dismissSurvey"; surveyId: string };
 
 export type ServerFrame =
   /** Answer to hello: the conversation state and what the client missed. */
@@ -302,6 +319,32 @@ export interface WorkspaceSettings {
   emailAddress: string | null;
   /** Display name on outgoing mail. */
   emailName: string;
+  /** Delete conversations inactive for this many days; 0 = never (the default). */
+  retentionDays: number;
+}
+
+/** One operator's figures in Report > Operator for a date range. */
+export interface OperatorReport {
+  id: string;
+  name: string;
+  /** Average rating, or null without ratings. */
+  averageRating: number | null;
+  ratings: number;
+  /** Count of ratings 1, 2, 3, 4, 5. */
+  distribution: number[];
+  conversationsJoined: number;
+  messagesSent: number;
+  /** Median time from a visitor message in Unassigned to this operator's first reply, in ms. */
+  medianFirstResponseMs: number | null;
+}
+
+/** `GET /api/reports/operators?from=&to=` */
+export interface OperatorReportResponse {
+  from: number;
+  to: number;
+  operators: OperatorReport[];
+  /** Ratings per UTC day in the range (for the chart). */
+  series: { day: string; ratings: number; average: number | null }[];
 }
 
 /** Every HTTP error body. */

@@ -21,6 +21,8 @@ import type {
   Operator,
   OperatorPresence,
   OperatorRef,
+  OperatorReport,
+  OperatorReportResponse,
   PanelServerFrame,
   WorkspaceSettings,
 } from "./protocol";
@@ -30,6 +32,19 @@ import { workspaceMigrations } from "./schema/workspace";
 
 /** How long an operator session lasts. */
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+/** How often retention looks for conversations that are due. */
+const RETENTION_CHECK_MS = 6 * 3600 * 1000;
+const RETENTION_BATCH = 50;
+
+/** A figure a conversation reports for Report > Operator. */
+export interface OperatorStat {
+  kind: "joined" | "message" | "first_response";
+  operatorId: string;
+  at: number;
+  /** Messages: how many; first_response: milliseconds. */
+  value: number;
+}
 /** Rows of "all" sent with the first index frame. */
 const ALL_FIRST_PAGE = 100;
 
@@ -233,7 +248,13 @@ export class Workspace extends DurableObject<Env> {
    * Called by Conversation objects. `version` increases with every report
    * from one conversation, so a slow, older report never overwrites a newer one.
    */
-  async upsertConversation(summary: ConversationSummary & { version: number }): Promise<void> {
+  async upsertConversation(
+    summary: ConversationSummary & { version: number },
+    stats: OperatorStat[] = [],
+  ): Promise<void> {
+    // Figures for Report > Operator ride along with index reports and are
+    // added to daily aggregates, so a report never rescans conversations.
+    if (stats.length > 0) this.ctx.storage.transactionSync(() => this.addStats(stats));
     const current = this.sql
       .exec<{ v: number }>("SELECT version AS v FROM index_versions WHERE id = ?", summary.id)
       .toArray()[0];
@@ -292,8 +313,208 @@ export class Workspace extends DurableObject<Env> {
     this.broadcast({ type: "remove", id });
   }
 
-  /** Hook for reports: ratings of a deleted conversation lose text and identity. */
-  private forgetRatings(_id: string): void {}
+  /** Ratings of a deleted conversation keep their number only: no text, no link to a person. */
+  private forgetRatings(id: string): void {
+    this.sql.exec("UPDATE ratings SET comment = NULL, conversation_id = NULL WHERE conversation_id = ?", id);
+  }
+
+  // -------------------------------------------------------------------------
+  // Report > Operator
+
+  private bump(operatorId: string, at: number, joined: number, messages: number): void {
+    this.sql.exec(
+      `INSERT INTO operator_daily (operator_id, day, joined, messages) VALUES (?, ?, ?, ?)
+       ON CONFLICT(operator_id, day) DO UPDATE SET joined = joined + excluded.joined, messages = messages + excluded.messages`,
+      operatorId,
+      Math.floor(at / DAY_MS),
+      joined,
+      messages,
+    );
+  }
+
+  private addStats(stats: OperatorStat[]): void {
+    for (const st of stats) {
+      if (st.kind === "joined") this.bump(st.operatorId, st.at, 1, 0);
+      else if (st.kind === "message") this.bump(st.operatorId, st.at, 0, st.value);
+      else
+        this.sql.exec(
+          "INSERT INTO first_responses (operator_id, at, ms) VALUES (?, ?, ?)",
+          st.operatorId,
+          st.at,
+          st.value,
+        );
+    }
+  }
+
+  /** A visitor's rating, credited to every operator of that stretch. Idempotent per survey id. */
+  async recordRating(input: {
+    id: string;
+    conversationId: string;
+    rating: number;
+    comment: string | null;
+    operatorIds: string[];
+    at: number;
+  }): Promise<void> {
+    if (!Number.isInteger(input.rating) || input.rating < 1 || input.rating > 5) return;
+    const seen = this.sql.exec("SELECT 1 FROM ratings WHERE id = ?", input.id).toArray().length > 0;
+    if (seen) return;
+    const day = Math.floor(input.at / DAY_MS);
+    const r = input.rating;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        "INSERT INTO ratings (id, conversation_id, rating, comment, at) VALUES (?, ?, ?, ?, ?)",
+        input.id,
+        input.conversationId,
+        r,
+        input.comment,
+        input.at,
+      );
+      for (const operatorId of new Set(input.operatorIds)) {
+        this.sql.exec(
+          `INSERT INTO operator_daily (operator_id, day, ratings, rating_sum, r1, r2, r3, r4, r5) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(operator_id, day) DO UPDATE SET ratings = ratings + 1, rating_sum = rating_sum + excluded.rating_sum,
+             r1 = r1 + excluded.r1, r2 = r2 + excluded.r2, r3 = r3 + excluded.r3, r4 = r4 + excluded.r4, r5 = r5 + excluded.r5`,
+          operatorId,
+          day,
+          r,
+          Number(r === 1),
+          Number(r === 2),
+          Number(r === 3),
+          Number(r === 4),
+          Number(r === 5),
+        );
+      }
+    });
+  }
+
+  /** Report > Operator for [from, to): whole UTC days, from the daily aggregates. */
+  async operatorReport(from: number, to: number): Promise<OperatorReportResponse> {
+    const d0 = Math.floor(from / DAY_MS);
+    const d1 = Math.ceil(to / DAY_MS);
+    type Row = {
+      operator_id: string;
+      ratings: number;
+      rating_sum: number;
+      r1: number;
+      r2: number;
+      r3: number;
+      r4: number;
+      r5: number;
+      joined: number;
+      messages: number;
+    };
+    const sums = new Map(
+      this.sql
+        .exec<Row>(
+          `SELECT operator_id, SUM(ratings) AS ratings, SUM(rating_sum) AS rating_sum, SUM(r1) AS r1, SUM(r2) AS r2,
+             SUM(r3) AS r3, SUM(r4) AS r4, SUM(r5) AS r5, SUM(joined) AS joined, SUM(messages) AS messages
+           FROM operator_daily WHERE day >= ? AND day < ? GROUP BY operator_id`,
+          d0,
+          d1,
+        )
+        .toArray()
+        .map((r) => [r.operator_id, r]),
+    );
+    const operators: OperatorReport[] = this.sql
+      .exec<{ id: string; name: string }>("SELECT id, name FROM operators ORDER BY name")
+      .toArray()
+      .map((op) => {
+        const r = sums.get(op.id);
+        const n = this.sql
+          .exec<{ n: number }>(
+            "SELECT COUNT(*) AS n FROM first_responses WHERE operator_id = ? AND at >= ? AND at < ?",
+            op.id,
+            d0 * DAY_MS,
+            d1 * DAY_MS,
+          )
+          .one().n;
+        let median: number | null = null;
+        if (n > 0) {
+          // Median over this operator's index range only: two middle values when n is even.
+          const mid = this.sql
+            .exec<{ ms: number }>(
+              "SELECT ms FROM first_responses WHERE operator_id = ? AND at >= ? AND at < ? ORDER BY ms LIMIT ? OFFSET ?",
+              op.id,
+              d0 * DAY_MS,
+              d1 * DAY_MS,
+              n % 2 === 0 ? 2 : 1,
+              Math.floor((n - 1) / 2),
+            )
+            .toArray()
+            .map((x) => x.ms);
+          median = mid.reduce((a, b) => a + b, 0) / mid.length;
+        }
+        return {
+          id: op.id,
+          name: op.name,
+          averageRating: r && r.ratings > 0 ? Math.round((r.rating_sum / r.ratings) * 100) / 100 : null,
+          ratings: r?.ratings ?? 0,
+          distribution: [r?.r1 ?? 0, r?.r2 ?? 0, r?.r3 ?? 0, r?.r4 ?? 0, r?.r5 ?? 0],
+          conversationsJoined: r?.joined ?? 0,
+          messagesSent: r?.messages ?? 0,
+          medianFirstResponseMs: median,
+        };
+      });
+    // Ratings per day across the workspace (each rating once, not once per credited operator).
+    const byDay = new Map(
+      this.sql
+        .exec<{ day: number; n: number; total: number }>(
+          // Numbers bind as REAL: CAST makes the division a whole day.
+          "SELECT CAST(at / ? AS INTEGER) AS day, COUNT(*) AS n, SUM(rating) AS total FROM ratings WHERE at >= ? AND at < ? GROUP BY day",
+          DAY_MS,
+          d0 * DAY_MS,
+          d1 * DAY_MS,
+        )
+        .toArray()
+        .map((r) => [Math.floor(r.day), r]),
+    );
+    const series: OperatorReportResponse["series"] = [];
+    for (let d = d0; d < d1 && series.length < 400; d++) {
+      const r = byDay.get(d);
+      series.push({
+        day: new Date(d * DAY_MS).toISOString().slice(0, 10),
+        ratings: r?.n ?? 0,
+        average: r ? Math.round((r.total / r.n) * 100) / 100 : null,
+      });
+    }
+    return { from: d0 * DAY_MS, to: d1 * DAY_MS, operators, series };
+  }
+
+  // -------------------------------------------------------------------------
+  // Retention
+
+  /** Arms the retention alarm when retention is on; the alarm re-arms itself. */
+  private async armRetention(): Promise<void> {
+    const days = Number(this.setting("retention_days") ?? 0);
+    if (days > 0 && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + RETENTION_CHECK_MS);
+    }
+  }
+
+  /**
+   * Retention: deletes conversations inactive for longer than the setting,
+   * a bounded batch per run; runs again soon while more are due, else daily.
+   */
+  override async alarm(): Promise<void> {
+    const days = Number(this.setting("retention_days") ?? 0);
+    if (days <= 0) return;
+    const cutoff = Date.now() - days * DAY_MS;
+    const due = this.sql
+      .exec<{ id: string }>(
+        "SELECT id FROM conversations WHERE last_at < ? ORDER BY last_at LIMIT ?",
+        cutoff,
+        RETENTION_BATCH,
+      )
+      .toArray()
+      .map((r) => r.id);
+    for (const id of due) {
+      const stub = this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(id));
+      const result = await stub.erase(id, this.env.SITE_KEY);
+      if (!result.ok && result.code !== "not_found") continue;
+      await this.forgetConversation(id);
+    }
+    await this.ctx.storage.setAlarm(Date.now() + (due.length === RETENTION_BATCH ? 1000 : RETENTION_CHECK_MS));
+  }
 
   /** Conversations of one visitor (by id) or one email address, for an erasure request. */
   async conversationsOf(who: { visitorId?: string; email?: string }): Promise<string[]> {
@@ -373,6 +594,7 @@ export class Workspace extends DurableObject<Env> {
     return {
       emailAddress: this.setting("email_address") ?? this.env.EMAIL_ADDRESS ?? null,
       emailName: this.setting("email_name") ?? this.env.WORKSPACE_NAME,
+      retentionDays: Number(this.setting("retention_days") ?? 0),
     };
   }
 
@@ -387,6 +609,10 @@ export class Workspace extends DurableObject<Env> {
         );
       if (input.emailAddress) put("email_address", input.emailAddress);
       if (input.emailName) put("email_name", input.emailName);
+      if (input.retentionDays !== undefined) {
+        put("retention_days", String(input.retentionDays));
+        await this.armRetention();
+      }
       return this.getSettings();
     });
   }

@@ -103,6 +103,26 @@ export function validateClientFrame(raw: unknown): FrameResult {
       if (frame.name === undefined && frame.email === undefined) return bad("profile needs a name or an email");
       return { ok: true, frame };
     }
+    case "rate": {
+      if (typeof raw.surveyId !== "string" || raw.surveyId.length > 64) return bad("rate.surveyId is required");
+      if (typeof raw.rating !== "number" || !Number.isInteger(raw.rating) || raw.rating < 1 || raw.rating > 5) {
+        return bad("rate.rating must be a whole number from 1 to 5");
+      }
+      const frame: ClientFrame = { type: "rate", surveyId: raw.surveyId, rating: raw.rating };
+      if (raw.comment !== undefined) {
+        if (typeof raw.comment !== "string") return bad("rate.comment must be a string");
+        const comment = cleanText(raw.comment);
+        if (comment.length > LIMITS.commentChars) {
+          return { ok: false, code: "too_large", message: `Comment is longer than ${LIMITS.commentChars} characters` };
+        }
+        if (comment) frame.comment = comment;
+      }
+      return { ok: true, frame };
+    }
+    case "dismissSurvey":
+      if (typeof raw.surveyId !== "string" || raw.surveyId.length > 64)
+        return bad("dismissSurvey.surveyId is required");
+      return { ok: true, frame: { type: "dismissSurvey", surveyId: raw.surveyId } };
     default:
       return { ok: false, code: "unknown_type", message: "Unknown frame type" };
   }

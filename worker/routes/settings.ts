@@ -1,7 +1,7 @@
 /**
  * Workspace settings.
  *   GET /api/settings   the sending address and name (any operator: shown under email messages)
- *   PUT /api/settings   change them (admins)
+ *   PUT /api/settings   change them (admins): emailAddress, emailName, retentionDays (0 = keep forever)
  */
 import { Hono } from "hono";
 import { isEmail } from "../lib/frames";
@@ -17,7 +17,9 @@ export const settings = new Hono<AppEnv>()
     const body = await jsonBody(c);
     const update: Partial<WorkspaceSettings> = {};
     for (const key of Object.keys(body)) {
-      if (key !== "emailAddress" && key !== "emailName") fail(400, "unknown_field", `Unknown field: ${key}`);
+      if (key !== "emailAddress" && key !== "emailName" && key !== "retentionDays") {
+        fail(400, "unknown_field", `Unknown field: ${key}`);
+      }
     }
     if (body.emailAddress !== undefined) {
       const address = typeof body.emailAddress === "string" ? body.emailAddress.trim().toLowerCase() : "";
@@ -30,6 +32,13 @@ export const settings = new Hono<AppEnv>()
       if (name.length < 1 || name.length > 80 || /[\r\n]/.test(name))
         fail(400, "bad_request", "Name must be 1–80 characters");
       update.emailName = name;
+    }
+    if (body.retentionDays !== undefined) {
+      const days = body.retentionDays;
+      if (typeof days !== "number" || !Number.isInteger(days) || days < 0 || days > 3650) {
+        fail(400, "bad_request", "retentionDays must be a whole number of days from 0 (off) to 3650");
+      }
+      update.retentionDays = days;
     }
     return c.json(unwrap(await workspaceStub(c.env).updateSettings(actor, update)));
   });

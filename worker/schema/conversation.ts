@@ -37,4 +37,17 @@ export const conversationMigrations: readonly Migration[] = [
       CREATE TABLE attachments (file_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, meta TEXT NOT NULL);
     `,
   },
+  {
+    id: 3,
+    name: "survey stretch, operator stats waiting to be reported",
+    sql: `
+      CREATE TABLE stretch_operators (operator_id TEXT PRIMARY KEY, name TEXT NOT NULL);
+      CREATE TABLE pending_stats (
+        kind TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        value INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -60,4 +60,35 @@ export const workspaceMigrations: readonly Migration[] = [
       CREATE TABLE email_message_ids (message_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL);
     `,
   },
+  {
+    id: 3,
+    name: "ratings and operator report aggregates",
+    sql: `
+      CREATE TABLE ratings (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT,
+        rating INTEGER NOT NULL,
+        comment TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX ratings_conversation ON ratings(conversation_id);
+      CREATE TABLE operator_daily (
+        operator_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        ratings INTEGER NOT NULL DEFAULT 0,
+        rating_sum INTEGER NOT NULL DEFAULT 0,
+        r1 INTEGER NOT NULL DEFAULT 0,
+        r2 INTEGER NOT NULL DEFAULT 0,
+        r3 INTEGER NOT NULL DEFAULT 0,
+        r4 INTEGER NOT NULL DEFAULT 0,
+        r5 INTEGER NOT NULL DEFAULT 0,
+        joined INTEGER NOT NULL DEFAULT 0,
+        messages INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (operator_id, day)
+      );
+      CREATE INDEX operator_daily_day ON operator_daily(day);
+      CREATE TABLE first_responses (operator_id TEXT NOT NULL, at INTEGER NOT NULL, ms INTEGER NOT NULL);
+      CREATE INDEX first_responses_operator ON first_responses(operator_id, at);
+    `,
+  },
 ];

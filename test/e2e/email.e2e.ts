@@ -1,0 +1,225 @@
+/**
+ * The email channel in a real browser: a mail posted to the Worker's local
+ * email endpoint becomes a conversation in Unassigned with the blue envelope,
+ * the operator joins, the reply channel is already Email (nobody has the
+ * widget open), Enter sends the reply and it shows "Sent". Mail HTML only
+ * ever renders inside a sandboxed frame, so a hostile mail runs nothing.
+ * Admins set the mailbox on the Settings page. Screenshots go to
+ * test-results/screenshots.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { startApp, type AppServer } from "./app-server.ts";
+import { launch } from "./browser.ts";
+
+const shots = join(import.meta.dirname, "../../test-results/screenshots");
+mkdirSync(shots, { recursive: true });
+
+const MAILBOX = "support@microchat.example";
+
+let app: AppServer;
+let browser: Browser;
+let operator: Page;
+
+/** A raw RFC 822 message, multipart/alternative (text + HTML), CRLF line endings. */
+function rawMail(opts: { from: string; fromName: string; subject: string; text: string; html: string }): string {
+  const boundary = `b-${Math.random().toString(36).slice(2)}`;
+  const id = `<${Math.random().toString(36).slice(2)}@example.org>`;
+  return [
+    `From: ${opts.fromName} <${opts.from}>`,
+    `To: ${MAILBOX}`,
+    `Subject: ${opts.subject}`,
+    `Message-ID: ${id}`,
+    `Date: ${new Date().toUTCString()}`,
+    "MIME-Version: 1.0",
+    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+    "",
+    `--${boundary}`,
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    opts.text,
+    `--${boundary}`,
+    "Content-Type: text/html; charset=utf-8",
+    "",
+    opts.html,
+    `--${boundary}--`,
+    "",
+  ].join("\r\n");
+}
+
+/** Delivers a mail the way Cloudflare Email Routing would, through wrangler's local handler. */
+async function postMail(from: string, raw: string): Promise<void> {
+  const url = `${app.base}/cdn-cgi/handler/email?from=${encodeURIComponent(from)}&to=${encodeURIComponent(MAILBOX)}`;
+  const res = await fetch(url, { method: "POST", body: raw });
+  assert.ok(res.ok, `email handler answered ${res.status}: ${await res.text()}`);
+}
+
+function unassignedRow(text: string) {
+  return operator.getByTestId("unassigned-list").getByTestId("conversation-row").filter({ hasText: text });
+}
+
+describe("the email channel in the browser", () => {
+  before(async () => {
+    app = await startApp(process.env.E2E_PORT ? Number(process.env.E2E_PORT) : undefined);
+    browser = await launch();
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    operator = await ctx.newPage();
+    operator.on("pageerror", (err) => console.error("page error:", err.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it("the admin sets up the workspace", async () => {
+    await operator.goto(app.base + "/");
+    const form = operator.getByTestId("setup-form");
+    await form.waitFor();
+    await form.locator("input[name=name]").fill("Olivia Operator");
+    await form.locator("input[name=email]").fill("olivia@example.com");
+    await form.locator("input[name=password]").fill("a long enough password");
+    await form.locator("input[name=confirm]").fill("a long enough password");
+    await form.getByRole("button", { name: /create/i }).click();
+    await operator.getByTestId("unassigned-list").waitFor();
+  });
+
+  it("an inbound mail appears in Unassigned and opens with the blue envelope and its subject", async () => {
+    await postMail(
+      "alice@example.org",
+      rawMail({
+        from: "alice@example.org",
+        fromName: "Alice Example",
+        subject: "Order 4521 arrived damaged",
+        text: "Hello,\r\nthe vase in order 4521 arrived broken. Can you send a new one?\r\n\r\nAlice",
+        html: "<p>Hello,</p><p>the vase in order <b>4521</b> arrived broken. Can you send a new one?</p><p>Alice</p>",
+      }),
+    );
+    const row = unassignedRow("arrived broken");
+    await row.waitFor({ timeout: 10_000 });
+    await row.locator(".row-link").click();
+
+    const mail = operator.getByTestId("message").filter({ hasText: "arrived broken" });
+    await mail.waitFor();
+    const badge = mail.getByTestId("email-badge");
+    await badge.waitFor();
+    assert.equal(await badge.getAttribute("aria-label"), "Email");
+    assert.equal(await badge.evaluate((el) => getComputedStyle(el).color), "rgb(37, 99, 235)");
+    assert.equal((await mail.getByTestId("email-subject").innerText()).trim(), "Order 4521 arrived damaged");
+    assert.match(await mail.getByTestId("email-from").innerText(), /Alice Example <alice@example\.org>/);
+    await operator.screenshot({ path: join(shots, "email-unassigned.png") });
+  });
+
+  it("after JOIN the reply channel defaults to Email, and an Enter reply is delivered", async () => {
+    await operator.getByTestId("conversation-header").getByTestId("join-button").click();
+    await operator.getByTestId("leave-button").waitFor();
+
+    const select = operator.getByTestId("channel-select");
+    await select.waitFor();
+    assert.equal(await select.getAttribute("role"), "radiogroup");
+    await operator.waitForFunction(
+      () => document.querySelector('[data-testid="channel-email"]')?.getAttribute("aria-checked") === "true",
+    );
+    assert.equal(await operator.getByTestId("channel-chat").getAttribute("aria-checked"), "false");
+    assert.match(await operator.getByTestId("channel-hint").innerText(), /Replying by email to alice@example\.org/);
+
+    const composer = operator.getByTestId("composer");
+    await composer.fill("Sorry about that, Alice. A new vase is on its way.");
+    await composer.press("Enter");
+
+    const reply = operator
+      .getByTestId("message")
+      .filter({ hasText: "A new vase is on its way." })
+      .and(operator.locator('[data-role="operator"]'));
+    await reply.waitFor();
+    await reply.getByTestId("email-badge").waitFor();
+    await reply
+      .getByTestId("delivery-state")
+      .filter({ hasText: /^Sent$/ })
+      .waitFor({ timeout: 15_000 });
+    assert.equal((await reply.getByTestId("email-subject").innerText()).trim(), "Re: Order 4521 arrived damaged");
+
+    for (const note of await operator.getByTestId("email-address-note").all()) {
+      assert.match(await note.innerText(), /support@microchat\.example/);
+    }
+    assert.equal(await operator.getByTestId("email-address-note").count(), 2);
+    await operator.screenshot({ path: join(shots, "conversation-email.png") });
+  });
+
+  it("the channel can be switched with the keyboard, and back", async () => {
+    await operator.getByTestId("channel-email").focus();
+    await operator.keyboard.press("ArrowLeft");
+    assert.equal(await operator.getByTestId("channel-chat").getAttribute("aria-checked"), "true");
+    await operator.getByTestId("channel-hint").waitFor({ state: "detached" });
+    await operator.keyboard.press("ArrowRight");
+    assert.equal(await operator.getByTestId("channel-email").getAttribute("aria-checked"), "true");
+  });
+
+  it("a hostile HTML mail runs nothing in the panel when shown formatted", async () => {
+    await postMail(
+      "mallory@example.org",
+      rawMail({
+        from: "mallory@example.org",
+        fromName: "Mallory",
+        subject: "Invoice attached",
+        text: "Please see the invoice.",
+        html:
+          `<p>Please see the invoice.</p><script>window.__pwned=1;parent.__pwned=1</script>` +
+          `<img src=x onerror="window.__pwned=1;parent.__pwned=1">` +
+          `<a href="javascript:parent.__pwned=1">open</a><iframe src="javascript:parent.__pwned=1"></iframe>`,
+      }),
+    );
+    const row = unassignedRow("Please see the invoice.");
+    await row.waitFor({ timeout: 10_000 });
+    await row.locator(".row-link").click();
+    const byText = operator.getByTestId("message").filter({ hasText: "Please see the invoice." });
+    await byText.waitFor();
+    // Shown formatted, the text lives in the frame: keep hold of the message by its seq.
+    const mail = operator.locator(`[data-testid="message"][data-seq="${await byText.getAttribute("data-seq")}"]`);
+    await mail.getByTestId("email-formatted-toggle").click();
+
+    const frame = mail.getByTestId("email-frame");
+    await frame.waitFor();
+    assert.equal(await frame.getAttribute("sandbox"), "");
+    const srcdoc = (await frame.getAttribute("srcdoc")) ?? "";
+    assert.ok(
+      srcdoc.startsWith(
+        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+      ),
+      "the frame's document starts with the CSP",
+    );
+    await operator.frameLocator('[data-testid="email-frame"]').locator("text=Please see the invoice.").waitFor();
+    await operator.waitForTimeout(500);
+    assert.equal(await operator.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await operator.locator("img[src=x]").count(), 0, "no mail HTML in the panel's own document");
+    await operator.screenshot({ path: join(shots, "email-formatted.png") });
+  });
+
+  it("an admin changes the mailbox on the Settings page; bad input shows the server's error", async () => {
+    await operator.getByTestId("nav-settings").click();
+    const page = operator.getByTestId("settings-page");
+    await page.waitFor();
+    await page.getByText("Inbound mail: route this address to the Worker with Cloudflare Email Routing.").waitFor();
+    const address = page.locator("input[name=emailAddress]");
+    await operator.waitForFunction(
+      () => (document.querySelector("input[name=emailAddress]") as HTMLInputElement | null)?.value !== "",
+    );
+    assert.equal(await address.inputValue(), MAILBOX);
+
+    await address.fill("not an address");
+    await page.getByTestId("settings-save").click();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /plain email address/ })
+      .waitFor();
+
+    await address.fill(MAILBOX);
+    await page.locator("input[name=emailName]").fill("Microchat Support");
+    await page.getByTestId("settings-save").click();
+    await page.getByRole("status").filter({ hasText: /Saved/ }).waitFor();
+    await operator.screenshot({ path: join(shots, "settings.png") });
+  });
+});
