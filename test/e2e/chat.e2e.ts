@@ -200,9 +200,18 @@ describe("live chat in the browser", () => {
     assert.equal(await operator.locator("img[src=x]").count(), 0);
   });
 
-  it("Leave Conversation unassigns the operator; the next visitor message returns it to Unassigned", async () => {
+  it("Leave Conversation unassigns the operator; the visitor rates the chat; the next message returns it to Unassigned", async () => {
     await operator.getByTestId("leave-button").click();
     await operator.getByTestId("join-button").first().waitFor();
+    const frame = widget(visitor);
+    await frame.locator("#survey").waitFor();
+    assert.match(await frame.locator("#survey-title").innerText(), /Olivia Operator/);
+    await visitor.screenshot({ path: join(shots, "widget-survey.png") });
+    await frame.locator('.stars button[data-rating="4"]').click();
+    await frame.locator("#survey-comment").fill("Very helpful");
+    await frame.locator("#survey-submit").click();
+    await frame.locator("#survey-thanks").waitFor();
+    await operator.getByTestId("message").filter({ hasText: "Rated 4/5: Very helpful" }).waitFor();
     await widget(visitor).locator("#input").fill("One more question");
     await widget(visitor).locator("#input").press("Enter");
     await operator

@@ -368,7 +368,72 @@ $("pskip").addEventListener("click", () => {
   profileForm.hidden = true;
 });
 
+// ---------------------------------------------------------------------------
+// Satisfaction survey (offered after the last operator leaves)
+
+const surveyForm = $<HTMLFormElement>("survey");
+const surveyThanks = $<HTMLDivElement>("survey-thanks");
+const stars = [...surveyForm.querySelectorAll<HTMLButtonElement>(".stars button")];
+let surveyId: string | null = null;
+let rating = 0;
+
+function paintStars(): void {
+  for (const b of stars) {
+    const n = Number(b.dataset.rating);
+    b.classList.toggle("on", n <= rating);
+    b.setAttribute("aria-checked", String(n === rating));
+    b.tabIndex = n === (rating || 1) ? 0 : -1;
+  }
+  $<HTMLButtonElement>("survey-submit").disabled = rating === 0;
+}
+
+function showSurvey(offer: ConversationState["survey"]): void {
+  if (offer && offer.id !== surveyId) {
+    surveyId = offer.id;
+    rating = 0;
+    $<HTMLTextAreaElement>("survey-comment").value = "";
+    $("survey-title").textContent =
+      offer.operators.length > 0 ? `How was your chat with ${offer.operators.join(", ")}?` : "How was your chat?";
+    paintStars();
+  }
+  if (!offer) surveyId = null;
+  surveyForm.hidden = !offer;
+}
+
+for (const b of stars) {
+  b.addEventListener("click", () => {
+    rating = Number(b.dataset.rating);
+    paintStars();
+  });
+  b.addEventListener("keydown", (e) => {
+    // Arrow keys move the choice, as in any radio group.
+    const delta =
+      e.key === "ArrowRight" || e.key === "ArrowUp" ? 1 : e.key === "ArrowLeft" || e.key === "ArrowDown" ? -1 : 0;
+    if (!delta) return;
+    e.preventDefault();
+    rating = Math.min(5, Math.max(1, (rating || 1) + (rating ? delta : 0)));
+    paintStars();
+    stars[rating - 1]!.focus();
+  });
+}
+surveyForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  if (!surveyId || rating === 0) return;
+  const comment = $<HTMLTextAreaElement>("survey-comment").value.trim();
+  const frame: ClientFrame = { type: "rate", surveyId, rating };
+  if (comment) frame.comment = comment;
+  send(frame);
+  surveyForm.hidden = true;
+  surveyThanks.hidden = false;
+  setTimeout(() => (surveyThanks.hidden = true), 4000);
+});
+$("survey-dismiss").addEventListener("click", () => {
+  if (surveyId) send({ type: "dismissSurvey", surveyId });
+  surveyForm.hidden = true;
+});
+
 function setState(state: ConversationState): void {
+  showSurvey(state.survey);
   known = state.visitor.name !== null || state.visitor.email !== null;
   const names = state.operators.map((o) => o.name);
   $("sub").textContent =
