@@ -18,6 +18,7 @@ import { DurableObject } from "cloudflare:workers";
 import { buildReply, replySubject, tokenAddress } from "./email";
 import type { Env } from "./env";
 import { randomId } from "./lib/crypto";
+import { parseUserAgent, type ClientInfo } from "./lib/client";
 import { deleteConversationFiles, fileKey } from "./lib/files";
 import { validateClientFrame } from "./lib/frames";
 import type { Result } from "./lib/result";
@@ -34,6 +35,7 @@ import {
   type Message,
   type OperatorRef,
   type SurveyOffer,
+  type VisitorInfo,
   type Role,
   type ServerFrame,
 } from "./protocol";
@@ -56,6 +58,7 @@ export const IDENTITY_HEADERS = {
   actorName: "X-Microchat-Actor-Name",
   ticketNonce: "X-Microchat-Ticket-Nonce",
   ticketExpires: "X-Microchat-Ticket-Expires",
+  client: "X-Microchat-Client",
 } as const;
 
 type MessageRow = {
@@ -270,6 +273,8 @@ export class Conversation extends DurableObject<Env> {
         return Response.json({ error: { code: "forbidden", message: "Ticket already used" } }, { status: 403 });
       }
       this.sql.exec("INSERT INTO used_tickets (nonce, expires_at) VALUES (?, ?)", nonce, expires);
+      const client = h.get(IDENTITY_HEADERS.client);
+      if (client) this.noteClient(JSON.parse(client) as ClientInfo);
       this.ctx.waitUntil(this.armAlarm(expires + 1000));
     } else if (!this.exists || this.getMeta("id") !== conversationId || this.getMeta("workspace") !== workspace) {
       return Response.json({ error: { code: "not_found", message: "Unknown conversation" } }, { status: 404 });
@@ -374,6 +379,7 @@ export class Conversation extends DurableObject<Env> {
       // Already closed.
     }
     if (who?.role === "visitor" && this.visitorSockets(ws).length === 0) {
+      if (this.exists) this.setMeta("last_seen", Date.now());
       this.broadcast({ type: "state", state: this.state(ws) }, ws);
     }
   }
@@ -963,6 +969,115 @@ export class Conversation extends DurableObject<Env> {
       console.error("Conversation", this.id, "index update failed; retrying", err);
       await this.armAlarm(Date.now() + INDEX_RETRY_MS);
     }
+  }
+
+  // -------------------------------------------------------------------------
+  // Visitor information (upper right of the conversation window)
+
+  /** Remembers where and with what the visitor last came (IP, User-Agent, cf location). */
+  private noteClient(info: ClientInfo): void {
+    if (info.ip) this.setMeta("ip", info.ip);
+    if (info.userAgent) this.setMeta("user_agent", info.userAgent);
+    if (info.geo && (info.geo.country || info.geo.city)) this.setMeta("geo", JSON.stringify(info.geo));
+    this.setMeta("last_seen", Date.now());
+  }
+
+  /**
+   * Page views from the widget loader (beacons, batched). Each view has a
+   * client id, so the later report of its time on page updates it in place.
+   */
+  async recordPageViews(
+    conversationId: string,
+    workspace: string,
+    visitorId: string,
+    views: { id: string; url: string; title: string; at: number; ms: number | null }[],
+    referrer: string | null,
+    info: ClientInfo,
+  ): Promise<Result<number>> {
+    return rpc(() => {
+      this.init(conversationId, workspace, visitorId);
+      if (this.getMeta("visitor_id") !== visitorId) throw new ConversationError("forbidden", "Not your conversation");
+      this.ctx.storage.transactionSync(() => {
+        for (const v of views) {
+          this.sql.exec(
+            `INSERT INTO page_views (id, url, title, at, ms) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET ms = COALESCE(excluded.ms, ms), title = excluded.title`,
+            v.id,
+            v.url,
+            v.title,
+            v.at,
+            v.ms,
+          );
+        }
+        if (referrer && this.getMeta("referrer") === null) this.setMeta("referrer", referrer);
+        // Keep the newest 1,000 views; the count below stays exact.
+        const total = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM page_views").one().n;
+        if (total > 1000) {
+          this.setMeta("page_views_dropped", Number(this.getMeta("page_views_dropped") ?? 0) + total - 1000);
+          this.sql.exec(
+            "DELETE FROM page_views WHERE id IN (SELECT id FROM page_views ORDER BY at ASC LIMIT ?)",
+            total - 1000,
+          );
+        }
+        this.noteClient(info);
+      });
+      return views.length;
+    });
+  }
+
+  async visitorInfo(conversationId: string, workspace: string): Promise<Result<VisitorInfo>> {
+    return rpc(() => {
+      this.requireConversation(conversationId, workspace);
+      const agent = parseUserAgent(this.getMeta("user_agent"));
+      const geo = this.getMeta("geo");
+      const stored = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM page_views").one().n;
+      const items = this.sql
+        .exec<{ url: string; title: string; at: number; ms: number | null }>(
+          "SELECT url, title, at, ms FROM page_views ORDER BY at DESC LIMIT 50",
+        )
+        .toArray()
+        .map((r) => ({ url: r.url, title: r.title, at: r.at, ms: r.ms }));
+      const lastSeen = this.getMeta("last_seen");
+      return {
+        id: this.getMeta("visitor_id") ?? "",
+        name: this.getMeta("visitor_name"),
+        email: this.getMeta("visitor_email"),
+        online: this.visitorSockets().length > 0,
+        lastSeen: lastSeen ? Number(lastSeen) : null,
+        ip: this.getMeta("ip"),
+        browser: agent.browser,
+        os: agent.os,
+        device: agent.device,
+        bot: agent.bot,
+        location: geo ? (JSON.parse(geo) as VisitorInfo["location"]) : null,
+        referrer: this.getMeta("referrer"),
+        pages: { count: stored + Number(this.getMeta("page_views_dropped") ?? 0), items },
+      };
+    });
+  }
+
+  /** Operators correct the visitor's name or email. */
+  async updateVisitor(
+    conversationId: string,
+    workspace: string,
+    input: { name?: string | null; email?: string | null },
+  ): Promise<Result<VisitorInfo>> {
+    const changed = await rpc(() => {
+      this.requireConversation(conversationId, workspace);
+      if (input.name !== undefined) {
+        if (input.name === null) this.sql.exec("DELETE FROM meta WHERE key = 'visitor_name'");
+        else this.setMeta("visitor_name", input.name);
+      }
+      if (input.email !== undefined) {
+        if (input.email === null) this.sql.exec("DELETE FROM meta WHERE key = 'visitor_email'");
+        else this.setMeta("visitor_email", input.email);
+      }
+      this.broadcast({ type: "state", state: this.state() });
+      this.touchIndex(true);
+      return null;
+    });
+    if (!changed.ok) return changed;
+    return this.visitorInfo(conversationId, workspace);
   }
 
   // -------------------------------------------------------------------------

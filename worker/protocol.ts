@@ -347,6 +347,45 @@ export interface OperatorReportResponse {
   series: { day: string; ratings: number; average: number | null }[];
 }
 
+export type VisitorDevice = "desktop" | "mobile" | "tablet" | "tv" | "bot";
+
+/** A page the visitor viewed, recorded by the widget loader. */
+export interface PageView {
+  url: string;
+  title: string;
+  /** When the page was opened (ms since the epoch). */
+  at: number;
+  /** Time spent on the page, once known (the page was left). */
+  ms: number | null;
+}
+
+/** `GET /api/conversations/:id/visitor`: the visitor panel in the upper right of the conversation. */
+export interface VisitorInfo {
+  id: string;
+  name: string | null;
+  email: string | null;
+  /** An open widget socket right now. */
+  online: boolean;
+  lastSeen: number | null;
+  ip: string | null;
+  browser: { name: string; version: string | null } | null;
+  os: { name: string; version: string | null } | null;
+  device: VisitorDevice | null;
+  bot: boolean;
+  location: {
+    country: string | null;
+    region: string | null;
+    city: string | null;
+    latitude: number | null;
+    longitude: number | null;
+    /** IANA zone, for the visitor's local time. */
+    timezone: string | null;
+  } | null;
+  /** Referrer of the first page view. */
+  referrer: string | null;
+  pages: { count: number; items: PageView[] };
+}
+
 /** Every HTTP error body. */
 export interface ApiError {
   error: { code: string; message: string };

@@ -9,9 +9,11 @@ import { navigate, parseRoute, path } from "./lib/router";
 import ConversationsPage from "./pages/conversations";
 import LoginPage from "./pages/login";
 import OperatorsPage from "./pages/operators";
+import SettingsPage from "./pages/settings";
 import SetupPage from "./pages/setup";
 import { createInbox } from "./stores/inbox";
 import { createSession } from "./stores/session";
+import { createSettings, SettingsContext } from "./stores/settings";
 
 export function App() {
   const [session, actions] = createSession();
@@ -52,11 +54,14 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
   const [inbox, inboxActions] = createInbox(props.me.id, { onRepeatedFailure: props.verify });
   inboxActions.connect();
   onCleanup(() => inboxActions.disconnect());
+  // Any operator reads the settings: the mailbox address shows under email messages.
+  const settings = createSettings();
+  void settings[1].load();
 
   const route = createMemo(() => parseRoute(path()));
   createEffect(() => {
     const r = route();
-    if (r.name === "unknown" || (r.name === "operators" && !props.me.admin))
+    if (r.name === "unknown" || ((r.name === "operators" || r.name === "settings") && !props.me.admin))
       navigate("/conversations", { replace: true });
   });
 
@@ -72,28 +77,33 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
     return r.name === "conversations" ? r.id : null;
   };
 
+  const active = () => {
+    const name = route().name;
+    return name === "unknown" ? null : name;
+  };
+
   return (
-    <div class="shell">
-      <NavRail
-        me={props.me}
-        active={route().name === "operators" ? "operators" : route().name === "conversations" ? "conversations" : null}
-        waiting={inbox.unassigned.length}
-        onLogout={props.onLogout}
-      />
-      <Switch>
-        <Match when={route().name === "conversations"}>
-          <ConversationsPage
-            me={props.me}
-            inbox={inbox}
-            inboxActions={inboxActions}
-            selectedId={selectedId()}
-            onRepeatedFailure={props.verify}
-          />
-        </Match>
-        <Match when={route().name === "operators" && props.me.admin}>
-          <OperatorsPage me={props.me} online={online} />
-        </Match>
-      </Switch>
-    </div>
+    <SettingsContext.Provider value={settings}>
+      <div class="shell">
+        <NavRail me={props.me} active={active()} waiting={inbox.unassigned.length} onLogout={props.onLogout} />
+        <Switch>
+          <Match when={route().name === "conversations"}>
+            <ConversationsPage
+              me={props.me}
+              inbox={inbox}
+              inboxActions={inboxActions}
+              selectedId={selectedId()}
+              onRepeatedFailure={props.verify}
+            />
+          </Match>
+          <Match when={route().name === "operators" && props.me.admin}>
+            <OperatorsPage me={props.me} online={online} />
+          </Match>
+          <Match when={route().name === "settings" && props.me.admin}>
+            <SettingsPage />
+          </Match>
+        </Switch>
+      </div>
+    </SettingsContext.Provider>
   );
 }

@@ -28,10 +28,15 @@ export function fail(
 }
 
 /** Reads a JSON object body of at most `maxBytes`. */
-export async function jsonBody(c: Context, maxBytes = 8 * 1024): Promise<Record<string, unknown>> {
-  const type = c.req.header("Content-Type") ?? "";
-  if (!type.toLowerCase().startsWith("application/json"))
-    fail(415, "unsupported_media_type", "Send JSON (Content-Type: application/json)");
+export async function jsonBody(
+  c: Context,
+  maxBytes = 8 * 1024,
+  { allowPlainText = false } = {},
+): Promise<Record<string, unknown>> {
+  const type = (c.req.header("Content-Type") ?? "").toLowerCase();
+  // text/plain is accepted only where a cross-site "simple request" (no preflight; sendBeacon) is intended.
+  const ok = type.startsWith("application/json") || (allowPlainText && type.startsWith("text/plain"));
+  if (!ok) fail(415, "unsupported_media_type", "Send JSON (Content-Type: application/json)");
   const declared = Number(c.req.header("Content-Length") ?? 0);
   if (declared > maxBytes) fail(413, "too_large", `Body is larger than ${maxBytes} bytes`);
   const text = await c.req.text();
@@ -93,11 +98,17 @@ export function sameOrigin(request: Request): boolean {
   return origin === new URL(request.url).origin;
 }
 
+/** Routes the widget loader calls from the host page (CORS, no cookies). */
+export const CROSS_SITE_ALLOWED = new Set(["/api/visitor/session", "/api/visitor/pageviews"]);
+
 /**
  * CSRF guard for cookie-authenticated state changes: a request from another
  * site is refused before it reaches a handler.
  */
 export const refuseCrossSite: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // The loader's two calls come from the customer's site by design; they
+  // carry no cookie (a visitor token in the body at most), so CSRF cannot apply.
+  if (CROSS_SITE_ALLOWED.has(new URL(c.req.url).pathname)) return next();
   if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.method !== "OPTIONS" && !sameOrigin(c.req.raw)) {
     fail(403, "cross_site", "Cross-site requests are not allowed");
   }

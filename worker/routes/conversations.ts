@@ -8,10 +8,14 @@
  *   POST /api/conversations/:id/files              send a file (multipart: file, clientId); joined operators
  *   GET  /api/conversations/:id/files/:fileId[?inline=1]  fetch an attachment
  *   DELETE /api/conversations/:id                  delete it: messages, files, index entry
+ *   GET  /api/conversations/:id/visitor            visitor info: location, pages, browser, OS, IP
+ *   PATCH /api/conversations/:id/visitor           correct the visitor's name / email
  */
 import { Hono } from "hono";
 import { isId } from "../lib/crypto";
-import { fail, requireOperator, unwrap, workspaceStub, type AppEnv } from "../lib/http";
+import { cleanName, isEmail } from "../lib/frames";
+import { fail, jsonBody, requireOperator, unwrap, workspaceStub, type AppEnv } from "../lib/http";
+import { LIMITS } from "../protocol";
 import type { Env as WorkerEnv } from "../env";
 import type { Env } from "../env";
 import type { View } from "../workspace";
@@ -74,6 +78,35 @@ export const conversations = new Hono<AppEnv>()
     const id = conversationId(c.req.param("id"));
     const op = c.get("operator");
     return handleUpload(c, id, { role: "operator", id: op.id, name: op.name });
+  })
+  .get("/:id/visitor", async (c) => {
+    const id = conversationId(c.req.param("id"));
+    return c.json({ visitor: unwrap(await conversationStub(c.env, id).visitorInfo(id, c.env.SITE_KEY)) });
+  })
+  .patch("/:id/visitor", async (c) => {
+    const id = conversationId(c.req.param("id"));
+    const body = await jsonBody(c);
+    const input: { name?: string | null; email?: string | null } = {};
+    for (const key of Object.keys(body)) {
+      if (key !== "name" && key !== "email") fail(400, "unknown_field", `Unknown field: ${key}`);
+    }
+    if (body.name !== undefined) {
+      if (body.name !== null && typeof body.name !== "string")
+        fail(400, "bad_request", "name must be a string or null");
+      const name = body.name === null ? null : cleanName(body.name);
+      if (name !== null && (name.length === 0 || name.length > LIMITS.nameChars)) {
+        fail(400, "bad_request", `Name must be 1–${LIMITS.nameChars} characters`);
+      }
+      input.name = name;
+    }
+    if (body.email !== undefined) {
+      if (body.email !== null && typeof body.email !== "string")
+        fail(400, "bad_request", "email must be a string or null");
+      const email = body.email === null ? null : body.email.trim();
+      if (email !== null && !isEmail(email)) fail(400, "bad_request", "That email address does not look right");
+      input.email = email;
+    }
+    return c.json({ visitor: unwrap(await conversationStub(c.env, id).updateVisitor(id, c.env.SITE_KEY, input)) });
   })
   .delete("/:id", async (c) => {
     await deleteConversation(c.env, conversationId(c.req.param("id")));

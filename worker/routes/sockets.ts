@@ -12,6 +12,7 @@ import { Hono, type Context } from "hono";
 import { IDENTITY_HEADERS } from "../conversation";
 import { isId } from "../lib/crypto";
 import { currentOperator, fail, sameOrigin, workspaceStub, type AppEnv } from "../lib/http";
+import { clientInfo } from "../lib/client";
 import { readTicket } from "../lib/visitor";
 import { conversationStub } from "./conversations";
 
@@ -75,6 +76,7 @@ export const sockets = new Hono<AppEnv>()
         [IDENTITY_HEADERS.actorId]: claims.visitorId,
         [IDENTITY_HEADERS.ticketNonce]: claims.nonce,
         [IDENTITY_HEADERS.ticketExpires]: String(claims.expiresAt),
+        [IDENTITY_HEADERS.client]: JSON.stringify(clientInfo(c.req.raw)),
       }),
     );
   });

@@ -1,18 +1,77 @@
 /**
  * The widget's HTTP calls. Visitors authenticate with a bearer token (never
  * a cookie, never in a URL).
- *   POST /api/visitor/session  { siteKey } → a new visitor identity
+ *   POST /api/visitor/session  { siteKey } → a new visitor identity (called by the loader, cross-site)
+ *   POST /api/visitor/pageviews  { token, views, referrer } → page views (sendBeacon from the loader, cross-site)
  *   POST /api/visitor/ticket   Authorization: Bearer <token> → a single-use socket ticket
  *   GET  /api/visitor/messages?before=&limit=  the visitor's own history page
  *   POST /api/visitor/files    send a file (multipart: file, clientId)
  *   GET  /api/visitor/files/:fileId[?inline=1]  fetch an attachment of the visitor's own conversation
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { clientInfo } from "../lib/client";
+import { isId } from "../lib/crypto";
 import { fail, jsonBody, unwrap, type AppEnv } from "../lib/http";
 import { issueTicket, issueVisitorToken, newVisitor, readVisitorToken, type VisitorClaims } from "../lib/visitor";
 import type { SocketTicket, VisitorSession } from "../protocol";
 import { conversationStub } from "./conversations";
 import { handleUpload, serveFile } from "./files";
+
+/** The loader's calls are cross-site simple requests; they carry no cookies, so any origin may make them. */
+const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.method === "OPTIONS") {
+    return c.body(null, 204, {
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Allow-Methods": "POST",
+      "Access-Control-Allow-Headers": "Content-Type",
+      "Access-Control-Max-Age": "86400",
+    });
+  }
+  await next();
+  c.res.headers.set("Access-Control-Allow-Origin", "*");
+};
+
+/** Only http(s) URLs, without credentials, at most 2,000 characters. */
+function safeUrl(raw: unknown): string | null {
+  if (typeof raw !== "string" || raw.length > 2000) return null;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== "http:" && u.protocol !== "https:") return null;
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return null;
+  }
+}
+
+type View = { id: string; url: string; title: string; at: number; ms: number | null };
+
+function parseViews(raw: unknown): View[] {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 20) {
+    fail(400, "bad_request", "views must be a list of 1–20 page views");
+  }
+  const now = Date.now();
+  return raw.map((v: unknown): View => {
+    const r = (typeof v === "object" && v !== null ? v : {}) as Record<string, unknown>;
+    const url = safeUrl(r.url);
+    const at =
+      typeof r.at === "number" && Number.isFinite(r.at) ? Math.min(Math.max(0, Math.floor(r.at)), now + 60_000) : NaN;
+    const ms = r.ms === undefined || r.ms === null ? null : Number(r.ms);
+    if (!isId(r.id) || !url || Number.isNaN(at) || (ms !== null && !(Number.isSafeInteger(ms) && ms >= 0))) {
+      fail(400, "bad_request", "Each view needs an id, an http(s) url, a time and optionally ms on page");
+    }
+    // eslint-disable-next-line no-control-regex
+    const title =
+      typeof r.title === "string"
+        ? r.title
+            .replace(/[\u0000-\u001f\u007f]/g, "")
+            .trim()
+            .slice(0, 300)
+        : "";
+    return { id: r.id, url, title, at, ms };
+  });
+}
 
 async function visitorFrom(c: Context<AppEnv>): Promise<VisitorClaims> {
   const header = c.req.header("Authorization") ?? "";
@@ -24,8 +83,10 @@ async function visitorFrom(c: Context<AppEnv>): Promise<VisitorClaims> {
 }
 
 export const visitor = new Hono<AppEnv>()
+  .use("/session", cors)
+  .use("/pageviews", cors)
   .post("/session", async (c) => {
-    const body = await jsonBody(c, 1024);
+    const body = await jsonBody(c, 1024, { allowPlainText: true });
     if (body.siteKey !== c.env.SITE_KEY) fail(404, "unknown_site", "Unknown site key");
     const claims = newVisitor(c.env);
     const session: VisitorSession = {
@@ -35,6 +96,25 @@ export const visitor = new Hono<AppEnv>()
       workspaceName: c.env.WORKSPACE_NAME,
     };
     return c.json(session, 201);
+  })
+  .post("/pageviews", async (c) => {
+    const body = await jsonBody(c, 32 * 1024, { allowPlainText: true });
+    const claims = typeof body.token === "string" ? await readVisitorToken(c.env, body.token) : null;
+    if (!claims) fail(401, "unauthorized", "Visitor token is not valid");
+    const views = parseViews(body.views);
+    const referrer = safeUrl(body.referrer);
+    const stub = conversationStub(c.env, claims.conversationId);
+    const stored = unwrap(
+      await stub.recordPageViews(
+        claims.conversationId,
+        claims.workspace,
+        claims.visitorId,
+        views,
+        referrer,
+        clientInfo(c.req.raw),
+      ),
+    );
+    return c.json({ stored });
   })
   .post("/ticket", async (c) => {
     const claims = await visitorFrom(c);

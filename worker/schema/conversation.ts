@@ -50,4 +50,18 @@ export const conversationMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 4,
+    name: "page views",
+    sql: `
+      CREATE TABLE page_views (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        ms INTEGER
+      );
+      CREATE INDEX page_views_at ON page_views(at DESC);
+    `,
+  },
 ];

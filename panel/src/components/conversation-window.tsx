@@ -1,16 +1,21 @@
 /**
  * The right pane: header (visitor, status, Join / Leave Conversation), the
  * message log and the composer. Owns one conversation socket while mounted.
- * Files dropped anywhere on it are sent (once joined).
+ * Files dropped anywhere on it are sent (once joined), on the reply channel
+ * chosen in the composer.
  */
-import { createEffect, createSignal, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
-import type { ConversationState, ConversationSummary, Operator, VisitorRef } from "../../../worker/protocol";
+import { createEffect, createMemo, createSignal, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
+import type { Channel, ConversationState, ConversationSummary, Operator, VisitorRef } from "../../../worker/protocol";
 import { STATUS_LABEL, visitorName } from "../lib/format";
 import { createConversation } from "../stores/conversation";
 import { VisitorAvatar } from "./avatar";
 import { Composer } from "./composer";
 import { BackIcon, CloseIcon, UploadIcon } from "./icons";
 import { MessageList } from "./message-list";
+
+// The channel an operator picked by hand, per conversation; it outlives
+// switching conversations (like drafts), not reloads.
+const pickedChannel = new Map<string, Channel>();
 
 export function ConversationWindow(props: {
   id: string;
@@ -33,6 +38,21 @@ export function ConversationWindow(props: {
   const joined = () => state.conversation?.operators.some((o) => o.id === props.me.id) ?? false;
   // Joining makes this operator responsible: what is on screen now counts as read.
   createEffect(on(joined, (j) => j && document.visibilityState === "visible" && actions.markRead()));
+
+  // Reply channel: Email while the visitor is away and has an address (the
+  // answer would otherwise wait unseen in a closed widget), Chat otherwise.
+  // Recomputed as the visitor comes and goes, unless the operator picked one.
+  const visitorEmail = () => state.conversation?.visitor.email ?? null;
+  const [picked, setPicked] = createSignal<Channel | undefined>(pickedChannel.get(props.id));
+  const channel = createMemo<Channel>(() => {
+    const c = state.conversation;
+    const wanted = picked() ?? (c && !c.visitorOnline && c.visitor.email ? "email" : "chat");
+    return wanted === "email" && !visitorEmail() ? "chat" : wanted;
+  });
+  const pick = (c: Channel) => {
+    pickedChannel.set(props.id, c);
+    setPicked(c);
+  };
 
   // Drag and drop. dragenter/dragleave fire for every child crossed, so count them.
   const [dragging, setDragging] = createSignal(false);
@@ -61,7 +81,7 @@ export function ConversationWindow(props: {
     dragDepth = 0;
     setDragging(false);
     const files = Array.from(e.dataTransfer?.files ?? []);
-    if (canDrop() && files.length) actions.upload(files);
+    if (canDrop() && files.length) actions.upload(files, channel());
   };
   // A file dropped a little outside the window would make the browser open
   // it in place of the panel: refuse drops everywhere else while this is open.
@@ -178,8 +198,11 @@ export function ConversationWindow(props: {
           >
             <Composer
               conversationId={props.id}
-              onSend={(t) => actions.send(t)}
-              onFiles={(files) => actions.upload(files)}
+              channel={channel()}
+              onChannel={pick}
+              emailTo={visitorEmail()}
+              onSend={(t) => actions.send(t, channel())}
+              onFiles={(files) => actions.upload(files, channel())}
             />
           </Show>
         </Match>
@@ -188,7 +211,13 @@ export function ConversationWindow(props: {
         <div class="drop-overlay" classList={{ refused: !canDrop() }} data-testid="drop-overlay" aria-hidden="true">
           <div class="drop-target">
             <UploadIcon />
-            <span>{canDrop() ? "Drop to send" : "Join the conversation to send files"}</span>
+            <span>
+              {canDrop()
+                ? channel() === "email"
+                  ? "Drop to send by email"
+                  : "Drop to send"
+                : "Join the conversation to send files"}
+            </span>
           </div>
         </div>
       </Show>

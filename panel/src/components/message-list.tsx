@@ -2,17 +2,19 @@
  * The message log: infinite scroll upwards, scroll kept in place when older
  * pages are prepended, and pinned to the bottom while the operator is there.
  * Pictures show inline, other files as download cards, uploads with progress.
+ * Email messages get their own card (`EmailMessage`).
  */
-import { createEffect, createSignal, For, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
-import type { FileRef, Message } from "../../../worker/protocol";
-import { api } from "../lib/api";
-import { clockTime, fileKind, fileSize, fullTime } from "../lib/format";
+import { createEffect, For, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
+import type { Message } from "../../../worker/protocol";
+import { clockTime, fileSize, fullTime } from "../lib/format";
 import type {
   ConversationActions,
   ConversationStoreState,
   PendingMessage,
   PendingUpload,
 } from "../stores/conversation";
+import { Attachment } from "./attachment";
+import { EmailBadge, EmailMessage } from "./email-message";
 import { FileIcon } from "./icons";
 
 /** How close to the bottom still counts as "at the bottom", in px. */
@@ -136,6 +138,8 @@ export function MessageList(props: {
               !!p &&
               !newDay() &&
               p.kind !== "event" &&
+              p.channel !== "email" &&
+              m.channel !== "email" &&
               p.author.role === m.author.role &&
               p.author.id === m.author.id &&
               m.at - p.at < 5 * 60_000
@@ -193,8 +197,7 @@ function MessageItem(props: {
   const m = () => props.m;
   const file = () => (m().kind === "file" ? m().file : undefined);
   return (
-    <Show
-      when={m().kind !== "event"}
+    <Switch
       fallback={
         <div class="event" data-testid="message" data-seq={m().seq} data-role={m().author.role} data-kind="event">
           <span>{eventText(m())}</span>
@@ -204,41 +207,52 @@ function MessageItem(props: {
         </div>
       }
     >
-      <div
-        class="msg"
-        classList={{
-          "msg-visitor": m().author.role === "visitor",
-          "msg-operator": m().author.role !== "visitor",
-          "msg-own": m().author.id === props.meId,
-          "msg-run": !props.showAuthor,
-        }}
-        data-testid="message"
-        data-seq={m().seq}
-        data-role={m().author.role}
-        data-status="sent"
-        data-kind={file() ? "file" : "text"}
-      >
-        <Show when={props.showAuthor && m().author.role !== "visitor"}>
-          <div class="msg-author">{m().author.id === props.meId ? `${m().author.name} (you)` : m().author.name}</div>
-        </Show>
-        <Show when={file()} fallback={<div class="bubble">{m().text}</div>}>
-          {(f) => (
-            <div class="bubble bubble-file">
-              <Attachment
-                file={f()}
-                conversationId={props.conversationId}
-                onMediaLoad={(img) => props.onMediaLoad(img)}
-              />
-            </div>
-          )}
-        </Show>
-        <div class="msg-meta">
-          <time dateTime={new Date(m().at).toISOString()} title={fullTime(m().at)}>
-            {clockTime(m().at)}
-          </time>
+      <Match when={m().kind !== "event" && m().channel === "email"}>
+        <EmailMessage
+          m={m()}
+          meId={props.meId}
+          conversationId={props.conversationId}
+          showAuthor={props.showAuthor}
+          onMediaLoad={props.onMediaLoad}
+        />
+      </Match>
+      <Match when={m().kind !== "event"}>
+        <div
+          class="msg"
+          classList={{
+            "msg-visitor": m().author.role === "visitor",
+            "msg-operator": m().author.role !== "visitor",
+            "msg-own": m().author.id === props.meId,
+            "msg-run": !props.showAuthor,
+          }}
+          data-testid="message"
+          data-seq={m().seq}
+          data-role={m().author.role}
+          data-status="sent"
+          data-kind={file() ? "file" : "text"}
+        >
+          <Show when={props.showAuthor && m().author.role !== "visitor"}>
+            <div class="msg-author">{m().author.id === props.meId ? `${m().author.name} (you)` : m().author.name}</div>
+          </Show>
+          <Show when={file()} fallback={<div class="bubble">{m().text}</div>}>
+            {(f) => (
+              <div class="bubble bubble-file">
+                <Attachment
+                  file={f()}
+                  conversationId={props.conversationId}
+                  onMediaLoad={(img) => props.onMediaLoad(img)}
+                />
+              </div>
+            )}
+          </Show>
+          <div class="msg-meta">
+            <time dateTime={new Date(m().at).toISOString()} title={fullTime(m().at)}>
+              {clockTime(m().at)}
+            </time>
+          </div>
         </div>
-      </div>
-    </Show>
+      </Match>
+    </Switch>
   );
 }
 
@@ -251,9 +265,13 @@ function PendingItem(props: { p: PendingMessage; actions: ConversationActions })
       data-role="operator"
       data-status={props.p.status}
       data-client-id={props.p.clientId}
+      data-channel={props.p.channel}
     >
       <div class="bubble">{props.p.text}</div>
       <div class="msg-meta">
+        <Show when={props.p.channel === "email"}>
+          <EmailBadge />
+        </Show>
         <Show when={props.p.status === "failed"} fallback={<span>Sending…</span>}>
           <span class="error-text">Not sent{props.p.error ? `: ${props.p.error}` : ""}</span>
           <button type="button" class="link-button" onClick={() => props.actions.retry(props.p.clientId)}>
@@ -265,45 +283,6 @@ function PendingItem(props: { p: PendingMessage; actions: ConversationActions })
         </Show>
       </div>
     </div>
-  );
-}
-
-/** A stored file: a picture inline (opens full size), anything else a download card. */
-function Attachment(props: { file: FileRef; conversationId: string; onMediaLoad: (img: HTMLImageElement) => void }) {
-  // A picture that cannot be shown (removed, or not really a picture) falls back to the card.
-  const [broken, setBroken] = createSignal(false);
-  const url = (inline: boolean) => api.fileUrl(props.conversationId, props.file.id, inline);
-  return (
-    <Show
-      when={props.file.image && !broken()}
-      fallback={
-        <a class="file-card" data-testid="file-card" href={url(false)} download={props.file.name}>
-          <span class="file-card-icon">
-            <FileIcon />
-          </span>
-          <span class="file-card-text">
-            <span class="file-card-name" title={props.file.name}>
-              {props.file.name}
-            </span>
-            <span class="file-card-meta">
-              {fileKind(props.file)} · {fileSize(props.file.size)}
-            </span>
-          </span>
-        </a>
-      }
-    >
-      <a class="message-image-link" href={url(true)} target="_blank" rel="noopener" title="Open full size">
-        <img
-          class="message-image"
-          data-testid="message-image"
-          src={url(true)}
-          alt={props.file.name}
-          loading="lazy"
-          onLoad={(e) => props.onMediaLoad(e.currentTarget)}
-          onError={() => setBroken(true)}
-        />
-      </a>
-    </Show>
   );
 }
 
@@ -320,6 +299,7 @@ function UploadItem(props: { u: PendingUpload; actions: ConversationActions }) {
       data-status="uploading"
       data-kind="file"
       data-client-id={props.u.clientId}
+      data-channel={props.u.channel}
     >
       <div class="bubble upload-bubble">
         <div class="upload-name">
@@ -344,6 +324,9 @@ function UploadItem(props: { u: PendingUpload; actions: ConversationActions }) {
         </div>
       </div>
       <div class="msg-meta">
+        <Show when={props.u.channel === "email"}>
+          <EmailBadge />
+        </Show>
         <span>{status()}</span>
         <button type="button" class="link-button" onClick={() => props.actions.cancelUpload(props.u.clientId)}>
           Cancel

@@ -1,13 +1,13 @@
-/** The left rail: Conversations, Operators (admins), who is signed in, Logout. */
+/** The left rail: Conversations, Operators and Settings (admins), who is signed in, Logout. */
 import { Show } from "solid-js";
 import type { Operator } from "../../../worker/protocol";
 import { linkClick } from "../lib/router";
 import { OperatorAvatar } from "./avatar";
-import { ChatIcon, LogoutIcon, UsersIcon } from "./icons";
+import { ChatIcon, LogoutIcon, SettingsIcon, UsersIcon } from "./icons";
 
 export function NavRail(props: {
   me: Operator;
-  active: "conversations" | "operators" | null;
+  active: "conversations" | "operators" | "settings" | null;
   waiting: number;
   onLogout: () => void;
 }) {
@@ -45,6 +45,18 @@ export function NavRail(props: {
           data-testid="nav-operators"
         >
           <UsersIcon />
+        </a>
+        <a
+          href="/settings"
+          class="rail-item"
+          classList={{ active: props.active === "settings" }}
+          aria-current={props.active === "settings" ? "page" : undefined}
+          aria-label="Settings"
+          title="Settings"
+          onClick={linkClick}
+          data-testid="nav-settings"
+        >
+          <SettingsIcon />
         </a>
       </Show>
       <div class="rail-spacer" />

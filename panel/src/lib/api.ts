@@ -6,11 +6,13 @@
  */
 import type {
   ApiError,
+  Channel,
   ConversationState,
   MeResponse,
   Operator,
   SetupStatus,
   UploadResponse,
+  WorkspaceSettings,
 } from "../../../worker/protocol";
 
 /** A failed request: `status` 0 means the network itself failed. */
@@ -71,7 +73,7 @@ function failure(status: number, data: unknown, authProbe: boolean): HttpError {
 }
 
 async function request<T>(
-  method: "GET" | "POST" | "DELETE",
+  method: "GET" | "POST" | "PUT" | "DELETE",
   path: string,
   body?: unknown,
   opts: { authProbe?: boolean } = {},
@@ -104,12 +106,14 @@ function upload(
   conversationId: string,
   file: File,
   clientId: string,
-  opts: { onProgress?: (fraction: number) => void; signal?: AbortSignal } = {},
+  opts: { onProgress?: (fraction: number) => void; signal?: AbortSignal; channel?: Channel } = {},
 ): Promise<UploadResponse> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new HttpError(0, "aborted", "The upload was cancelled."));
     const form = new FormData();
     form.append("clientId", clientId);
+    // On the email channel the file goes out to the visitor as a mail attachment.
+    if (opts.channel === "email") form.append("channel", "email");
     form.append("file", file, file.name);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `/api/conversations/${enc(conversationId)}/files`);
@@ -148,6 +152,8 @@ export const api = {
   join: (id: string) => request<{ state: ConversationState }>("POST", `/api/conversations/${enc(id)}/join`),
   leave: (id: string) => request<{ state: ConversationState }>("POST", `/api/conversations/${enc(id)}/leave`),
   upload,
+  settings: () => request<WorkspaceSettings>("GET", "/api/settings"),
+  saveSettings: (body: Partial<WorkspaceSettings>) => request<WorkspaceSettings>("PUT", "/api/settings", body),
   /** Where an attachment is fetched; `inline` asks for pictures to be shown rather than downloaded. */
   fileUrl: (conversationId: string, fileId: string, inline = false) =>
     `/api/conversations/${enc(conversationId)}/files/${enc(fileId)}${inline ? "?inline=1" : ""}`,

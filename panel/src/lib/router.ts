@@ -4,7 +4,8 @@
  */
 import { createSignal } from "solid-js";
 
-export type Route = { name: "conversations"; id: string | null } | { name: "operators" } | { name: "unknown" };
+export type Route =
+  { name: "conversations"; id: string | null } | { name: "operators" } | { name: "settings" } | { name: "unknown" };
 
 const [path, setPath] = createSignal(location.pathname);
 window.addEventListener("popstate", () => setPath(location.pathname));
@@ -31,6 +32,7 @@ export function parseRoute(p: string): Route {
     }
   }
   if (parts[0] === "operators" && parts.length === 1) return { name: "operators" };
+  if (parts[0] === "settings" && parts.length === 1) return { name: "settings" };
   return { name: "unknown" };
 }
 

@@ -11,10 +11,25 @@
  * Files go over HTTP (`api.upload`), one at a time in the order chosen, and
  * wait in `uploads` meanwhile; the stored message comes back both in the
  * upload's answer and as a broadcast, and `merge` keeps whichever is first.
+ *
+ * Email replies travel the same way with `channel: "email"`. The server
+ * answers the sender with an `ack` only (the broadcast skips the sending
+ * socket), so the message built from the ack is provisional: it is shown at
+ * once and replaced by the stored copy (envelope, subject) fetched with a
+ * one-message `history` request. `delivery` frames then move it from
+ * "sending" to "sent" or "failed".
  */
 import { batch } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
-import type { ClientFrame, ConversationState, LIMITS, Message, ServerFrame } from "../../../worker/protocol";
+import type {
+  Channel,
+  ClientFrame,
+  ConversationState,
+  Delivery,
+  LIMITS,
+  Message,
+  ServerFrame,
+} from "../../../worker/protocol";
 import { api, errorText, HttpError } from "../lib/api";
 import { newClientId } from "../lib/format";
 import { LiveSocket, type SocketStatus } from "../lib/socket";
@@ -27,6 +42,8 @@ const HISTORY_PAGE: (typeof LIMITS)["historyPage"] = 50;
 export interface PendingMessage {
   clientId: string;
   text: string;
+  /** How the reply goes out: the widget's chat or an email to the visitor. */
+  channel: Channel;
   at: number;
   status: "sending" | "failed";
   error: string | null;
@@ -41,6 +58,7 @@ export interface PendingUpload {
   percent: number;
   /** "queued" while an earlier file of the same batch is still uploading. */
   status: "queued" | "uploading";
+  channel: Channel;
 }
 
 export interface ConversationStoreState {
@@ -63,11 +81,11 @@ export interface ConversationStoreState {
 }
 
 export interface ConversationActions {
-  send(text: string): boolean;
+  send(text: string, channel?: Channel): boolean;
   retry(clientId: string): void;
   discard(clientId: string): void;
   /** Send files (paper clip, drop or paste); failures are shown in `error`. */
-  upload(files: File[]): void;
+  upload(files: File[], channel?: Channel): void;
   cancelUpload(clientId: string): void;
   loadOlder(): void;
   /** Tell the server the operator has seen everything held (clears unread). */
@@ -100,6 +118,16 @@ export function createConversation(
   /** True between `welcome` and the socket closing: sends may go out. */
   let welcomed = false;
   let lastReadSent = 0;
+  /** Seqs of messages built locally from an ack; the server's copy replaces them. */
+  const provisional = new Set<number>();
+  /** Delivery states that arrived before their message did. */
+  const earlyDelivery = new Map<number, Delivery>();
+  /**
+   * What each `history` request in flight was for, oldest first. The server
+   * answers one socket's frames in order, so answers pair up with this queue.
+   * "refresh" fetches the stored copy of a provisional message.
+   */
+  const historyWants: ("older" | "refresh")[] = [];
 
   const lastSeq = () => state.messages[state.messages.length - 1]?.seq ?? 0;
   const firstSeq = () => state.messages[0]?.seq ?? 0;
@@ -109,15 +137,30 @@ export function createConversation(
     opts.onState?.(s);
   };
 
-  /** Add messages to the log, skipping seqs already held, and settle the outbox. */
+  /**
+   * Add messages to the log, skipping seqs already held (except provisional
+   * ones, which the server's copy replaces), and settle the outbox.
+   */
   const merge = (incoming: Message[]) => {
     if (incoming.length === 0) return;
     const held = new Set(state.messages.map((m) => m.seq));
-    const fresh = incoming.filter((m) => !held.has(m.seq));
+    const fresh = incoming
+      .filter((m) => !held.has(m.seq))
+      .map((m) => {
+        const d = earlyDelivery.get(m.seq);
+        if (!d) return m;
+        earlyDelivery.delete(m.seq);
+        return { ...m, delivery: d };
+      });
+    const replacing = new Map(incoming.filter((m) => provisional.has(m.seq)).map((m) => [m.seq, m]));
     const ids = new Set(incoming.map((m) => m.clientId));
     batch(() => {
-      if (fresh.length) {
-        const next = [...state.messages, ...fresh];
+      if (fresh.length || replacing.size) {
+        let next = [...state.messages, ...fresh];
+        if (replacing.size) {
+          next = next.map((m) => replacing.get(m.seq) ?? m);
+          for (const seq of replacing.keys()) provisional.delete(seq);
+        }
         const last = state.messages[state.messages.length - 1];
         if (last && fresh.some((m) => m.seq < last.seq)) next.sort((a, b) => a.seq - b.seq);
         setState("messages", reconcile(next, { key: "seq" }));
@@ -131,10 +174,22 @@ export function createConversation(
     });
   };
 
+  const sendFrame = (p: PendingMessage): ClientFrame =>
+    p.channel === "email"
+      ? ({ type: "send", clientId: p.clientId, text: p.text, channel: "email" } satisfies ClientFrame)
+      : ({ type: "send", clientId: p.clientId, text: p.text } satisfies ClientFrame);
+
+  /** Ask for the stored copy of message `seq` (answered by a one-message history page). */
+  const refresh = (seq: number) => {
+    if (socket.send({ type: "history", beforeSeq: seq + 1, limit: 1 } satisfies ClientFrame)) {
+      historyWants.push("refresh");
+    }
+  };
+
   const flushOutbox = () => {
     for (const p of state.outbox) {
       if (p.status !== "sending") continue;
-      if (!socket.send({ type: "send", clientId: p.clientId, text: p.text } satisfies ClientFrame)) break;
+      if (!socket.send(sendFrame(p))) break;
     }
   };
 
@@ -146,6 +201,7 @@ export function createConversation(
           setConversation(f.state);
           if (resume) merge(f.messages);
           else {
+            provisional.clear();
             setState(
               "messages",
               reconcile(
@@ -188,15 +244,34 @@ export function createConversation(
           text: p.text,
           at: f.at,
         };
+        if (p.channel === "email") {
+          stored.channel = "email";
+          stored.email = provisionalEnvelope();
+          stored.delivery = { state: "sending" };
+          provisional.add(f.seq);
+        }
         merge([stored]);
+        if (p.channel === "email") refresh(f.seq);
         break;
       }
-      case "history":
+      case "history": {
+        const want = historyWants.shift() ?? "older";
+        if (want === "refresh") {
+          merge(f.messages);
+          break;
+        }
         batch(() => {
           merge(f.messages);
           setState({ hasMore: f.hasMore, loadingOlder: false });
         });
         break;
+      }
+      case "delivery": {
+        const i = state.messages.findIndex((m) => m.seq === f.seq);
+        if (i >= 0) setState("messages", i, "delivery", f.delivery);
+        else earlyDelivery.set(f.seq, f.delivery);
+        break;
+      }
       case "state":
         setConversation(f.state);
         break;
@@ -227,6 +302,8 @@ export function createConversation(
     onStatus: (connection) => {
       if (connection !== "open") {
         welcomed = false;
+        // Answers to requests on the old socket will never come.
+        historyWants.length = 0;
         setState("loadingOlder", false);
       }
       setState("connection", connection);
@@ -241,12 +318,29 @@ export function createConversation(
   const uploadControllers = new Map<string, AbortController>();
   let uploadQueue: Promise<void> = Promise.resolve();
 
-  const sendFile = async (clientId: string, file: File, signal: AbortSignal) => {
+  /**
+   * What the server will put on an email reply, for the moment before its
+   * stored copy arrives: "Re: " and the subject of the visitor's last mail.
+   */
+  const provisionalEnvelope = (): Message["email"] => {
+    const lastMail = [...state.messages].reverse().find((m) => m.channel === "email" && m.author.role === "visitor");
+    const subject = lastMail?.email?.subject.trim() ?? "";
+    const to = state.conversation?.visitor.email ?? "";
+    return {
+      subject: !subject || /^re:/i.test(subject) ? subject : `Re: ${subject}`,
+      from: { name: me.name, address: "" },
+      to,
+      messageId: "",
+    };
+  };
+
+  const sendFile = async (clientId: string, file: File, signal: AbortSignal, channel: Channel) => {
     if (signal.aborted) return; // cancelled while queued
     setState("uploads", (u) => u.clientId === clientId, "status", "uploading");
     try {
       const res = await api.upload(id, file, clientId, {
         signal,
+        channel,
         onProgress: (fraction) =>
           setState("uploads", (u) => u.clientId === clientId, "percent", Math.min(100, Math.round(fraction * 100))),
       });
@@ -260,23 +354,30 @@ export function createConversation(
   };
 
   const actions: ConversationActions = {
-    send(text) {
+    send(text, channel = "chat") {
       if (!text.trim() || text.length > MESSAGE_CHARS) return false;
-      const p: PendingMessage = { clientId: newClientId(), text, at: Date.now(), status: "sending", error: null };
+      const p: PendingMessage = {
+        clientId: newClientId(),
+        text,
+        channel,
+        at: Date.now(),
+        status: "sending",
+        error: null,
+      };
       setState("outbox", state.outbox.length, p);
-      if (welcomed) socket.send({ type: "send", clientId: p.clientId, text } satisfies ClientFrame);
+      if (welcomed) socket.send(sendFrame(p));
       return true;
     },
     retry(clientId) {
       const p = state.outbox.find((x) => x.clientId === clientId);
       if (!p) return;
       setState("outbox", (x) => x.clientId === clientId, { status: "sending", error: null });
-      if (welcomed) socket.send({ type: "send", clientId, text: p.text } satisfies ClientFrame);
+      if (welcomed) socket.send(sendFrame(p));
     },
     discard(clientId) {
       setState("outbox", (o) => o.filter((p) => p.clientId !== clientId));
     },
-    upload(files) {
+    upload(files, channel = "chat") {
       if (files.length === 0) return;
       setState("error", null);
       for (const file of files) {
@@ -286,12 +387,13 @@ export function createConversation(
           size: file.size,
           percent: 0,
           status: "queued",
+          channel,
         };
         const controller = new AbortController();
         uploadControllers.set(p.clientId, controller);
         setState("uploads", state.uploads.length, p);
         // One at a time, so the conversation shows them in the order chosen.
-        uploadQueue = uploadQueue.then(() => sendFile(p.clientId, file, controller.signal));
+        uploadQueue = uploadQueue.then(() => sendFile(p.clientId, file, controller.signal, channel));
       }
     },
     cancelUpload(clientId) {
@@ -302,6 +404,7 @@ export function createConversation(
     loadOlder() {
       if (!welcomed || !state.hasMore || state.loadingOlder || state.messages.length === 0) return;
       if (socket.send({ type: "history", beforeSeq: firstSeq(), limit: HISTORY_PAGE } satisfies ClientFrame)) {
+        historyWants.push("older");
         setState("loadingOlder", true);
       }
     },
