@@ -324,7 +324,7 @@ export class Conversation extends DurableObject<Env> {
     try {
       switch (frame.type) {
         case "hello":
-          return this.onHello(ws, who, frame.lastSeq);
+          return await this.onHello(ws, who, frame.lastSeq);
         case "send": {
           if (frame.channel === "email") {
             if (who.role !== "operator") throw new ConversationError("forbidden", "Only operators reply by email");
@@ -388,7 +388,17 @@ export class Conversation extends DurableObject<Env> {
     console.warn("Conversation", this.id, "socket error", error);
   }
 
-  private onHello(ws: WebSocket, who: SocketIdentity, lastSeq: number): void {
+  private async onHello(ws: WebSocket, who: SocketIdentity, lastSeq: number): Promise<void> {
+    // Visitors learn whether anyone can answer now (else the widget offers email).
+    let available: boolean | undefined;
+    if (who.role === "visitor") {
+      try {
+        const ws = this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(this.getMeta("workspace")!));
+        available = await ws.availability();
+      } catch {
+        available = true;
+      }
+    }
     const state = this.state();
     if (lastSeq <= 0 || lastSeq > state.lastSeq) {
       // Fresh open (or a client that knows a future we don't): newest page.
@@ -401,6 +411,7 @@ export class Conversation extends DurableObject<Env> {
         messages: page.messages,
         hasMore: page.hasMore,
         partial: false,
+        ...(available === undefined ? {} : { available }),
       });
       return;
     }
@@ -419,6 +430,7 @@ export class Conversation extends DurableObject<Env> {
           messages: chunk,
           hasMore: lastSeq > 0,
           partial: !done,
+          ...(available === undefined ? {} : { available }),
         });
         first = false;
       } else {

@@ -216,6 +216,8 @@ export type ServerFrame =
       hasMore: boolean;
       /** True if the resume is split; more `messages` frames follow. */
       partial: boolean;
+      /** For visitors: whether any operator is online to answer now. */
+      available?: boolean;
     }
   /** A continuation of a split resume, ascending by seq. */
   | { type: "messages"; messages: Message[]; done: boolean }
@@ -265,6 +267,11 @@ export type PanelServerFrame =
   | { type: "remove"; id: string }
   /** Operators' presence changed. */
   | { type: "presence"; operators: OperatorPresence[] }
+  /**
+   * A visitor wrote in an Unassigned conversation (new, requeued, or a new
+   * message there): sent only to operators who are online, not away.
+   */
+  | { type: "notify"; conversation: ConversationSummary; reason: "new" | "requeued" | "message" }
   | { type: "error"; code: ErrorCode; message: string };
 
 export type PanelClientFrame =
@@ -274,8 +281,13 @@ export type PanelClientFrame =
 export interface OperatorPresence {
   id: string;
   name: string;
+  /** Has the panel open right now. */
   online: boolean;
+  /** What the operator chose: "away" operators get no notifications. */
+  status: PresenceStatus;
 }
+
+export type PresenceStatus = "online" | "away";
 
 // ---------------------------------------------------------------------------
 // HTTP API bodies.

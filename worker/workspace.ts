@@ -23,6 +23,7 @@ import type {
   OperatorRef,
   OperatorReport,
   OperatorReportResponse,
+  PresenceStatus,
   PanelServerFrame,
   WorkspaceSettings,
 } from "./protocol";
@@ -259,6 +260,9 @@ export class Workspace extends DurableObject<Env> {
       .exec<{ v: number }>("SELECT version AS v FROM index_versions WHERE id = ?", summary.id)
       .toArray()[0];
     if (current && current.v >= summary.version) return;
+    const before = this.sql
+      .exec<{ status: string; last_at: number }>("SELECT status, last_at FROM conversations WHERE id = ?", summary.id)
+      .toArray()[0];
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         "INSERT INTO index_versions (id, version) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version",
@@ -290,6 +294,7 @@ export class Workspace extends DurableObject<Env> {
     });
     const { version: _version, ...conversation } = summary;
     this.broadcast({ type: "upsert", conversation });
+    this.notifyIfWaiting(before, conversation);
   }
 
   /**
@@ -781,14 +786,58 @@ export class Workspace extends DurableObject<Env> {
       if (who) online.add(who.operatorId);
     }
     return this.sql
-      .exec<{ id: string; name: string }>("SELECT id, name FROM operators ORDER BY name")
+      .exec<{ id: string; name: string; away: number }>("SELECT id, name, away FROM operators ORDER BY name")
       .toArray()
-      .map((r) => ({ id: r.id, name: r.name, online: online.has(r.id) }));
+      .map((r) => ({ id: r.id, name: r.name, online: online.has(r.id), status: r.away ? "away" : "online" }));
   }
 
   /** Operators with an open panel right now. */
   async onlineOperators(): Promise<OperatorPresence[]> {
     return this.presence().filter((p) => p.online);
+  }
+
+  /** Whether anyone can answer a visitor now: an operator with the panel open and not away. */
+  async availability(): Promise<boolean> {
+    return this.presence().some((p) => p.online && p.status === "online");
+  }
+
+  /** An operator sets themselves online or away. */
+  async setStatus(operatorId: string, status: PresenceStatus): Promise<void> {
+    this.sql.exec("UPDATE operators SET away = ? WHERE id = ?", status === "away" ? 1 : 0, operatorId);
+    this.broadcastPresence();
+  }
+
+  /**
+   * Tells online, non-away operators that a visitor wrote in Unassigned:
+   * a new conversation, one requeued after everyone left, or a further
+   * message while it waits.
+   */
+  private notifyIfWaiting(before: { status: string; last_at: number } | undefined, after: ConversationSummary): void {
+    if (after.status !== "unassigned" || after.previewRole !== "visitor") return;
+    const reason = !before
+      ? "new"
+      : before.status !== "unassigned"
+        ? "requeued"
+        : after.lastAt > before.last_at
+          ? "message"
+          : null;
+    if (!reason) return;
+    const away = new Set(
+      this.sql
+        .exec<{ id: string }>("SELECT id FROM operators WHERE away = 1")
+        .toArray()
+        .map((r) => r.id),
+    );
+    const text = JSON.stringify({ type: "notify", conversation: after, reason } satisfies PanelServerFrame);
+    for (const ws of this.ctx.getWebSockets("panel")) {
+      const who = ws.deserializeAttachment() as PanelIdentity | null;
+      if (!who || away.has(who.operatorId)) continue;
+      try {
+        ws.send(text);
+      } catch {
+        // closed
+      }
+    }
   }
 
   private broadcastPresence(except?: WebSocket): void {

@@ -3,6 +3,7 @@
  *   GET    /api/operators      every operator of the workspace (any operator)
  *   POST   /api/operators      add an operator (admins)
  *   DELETE /api/operators/:id  remove an operator and end their sessions (admins)
+ *   PUT    /api/operators/me/status  { status: "online" | "away" }
  */
 import { Hono } from "hono";
 import { hashPassword, isId } from "../lib/crypto";
@@ -26,6 +27,13 @@ export const operators = new Hono<AppEnv>()
       }),
     );
     return c.json({ operator }, 201);
+  })
+  .put("/me/status", async (c) => {
+    const body = await jsonBody(c);
+    if (body.status !== "online" && body.status !== "away")
+      fail(400, "bad_request", 'status must be "online" or "away"');
+    await workspaceStub(c.env).setStatus(c.get("operator").id, body.status);
+    return c.json({ status: body.status });
   })
   .delete("/:id", async (c) => {
     const actor = c.get("operator");

@@ -91,4 +91,9 @@ export const workspaceMigrations: readonly Migration[] = [
       CREATE INDEX first_responses_operator ON first_responses(operator_id, at);
     `,
   },
+  {
+    id: 4,
+    name: "operator presence status",
+    sql: `ALTER TABLE operators ADD COLUMN away INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
