@@ -41,7 +41,12 @@ function must(result) {
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 if (!existsSync(chromium)) {
   if (process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
-    must(run("install chromium (apt)", "sh", ["-c", "apt-get update -qq && apt-get install -y -qq chromium"]));
+    must(
+      run("install chromium (apt)", "sh", [
+        "-c",
+        "apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji",
+      ]),
+    );
   } else {
     console.error(
       `Chromium not found at ${chromium}. Install it (sudo apt-get install -y chromium) or set CHROMIUM_PATH.`,

@@ -50,7 +50,19 @@ const empty = $<HTMLDivElement>("empty");
 
 const messages = new Map<number, Message>();
 let outbox: Pending[] = load<Pending[]>(OUTBOX_KEY) ?? [];
-let session: VisitorSession | null = load<VisitorSession>(SESSION_KEY);
+/** The loader passes the visitor session it holds; else (older loaders) we keep our own. */
+let session: VisitorSession | null = (() => {
+  try {
+    const fromLoader = params.get("s");
+    if (fromLoader) {
+      const s = JSON.parse(fromLoader) as VisitorSession;
+      if (typeof s.token === "string") return s;
+    }
+  } catch {
+    // fall through
+  }
+  return load<VisitorSession>(SESSION_KEY);
+})();
 let socket: WebSocket | null = null;
 let lastSeq = 0;
 let hasMore = false;
@@ -347,10 +359,21 @@ const profileForm = $<HTMLFormElement>("profile");
 const PROFILE_SKIP_KEY = `microchat:profile-skipped:${siteKey}`;
 let known = false;
 
-/** Offers the name/email form once the visitor has written and is still anonymous. */
+let available = true;
+let knownEmail: string | null = null;
+
+/**
+ * Offers the name/email form once the visitor has written and is still
+ * anonymous, or at once when nobody is online (so the reply can come by email).
+ */
 function offerProfile(): void {
   const wrote = [...messages.values()].some((m) => m.author.role === "visitor") || outbox.length > 0;
-  profileForm.hidden = known || !wrote || load<boolean>(PROFILE_SKIP_KEY) === true;
+  const away = $("away");
+  away.hidden = available;
+  away.textContent = knownEmail
+    ? `No one is online right now. We'll reply to ${knownEmail}.`
+    : "No one is online right now. Leave your email and we'll reply by email.";
+  profileForm.hidden = available ? known || !wrote || load<boolean>(PROFILE_SKIP_KEY) === true : knownEmail !== null;
 }
 
 profileForm.addEventListener("submit", (e) => {
@@ -435,6 +458,7 @@ $("survey-dismiss").addEventListener("click", () => {
 function setState(state: ConversationState): void {
   showSurvey(state.survey);
   known = state.visitor.name !== null || state.visitor.email !== null;
+  knownEmail = state.visitor.email;
   const names = state.operators.map((o) => o.name);
   $("sub").textContent =
     names.length > 0 ? `You're chatting with ${names.join(", ")}` : "We usually reply in a few minutes";
@@ -466,6 +490,8 @@ async function ensureSession(): Promise<VisitorSession> {
     body: JSON.stringify({ siteKey }),
   });
   save(SESSION_KEY, session);
+  // The loader records page views under this identity from now on.
+  parent.postMessage({ microchat: "session", session }, hostOrigin);
   return session;
 }
 
@@ -573,6 +599,7 @@ function scheduleReconnect(): void {
 function onFrame(frame: ServerFrame | { type: "pong" }): void {
   switch (frame.type) {
     case "welcome":
+      if (frame.available !== undefined) available = frame.available;
       if (lastSeq === 0) hasMore = frame.hasMore;
       addMessages(frame.messages);
       setState(frame.state);

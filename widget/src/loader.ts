@@ -15,6 +15,101 @@
   const siteKey = script.dataset.siteKey ?? "";
   const origin = new URL(script.src).origin;
   const OPEN_KEY = "microchat:open";
+  const SESSION_KEY = `microchat:session:${siteKey}`;
+  const VIEWS_KEY = `microchat:views:${siteKey}`;
+
+  // --- Visitor identity and page views -------------------------------------
+  // The loader holds the visitor session (a random id and a server-signed
+  // token for their own conversation only) so page views are recorded on
+  // every page load, even when the chat is never opened. Calls are simple
+  // cross-site requests (text/plain, no cookies); page views are batched
+  // in storage and flushed on load and with a beacon when the page is left.
+  type Session = { token: string };
+  type View = { id: string; url: string; title: string; at: number; ms?: number };
+  const store = {
+    get<T>(key: string): T | null {
+      try {
+        return JSON.parse(localStorage.getItem(key) ?? "null") as T | null;
+      } catch {
+        return null;
+      }
+    },
+    set(key: string, value: unknown): void {
+      try {
+        localStorage.setItem(key, JSON.stringify(value));
+      } catch {
+        // Storage blocked: the chat still works, page views are skipped.
+      }
+    },
+  };
+  let session = store.get<Session>(SESSION_KEY);
+  let sessionPromise: Promise<Session | null> | null = null;
+  const post = (path: string, body: unknown, beacon = false): Promise<Response | null> | boolean => {
+    const data = JSON.stringify(body);
+    if (beacon && navigator.sendBeacon)
+      return navigator.sendBeacon(origin + path, new Blob([data], { type: "text/plain" }));
+    return fetch(origin + path, {
+      method: "POST",
+      body: data,
+      keepalive: true,
+      headers: { "Content-Type": "text/plain" },
+    }).catch(() => null);
+  };
+  const ensureSession = (): Promise<Session | null> =>
+    session
+      ? Promise.resolve(session)
+      : (sessionPromise ??= (post("/api/visitor/session", { siteKey }) as Promise<Response | null>)
+          .then((r) => (r && r.ok ? (r.json() as Promise<Session>) : null))
+          .then((s) => {
+            sessionPromise = null;
+            if (s) store.set(SESSION_KEY, (session = s));
+            return s;
+          }));
+  const rid = () => {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    return btoa(String.fromCharCode(...b))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .slice(0, 22);
+  };
+  const current: View = { id: rid(), url: location.href, title: document.title.slice(0, 300), at: Date.now() };
+  const queue = (store.get<View[]>(VIEWS_KEY) ?? []).slice(-19);
+  queue.push(current);
+  store.set(VIEWS_KEY, queue);
+  const firstReferrer =
+    document.referrer && new URL(document.referrer).host !== location.host ? document.referrer : undefined;
+  const flush = async (beacon: boolean) => {
+    const s = await ensureSession();
+    const views = store.get<View[]>(VIEWS_KEY) ?? [];
+    if (!s || views.length === 0) return;
+    const body = { token: s.token, views, referrer: firstReferrer };
+    if (beacon) {
+      if (post("/api/visitor/pageviews", body, true) === true) store.set(VIEWS_KEY, []);
+      return;
+    }
+    const res = await (post("/api/visitor/pageviews", body) as Promise<Response | null>);
+    if (res?.ok) {
+      const sent = new Set(views.map((v) => v.id));
+      store.set(
+        VIEWS_KEY,
+        (store.get<View[]>(VIEWS_KEY) ?? []).filter((v) => !sent.has(v.id)),
+      );
+    } else if (res && (res.status === 401 || res.status === 409 || res.status === 410)) {
+      // The conversation was deleted or the token no longer holds: a new identity next time.
+      localStorage.removeItem(SESSION_KEY);
+      session = null;
+    }
+  };
+  void flush(false);
+  addEventListener("pagehide", () => {
+    // Time on page, reported with the last beacon of this page.
+    const views = store.get<View[]>(VIEWS_KEY) ?? [];
+    const mine = views.find((v) => v.id === current.id);
+    if (mine) mine.ms = Date.now() - current.at;
+    else views.push({ ...current, ms: Date.now() - current.at });
+    store.set(VIEWS_KEY, views.slice(-20));
+    void flush(true);
+  });
 
   const host = document.createElement("div");
   host.setAttribute("data-microchat", "");
@@ -55,14 +150,17 @@
 
   let frame: HTMLIFrameElement | null = null;
 
-  function setOpen(open: boolean): void {
+  async function setOpen(open: boolean): Promise<void> {
     if (open && !frame) {
+      const s = await ensureSession();
       frame = document.createElement("iframe");
       frame.className = "f";
       frame.title = "Chat";
       frame.setAttribute("allow", "clipboard-write");
       // The site key travels in the fragment, which is never sent to a server or logged.
-      frame.src = `${origin}/widget/frame.html#k=${encodeURIComponent(siteKey)}&p=${encodeURIComponent(location.href)}`;
+      frame.src = `${origin}/widget/frame.html#k=${encodeURIComponent(siteKey)}&p=${encodeURIComponent(location.href)}${
+        s ? `&s=${encodeURIComponent(JSON.stringify(s))}` : ""
+      }`;
       root.append(frame);
     }
     if (frame) frame.hidden = !open;
@@ -78,11 +176,14 @@
     frame?.contentWindow?.postMessage({ microchat: open ? "opened" : "minimised" }, origin);
   }
 
-  launcher.addEventListener("click", () => setOpen(!frame || frame.hidden));
+  launcher.addEventListener("click", () => void setOpen(!frame || frame.hidden));
   window.addEventListener("message", (e) => {
     if (e.origin !== origin || !frame || e.source !== frame.contentWindow) return;
     const data = e.data as { microchat?: string; count?: number } | null;
-    if (data?.microchat === "minimise") {
+    if (data?.microchat === "session" && typeof (data as { session?: Session }).session?.token === "string") {
+      // The chat started a fresh conversation (the old one was deleted): follow it.
+      store.set(SESSION_KEY, (session = (data as { session: Session }).session));
+    } else if (data?.microchat === "minimise") {
       setOpen(false);
       launcher.focus();
     } else if (data?.microchat === "unread" && typeof data.count === "number") {
@@ -99,10 +200,13 @@
     } catch {
       // ignore
     }
-    if (wasOpen) setOpen(true);
+    if (wasOpen) void setOpen(true);
   };
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
   // A host page may open the chat from its own button.
-  (window as unknown as { Microchat?: unknown }).Microchat = { open: () => setOpen(true), close: () => setOpen(false) };
+  (window as unknown as { Microchat?: unknown }).Microchat = {
+    open: () => void setOpen(true),
+    close: () => void setOpen(false),
+  };
 })();

@@ -1,0 +1,82 @@
+/**
+ * The widget loader records page views on every page load (even with the
+ * chat closed), and when nobody is online the widget says so and asks for an
+ * email address. Real browser, real app.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import type { ConversationSummary, VisitorInfo } from "../../worker/protocol.ts";
+import { startApp, type AppServer } from "./app-server.ts";
+import { launch } from "./browser.ts";
+
+const shots = join(import.meta.dirname, "../../test-results/screenshots");
+let app: AppServer;
+let browser: Browser;
+let visitor: Page;
+
+describe("visitor pages and availability", () => {
+  before(async () => {
+    app = await startApp();
+    browser = await launch();
+    visitor = await (await browser.newContext({ viewport: { width: 1100, height: 800 } })).newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it("with nobody online the widget says so and asks for an email address", async () => {
+    await visitor.goto(app.base + "/demo/");
+    await visitor.locator("[data-microchat]").locator('button[aria-label="Open chat"]').click();
+    const frame = visitor.frameLocator('iframe[title="Chat"]');
+    await frame.locator("#away", { hasText: "No one is online" }).waitFor();
+    await frame.locator("#profile").waitFor();
+    await visitor.screenshot({ path: join(shots, "widget-nobody-online.png") });
+    await frame.locator("#pemail").fill("nora@example.org");
+    await frame.locator("#profile button[type=submit]").click();
+    await frame.locator("#away", { hasText: "We'll reply to nora@example.org" }).waitFor();
+    await frame.locator("#input").fill("Do you ship to Norway?");
+    await frame.locator("#input").press("Enter");
+    await frame.locator(".m.visitor:not(.pending)").waitFor();
+  });
+
+  it("page views are recorded by the loader on every page, newest first, with time on page", async () => {
+    // Close the chat, then browse: views are still recorded.
+    await visitor.locator("[data-microchat]").locator('button[aria-label="Minimise chat"]').click();
+    await visitor.goto(app.base + "/demo/pricing.html");
+    await visitor.waitForTimeout(300);
+    await visitor.goto(app.base + "/demo/");
+    await visitor.waitForTimeout(500);
+
+    const operator = await (await browser.newContext()).newPage();
+    const setup = await operator.request.post(app.base + "/api/setup", {
+      data: { name: "Olivia", email: "olivia@example.com", password: "a long enough password" },
+    });
+    assert.equal(setup.status(), 201);
+    const list = (await (await operator.request.get(app.base + "/api/conversations?view=unassigned")).json()) as {
+      conversations: ConversationSummary[];
+    };
+    const conv = list.conversations.find((c) => c.visitor.email === "nora@example.org");
+    assert.ok(conv, "the conversation is in Unassigned");
+    let info: VisitorInfo | null = null;
+    for (let i = 0; i < 20; i++) {
+      const res = await operator.request.get(`${app.base}/api/conversations/${conv.id}/visitor`);
+      info = ((await res.json()) as { visitor: VisitorInfo }).visitor;
+      if (info.pages.count >= 3 && info.pages.items[1]?.ms !== null) break;
+      await operator.waitForTimeout(250);
+    }
+    assert.ok(info);
+    assert.ok(info.pages.count >= 3, `3 page views, got ${info.pages.count}`);
+    assert.deepEqual(
+      // Static assets serve pricing.html at its pretty URL.
+      info.pages.items.slice(0, 3).map((p) => new URL(p.url).pathname.replace(/\.html$/, "")),
+      ["/demo/", "/demo/pricing", "/demo/"],
+    );
+    assert.match(info.pages.items[1]!.title, /Pricing/);
+    assert.ok((info.pages.items[1]!.ms ?? -1) >= 0, "time on the pricing page is known once it was left");
+    assert.equal(info.browser?.name, "Chrome");
+    assert.equal(info.ip, "127.0.0.1");
+  });
+});
