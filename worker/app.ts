@@ -10,6 +10,7 @@ import { conversations } from "./routes/conversations";
 import { erasure } from "./routes/erasure";
 import { operators } from "./routes/operators";
 import { reports } from "./routes/reports";
+import { v1 } from "./routes/v1";
 import { settings } from "./routes/settings";
 import { sockets } from "./routes/sockets";
 import { visitor } from "./routes/visitor";
@@ -22,6 +23,7 @@ export const app = new Hono<AppEnv>()
   .route("/api/settings", settings)
   .route("/api/erasure", erasure)
   .route("/api/reports", reports)
+  .route("/api/v1", v1)
   .route("/api/conversations", conversations)
   .route("/api/visitor", visitor)
   .route("/ws", sockets);

@@ -754,6 +754,35 @@ export class Conversation extends DurableObject<Env> {
     });
   }
 
+  /**
+   * An operator's message sent over HTTP (the REST API), with the same rules
+   * as the socket: joined operators only, stored once per clientId, acked
+   * only once stored, email replies delivered afterwards.
+   */
+  async sendAsOperator(
+    conversationId: string,
+    workspace: string,
+    who: SocketIdentity,
+    clientId: string,
+    text: string,
+    channel: Channel,
+  ): Promise<Result<{ message: Message; fresh: boolean }>> {
+    const exists = await rpc(() => this.requireConversation(conversationId, workspace));
+    if (!exists.ok) return exists;
+    if (channel === "email") {
+      const ready = await this.prepareEmail();
+      if (!ready.ok) return ready;
+    }
+    return rpc(() => {
+      const result = this.store(who, clientId, "text", text, channel === "email" ? this.emailEnvelope("email") : {});
+      if (result.fresh) {
+        this.broadcast({ type: "message", message: result.message });
+        if (result.message.delivery) this.ctx.waitUntil(this.deliver(result.message.seq));
+      }
+      return result;
+    });
+  }
+
   // -------------------------------------------------------------------------
   // Email
 
@@ -962,6 +991,9 @@ export class Conversation extends DurableObject<Env> {
         "SELECT rowid, kind, operator_id, at, value FROM pending_stats ORDER BY rowid LIMIT 500",
       )
       .toArray();
+    // New messages since the last report, for message.created webhooks (bounded per report).
+    const reported = Number(this.getMeta("reported_seq") ?? 0);
+    const fresh = this.after(reported, 100);
     try {
       await this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(workspace)).upsertConversation(
         summary,
@@ -971,8 +1003,10 @@ export class Conversation extends DurableObject<Env> {
           at: r.at,
           value: r.value,
         })),
+        fresh,
       );
       if (stats.length > 0) this.sql.exec("DELETE FROM pending_stats WHERE rowid <= ?", stats[stats.length - 1]!.rowid);
+      if (fresh.length > 0) this.setMeta("reported_seq", fresh[fresh.length - 1]!.seq);
       // Clear only if nothing changed while we were waiting; otherwise the
       // pending alarm (or the next flush) sends the newer summary.
       if (Number(this.getMeta("index_dirty") ?? 0) === dirty) this.setMeta("index_dirty", 0);

@@ -398,6 +398,42 @@ export interface VisitorInfo {
   pages: { count: number; items: PageView[] };
 }
 
+/** An API token as listed (the secret itself is shown once, at creation). */
+export interface ApiTokenInfo {
+  id: string;
+  name: string;
+  /** The operator the token acts as (its creator). */
+  operatorId: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export type WebhookEvent =
+  | "conversation.created"
+  | "message.created"
+  | "conversation.joined"
+  | "conversation.left"
+  | "conversation.deleted"
+  | "rating.submitted";
+
+export interface WebhookInfo {
+  id: string;
+  url: string;
+  events: WebhookEvent[];
+  createdAt: number;
+}
+
+export interface WebhookDeliveryInfo {
+  id: string;
+  event: WebhookEvent;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  lastError: string | null;
+  responseStatus: number | null;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
 /** Every HTTP error body. */
 export interface ApiError {
   error: { code: string; message: string };

@@ -15,15 +15,21 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "./env";
 import { randomId, sha256 } from "./lib/crypto";
 import { attempt, RefusedError, type Result } from "./lib/result";
+import { backoffMs, MAX_WEBHOOK_ATTEMPTS, signWebhook } from "./lib/webhooks";
 import type {
   ConversationStatus,
   ConversationSummary,
+  Message,
   Operator,
   OperatorPresence,
   OperatorRef,
   OperatorReport,
   OperatorReportResponse,
   PresenceStatus,
+  ApiTokenInfo,
+  WebhookDeliveryInfo,
+  WebhookEvent,
+  WebhookInfo,
   PanelServerFrame,
   WorkspaceSettings,
 } from "./protocol";
@@ -72,7 +78,7 @@ type ConversationRow = {
   created_at: number;
 };
 
-export type View = "unassigned" | "mine" | "all";
+export type View = "unassigned" | "assigned" | "mine" | "all";
 
 interface PanelIdentity {
   operatorId: string;
@@ -195,6 +201,79 @@ export class Workspace extends DurableObject<Env> {
     return row ? toOperator(row) : null;
   }
 
+  // -------------------------------------------------------------------------
+  // API tokens (REST API): shown once, stored as a hash, acting as their creator
+
+  async createToken(actor: Operator, name: string): Promise<Result<{ token: string; info: ApiTokenInfo }>> {
+    return attempt(async () => {
+      this.requireAdmin(actor);
+      const token = `mct_${randomId()}${randomId()}`;
+      const info: ApiTokenInfo = {
+        id: randomId(),
+        name,
+        operatorId: actor.id,
+        createdAt: Date.now(),
+        lastUsedAt: null,
+      };
+      this.sql.exec(
+        "INSERT INTO api_tokens (id, name, token_hash, operator_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        info.id,
+        name,
+        await sha256(token),
+        actor.id,
+        info.createdAt,
+      );
+      return { token, info };
+    });
+  }
+
+  async listTokens(actor: Operator): Promise<Result<ApiTokenInfo[]>> {
+    return attempt(() => {
+      this.requireAdmin(actor);
+      return this.sql
+        .exec<{ id: string; name: string; operator_id: string; created_at: number; last_used_at: number | null }>(
+          "SELECT id, name, operator_id, created_at, last_used_at FROM api_tokens WHERE revoked_at IS NULL ORDER BY created_at",
+        )
+        .toArray()
+        .map((r) => ({
+          id: r.id,
+          name: r.name,
+          operatorId: r.operator_id,
+          createdAt: r.created_at,
+          lastUsedAt: r.last_used_at,
+        }));
+    });
+  }
+
+  async revokeToken(actor: Operator, id: string): Promise<Result<null>> {
+    return attempt(() => {
+      this.requireAdmin(actor);
+      const done = this.sql.exec(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        Date.now(),
+        id,
+      );
+      if (done.rowsWritten === 0) throw new RefusedError(404, "not_found", "No such token");
+      return null;
+    });
+  }
+
+  /** The operator an API token acts as, or null (unknown, revoked, or its operator removed). */
+  async authenticateToken(token: string): Promise<Operator | null> {
+    if (typeof token !== "string" || !/^mct_[A-Za-z0-9_-]{44}$/.test(token)) return null;
+    const hash = await sha256(token);
+    const row = this.sql
+      .exec<OperatorRow & { token_id: string }>(
+        `SELECT o.*, t.id AS token_id FROM api_tokens t JOIN operators o ON o.id = t.operator_id
+         WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
+        hash,
+      )
+      .toArray()[0];
+    if (!row) return null;
+    this.sql.exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", Date.now(), row.token_id);
+    return toOperator(row);
+  }
+
   async listOperators(): Promise<Operator[]> {
     return this.sql.exec<OperatorRow>("SELECT * FROM operators ORDER BY created_at").toArray().map(toOperator);
   }
@@ -252,6 +331,7 @@ export class Workspace extends DurableObject<Env> {
   async upsertConversation(
     summary: ConversationSummary & { version: number },
     stats: OperatorStat[] = [],
+    messages: Message[] = [],
   ): Promise<void> {
     // Figures for Report > Operator ride along with index reports and are
     // added to daily aggregates, so a report never rescans conversations.
@@ -295,6 +375,8 @@ export class Workspace extends DurableObject<Env> {
     const { version: _version, ...conversation } = summary;
     this.broadcast({ type: "upsert", conversation });
     this.notifyIfWaiting(before, conversation);
+    if (!before) this.queueEvent("conversation.created", { conversation });
+    for (const message of messages) this.queueEvent("message.created", { conversationId: summary.id, message });
   }
 
   /**
@@ -316,6 +398,7 @@ export class Workspace extends DurableObject<Env> {
       this.forgetRatings(id);
     });
     this.broadcast({ type: "remove", id });
+    this.queueEvent("conversation.deleted", { conversationId: id });
   }
 
   /** Ratings of a deleted conversation keep their number only: no text, no link to a person. */
@@ -389,6 +472,12 @@ export class Workspace extends DurableObject<Env> {
           Number(r === 5),
         );
       }
+    });
+    this.queueEvent("rating.submitted", {
+      conversationId: input.conversationId,
+      rating: input.rating,
+      comment: input.comment,
+      operatorIds: [...new Set(input.operatorIds)],
     });
   }
 
@@ -485,48 +574,16 @@ export class Workspace extends DurableObject<Env> {
     return { from: d0 * DAY_MS, to: d1 * DAY_MS, operators, series };
   }
 
-  // -------------------------------------------------------------------------
-  // Retention
-
-  /** Arms the retention alarm when retention is on; the alarm re-arms itself. */
-  private async armRetention(): Promise<void> {
-    const days = Number(this.setting("retention_days") ?? 0);
-    if (days > 0 && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + RETENTION_CHECK_MS);
-    }
-  }
-
-  /**
-   * Retention: deletes conversations inactive for longer than the setting,
-   * a bounded batch per run; runs again soon while more are due, else daily.
-   */
-  override async alarm(): Promise<void> {
-    const days = Number(this.setting("retention_days") ?? 0);
-    if (days <= 0) return;
-    const cutoff = Date.now() - days * DAY_MS;
-    const due = this.sql
-      .exec<{ id: string }>(
-        "SELECT id FROM conversations WHERE last_at < ? ORDER BY last_at LIMIT ?",
-        cutoff,
-        RETENTION_BATCH,
-      )
-      .toArray()
-      .map((r) => r.id);
-    for (const id of due) {
-      const stub = this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(id));
-      const result = await stub.erase(id, this.env.SITE_KEY);
-      if (!result.ok && result.code !== "not_found") continue;
-      await this.forgetConversation(id);
-    }
-    await this.ctx.storage.setAlarm(Date.now() + (due.length === RETENTION_BATCH ? 1000 : RETENTION_CHECK_MS));
-  }
-
   /** Conversations of one visitor (by id) or one email address, for an erasure request. */
   async conversationsOf(who: { visitorId?: string; email?: string }): Promise<string[]> {
     const ids = new Set<string>();
     if (who.visitorId) {
-      for (const r of this.sql.exec<{ id: string }>("SELECT id FROM conversations WHERE visitor_id = ?", who.visitorId))
+      for (const r of this.sql.exec<{ id: string }>(
+        "SELECT id FROM conversations WHERE visitor_id = ?",
+        who.visitorId,
+      )) {
         ids.add(r.id);
+      }
     }
     if (who.email) {
       for (const r of this.sql.exec<{ id: string }>(
@@ -559,10 +616,11 @@ export class Workspace extends DurableObject<Env> {
     const cursor = before ?? Number.MAX_SAFE_INTEGER;
     const n = Math.min(Math.max(limit, 1), 200) + 1;
     let rows: ConversationRow[];
-    if (view === "unassigned") {
+    if (view === "unassigned" || view === "assigned") {
       rows = this.sql
         .exec<ConversationRow>(
-          "SELECT * FROM conversations WHERE status = 'unassigned' AND last_at < ? ORDER BY last_at DESC LIMIT ?",
+          "SELECT * FROM conversations WHERE status = ? AND last_at < ? ORDER BY last_at DESC LIMIT ?",
+          view,
           cursor,
           n,
         )
@@ -587,7 +645,225 @@ export class Workspace extends DurableObject<Env> {
   }
 
   // -------------------------------------------------------------------------
+  // Webhooks
+
+  async addWebhook(url: string, events: WebhookEvent[]): Promise<{ webhook: WebhookInfo; secret: string }> {
+    const webhook: WebhookInfo = { id: randomId(), url, events, createdAt: Date.now() };
+    const secret = `whsec_${randomId()}${randomId()}`;
+    this.sql.exec(
+      "INSERT INTO webhooks (id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
+      webhook.id,
+      url,
+      secret,
+      JSON.stringify(events),
+      webhook.createdAt,
+    );
+    return { webhook, secret };
+  }
+
+  async listWebhooks(): Promise<WebhookInfo[]> {
+    return this.sql
+      .exec<{ id: string; url: string; events: string; created_at: number }>(
+        "SELECT id, url, events, created_at FROM webhooks ORDER BY created_at",
+      )
+      .toArray()
+      .map((r) => ({ id: r.id, url: r.url, events: JSON.parse(r.events) as WebhookEvent[], createdAt: r.created_at }));
+  }
+
+  async removeWebhook(id: string): Promise<boolean> {
+    const gone = this.sql.exec("DELETE FROM webhooks WHERE id = ?", id).rowsWritten > 0;
+    this.sql.exec("DELETE FROM webhook_deliveries WHERE webhook_id = ?", id);
+    return gone;
+  }
+
+  /** The 50 most recent deliveries of a webhook, for the admins' log. */
+  async webhookDeliveries(id: string): Promise<WebhookDeliveryInfo[]> {
+    return this.sql
+      .exec<{
+        id: string;
+        event: string;
+        status: string;
+        attempts: number;
+        last_error: string | null;
+        response_status: number | null;
+        created_at: number;
+        delivered_at: number | null;
+      }>(
+        `SELECT id, event, status, attempts, last_error, response_status, created_at, delivered_at
+         FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC LIMIT 50`,
+        id,
+      )
+      .toArray()
+      .map((r) => ({
+        id: r.id,
+        event: r.event as WebhookEvent,
+        status: r.status as WebhookDeliveryInfo["status"],
+        attempts: r.attempts,
+        lastError: r.last_error,
+        responseStatus: r.response_status,
+        createdAt: r.created_at,
+        deliveredAt: r.delivered_at,
+      }));
+  }
+
+  /** Queues an event for every webhook that wants it (data as JSON text); the alarm delivers them. */
+  async emit(event: WebhookEvent, data: string): Promise<void> {
+    this.queueEvent(event, JSON.parse(data) as object);
+  }
+
+  private queueEvent(event: WebhookEvent, data: object): void {
+    const hooks = this.sql
+      .exec<{ id: string; events: string }>("SELECT id, events FROM webhooks")
+      .toArray()
+      .filter((h) => (JSON.parse(h.events) as string[]).includes(event));
+    if (hooks.length === 0) return;
+    const now = Date.now();
+    for (const h of hooks) {
+      const id = randomId();
+      const payload = JSON.stringify({ id, event, createdAt: now, data });
+      this.sql.exec(
+        "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        id,
+        h.id,
+        event,
+        payload,
+        now,
+        now,
+      );
+    }
+    this.ctx.waitUntil(this.armAlarm(now));
+  }
+
+  /** Sends due deliveries; failures are retried with backoff, then marked failed. */
+  private async deliverWebhooks(): Promise<void> {
+    const due = this.sql
+      .exec<{ id: string; url: string; secret: string; payload: string; attempts: number; event: string }>(
+        `SELECT d.id, w.url, w.secret, d.payload, d.attempts, d.event FROM webhook_deliveries d
+         JOIN webhooks w ON w.id = d.webhook_id
+         WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT 25`,
+        Date.now(),
+      )
+      .toArray();
+    await Promise.all(
+      due.map(async (d) => {
+        const attempts = d.attempts + 1;
+        let status: number | null = null;
+        let error: string | null = null;
+        try {
+          const res = await fetch(d.url, {
+            method: "POST",
+            headers: {
+              "Content-Type": "application/json",
+              "User-Agent": "Microchat-Webhooks/1",
+              "Microchat-Event": d.event,
+              "Microchat-Delivery": d.id,
+              "Microchat-Signature": await signWebhook(d.secret, d.payload),
+            },
+            body: d.payload,
+            redirect: "manual",
+            signal: AbortSignal.timeout(10_000),
+          });
+          status = res.status;
+          await res.body?.cancel();
+          if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+        } catch (err) {
+          error = err instanceof Error ? err.message.slice(0, 200) : "request failed";
+        }
+        if (error === null) {
+          this.sql.exec(
+            "UPDATE webhook_deliveries SET status = 'delivered', attempts = ?, response_status = ?, delivered_at = ?, last_error = NULL WHERE id = ?",
+            attempts,
+            status,
+            Date.now(),
+            d.id,
+          );
+        } else {
+          const gaveUp = attempts >= MAX_WEBHOOK_ATTEMPTS;
+          this.sql.exec(
+            "UPDATE webhook_deliveries SET status = ?, attempts = ?, response_status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            gaveUp ? "failed" : "pending",
+            attempts,
+            status,
+            error,
+            Date.now() + backoffMs(attempts),
+            d.id,
+          );
+        }
+      }),
+    );
+    // Keep the log bounded: delivered/failed entries older than 7 days go.
+    this.sql.exec(
+      "DELETE FROM webhook_deliveries WHERE status != 'pending' AND created_at < ?",
+      Date.now() - 7 * DAY_MS,
+    );
+  }
+
+  // -------------------------------------------------------------------------
+  // Retention and the alarm
+
+  /** One alarm serves webhooks and retention: it is re-armed to the earliest thing due. */
+  private async armAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Turning retention on schedules a check right away. */
+  private async armRetention(): Promise<void> {
+    if (Number(this.setting("retention_days") ?? 0) > 0) {
+      this.putSetting("retention_next_at", String(Date.now()));
+      await this.armAlarm(Date.now() + 60_000);
+    }
+  }
+
+  /**
+   * Retention: deletes conversations inactive for longer than the setting,
+   * a bounded batch per run; runs again soon while more are due.
+   */
+  private async runRetention(): Promise<number | null> {
+    const days = Number(this.setting("retention_days") ?? 0);
+    if (days <= 0) return null;
+    const nextAt = Number(this.setting("retention_next_at") ?? 0);
+    if (nextAt > Date.now()) return nextAt;
+    const cutoff = Date.now() - days * DAY_MS;
+    const due = this.sql
+      .exec<{ id: string }>(
+        "SELECT id FROM conversations WHERE last_at < ? ORDER BY last_at LIMIT ?",
+        cutoff,
+        RETENTION_BATCH,
+      )
+      .toArray()
+      .map((r) => r.id);
+    for (const id of due) {
+      const stub = this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(id));
+      const result = await stub.erase(id, this.env.SITE_KEY);
+      if (!result.ok && result.code !== "not_found") continue;
+      await this.forgetConversation(id);
+    }
+    const next = Date.now() + (due.length === RETENTION_BATCH ? 1000 : RETENTION_CHECK_MS);
+    this.putSetting("retention_next_at", String(next));
+    return next;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.deliverWebhooks();
+    const retentionNext = await this.runRetention();
+    const nextDelivery = this.sql
+      .exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'")
+      .one().at;
+    const next = [retentionNext, nextDelivery].filter((x): x is number => x !== null);
+    if (next.length > 0) await this.ctx.storage.setAlarm(Math.max(Date.now() + 1000, Math.min(...next)));
+  }
+
+  // -------------------------------------------------------------------------
   // Settings
+
+  private putSetting(key: string, value: string): void {
+    this.sql.exec(
+      "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
 
   private setting(key: string): string | null {
     return (
@@ -606,12 +882,7 @@ export class Workspace extends DurableObject<Env> {
   async updateSettings(actor: Operator, input: Partial<WorkspaceSettings>): Promise<Result<WorkspaceSettings>> {
     return attempt(async () => {
       this.requireAdmin(actor);
-      const put = (key: string, value: string) =>
-        this.sql.exec(
-          "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-          key,
-          value,
-        );
+      const put = (key: string, value: string) => this.putSetting(key, value);
       if (input.emailAddress) put("email_address", input.emailAddress);
       if (input.emailName) put("email_name", input.emailName);
       if (input.retentionDays !== undefined) {

@@ -66,13 +66,22 @@ export const conversations = new Hono<AppEnv>()
   .post("/:id/join", async (c) => {
     const id = conversationId(c.req.param("id"));
     const op = c.get("operator");
-    return c.json({
-      state: unwrap(await conversationStub(c.env, id).join(id, c.env.SITE_KEY, { id: op.id, name: op.name })),
-    });
+    const state = unwrap(await conversationStub(c.env, id).join(id, c.env.SITE_KEY, { id: op.id, name: op.name }));
+    await workspaceStub(c.env).emit(
+      "conversation.joined",
+      JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
+    );
+    return c.json({ state });
   })
   .post("/:id/leave", async (c) => {
     const id = conversationId(c.req.param("id"));
-    return c.json({ state: unwrap(await conversationStub(c.env, id).leave(id, c.env.SITE_KEY, c.get("operator").id)) });
+    const op = c.get("operator");
+    const state = unwrap(await conversationStub(c.env, id).leave(id, c.env.SITE_KEY, op.id));
+    await workspaceStub(c.env).emit(
+      "conversation.left",
+      JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
+    );
+    return c.json({ state });
   })
   .post("/:id/files", async (c) => {
     const id = conversationId(c.req.param("id"));

@@ -1,0 +1,256 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { verifyWebhookSignature } from "../worker/lib/webhooks";
+import { fetchApp, json, newOperator, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
+
+async function newToken(admin: string, name = "CRM sync"): Promise<string> {
+  const res = await fetchApp("/api/v1/tokens", json({ name }, { Cookie: admin }));
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { token: string }).token;
+}
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+async function startedConversation() {
+  const session = await newVisitorSession();
+  const v = await visitorSocket(session);
+  await v.next("welcome");
+  await say(v, "Hello from the site");
+  return { session, v };
+}
+
+describe("REST API v1", () => {
+  it("serves a valid OpenAPI 3.1 document generated from the routes", async () => {
+    const res = await fetchApp("/api/v1/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: any;
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    for (const path of [
+      "/conversations",
+      "/conversations/{id}",
+      "/conversations/{id}/messages",
+      "/conversations/{id}/join",
+      "/conversations/{id}/leave",
+      "/conversations/{id}/visitor",
+      "/reports/operators",
+      "/operators",
+      "/tokens",
+      "/tokens/{id}",
+      "/webhooks",
+      "/webhooks/{id}/deliveries",
+    ]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    expect(Object.keys(doc.paths["/conversations/{id}/messages"]!)).toEqual(["get", "post"]);
+    expect(doc.components.securitySchemes.bearer).toEqual({ type: "http", scheme: "bearer" });
+    expect(doc.components.schemas.Message).toBeDefined();
+  });
+
+  it("a token acts as its operator: list, read, join, send, leave, visitor info, report, delete", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin);
+    const { session, v } = await startedConversation();
+    const id = session.conversationId;
+
+    const list = (await (
+      await fetchApp("/api/v1/conversations?state=unassigned", { headers: bearer(token) })
+    ).json()) as {
+      conversations: { id: string }[];
+    };
+    expect(list.conversations.map((c) => c.id)).toContain(id);
+    const msgs = (await (
+      await fetchApp(`/api/v1/conversations/${id}/messages`, { headers: bearer(token) })
+    ).json()) as {
+      messages: { text: string }[];
+    };
+    expect(msgs.messages.map((m) => m.text)).toEqual(["Hello from the site"]);
+
+    // Sending before joining is refused.
+    const early = await fetchApp(`/api/v1/conversations/${id}/messages`, json({ text: "hi" }, bearer(token)));
+    expect(early.status).toBe(403);
+    expect(
+      (await fetchApp(`/api/v1/conversations/${id}/join`, { method: "POST", headers: bearer(token) })).status,
+    ).toBe(200);
+    const sent = await fetchApp(
+      `/api/v1/conversations/${id}/messages`,
+      json({ text: "Hi from the CRM", clientId: "crm-1" }, bearer(token)),
+    );
+    expect(sent.status).toBe(201);
+    const seen = await v.until("message", (f) => f.message.text === "Hi from the CRM");
+    expect(seen.message.author).toMatchObject({ role: "operator", name: "Ada Admin" });
+    // Idempotent by clientId.
+    const again = await fetchApp(
+      `/api/v1/conversations/${id}/messages`,
+      json({ text: "Hi from the CRM", clientId: "crm-1" }, bearer(token)),
+    );
+    expect(again.status).toBe(200);
+
+    expect((await fetchApp(`/api/v1/conversations/${id}/visitor`, { headers: bearer(token) })).status).toBe(200);
+    const report = await fetchApp(`/api/v1/reports/operators?from=${Date.now() - 86_400_000}&to=${Date.now() + 1}`, {
+      headers: bearer(token),
+    });
+    expect(report.status).toBe(200);
+    expect((await fetchApp("/api/v1/operators", { headers: bearer(token) })).status).toBe(200);
+    expect(
+      (await fetchApp(`/api/v1/conversations/${id}/leave`, { method: "POST", headers: bearer(token) })).status,
+    ).toBe(200);
+    expect((await fetchApp(`/api/v1/conversations/${id}`, { method: "DELETE", headers: bearer(token) })).status).toBe(
+      204,
+    );
+    expect((await fetchApp(`/api/v1/conversations/${id}`, { headers: bearer(token) })).status).toBe(404);
+    v.close();
+  });
+
+  it("refuses no token, a revoked token, malformed ids, unknown fields and bad values with JSON errors", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "temporary");
+    const { session, v } = await startedConversation();
+    const id = session.conversationId;
+
+    const none = await fetchApp("/api/v1/conversations");
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ error: { code: "unauthorized" } });
+    expect((await fetchApp("/api/v1/conversations", { headers: bearer("mct_nope") })).status).toBe(401);
+    // A visitor's token is not an API token.
+    expect((await fetchApp("/api/v1/conversations", { headers: bearer(session.token) })).status).toBe(401);
+
+    const unknown = await fetchApp(
+      `/api/v1/conversations/${id}/messages`,
+      json({ text: "x", admin: true }, bearer(token)),
+    );
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ error: { code: "validation_error" } });
+    expect((await fetchApp("/api/v1/conversations?state=everything", { headers: bearer(token) })).status).toBe(400);
+    expect((await fetchApp("/api/v1/conversations/not-an-id", { headers: bearer(token) })).status).toBe(400);
+    expect((await fetchApp("/api/v1/conversations/AAAAAAAAAAAAAAAAAAAAAA", { headers: bearer(token) })).status).toBe(
+      404,
+    );
+    expect((await fetchApp(`/api/v1/conversations/${id}/messages`, json({ text: "" }, bearer(token)))).status).toBe(
+      400,
+    );
+
+    // Listing shows the token without its secret; revoking it locks it out.
+    const listed = await fetchApp("/api/v1/tokens", { headers: { Cookie: admin } });
+    const tokens = ((await listed.json()) as { tokens: { id: string; name: string }[] }).tokens;
+    expect(JSON.stringify(tokens)).not.toContain(token);
+    const mine = tokens.find((t) => t.name === "temporary")!;
+    expect((await fetchApp(`/api/v1/tokens/${mine.id}`, { method: "DELETE", headers: { Cookie: admin } })).status).toBe(
+      204,
+    );
+    expect((await fetchApp("/api/v1/conversations", { headers: bearer(token) })).status).toBe(401);
+    v.close();
+  });
+
+  it("tokens are stored only as hashes, and only admins manage tokens and webhooks", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "hash check");
+    const stored = await runInDurableObject(env.WORKSPACE.get(env.WORKSPACE.idFromName("demo")), (_o, state) =>
+      state.storage.sql
+        .exec<{ token_hash: string }>("SELECT token_hash FROM api_tokens")
+        .toArray()
+        .map((r) => r.token_hash),
+    );
+    expect(stored.join(" ")).not.toContain(token);
+    const bob = await newOperator(admin, "Bob");
+    expect((await fetchApp("/api/v1/tokens", json({ name: "x" }, { Cookie: bob.cookie }))).status).toBe(403);
+    expect((await fetchApp("/api/v1/webhooks", { headers: { Cookie: bob.cookie } })).status).toBe(403);
+  });
+});
+
+describe("webhooks", () => {
+  it("deliver signed events; failures are retried with backoff and logged", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "hooks");
+    const ok = await fetchApp(
+      "/api/v1/webhooks",
+      json(
+        { url: "https://hooks.test/ok", events: ["conversation.created", "message.created", "conversation.joined"] },
+        bearer(token),
+      ),
+    );
+    expect(ok.status).toBe(201);
+    const { webhook, secret } = (await ok.json()) as { webhook: { id: string }; secret: string };
+    const failing = (await (
+      await fetchApp(
+        "/api/v1/webhooks",
+        json({ url: "https://hooks.test/fail", events: ["conversation.joined"] }, bearer(token)),
+      )
+    ).json()) as { webhook: { id: string } };
+    expect(
+      (
+        await fetchApp(
+          "/api/v1/webhooks",
+          json({ url: "http://insecure.test/", events: ["message.created"] }, bearer(token)),
+        )
+      ).status,
+    ).toBe(400);
+
+    const { session, v } = await startedConversation();
+    await fetchApp(`/api/v1/conversations/${session.conversationId}/join`, { method: "POST", headers: bearer(token) });
+    const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    // Conversation reports are coalesced; wait until the index has it, then run the delivery alarm.
+    for (let i = 0; i < 40; i++) {
+      const deliveries = await runInDurableObject(
+        ws,
+        (_o, state) =>
+          state.storage.sql
+            .exec<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ?", webhook.id)
+            .one().n,
+      );
+      if (deliveries >= 3) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await runDurableObjectAlarm(ws);
+
+    const received = (await (await fetch("https://hooks.test/_received")).json()) as {
+      url: string;
+      headers: Record<string, string>;
+      body: string;
+    }[];
+    const mine = received.filter((r) => r.url === "https://hooks.test/ok" && r.body.includes(session.conversationId));
+    const events = mine.map((r) => (JSON.parse(r.body) as { event: string }).event).sort();
+    expect(events).toEqual(expect.arrayContaining(["conversation.created", "conversation.joined", "message.created"]));
+    for (const r of mine) {
+      expect(await verifyWebhookSignature(secret, r.headers["microchat-signature"]!, r.body)).toBe(true);
+      expect(await verifyWebhookSignature("whsec_wrong", r.headers["microchat-signature"]!, r.body)).toBe(false);
+    }
+
+    const log = (await (
+      await fetchApp(`/api/v1/webhooks/${failing.webhook.id}/deliveries`, { headers: bearer(token) })
+    ).json()) as {
+      deliveries: { status: string; attempts: number; lastError: string | null; responseStatus: number | null }[];
+    };
+    const failed = log.deliveries.find((d) => d.attempts >= 1)!;
+    expect(failed).toMatchObject({ status: "pending", attempts: 1, lastError: "HTTP 500", responseStatus: 500 });
+    const next = await runInDurableObject(
+      ws,
+      (_o, state) =>
+        state.storage.sql
+          .exec<{ next: number }>(
+            "SELECT next_attempt_at AS next FROM webhook_deliveries WHERE webhook_id = ?",
+            failing.webhook.id,
+          )
+          .one().next,
+    );
+    expect(next).toBeGreaterThan(Date.now() + 20_000); // backoff, not an immediate retry
+    expect(
+      (await fetchApp(`/api/v1/webhooks/${failing.webhook.id}`, { method: "DELETE", headers: bearer(token) })).status,
+    ).toBe(204);
+    expect(
+      (await fetchApp(`/api/v1/webhooks/${webhook.id}`, { method: "DELETE", headers: bearer(token) })).status,
+    ).toBe(204);
+    v.close();
+  });
+
+  it("signatures expire (replay protection)", async () => {
+    const { signWebhook } = await import("../worker/lib/webhooks");
+    const old = await signWebhook("whsec_x", "{}", Date.now() - 3600_000);
+    expect(await verifyWebhookSignature("whsec_x", old, "{}")).toBe(false);
+    expect(await verifyWebhookSignature("whsec_x", await signWebhook("whsec_x", "{}"), "{}")).toBe(true);
+    expect(await verifyWebhookSignature("whsec_x", await signWebhook("whsec_x", "{}"), "{ }")).toBe(false);
+  });
+});

@@ -1,0 +1,537 @@
+/**
+ * The documented REST API, `/api/v1`: everything the panel can do, for
+ * teams connecting Microchat to their own systems.
+ *
+ * Routes are declared with @hono/zod-openapi: the same zod schemas validate
+ * input (unknown fields are refused) and generate the OpenAPI 3.1 document
+ * served at `/api/v1/openapi.json`. Authentication: an API token
+ * (`Authorization: Bearer mct_…`, acting as the admin who created it) or the
+ * panel's session cookie.
+ *
+ *   GET    /conversations?state=unassigned|assigned|mine|all&before=&limit=
+ *   GET    /conversations/{id}
+ *   GET    /conversations/{id}/messages?before=&limit=
+ *   POST   /conversations/{id}/messages        { text, channel?, clientId? }
+ *   POST   /conversations/{id}/join · /leave
+ *   DELETE /conversations/{id}
+ *   GET    /conversations/{id}/visitor
+ *   GET    /reports/operators?from=&to=
+ *   GET    /operators
+ *   GET    /tokens · POST /tokens { name } · DELETE /tokens/{id}        (admins)
+ *   GET    /webhooks · POST /webhooks · DELETE /webhooks/{id}           (admins)
+ *   GET    /webhooks/{id}/deliveries                                     (admins)
+ */
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { isId, randomId } from "../lib/crypto";
+import { currentOperator, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
+import { LIMITS } from "../protocol";
+import { conversationStub, deleteConversation } from "./conversations";
+
+// ---------------------------------------------------------------------------
+// Schemas (shared by validation and the OpenAPI document)
+
+const Id = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{22}$/)
+  .openapi({ example: "q3Zr0bqj2E1xQ8m0cHk1wA" });
+const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi("Error");
+const OperatorRef = z.object({ id: z.string(), name: z.string() }).openapi("OperatorRef");
+const VisitorRef = z
+  .object({ id: z.string(), name: z.string().nullable(), email: z.string().nullable() })
+  .openapi("VisitorRef");
+const Status = z.enum(["unassigned", "assigned", "idle"]);
+const Summary = z
+  .object({
+    id: z.string(),
+    status: Status,
+    visitor: VisitorRef,
+    operators: z.array(OperatorRef),
+    preview: z.string(),
+    previewRole: z.enum(["visitor", "operator", "system"]),
+    lastAt: z.number().int(),
+    unread: z.number().int(),
+    createdAt: z.number().int(),
+  })
+  .openapi("ConversationSummary");
+const State = z
+  .object({
+    id: z.string(),
+    status: Status,
+    visitor: VisitorRef,
+    operators: z.array(OperatorRef),
+    lastSeq: z.number().int(),
+    visitorOnline: z.boolean(),
+    createdAt: z.number().int(),
+    survey: z.object({ id: z.string(), operators: z.array(z.string()) }).nullable(),
+  })
+  .openapi("ConversationState");
+const Message = z
+  .object({
+    seq: z.number().int(),
+    clientId: z.string(),
+    kind: z.enum(["text", "file", "event"]),
+    author: z.object({ role: z.enum(["visitor", "operator", "system"]), id: z.string(), name: z.string() }),
+    text: z.string(),
+    at: z.number().int(),
+    channel: z.enum(["chat", "email"]).optional(),
+    event: z.enum(["joined", "left", "rated"]).optional(),
+    rating: z.number().int().optional(),
+    file: z.any().optional(),
+    email: z.any().optional(),
+    delivery: z.object({ state: z.enum(["sending", "sent", "failed"]), error: z.string().optional() }).optional(),
+  })
+  .openapi("Message");
+const OperatorSchema = z
+  .object({ id: z.string(), name: z.string(), email: z.string(), admin: z.boolean(), createdAt: z.number().int() })
+  .openapi("Operator");
+const TokenInfo = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    operatorId: z.string(),
+    createdAt: z.number().int(),
+    lastUsedAt: z.number().int().nullable(),
+  })
+  .openapi("ApiToken");
+const WebhookEvent = z.enum([
+  "conversation.created",
+  "message.created",
+  "conversation.joined",
+  "conversation.left",
+  "conversation.deleted",
+  "rating.submitted",
+]);
+const Webhook = z
+  .object({ id: z.string(), url: z.string(), events: z.array(WebhookEvent), createdAt: z.number().int() })
+  .openapi("Webhook");
+const Delivery = z
+  .object({
+    id: z.string(),
+    event: WebhookEvent,
+    status: z.enum(["pending", "delivered", "failed"]),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    responseStatus: z.number().int().nullable(),
+    createdAt: z.number().int(),
+    deliveredAt: z.number().int().nullable(),
+  })
+  .openapi("WebhookDelivery");
+const Report = z.any().openapi("OperatorReportResponse");
+const VisitorInfo = z.any().openapi("VisitorInfo");
+
+const errors = {
+  400: { description: "Invalid input", content: { "application/json": { schema: ErrorBody } } },
+  401: { description: "Missing or invalid credentials", content: { "application/json": { schema: ErrorBody } } },
+  403: { description: "Not allowed", content: { "application/json": { schema: ErrorBody } } },
+  404: { description: "Unknown id", content: { "application/json": { schema: ErrorBody } } },
+} as const;
+const json = <T extends z.ZodType>(schema: T, description = "OK") => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const idParam = z.object({ id: Id.openapi({ param: { name: "id", in: "path" } }) });
+const security: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }];
+
+// ---------------------------------------------------------------------------
+// Authentication: API token or panel session
+
+const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const header = c.req.header("Authorization");
+  if (header !== undefined) {
+    const match = /^Bearer (\S+)$/.exec(header);
+    const operator = match ? await workspaceStub(c.env).authenticateToken(match[1]!) : null;
+    if (!operator) fail(401, "unauthorized", "API token is missing, revoked or invalid");
+    c.set("operator", operator);
+  } else if (!(await currentOperator(c))) {
+    fail(401, "unauthorized", "Send an API token (Authorization: Bearer …) or sign in");
+  }
+  await next();
+};
+
+function requireAdmin(c: Context<AppEnv>): void {
+  if (!c.get("operator").admin) fail(403, "forbidden", "Only admins can do this");
+}
+
+// ---------------------------------------------------------------------------
+
+export const v1 = new OpenAPIHono<AppEnv>({
+  defaultHook: (result, c) => {
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+      return c.json(
+        { error: { code: "validation_error", message: `${where}${issue?.message ?? "invalid input"}` } },
+        400,
+      );
+    }
+  },
+});
+
+v1.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+v1.openAPIRegistry.registerComponent("securitySchemes", "cookie", { type: "apiKey", in: "cookie", name: "mc_session" });
+
+v1.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "Microchat API",
+    version: "1.0.0",
+    description:
+      "Live chat and support inbox. Authenticate with an API token (created by an admin in the panel) as `Authorization: Bearer mct_…`. Errors are `{ error: { code, message } }`.",
+  },
+  servers: [{ url: "/api/v1" }],
+});
+
+v1.use("/conversations/*", authenticate);
+v1.use("/conversations", authenticate);
+v1.use("/reports/*", authenticate);
+v1.use("/operators", authenticate);
+v1.use("/tokens", authenticate);
+v1.use("/tokens/*", authenticate);
+v1.use("/webhooks", authenticate);
+v1.use("/webhooks/*", authenticate);
+
+export const routes = v1
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/conversations",
+      summary: "List conversations",
+      security,
+      request: {
+        query: z
+          .object({
+            state: z.enum(["unassigned", "assigned", "mine", "all"]).default("all"),
+            before: z.coerce.number().int().nonnegative().optional().openapi({ description: "lastAt cursor" }),
+            limit: z.coerce.number().int().min(1).max(200).default(50),
+          })
+          .strict(),
+      },
+      responses: { 200: json(z.object({ conversations: z.array(Summary), hasMore: z.boolean() })), ...errors },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = await workspaceStub(c.env).listConversations(
+        q.state,
+        c.get("operator").id,
+        q.before ?? null,
+        q.limit,
+      );
+      return c.json(page, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/conversations/{id}",
+      summary: "A conversation's live state",
+      security,
+      request: { params: idParam },
+      responses: { 200: json(z.object({ state: State })), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      return c.json({ state: unwrap(await conversationStub(c.env, id).getState(id, c.env.SITE_KEY)) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/conversations/{id}/messages",
+      summary: "A page of messages (newest page first; `before` pages back by sequence number)",
+      security,
+      request: {
+        params: idParam,
+        query: z
+          .object({
+            before: z.coerce.number().int().positive().optional(),
+            limit: z.coerce.number().int().min(1).max(LIMITS.historyPageMax).default(LIMITS.historyPage),
+          })
+          .strict(),
+      },
+      responses: { 200: json(z.object({ messages: z.array(Message), hasMore: z.boolean() })), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const q = c.req.valid("query");
+      return c.json(
+        unwrap(await conversationStub(c.env, id).getMessages(id, c.env.SITE_KEY, q.before ?? null, q.limit)),
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/conversations/{id}/messages",
+      summary: "Send a message as the token's operator (join first)",
+      security,
+      request: {
+        params: idParam,
+        body: {
+          content: {
+            "application/json": {
+              schema: z
+                .object({
+                  text: z.string().trim().min(1).max(LIMITS.messageChars),
+                  channel: z.enum(["chat", "email"]).default("chat"),
+                  clientId: z
+                    .string()
+                    .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
+                    .optional()
+                    .openapi({ description: "Idempotency key: resending it stores the message once" }),
+                })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: {
+        201: json(z.object({ message: Message }), "Stored"),
+        200: json(z.object({ message: Message }), "Already stored (same clientId)"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const op = c.get("operator");
+      const result = unwrap(
+        await conversationStub(c.env, id).sendAsOperator(
+          id,
+          c.env.SITE_KEY,
+          { role: "operator", id: op.id, name: op.name },
+          body.clientId ?? `api:${randomId()}`,
+          body.text,
+          body.channel,
+        ),
+      );
+      return c.json({ message: result.message }, result.fresh ? 201 : 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/conversations/{id}/join",
+      summary: "JOIN: assign the token's operator",
+      security,
+      request: { params: idParam },
+      responses: { 200: json(z.object({ state: State })), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const op = c.get("operator");
+      const state = unwrap(await conversationStub(c.env, id).join(id, c.env.SITE_KEY, { id: op.id, name: op.name }));
+      await workspaceStub(c.env).emit(
+        "conversation.joined",
+        JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
+      );
+      return c.json({ state }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/conversations/{id}/leave",
+      summary: "Leave Conversation",
+      security,
+      request: { params: idParam },
+      responses: { 200: json(z.object({ state: State })), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const op = c.get("operator");
+      const state = unwrap(await conversationStub(c.env, id).leave(id, c.env.SITE_KEY, op.id));
+      await workspaceStub(c.env).emit(
+        "conversation.left",
+        JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
+      );
+      return c.json({ state }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/conversations/{id}",
+      summary: "Delete a conversation: messages, files, visitor data",
+      security,
+      request: { params: idParam },
+      responses: { 204: { description: "Deleted" }, ...errors },
+    }),
+    async (c) => {
+      await deleteConversation(c.env, c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/conversations/{id}/visitor",
+      summary: "Visitor info: location, pages viewed, browser, OS, IP",
+      security,
+      request: { params: idParam },
+      responses: { 200: json(z.object({ visitor: VisitorInfo })), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      return c.json({ visitor: unwrap(await conversationStub(c.env, id).visitorInfo(id, c.env.SITE_KEY)) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/reports/operators",
+      summary: "Report > Operator for a date range",
+      security,
+      request: {
+        query: z
+          .object({ from: z.coerce.number().int().nonnegative(), to: z.coerce.number().int().positive() })
+          .strict()
+          .refine(
+            (q) => q.to > q.from && q.to - q.from <= 366 * 86_400_000,
+            "from must be before to, at most 366 days apart",
+          ),
+      },
+      responses: { 200: json(Report), ...errors },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(await workspaceStub(c.env).operatorReport(q.from, q.to), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/operators",
+      summary: "Operators of the workspace",
+      security,
+      responses: { 200: json(z.object({ operators: z.array(OperatorSchema) })), ...errors },
+    }),
+    async (c) => c.json({ operators: await workspaceStub(c.env).listOperators() }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/tokens",
+      summary: "API tokens (admins)",
+      security,
+      responses: { 200: json(z.object({ tokens: z.array(TokenInfo) })), ...errors },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      return c.json({ tokens: unwrap(await workspaceStub(c.env).listTokens(c.get("operator"))) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/tokens",
+      summary: "Create an API token (admins); the secret is in this response only",
+      security,
+      request: {
+        body: {
+          content: { "application/json": { schema: z.object({ name: z.string().trim().min(1).max(80) }).strict() } },
+        },
+      },
+      responses: { 201: json(z.object({ token: z.string(), info: TokenInfo }), "Created"), ...errors },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      return c.json(unwrap(await workspaceStub(c.env).createToken(c.get("operator"), c.req.valid("json").name)), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/tokens/{id}",
+      summary: "Revoke an API token (admins)",
+      security,
+      request: { params: idParam },
+      responses: { 204: { description: "Revoked" }, ...errors },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      unwrap(await workspaceStub(c.env).revokeToken(c.get("operator"), c.req.valid("param").id));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/webhooks",
+      summary: "Webhook endpoints (admins)",
+      security,
+      responses: { 200: json(z.object({ webhooks: z.array(Webhook) })), ...errors },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      return c.json({ webhooks: await workspaceStub(c.env).listWebhooks() }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/webhooks",
+      summary: "Register an HTTPS endpoint (admins); the signing secret is in this response only",
+      security,
+      request: {
+        body: {
+          content: {
+            "application/json": {
+              schema: z
+                .object({
+                  url: z
+                    .string()
+                    .url()
+                    .max(2000)
+                    .refine((u) => u.startsWith("https://"), "url must be https"),
+                  events: z.array(WebhookEvent).min(1),
+                })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: { 201: json(z.object({ webhook: Webhook, secret: z.string() }), "Created"), ...errors },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      const body = c.req.valid("json");
+      return c.json(await workspaceStub(c.env).addWebhook(body.url, [...new Set(body.events)]), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/webhooks/{id}",
+      summary: "Remove a webhook endpoint (admins)",
+      security,
+      request: { params: idParam },
+      responses: { 204: { description: "Removed" }, ...errors },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      if (!(await workspaceStub(c.env).removeWebhook(c.req.valid("param").id)))
+        fail(404, "not_found", "No such webhook");
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/webhooks/{id}/deliveries",
+      summary: "Recent deliveries of a webhook (admins)",
+      security,
+      request: { params: idParam },
+      responses: { 200: json(z.object({ deliveries: z.array(Delivery) })), ...errors },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      const id = c.req.valid("param").id;
+      if (!isId(id)) fail(404, "not_found", "No such webhook");
+      return c.json({ deliveries: await workspaceStub(c.env).webhookDeliveries(id) }, 200);
+    },
+  );
+
+/** The type the typed client (`hc<ApiV1>`) is built from. */
+export type ApiV1 = typeof routes;
