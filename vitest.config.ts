@@ -27,7 +27,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { SESSION_SECRET: "test-secret-0123456789abcdef" },
+        bindings: { SESSION_SECRET: "test-secret-0123456789abcdef", IDENTITY_SECRET: "test-identity-secret" },
         outboundService: outbound,
       },
     }),

@@ -7,7 +7,7 @@
 //   MICROCHAT_SKIP_BUILD=1    reuse the existing dist/ (used by the browser tests)
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,9 +19,12 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 // Local secrets live in .dev.vars (git-ignored). Make one on first run so a
 // newcomer never needs to invent a secret; production uses `wrangler secret put`.
 const devVars = join(root, ".dev.vars");
-if (!existsSync(devVars)) {
-  writeFileSync(devVars, `SESSION_SECRET=${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
-  console.log("Created .dev.vars with a random SESSION_SECRET");
+const existing = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
+for (const name of ["SESSION_SECRET", "IDENTITY_SECRET"]) {
+  if (!new RegExp(`^${name}=`, "m").test(existing)) {
+    appendFileSync(devVars, `${name}=${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+    console.log(`Added a random ${name} to .dev.vars`);
+  }
 }
 
 if (!process.env.MICROCHAT_SKIP_BUILD) {

@@ -190,11 +190,7 @@ export class Conversation extends DurableObject<Env> {
     return {
       id: this.id ?? "",
       status: this.status,
-      visitor: {
-        id: this.getMeta("visitor_id") ?? "",
-        name: this.getMeta("visitor_name"),
-        email: this.getMeta("visitor_email"),
-      },
+      visitor: this.visitorRef(),
       operators: this.operators(),
       lastSeq: this.lastSeq(),
       visitorOnline: this.visitorSockets(except).length > 0,
@@ -209,6 +205,41 @@ export class Conversation extends DurableObject<Env> {
     if (!raw) return null;
     const survey = JSON.parse(raw) as StoredSurvey;
     return survey.state === "pending" ? { id: survey.id, operators: survey.operators.map((o) => o.name) } : null;
+  }
+
+  private visitorRef(): ConversationState["visitor"] {
+    const ref: ConversationState["visitor"] = {
+      id: this.getMeta("visitor_id") ?? "",
+      name: this.getMeta("visitor_name"),
+      email: this.getMeta("visitor_email"),
+    };
+    const verified = this.getMeta("identity_verified");
+    if (verified !== null) ref.verified = verified === "1";
+    return ref;
+  }
+
+  /**
+   * Name and email the site passed with `Microchat.setUser`. Verified ones
+   * (valid hash) replace what is there; unverified ones are kept but marked
+   * so operators see they were not vouched for.
+   */
+  async setSiteIdentity(
+    conversationId: string,
+    workspace: string,
+    visitorId: string,
+    input: { name: string | null; email: string | null; verified: boolean },
+  ): Promise<Result<null>> {
+    return rpc(() => {
+      this.init(conversationId, workspace, visitorId);
+      if (this.getMeta("visitor_id") !== visitorId) throw new ConversationError("forbidden", "Not your conversation");
+      if (!input.verified && this.getMeta("identity_verified") === "1") return null; // never downgrade a verified identity
+      if (input.name) this.setMeta("visitor_name", input.name);
+      if (input.email) this.setMeta("visitor_email", input.email);
+      this.setMeta("identity_verified", input.verified ? 1 : 0);
+      this.broadcast({ type: "state", state: this.state() });
+      if (this.getMeta("started") === "1") this.touchIndex(true);
+      return null;
+    });
   }
 
   /** Records identity on first contact; later calls must agree with it. */

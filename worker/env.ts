@@ -12,6 +12,12 @@ export interface Env {
   SEND_EMAIL: SendEmail;
   /** Default sending address until an admin sets one in the panel. */
   EMAIL_ADDRESS?: string;
+  /**
+   * Secret the site uses to sign `setUser` identities (HMAC-SHA256 of the
+   * user id). A secret (`wrangler secret put IDENTITY_SECRET`), never in the repo.
+   * Identity verification is off while it is unset.
+   */
+  IDENTITY_SECRET?: string;
   /** Largest upload in bytes (default 10 MB). */
   MAX_UPLOAD_BYTES?: string;
   /** Public key carried by the widget's script tag. */

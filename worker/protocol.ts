@@ -140,6 +140,11 @@ export interface VisitorRef {
   id: string;
   name: string | null;
   email: string | null;
+  /**
+   * True when the site vouched for this identity with `Microchat.setUser({ hash })`;
+   * false when a name/email came from setUser without a valid hash (show as unverified).
+   */
+  verified?: boolean;
 }
 
 /** A conversation's live state, sent on connect and whenever it changes. */

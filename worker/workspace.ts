@@ -395,6 +395,7 @@ export class Workspace extends DurableObject<Env> {
       );
       this.sql.exec("DELETE FROM email_threads WHERE conversation_id = ?", id);
       this.sql.exec("DELETE FROM email_message_ids WHERE conversation_id = ?", id);
+      this.sql.exec("DELETE FROM verified_users WHERE conversation_id = ?", id);
       this.forgetRatings(id);
     });
     this.broadcast({ type: "remove", id });
@@ -642,6 +643,39 @@ export class Workspace extends DurableObject<Env> {
     }
     const hasMore = rows.length === n;
     return { conversations: rows.slice(0, n - 1).map(toSummary), hasMore };
+  }
+
+  // -------------------------------------------------------------------------
+  // Verified site users (Microchat.setUser with a valid hash)
+
+  /**
+   * The conversation of a verified user: the one bound to their id, or, the
+   * first time, the one the caller is in now (if it is not someone else's).
+   * Lets a logged-in customer see the same conversation on another device.
+   */
+  async bindVerifiedUser(
+    userId: string,
+    current: { visitorId: string; conversationId: string } | null,
+  ): Promise<{ visitorId: string; conversationId: string }> {
+    const bound = this.sql
+      .exec<{ visitor_id: string; conversation_id: string }>(
+        "SELECT visitor_id, conversation_id FROM verified_users WHERE user_id = ?",
+        userId,
+      )
+      .toArray()[0];
+    if (bound) return { visitorId: bound.visitor_id, conversationId: bound.conversation_id };
+    const taken =
+      current !== null &&
+      this.sql.exec("SELECT 1 FROM verified_users WHERE conversation_id = ?", current.conversationId).toArray().length >
+        0;
+    const chosen = current && !taken ? current : { visitorId: randomId(), conversationId: randomId() };
+    this.sql.exec(
+      "INSERT INTO verified_users (user_id, visitor_id, conversation_id) VALUES (?, ?, ?)",
+      userId,
+      chosen.visitorId,
+      chosen.conversationId,
+    );
+    return chosen;
   }
 
   // -------------------------------------------------------------------------

@@ -46,9 +46,13 @@ async function visitorWrites(page: Page, text: string): Promise<void> {
   await widget(page).locator(".m.visitor:not(.pending)", { hasText: text }).waitFor();
 }
 
-/** No sideways scrolling on the operator's page. */
+/** No sideways scrolling on the operator's page, nor inside the scrolling page pane. */
 async function fitsWidth(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  return page.evaluate(() =>
+    [document.documentElement, ...document.querySelectorAll<HTMLElement>(".page")].every(
+      (el) => el.scrollWidth <= el.clientWidth + 1,
+    ),
+  );
 }
 
 describe("reports, ratings and deleting in the browser", () => {
@@ -110,6 +114,7 @@ describe("reports, ratings and deleting in the browser", () => {
     const rated = operator.locator('[data-testid="message"][data-event="rated"]');
     await rated.filter({ hasText: "Rated 5/5: Quick and kind" }).waitFor({ timeout: 10_000 });
     assert.equal((await rated.getByTestId("rating-stars").innerText()).trim(), "★★★★★");
+    await operator.screenshot({ path: join(shots, "conversation-rated.png") });
   });
 
   it("Reports > Operator shows the operator with 1 rating averaging 5, charted per day", async () => {
@@ -140,10 +145,18 @@ describe("reports, ratings and deleting in the browser", () => {
     await operator.getByTestId("range-from").waitFor({ state: "detached" });
     await row.getByTestId("rating-count").filter({ hasText: "1" }).waitFor();
 
+    // Let the refresh fade (a range change dims the old figures) finish before the picture.
+    await operator.locator('.report[aria-busy="false"] .report-body:not(.refreshing)').waitFor();
+    await operator.waitForTimeout(300);
     await operator.screenshot({ path: join(shots, "reports.png") });
     copyFileSync(join(shots, "reports.png"), join(docsShots, "reports.png"));
 
     await operator.setViewportSize({ width: 800, height: 700 });
+    // The chart redraws for the narrower box.
+    await operator.waitForFunction(() => {
+      const svg = document.querySelector('[data-testid="ratings-chart"] svg');
+      return !!svg && svg.getBoundingClientRect().right <= window.innerWidth;
+    });
     await operator.screenshot({ path: join(shots, "reports-800.png"), fullPage: true });
     assert.equal(await fitsWidth(operator), true, "no horizontal scrolling at 800px");
     await operator.setViewportSize({ width: 1280, height: 800 });
@@ -200,21 +213,8 @@ describe("reports, ratings and deleting in the browser", () => {
     assert.equal(await operator.getByTestId("conversation-row").count(), 0);
 
     await visitor.reload();
-    // The widget reopens by itself if it was open; either way, open it.
-    const launcher = visitor.locator("[data-microchat]").locator('button[aria-label="Open chat"]');
-    const input = widget(visitor).locator("#input");
-    const first = await Promise.race([
-      // The loser would time out later: swallow that, it is not a failure.
-      input.waitFor().then(
-        () => "open" as const,
-        () => "timeout" as const,
-      ),
-      launcher.waitFor().then(
-        () => "closed" as const,
-        () => "timeout" as const,
-      ),
-    ]);
-    if (first === "closed") await openWidget(visitor);
+    // The widget reopens by itself because it was open before the reload.
+    await widget(visitor).locator("#input").waitFor();
     await visitorWrites(visitor, "Starting over");
     assert.equal(await widget(visitor).locator(".m", { hasText: FIRST_MESSAGE }).count(), 0);
     assert.equal(await widget(visitor).locator(".m", { hasText: "it is on its way" }).count(), 0);

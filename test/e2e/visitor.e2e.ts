@@ -4,6 +4,8 @@
  * email address. Real browser, real app.
  */
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
@@ -78,5 +80,48 @@ describe("visitor pages and availability", () => {
     assert.ok((info.pages.items[1]!.ms ?? -1) >= 0, "time on the pricing page is known once it was left");
     assert.equal(info.browser?.name, "Chrome");
     assert.equal(info.ip, "127.0.0.1");
+  });
+
+  it("the JavaScript API opens and closes the chat, reports events, and verifies a logged-in user", async () => {
+    await visitor.evaluate(() => {
+      const w = window as unknown as {
+        Microchat: { on(e: string, fn: (d?: unknown) => void): void };
+        __events: string[];
+      };
+      w.__events = [];
+      for (const e of ["open", "close", "message"]) w.Microchat.on(e, () => w.__events.push(e));
+    });
+    await visitor.evaluate(() => (window as unknown as { Microchat: { open(): void } }).Microchat.open());
+    await visitor.frameLocator('iframe[title="Chat"]').locator("#input").waitFor();
+    await visitor.evaluate(() => (window as unknown as { Microchat: { close(): void } }).Microchat.close());
+    await visitor.locator('iframe[title="Chat"]').waitFor({ state: "hidden" });
+    assert.deepEqual(await visitor.evaluate(() => (window as unknown as { __events: string[] }).__events), [
+      "open",
+      "close",
+    ]);
+
+    // The site's server signs the user id with the workspace's identity secret.
+    const secret = /^IDENTITY_SECRET=(.+)$/m
+      .exec(readFileSync(join(import.meta.dirname, "../../.dev.vars"), "utf8"))![1]!
+      .trim();
+    const hash = createHmac("sha256", secret).update("customer-42").digest("hex");
+    const verified = await visitor.evaluate(
+      (h) =>
+        (window as unknown as { Microchat: { setUser(u: object): Promise<boolean> } }).Microchat.setUser({
+          id: "customer-42",
+          name: "Nora Nordmann",
+          hash: h,
+        }),
+      hash,
+    );
+    assert.equal(verified, true);
+    const forged = await visitor.evaluate(() =>
+      (window as unknown as { Microchat: { setUser(u: object): Promise<boolean> } }).Microchat.setUser({
+        id: "customer-43",
+        name: "Someone Else",
+        hash: "0".repeat(64),
+      }),
+    );
+    assert.equal(forged, false);
   });
 });

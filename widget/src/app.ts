@@ -610,6 +610,16 @@ function onFrame(frame: ServerFrame | { type: "pong" }): void {
       break;
     case "message":
       addMessages([frame.message]);
+      if (frame.message.author.role === "operator") {
+        // For Microchat.on("message", fn) on the host page.
+        parent.postMessage(
+          {
+            microchat: "message",
+            message: { text: frame.message.text, author: frame.message.author.name, at: frame.message.at },
+          },
+          hostOrigin,
+        );
+      }
       if (!visible && frame.message.author.role === "operator") {
         unread++;
         notifyUnread();

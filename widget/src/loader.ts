@@ -149,6 +149,18 @@
   root.append(style, launcher);
 
   let frame: HTMLIFrameElement | null = null;
+  let lastOpen: boolean | null = null;
+  type Listener = (detail?: unknown) => void;
+  const listeners: Record<string, Listener[]> = {};
+  const fire = (event: string, detail?: unknown) => {
+    for (const fn of listeners[event] ?? []) {
+      try {
+        fn(detail);
+      } catch (err) {
+        console.error("Microchat listener failed", err);
+      }
+    }
+  };
 
   async function setOpen(open: boolean): Promise<void> {
     if (open && !frame) {
@@ -173,6 +185,8 @@
       // Storage may be blocked; the chat still works.
     }
     if (open) badge.hidden = true;
+    if (open !== (lastOpen ?? false)) fire(open ? "open" : "close");
+    lastOpen = open;
     frame?.contentWindow?.postMessage({ microchat: open ? "opened" : "minimised" }, origin);
   }
 
@@ -186,6 +200,8 @@
     } else if (data?.microchat === "minimise") {
       setOpen(false);
       launcher.focus();
+    } else if (data?.microchat === "message") {
+      fire("message", (data as { message?: unknown }).message);
     } else if (data?.microchat === "unread" && typeof data.count === "number") {
       badge.textContent = data.count > 9 ? "9+" : String(data.count);
       badge.hidden = data.count === 0 || !frame.hidden;
@@ -204,9 +220,34 @@
   };
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
-  // A host page may open the chat from its own button.
-  (window as unknown as { Microchat?: unknown }).Microchat = {
+  // --- The JavaScript API: window.Microchat ---------------------------------
+  const api = {
     open: () => void setOpen(true),
     close: () => void setOpen(false),
+    /** `fn` runs on "open", "close", and "message" (a new message from an operator). */
+    on(event: "message" | "open" | "close", fn: Listener) {
+      (listeners[event] ??= []).push(fn);
+    },
+    /**
+     * Tells Microchat who the logged-in customer is. With `hash` (hex
+     * HMAC-SHA256 of `id` with the workspace's identity secret, computed by
+     * the site's server) the customer gets the same conversation on every
+     * device; without it, name and email show as unverified.
+     */
+    async setUser(user: { id: string; name?: string; email?: string; hash?: string }): Promise<boolean> {
+      const res = (await post("/api/visitor/identify", { siteKey, token: session?.token, user })) as Response | null;
+      if (!res?.ok) return false;
+      const next = (await res.json()) as Session & { verified: boolean };
+      const changed = next.token !== session?.token;
+      store.set(SESSION_KEY, (session = next));
+      if (changed && frame) {
+        // Another identity: reload the chat on it.
+        frame.remove();
+        frame = null;
+        void setOpen(!!lastOpen);
+      }
+      return next.verified;
+    },
   };
+  (window as unknown as { Microchat?: typeof api }).Microchat = api;
 })();

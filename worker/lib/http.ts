@@ -99,7 +99,7 @@ export function sameOrigin(request: Request): boolean {
 }
 
 /** Routes the widget loader calls from the host page (CORS, no cookies). */
-export const CROSS_SITE_ALLOWED = new Set(["/api/visitor/session", "/api/visitor/pageviews"]);
+export const CROSS_SITE_ALLOWED = new Set(["/api/visitor/session", "/api/visitor/pageviews", "/api/visitor/identify"]);
 
 /**
  * CSRF guard for cookie-authenticated state changes: a request from another

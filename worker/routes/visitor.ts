@@ -3,19 +3,37 @@
  * a cookie, never in a URL).
  *   POST /api/visitor/session  { siteKey } → a new visitor identity (called by the loader, cross-site)
  *   POST /api/visitor/pageviews  { token, views, referrer } → page views (sendBeacon from the loader, cross-site)
+ *   POST /api/visitor/identify  { siteKey, token?, user: { id, name?, email?, hash? } } → the session for that user
+ *        (Microchat.setUser; cross-site). A valid hash = HMAC-SHA256(IDENTITY_SECRET, id) in hex.
  *   POST /api/visitor/ticket   Authorization: Bearer <token> → a single-use socket ticket
  *   GET  /api/visitor/messages?before=&limit=  the visitor's own history page
  *   POST /api/visitor/files    send a file (multipart: file, clientId)
  *   GET  /api/visitor/files/:fileId[?inline=1]  fetch an attachment of the visitor's own conversation
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
+import type { Env } from "../env";
 import { clientInfo } from "../lib/client";
+import { cleanName, isEmail } from "../lib/frames";
 import { isId } from "../lib/crypto";
-import { fail, jsonBody, unwrap, type AppEnv } from "../lib/http";
+import { fail, jsonBody, unwrap, workspaceStub, type AppEnv } from "../lib/http";
 import { issueTicket, issueVisitorToken, newVisitor, readVisitorToken, type VisitorClaims } from "../lib/visitor";
-import type { SocketTicket, VisitorSession } from "../protocol";
+import { LIMITS, type SocketTicket, type VisitorSession } from "../protocol";
 import { conversationStub } from "./conversations";
 import { handleUpload, serveFile } from "./files";
+
+/** Checks `hash` = hex HMAC-SHA256(IDENTITY_SECRET, userId), in constant time. */
+async function identityHashValid(env: Env, userId: string, hash: string): Promise<boolean> {
+  if (!env.IDENTITY_SECRET || !/^[0-9a-f]{64}$/i.test(hash)) return false;
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(env.IDENTITY_SECRET),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
+  const bytes = new Uint8Array(hash.match(/../g)!.map((h) => parseInt(h, 16)));
+  return crypto.subtle.verify("HMAC", key, bytes, new TextEncoder().encode(userId));
+}
 
 /** The loader's calls are cross-site simple requests; they carry no cookies, so any origin may make them. */
 const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -85,6 +103,7 @@ async function visitorFrom(c: Context<AppEnv>): Promise<VisitorClaims> {
 export const visitor = new Hono<AppEnv>()
   .use("/session", cors)
   .use("/pageviews", cors)
+  .use("/identify", cors)
   .post("/session", async (c) => {
     const body = await jsonBody(c, 1024, { allowPlainText: true });
     if (body.siteKey !== c.env.SITE_KEY) fail(404, "unknown_site", "Unknown site key");
@@ -115,6 +134,46 @@ export const visitor = new Hono<AppEnv>()
       ),
     );
     return c.json({ stored });
+  })
+  .post("/identify", async (c) => {
+    const body = await jsonBody(c, 4096, { allowPlainText: true });
+    if (body.siteKey !== c.env.SITE_KEY) fail(404, "unknown_site", "Unknown site key");
+    const user = (typeof body.user === "object" && body.user !== null ? body.user : {}) as Record<string, unknown>;
+    if (typeof user.id !== "string" || user.id.length < 1 || user.id.length > 128)
+      fail(400, "bad_request", "user.id is required");
+    const name = typeof user.name === "string" ? cleanName(user.name).slice(0, LIMITS.nameChars) || null : null;
+    const email = typeof user.email === "string" && isEmail(user.email.trim()) ? user.email.trim() : null;
+    const current = typeof body.token === "string" ? await readVisitorToken(c.env, body.token) : null;
+    const verified = typeof user.hash === "string" && (await identityHashValid(c.env, user.id, user.hash));
+
+    let claims: VisitorClaims;
+    if (verified) {
+      // The site vouches for this user: their own conversation, on any device.
+      const bound = await workspaceStub(c.env).bindVerifiedUser(
+        user.id,
+        current && { visitorId: current.visitorId, conversationId: current.conversationId },
+      );
+      claims = { workspace: c.env.SITE_KEY, ...bound };
+    } else {
+      // Not vouched for: stay in the visitor's own conversation, details shown as unverified.
+      claims = current ?? newVisitor(c.env);
+    }
+    const stub = conversationStub(c.env, claims.conversationId);
+    const result = await stub.setSiteIdentity(claims.conversationId, claims.workspace, claims.visitorId, {
+      name,
+      email,
+      verified,
+    });
+    if (!result.ok && result.code === "deleted") fail(410, "deleted", "This conversation was deleted");
+    unwrap(result);
+    const session: VisitorSession & { verified: boolean } = {
+      visitorId: claims.visitorId,
+      conversationId: claims.conversationId,
+      token: await issueVisitorToken(c.env, claims),
+      workspaceName: c.env.WORKSPACE_NAME,
+      verified,
+    };
+    return c.json(session);
   })
   .post("/ticket", async (c) => {
     const claims = await visitorFrom(c);

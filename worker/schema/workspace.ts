@@ -139,4 +139,9 @@ export const workspaceMigrations: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, created_at DESC);
     `,
   },
+  {
+    id: 7,
+    name: "verified site users",
+    sql: `CREATE TABLE verified_users (user_id TEXT PRIMARY KEY, visitor_id TEXT NOT NULL, conversation_id TEXT NOT NULL);`,
+  },
 ];
