@@ -18,6 +18,11 @@ import { visitor } from "./routes/visitor";
 export const app = new Hono<AppEnv>()
   .get("/healthz", (c) => c.json({ ok: true, service: "microchat", time: new Date().toISOString() }))
   .use("/api/*", refuseCrossSite)
+  .use("/api/*", async (c, next) => {
+    await next();
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
+  })
   .route("/api", auth)
   .route("/api/operators", operators)
   .route("/api/settings", settings)

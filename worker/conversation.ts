@@ -127,8 +127,32 @@ async function rpc<T>(fn: () => T): Promise<Result<T>> {
   }
 }
 
+/** Messages a visitor may send in a burst, and how fast the allowance refills. */
+const VISITOR_BURST = 20;
+const VISITOR_REFILL_PER_SEC = 1;
+
 export class Conversation extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /**
+   * Send allowance per visitor socket (token bucket). Kept in memory: an
+   * eviction only resets it to full, which loosens the limit briefly; a
+   * storage write per message just to count would cost more than it saves.
+   */
+  private readonly buckets = new WeakMap<WebSocket, { tokens: number; at: number }>();
+
+  /** Takes one send from the socket's allowance; returns ms to wait when there is none. */
+  private rateLimit(ws: WebSocket): number {
+    const now = Date.now();
+    const b = this.buckets.get(ws) ?? { tokens: VISITOR_BURST, at: now };
+    b.tokens = Math.min(VISITOR_BURST, b.tokens + ((now - b.at) / 1000) * VISITOR_REFILL_PER_SEC);
+    b.at = now;
+    this.buckets.set(ws, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - b.tokens) / VISITOR_REFILL_PER_SEC) * 1000);
+  }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -357,6 +381,19 @@ export class Conversation extends DurableObject<Env> {
         case "hello":
           return await this.onHello(ws, who, frame.lastSeq);
         case "send": {
+          if (who.role === "visitor") {
+            const wait = this.rateLimit(ws);
+            if (wait > 0) {
+              // Nothing is stored; a well-behaved client keeps the message and resends it after the wait.
+              return this.send(ws, {
+                type: "error",
+                code: "rate_limited",
+                message: `You're sending messages too fast; try again in ${Math.ceil(wait / 1000)} s`,
+                clientId: frame.clientId,
+                retryAfterMs: wait,
+              });
+            }
+          }
           if (frame.channel === "email") {
             if (who.role !== "operator") throw new ConversationError("forbidden", "Only operators reply by email");
             const ready = await this.prepareEmail();

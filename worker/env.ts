@@ -18,6 +18,10 @@ export interface Env {
    * Identity verification is off while it is unset.
    */
   IDENTITY_SECRET?: string;
+  /** Per-IP limit on new visitor sessions (new conversations). */
+  SESSION_LIMIT?: RateLimit;
+  /** Per-IP limit on uploads. */
+  UPLOAD_LIMIT?: RateLimit;
   /** Largest upload in bytes (default 10 MB). */
   MAX_UPLOAD_BYTES?: string;
   /** Public key carried by the widget's script tag. */

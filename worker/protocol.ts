@@ -237,7 +237,7 @@ export type ServerFrame =
   /** The conversation's state changed (join, leave, requeue, visitor online). */
   | { type: "state"; state: ConversationState }
   /** Something the client sent was refused. The socket stays open. */
-  | { type: "error"; code: ErrorCode; message: string; clientId?: string };
+  | { type: "error"; code: ErrorCode; message: string; clientId?: string; retryAfterMs?: number };
 
 export type ErrorCode =
   | "bad_json"

@@ -5,10 +5,12 @@
 import { createEffect, createMemo, Match, onCleanup, onMount, Switch } from "solid-js";
 import type { Operator } from "../../worker/protocol";
 import { NavRail } from "./components/nav-rail";
+import { Toasts } from "./components/toast";
 import { navigate, parseRoute, path } from "./lib/router";
 import ConversationsPage from "./pages/conversations";
 import LoginPage from "./pages/login";
 import OperatorsPage from "./pages/operators";
+import ReportsPage from "./pages/reports";
 import SettingsPage from "./pages/settings";
 import SetupPage from "./pages/setup";
 import { createInbox } from "./stores/inbox";
@@ -77,6 +79,11 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
     return r.name === "conversations" ? r.id : null;
   };
 
+  const reportTab = () => {
+    const r = route();
+    return r.name === "reports" ? r.tab : "operator";
+  };
+
   const active = () => {
     const name = route().name;
     return name === "unknown" ? null : name;
@@ -96,6 +103,9 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
               onRepeatedFailure={props.verify}
             />
           </Match>
+          <Match when={route().name === "reports"}>
+            <ReportsPage tab={reportTab()} />
+          </Match>
           <Match when={route().name === "operators" && props.me.admin}>
             <OperatorsPage me={props.me} online={online} />
           </Match>
@@ -104,6 +114,7 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
           </Match>
         </Switch>
       </div>
+      <Toasts />
     </SettingsContext.Provider>
   );
 }

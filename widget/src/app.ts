@@ -657,6 +657,14 @@ function onFrame(frame: ServerFrame | { type: "pong" }): void {
         startAfresh();
         return;
       }
+      if (frame.code === "rate_limited" && frame.clientId) {
+        // Too fast: the message stays in the outbox and goes again after the wait. Nothing is lost.
+        const p = outbox.find((x) => x.clientId === frame.clientId);
+        if (p) setTimeout(() => send({ type: "send", clientId: p.clientId, text: p.text }), frame.retryAfterMs ?? 1000);
+        showError(frame.message);
+        setTimeout(() => showError(null), frame.retryAfterMs ?? 1000);
+        break;
+      }
       if (frame.clientId) {
         // A refused message will not be accepted by resending: take it out of the outbox.
         outbox = outbox.filter((p) => p.clientId !== frame.clientId);

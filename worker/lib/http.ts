@@ -27,6 +27,25 @@ export function fail(
   });
 }
 
+/**
+ * Per-IP rate limit with Cloudflare's rate limiting binding. Requests without
+ * CF-Connecting-IP (only possible off the edge, e.g. in unit tests) are not
+ * limited, rather than all sharing one bucket.
+ */
+export async function limitByIp(c: Context<AppEnv>, limiter: RateLimit | undefined, what: string): Promise<void> {
+  const ip = c.req.header("CF-Connecting-IP");
+  if (!limiter || !ip) return;
+  const { success } = await limiter.limit({ key: ip });
+  if (!success) {
+    throw new HTTPException(429, {
+      res: Response.json(
+        { error: { code: "rate_limited", message: `Too many ${what} from your network; try again in a minute` } },
+        { status: 429, headers: { "Retry-After": "60" } },
+      ),
+    });
+  }
+}
+
 /** Reads a JSON object body of at most `maxBytes`. */
 export async function jsonBody(
   c: Context,

@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { SocketIdentity } from "../conversation";
 import { isId, randomId } from "../lib/crypto";
 import { fileKey, fileResponse, isImage, maxUploadBytes, safeFileName, sniffType } from "../lib/files";
-import { fail, unwrap, type AppEnv } from "../lib/http";
+import { fail, limitByIp, unwrap, type AppEnv } from "../lib/http";
 import { MAX_OUTBOUND_EMAIL_BYTES } from "../email";
 import type { FileRef, UploadResponse } from "../protocol";
 import { conversationStub } from "./conversations";
@@ -23,6 +23,7 @@ function megabytes(n: number): string {
 
 /** Stores an uploaded file in R2, then its message in the conversation; undoes the first if the second fails. */
 export async function handleUpload(c: Context<AppEnv>, conversationId: string, who: SocketIdentity): Promise<Response> {
+  await limitByIp(c, c.env.UPLOAD_LIMIT, "uploads");
   const max = maxUploadBytes(c.env);
   const length = c.req.header("Content-Length");
   if (length === undefined) fail(411, "length_required", "Uploads need a Content-Length");

@@ -15,7 +15,7 @@ import type { Env } from "../env";
 import { clientInfo } from "../lib/client";
 import { cleanName, isEmail } from "../lib/frames";
 import { isId } from "../lib/crypto";
-import { fail, jsonBody, unwrap, workspaceStub, type AppEnv } from "../lib/http";
+import { fail, jsonBody, limitByIp, unwrap, workspaceStub, type AppEnv } from "../lib/http";
 import { issueTicket, issueVisitorToken, newVisitor, readVisitorToken, type VisitorClaims } from "../lib/visitor";
 import { LIMITS, type SocketTicket, type VisitorSession } from "../protocol";
 import { conversationStub } from "./conversations";
@@ -107,6 +107,7 @@ export const visitor = new Hono<AppEnv>()
   .post("/session", async (c) => {
     const body = await jsonBody(c, 1024, { allowPlainText: true });
     if (body.siteKey !== c.env.SITE_KEY) fail(404, "unknown_site", "Unknown site key");
+    await limitByIp(c, c.env.SESSION_LIMIT, "new conversations");
     const claims = newVisitor(c.env);
     const session: VisitorSession = {
       visitorId: claims.visitorId,

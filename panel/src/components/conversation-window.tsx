@@ -1,16 +1,18 @@
 /**
- * The right pane: header (visitor, status, Join / Leave Conversation), the
- * message log and the composer. Owns one conversation socket while mounted.
+ * The right pane: header (visitor, status, Join / Leave Conversation,
+ * Delete), the message log and the composer. Owns one conversation socket while mounted.
  * Files dropped anywhere on it are sent (once joined), on the reply channel
  * chosen in the composer.
  */
 import { createEffect, createMemo, createSignal, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
 import type { Channel, ConversationState, ConversationSummary, Operator, VisitorRef } from "../../../worker/protocol";
+import { errorText } from "../lib/api";
 import { STATUS_LABEL, visitorName } from "../lib/format";
 import { createConversation } from "../stores/conversation";
 import { VisitorAvatar } from "./avatar";
 import { Composer } from "./composer";
-import { BackIcon, CloseIcon, UploadIcon } from "./icons";
+import { ConfirmDialog } from "./dialog";
+import { BackIcon, CloseIcon, TrashIcon, UploadIcon } from "./icons";
 import { MessageList } from "./message-list";
 
 // The channel an operator picked by hand, per conversation; it outlives
@@ -23,6 +25,8 @@ export function ConversationWindow(props: {
   /** The list row for this conversation, if loaded: shown until the socket answers. */
   summary: ConversationSummary | undefined;
   onBack: () => void;
+  /** The conversation was deleted, by this operator or another: close it. Called once. */
+  onDeleted: () => void;
   onConnection: (down: boolean) => void;
   onRepeatedFailure: () => void;
 }) {
@@ -33,7 +37,26 @@ export function ConversationWindow(props: {
     props.onConnection(false);
   });
 
-  createEffect(() => props.onConnection(state.phase !== "gone" && state.connection === "reconnecting"));
+  createEffect(() =>
+    props.onConnection(state.phase !== "gone" && state.phase !== "deleted" && state.connection === "reconnecting"),
+  );
+  createEffect(
+    on(
+      () => state.phase === "deleted",
+      (deleted) => deleted && props.onDeleted(),
+    ),
+  );
+
+  const [confirmDelete, setConfirmDelete] = createSignal(false);
+  const [deleteError, setDeleteError] = createSignal<string | null>(null);
+  const remove = async () => {
+    setDeleteError(null);
+    try {
+      await actions.remove();
+    } catch (e) {
+      setDeleteError(errorText(e));
+    }
+  };
 
   const joined = () => state.conversation?.operators.some((o) => o.id === props.me.id) ?? false;
   // Joining makes this operator responsible: what is on screen now counts as read.
@@ -137,17 +160,34 @@ export function ConversationWindow(props: {
               </div>
               <StatusLine state={state.conversation} summary={props.summary} visitor={v()} meId={props.me.id} />
             </div>
-            <Show when={state.conversation && !joined()}>
-              <button
-                type="button"
-                class="button primary join"
-                data-testid="join-button"
-                disabled={state.busy}
-                onClick={() => void actions.join()}
-              >
-                {state.busy ? "Joining…" : "Join"}
-              </button>
-            </Show>
+            <div class="window-actions">
+              <Show when={state.conversation && !joined()}>
+                <button
+                  type="button"
+                  class="button primary join"
+                  data-testid="join-button"
+                  disabled={state.busy}
+                  onClick={() => void actions.join()}
+                >
+                  {state.busy && !confirmDelete() ? "Joining…" : "Join"}
+                </button>
+              </Show>
+              <Show when={state.phase === "ready"}>
+                <button
+                  type="button"
+                  class="button danger-ghost"
+                  data-testid="delete-conversation"
+                  disabled={state.busy}
+                  onClick={() => {
+                    setDeleteError(null);
+                    setConfirmDelete(true);
+                  }}
+                >
+                  <TrashIcon />
+                  <span>Delete</span>
+                </button>
+              </Show>
+            </div>
           </header>
         )}
       </Show>
@@ -207,6 +247,26 @@ export function ConversationWindow(props: {
           </Show>
         </Match>
       </Switch>
+      <ConfirmDialog
+        open={confirmDelete() && state.phase === "ready"}
+        title="Delete this conversation?"
+        danger
+        confirmLabel="Delete for good"
+        busyLabel="Deleting…"
+        busy={state.busy}
+        error={deleteError()}
+        confirmTestId="confirm-delete"
+        testId="delete-dialog"
+        onConfirm={() => void remove()}
+        onCancel={() => setConfirmDelete(false)}
+      >
+        <p>
+          All messages and files of the conversation with{" "}
+          <strong>{visitor() ? visitorName(visitor()!) : "this visitor"}</strong>, and what is known about the visitor
+          (name, email, pages viewed, location), are removed for good. This cannot be undone.
+        </p>
+        <p class="muted">If the visitor writes again, it starts as a new conversation.</p>
+      </ConfirmDialog>
       <Show when={dragging()}>
         <div class="drop-overlay" classList={{ refused: !canDrop() }} data-testid="drop-overlay" aria-hidden="true">
           <div class="drop-target">

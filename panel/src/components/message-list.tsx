@@ -6,7 +6,7 @@
  */
 import { createEffect, For, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
 import type { Message } from "../../../worker/protocol";
-import { clockTime, fileSize, fullTime } from "../lib/format";
+import { clockTime, fileSize, fullTime, stars } from "../lib/format";
 import type {
   ConversationActions,
   ConversationStoreState,
@@ -183,8 +183,14 @@ export function MessageList(props: {
 
 function eventText(m: Message): string {
   if (m.text.trim()) return m.text;
+  if (m.event === "rated" && m.rating) return `Rated ${m.rating}/5`;
   const who = m.author.name || "An operator";
   return m.event === "left" ? `${who} left` : `${who} joined`;
+}
+
+/** The visitor's survey answer, 1–5, if this is a valid "rated" event. */
+function ratingOf(m: Message): number | null {
+  return m.event === "rated" && typeof m.rating === "number" && m.rating >= 1 && m.rating <= 5 ? m.rating : null;
 }
 
 function MessageItem(props: {
@@ -199,7 +205,23 @@ function MessageItem(props: {
   return (
     <Switch
       fallback={
-        <div class="event" data-testid="message" data-seq={m().seq} data-role={m().author.role} data-kind="event">
+        <div
+          class="event"
+          classList={{ "event-rated": ratingOf(m()) !== null }}
+          data-testid="message"
+          data-seq={m().seq}
+          data-role={m().author.role}
+          data-kind="event"
+          data-event={m().event}
+        >
+          <Show when={ratingOf(m())}>
+            {/* The text says "Rated 4/5" already: the stars are for the eye only. */}
+            {(r) => (
+              <span class="event-stars" aria-hidden="true" data-testid="rating-stars">
+                {stars(r())}
+              </span>
+            )}
+          </Show>
           <span>{eventText(m())}</span>
           <time dateTime={new Date(m().at).toISOString()} title={fullTime(m().at)}>
             {clockTime(m().at)}

@@ -1,13 +1,13 @@
-/** The left rail: Conversations, Operators and Settings (admins), who is signed in, Logout. */
+/** The left rail: Conversations, Reports, Operators and Settings (admins), who is signed in, Logout. */
 import { Show } from "solid-js";
 import type { Operator } from "../../../worker/protocol";
 import { linkClick } from "../lib/router";
 import { OperatorAvatar } from "./avatar";
-import { ChatIcon, LogoutIcon, SettingsIcon, UsersIcon } from "./icons";
+import { ChartIcon, ChatIcon, LogoutIcon, SettingsIcon, UsersIcon } from "./icons";
 
 export function NavRail(props: {
   me: Operator;
-  active: "conversations" | "operators" | "settings" | null;
+  active: "conversations" | "reports" | "operators" | "settings" | null;
   waiting: number;
   onLogout: () => void;
 }) {
@@ -32,6 +32,18 @@ export function NavRail(props: {
             {props.waiting > 99 ? "99+" : props.waiting}
           </span>
         </Show>
+      </a>
+      <a
+        href="/reports"
+        class="rail-item"
+        classList={{ active: props.active === "reports" }}
+        aria-current={props.active === "reports" ? "page" : undefined}
+        aria-label="Reports"
+        title="Reports"
+        onClick={linkClick}
+        data-testid="nav-reports"
+      >
+        <ChartIcon />
       </a>
       <Show when={props.me.admin}>
         <a

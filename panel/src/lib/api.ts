@@ -10,6 +10,7 @@ import type {
   ConversationState,
   MeResponse,
   Operator,
+  OperatorReportResponse,
   SetupStatus,
   UploadResponse,
   WorkspaceSettings,
@@ -151,9 +152,20 @@ export const api = {
   conversation: (id: string) => request<{ state: ConversationState }>("GET", `/api/conversations/${enc(id)}`),
   join: (id: string) => request<{ state: ConversationState }>("POST", `/api/conversations/${enc(id)}/join`),
   leave: (id: string) => request<{ state: ConversationState }>("POST", `/api/conversations/${enc(id)}/leave`),
+  /** Deletes a conversation for good: messages, files and visitor data. */
+  deleteConversation: (id: string) => request<void>("DELETE", `/api/conversations/${enc(id)}`),
   upload,
   settings: () => request<WorkspaceSettings>("GET", "/api/settings"),
   saveSettings: (body: Partial<WorkspaceSettings>) => request<WorkspaceSettings>("PUT", "/api/settings", body),
+  /** Privacy erasure (admins): every conversation of one person, by email or visitor id. */
+  erase: (body: { email: string } | { visitorId: string }) =>
+    request<{ deleted: number }>("POST", "/api/erasure", body),
+
+  operatorReport: (range: { from: number; to: number }) =>
+    request<OperatorReportResponse>("GET", `/api/reports/operators?from=${range.from}&to=${range.to}`),
+  /** The same report as a CSV download (the server sends Content-Disposition: attachment). */
+  operatorReportCsvUrl: (range: { from: number; to: number }) =>
+    `/api/reports/operators.csv?from=${range.from}&to=${range.to}`,
   /** Where an attachment is fetched; `inline` asks for pictures to be shown rather than downloaded. */
   fileUrl: (conversationId: string, fileId: string, inline = false) =>
     `/api/conversations/${enc(conversationId)}/files/${enc(fileId)}${inline ? "?inline=1" : ""}`,

@@ -98,3 +98,27 @@ export function fileKind(file: Pick<FileRef, "name" | "type">): string {
   }
   return TYPE_LABEL[file.type] ?? "File";
 }
+
+/** "45 s", "3 min", "1 h 5 min", "2 d 4 h"; "—" when unknown. */
+export function duration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return "—";
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}
+
+/** "★★★★☆" for 4 of 5 (rounded to whole stars). */
+export function stars(rating: number, of = 5): string {
+  const full = Math.max(0, Math.min(of, Math.round(rating)));
+  return "★".repeat(full) + "☆".repeat(of - full);
+}
+
+/** 4.5 → "4.5", 4 → "4", 4.333 → "4.33". */
+export function decimal(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}

@@ -4,8 +4,16 @@
  */
 import { createSignal } from "solid-js";
 
+/** Tabs of Report; only Operator so far, the path leaves room for more (`/reports/<tab>`). */
+export type ReportTab = "operator";
+export const REPORT_TABS: readonly ReportTab[] = ["operator"];
+
 export type Route =
-  { name: "conversations"; id: string | null } | { name: "operators" } | { name: "settings" } | { name: "unknown" };
+  | { name: "conversations"; id: string | null }
+  | { name: "reports"; tab: ReportTab }
+  | { name: "operators" }
+  | { name: "settings" }
+  | { name: "unknown" };
 
 const [path, setPath] = createSignal(location.pathname);
 window.addEventListener("popstate", () => setPath(location.pathname));
@@ -30,6 +38,11 @@ export function parseRoute(p: string): Route {
     } catch {
       return { name: "unknown" };
     }
+  }
+  if (parts[0] === "reports" && parts.length === 1) return { name: "reports", tab: "operator" };
+  if (parts[0] === "reports" && parts.length === 2) {
+    const tab = REPORT_TABS.find((t) => t === parts[1]);
+    return tab ? { name: "reports", tab } : { name: "unknown" };
   }
   if (parts[0] === "operators" && parts.length === 1) return { name: "operators" };
   if (parts[0] === "settings" && parts.length === 1) return { name: "settings" };

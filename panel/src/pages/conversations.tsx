@@ -7,6 +7,7 @@ import { ConversationList } from "../components/conversation-list";
 import { ConversationWindow } from "../components/conversation-window";
 import { ConnectionBanner } from "../components/connection-banner";
 import { ChatIcon } from "../components/icons";
+import { notify } from "../components/toast";
 import type { InboxActions, InboxState } from "../stores/inbox";
 
 export default function ConversationsPage(props: {
@@ -71,6 +72,10 @@ export default function ConversationsPage(props: {
                 me={props.me}
                 summary={props.inboxActions.find(id)}
                 onBack={() => navigate("/conversations")}
+                onDeleted={() => {
+                  navigate("/conversations", { replace: true });
+                  notify("Conversation deleted");
+                }}
                 onConnection={setWindowDown}
                 onRepeatedFailure={props.onRepeatedFailure}
               />

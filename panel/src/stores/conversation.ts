@@ -62,8 +62,11 @@ export interface PendingUpload {
 }
 
 export interface ConversationStoreState {
-  /** "loading" until the first welcome; "gone" if the server says it does not exist. */
-  phase: "loading" | "ready" | "gone";
+  /**
+   * "loading" until the first welcome; "gone" if the server says it does not
+   * exist; "deleted" if it was deleted while open (by us or another operator).
+   */
+  phase: "loading" | "ready" | "gone" | "deleted";
   connection: SocketStatus;
   conversation: ConversationState | null;
   /** Stored messages, ascending by seq, no duplicates. */
@@ -72,7 +75,7 @@ export interface ConversationStoreState {
   uploads: PendingUpload[];
   hasMore: boolean;
   loadingOlder: boolean;
-  /** Join / leave in flight. */
+  /** Join / leave / delete in flight. */
   busy: boolean;
   /** Last refused action, shown inline until dismissed. */
   error: string | null;
@@ -92,6 +95,8 @@ export interface ConversationActions {
   markRead(): void;
   join(): Promise<void>;
   leave(): Promise<void>;
+  /** Delete the conversation for good; throws `HttpError` with the server's message. */
+  remove(): Promise<void>;
   dismissError(): void;
   dispose(): void;
 }
@@ -284,7 +289,10 @@ export function createConversation(
           }
         }
         if (f.code === "not_found" || f.code === "deleted") {
-          setState({ phase: "gone", error: null });
+          // Deleted under our eyes (the server also closes with 4004): the
+          // window closes with a notice. Opening an old link just says it is gone.
+          const wasOpen = f.code === "deleted" && state.phase === "ready";
+          setState({ phase: wasOpen ? "deleted" : "gone", error: null });
           socket.stop();
           break;
         }
@@ -441,6 +449,17 @@ export function createConversation(
         setConversation(s);
       } catch (e) {
         setState("error", errorText(e));
+      } finally {
+        setState("busy", false);
+      }
+    },
+    async remove() {
+      if (state.busy) return;
+      setState({ busy: true, error: null });
+      try {
+        await api.deleteConversation(id);
+        socket.stop();
+        setState("phase", "deleted");
       } finally {
         setState("busy", false);
       }

@@ -1,0 +1,142 @@
+/**
+ * A modal confirmation dialog on the native `<dialog>` element.
+ *
+ * Why native: `showModal()` makes the rest of the page inert (nothing behind
+ * can be clicked or reached with Tab or a screen reader's virtual cursor),
+ * which no hand-rolled overlay gets fully right. On top of it we keep Tab
+ * cycling inside the dialog (the browser would otherwise let focus escape to
+ * its own toolbar), route Escape through `onCancel` so the caller's state
+ * stays the truth, and give focus back to whatever opened the dialog.
+ */
+import { createUniqueId, onCleanup, onMount, Show, type JSX } from "solid-js";
+
+export interface ConfirmDialogProps {
+  open: boolean;
+  title: string;
+  /** The explanation: what will happen, in words. */
+  children: JSX.Element;
+  confirmLabel: JSX.Element;
+  /** Shown on the confirm button while `busy`. */
+  busyLabel?: string;
+  busy?: boolean;
+  /** A failure to show inside the dialog (it stays open). */
+  error?: string | null;
+  /** A destructive action: the confirm button is red. */
+  danger?: boolean;
+  confirmTestId?: string;
+  testId?: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+}
+
+export function ConfirmDialog(props: ConfirmDialogProps) {
+  return (
+    <Show when={props.open}>
+      <DialogBody {...props} />
+    </Show>
+  );
+}
+
+const FOCUSABLE =
+  'button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])';
+
+function DialogBody(props: ConfirmDialogProps) {
+  let el!: HTMLDialogElement;
+  let cancelButton!: HTMLButtonElement;
+  const titleId = createUniqueId();
+  const bodyId = createUniqueId();
+  const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  let closing = false;
+
+  const cancel = () => {
+    if (!props.busy) props.onCancel();
+  };
+
+  onMount(() => {
+    el.showModal();
+    // The safe choice first: Enter on a freshly opened dialog must not destroy anything.
+    cancelButton.focus();
+  });
+  onCleanup(() => {
+    closing = true;
+    if (el.open) el.close();
+    if (opener?.isConnected) opener.focus();
+  });
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key !== "Tab") return;
+    const items = Array.from(el.querySelectorAll<HTMLElement>(FOCUSABLE));
+    if (items.length === 0) return;
+    const first = items[0]!;
+    const last = items[items.length - 1]!;
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
+
+  return (
+    <dialog
+      ref={el}
+      class="dialog"
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby={titleId}
+      aria-describedby={bodyId}
+      data-testid={props.testId ?? "confirm-dialog"}
+      onKeyDown={onKeyDown}
+      // Escape: keep the dialog under our control (it closes when `open` turns false).
+      onCancel={(e) => {
+        e.preventDefault();
+        cancel();
+      }}
+      // Browsers may close it anyway (a second Escape cannot always be refused).
+      onClose={() => {
+        if (!closing) props.onCancel();
+      }}
+      // A click on the backdrop lands on the dialog element itself.
+      onClick={(e) => {
+        if (e.target === el) cancel();
+      }}
+    >
+      <div class="dialog-content">
+        <h2 id={titleId} class="dialog-title">
+          {props.title}
+        </h2>
+        <div id={bodyId} class="dialog-body">
+          {props.children}
+        </div>
+        <Show when={props.error}>
+          <p class="form-error" role="alert">
+            {props.error}
+          </p>
+        </Show>
+        <div class="dialog-actions">
+          <button
+            type="button"
+            class="button secondary"
+            ref={cancelButton}
+            disabled={props.busy}
+            onClick={cancel}
+            data-testid="cancel-dialog"
+          >
+            Cancel
+          </button>
+          <button
+            type="button"
+            class="button"
+            classList={{ danger: props.danger, primary: !props.danger }}
+            disabled={props.busy}
+            onClick={() => props.onConfirm()}
+            data-testid={props.confirmTestId}
+          >
+            {props.busy && props.busyLabel ? props.busyLabel : props.confirmLabel}
+          </button>
+        </div>
+      </div>
+    </dialog>
+  );
+}
