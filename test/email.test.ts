@@ -455,6 +455,15 @@ describe("settings", () => {
   });
 });
 
+describe("HTML-only mail as text", () => {
+  it("drops tags, decodes entities and keeps blocks on their own lines", async () => {
+    const { htmlToText } = await import("../worker/email");
+    expect(htmlToText("<p>Fish &amp; chips &lt;3</p><p>Line&nbsp;two<br>three &#8364;</p><script>x()</script>")).toBe(
+      "Fish & chips <3\n\nLine two\nthree €",
+    );
+  });
+});
+
 describe("quote trimming", () => {
   it("keeps the new part of a reply", () => {
     expect(trimQuoted("Thanks!\n\nOn Tue, 2 Jan 2026, Bob <b@x.org> wrote:\n> old")).toBe("Thanks!");

@@ -133,6 +133,28 @@ export function sanitizeEmailHtml(html: string): string {
   }).slice(0, 256 * 1024);
 }
 
+/** Plain text of an HTML-only mail, for display and previews: tags dropped, entities decoded, blocks on their own lines. */
+export function htmlToText(html: string): string {
+  const withBreaks = html.replace(/<(br|\/p|\/div|\/li|\/tr|\/h[1-6])\b[^>]*>/gi, "\n$&");
+  const stripped = sanitizeHtml(withBreaks, {
+    allowedTags: [],
+    allowedAttributes: {},
+    nonTextTags: ["script", "style", "title", "head"],
+  });
+  const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+  return stripped
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
+      if (e[0] === "#") {
+        const code = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+        return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : m;
+      }
+      return named[e.toLowerCase()] ?? m;
+    })
+    .replace(/[ \t\u00a0]+\n/g, "\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
 function mailbox(value: Email["from"]): { name: string; address: string } | null {
   if (!value) return null;
   if (value.address) return { name: value.name ?? "", address: value.address };
@@ -220,9 +242,7 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
   if (!route) return; // An automatic mail that belongs to no conversation: dropped, never answered.
 
   const fullText = (email.text ?? "").slice(0, MAX_TEXT);
-  const shown =
-    trimQuoted(fullText) ||
-    (email.html ? sanitizeHtml(email.html, { allowedTags: [], allowedAttributes: {} }).trim().slice(0, MAX_TEXT) : "");
+  const shown = trimQuoted(fullText) || (email.html ? htmlToText(email.html).slice(0, MAX_TEXT) : "");
 
   // Attachments go to R2 like chat files, with the same content checks.
   const attachments: FileRef[] = [];
