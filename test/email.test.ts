@@ -459,7 +459,7 @@ describe("HTML-only mail as text", () => {
   it("drops tags, decodes entities and keeps blocks on their own lines", async () => {
     const { htmlToText } = await import("../worker/email");
     expect(htmlToText("<p>Fish &amp; chips &lt;3</p><p>Line&nbsp;two<br>three &#8364;</p><script>x()</script>")).toBe(
-      "Fish & chips <3\n\nLine two\nthree €",
+      "Fish & chips <3\nLine two\nthree €",
     );
   });
 });

@@ -150,7 +150,8 @@ export function htmlToText(html: string): string {
       }
       return named[e.toLowerCase()] ?? m;
     })
-    .replace(/[ \t\u00a0]+\n/g, "\n")
+    .replace(/\u00a0/g, " ")
+    .replace(/[ \t]+\n/g, "\n")
     .replace(/\n{3,}/g, "\n\n")
     .trim();
 }
