@@ -5,6 +5,7 @@
 //   MICROCHAT_PORT=8787       port to listen on (127.0.0.1)
 //   MICROCHAT_STATE=DIR       where local Durable Object / R2 state lives (default .wrangler/state)
 //   MICROCHAT_SKIP_BUILD=1    reuse the existing dist/ (used by the browser tests)
+//   MICROCHAT_WRANGLER_ARGS   extra `wrangler dev` arguments (the benchmark passes --var RATE_LIMITS:off)
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
@@ -34,7 +35,17 @@ if (!process.env.MICROCHAT_SKIP_BUILD) {
 
 const wrangler = spawn(
   join(root, "node_modules/.bin/wrangler"),
-  ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false"],
+  [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    state,
+    "--show-interactive-dev-session=false",
+    ...(process.env.MICROCHAT_WRANGLER_ARGS ?? "").split(" ").filter(Boolean),
+  ],
   { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
 );
 wrangler.stdout.pipe(process.stdout);

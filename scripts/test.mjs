@@ -55,11 +55,12 @@ if (!existsSync(chromium)) {
   }
 }
 
-for (const part of ["worker", "test", "panel", "widget", "scripts"]) {
+for (const part of ["worker", "test", "panel", "widget", "scripts", "bench"]) {
   must(run(`typecheck ${part}`, bin("tsc"), ["-p", `${part}/tsconfig.json`]));
 }
 must(run("format check", bin("prettier"), ["--check", "."]));
 must(run("build", "npm", ["run", "build"]));
+must(run("widget size budget", process.execPath, ["bench/size.mjs"]));
 must(run("deploy dry-run", bin("wrangler"), ["deploy", "--dry-run", "--outdir", join(root, "dist/worker")]));
 
 const vitest = run("workerd tests (vitest)", bin("vitest"), ["run", "--config", "vitest.config.ts"], { capture: true });

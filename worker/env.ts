@@ -22,6 +22,8 @@ export interface Env {
   SESSION_LIMIT?: RateLimit;
   /** Per-IP limit on uploads. */
   UPLOAD_LIMIT?: RateLimit;
+  /** "off" disables the per-IP limits (local benchmarks only). */
+  RATE_LIMITS?: string;
   /** Largest upload in bytes (default 10 MB). */
   MAX_UPLOAD_BYTES?: string;
   /** Public key carried by the widget's script tag. */

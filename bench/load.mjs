@@ -1,0 +1,345 @@
+#!/usr/bin/env node
+// `npm run bench`: delivery latency and throughput of Microchat against a bare
+// relay baseline on the same runtime, loopback only, bounded in count and time.
+//
+//   --conversations N   concurrent conversations (default 200)
+//   --seconds S         length of the steady load (default 20)
+//   --rate R            messages per second per side per conversation (default 0.5)
+//   --burst-seconds S   length of the one-busy-conversation test (default 10)
+//
+// Every message carries its send time; the receiving socket computes the
+// latency. Microchat's path is the real one: Worker → Conversation Durable
+// Object (SQLite write before the ack) → the other socket. The baseline is a
+// Worker + Durable Object that relays frames without storing them.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir, cpus, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { values: args } = parseArgs({
+  options: {
+    conversations: { type: "string", default: "200" },
+    seconds: { type: "string", default: "20" },
+    rate: { type: "string", default: "0.5" },
+    "burst-seconds": { type: "string", default: "10" },
+  },
+});
+const N = Math.min(2000, Number(args.conversations));
+const SECONDS = Math.min(120, Number(args.seconds));
+const RATE = Math.min(5, Number(args.rate));
+const BURST_SECONDS = Math.min(60, Number(args["burst-seconds"]));
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function waitFor(url, child) {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited early: ${url}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`server did not start: ${url}`);
+}
+
+/** Resident memory of a process tree (the workerd processes under wrangler), in MB. */
+function treeRssMb(pid) {
+  const children = new Map();
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(p)]);
+    } catch {
+      // gone
+    }
+  }
+  let kb = 0;
+  const walk = (p) => {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return Math.round(kb / 1024);
+}
+
+function stats(latencies) {
+  const s = [...latencies].sort((a, b) => a - b);
+  const q = (p) => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : null);
+  const r = (x) => (x === null ? null : Math.round(x * 100) / 100);
+  return { count: s.length, p50: r(q(0.5)), p95: r(q(0.95)), p99: r(q(0.99)), max: r(s.at(-1) ?? null) };
+}
+
+function open(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Microchat
+
+async function startMicrochat() {
+  const port = await freePort();
+  const state = mkdtempSync(join(tmpdir(), "microchat-bench-"));
+  const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
+    cwd: root,
+    env: {
+      ...env,
+      MICROCHAT_PORT: String(port),
+      MICROCHAT_STATE: state,
+      MICROCHAT_SKIP_BUILD: "1",
+      MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off",
+    },
+    stdio: "ignore",
+    detached: true,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/healthz`, child);
+  return { base, child, state };
+}
+
+async function json(base, path, body, headers = {}) {
+  const res = await fetch(base + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: base, ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return { body: await res.json(), cookie: res.headers.get("set-cookie")?.split(";")[0] };
+}
+
+/** One conversation: a visitor socket and a joined operator socket, both said hello. */
+async function microchatPair(base, cookie, onMessage) {
+  const { body: session } = await json(base, "/api/visitor/session", { siteKey: "demo" });
+  const auth = { Authorization: `Bearer ${session.token}` };
+  const { body: ticket } = await json(base, "/api/visitor/ticket", {}, auth);
+  const wsBase = base.replace("http", "ws");
+  const visitor = await open(`${wsBase}/ws/visitor?ticket=${encodeURIComponent(ticket.ticket)}`, { Origin: base });
+  visitor.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
+  const first = new Promise((resolve) => visitor.once("message", resolve));
+  await first;
+  // The visitor's first message creates the conversation; then the operator joins.
+  visitor.send(JSON.stringify({ type: "send", clientId: `start-${session.visitorId}`, text: "start" }));
+  await new Promise((resolve) => visitor.on("message", (d) => JSON.parse(d).type === "ack" && resolve()));
+  await json(base, `/api/conversations/${session.conversationId}/join`, {}, { Cookie: cookie });
+  const operator = await open(`${wsBase}/ws/conversations/${session.conversationId}`, { Origin: base, Cookie: cookie });
+  operator.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
+  for (const [ws, side] of [
+    [visitor, "visitor"],
+    [operator, "operator"],
+  ]) {
+    ws.on("message", (d) => {
+      const f = JSON.parse(d);
+      if (f.type === "message" && f.message.kind === "text" && f.message.text.startsWith("t:"))
+        onMessage(f.message.text);
+      else if (f.type === "error") onMessage(null, f);
+    });
+  }
+  let n = 0;
+  const send = (ws, prefix) =>
+    ws.send(
+      JSON.stringify({
+        type: "send",
+        clientId: `${prefix}-${session.visitorId}-${n++}`,
+        text: `t:${performance.now()}`,
+      }),
+    );
+  return { visitor, operator, sendVisitor: () => send(visitor, "v"), sendOperator: () => send(operator, "o") };
+}
+
+// ---------------------------------------------------------------------------
+// Baseline
+
+async function startBaseline() {
+  const port = await freePort();
+  const child = spawn(
+    join(root, "node_modules/.bin/wrangler"),
+    [
+      "dev",
+      "--config",
+      join(root, "bench/baseline/wrangler.toml"),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--show-interactive-dev-session=false",
+    ],
+    { cwd: root, env, stdio: "ignore", detached: true },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(base, child);
+  return { base, child };
+}
+
+async function baselinePair(base, room, onMessage) {
+  const url = `${base.replace("http", "ws")}/ws/${room}`;
+  const a = await open(url);
+  const b = await open(url);
+  for (const ws of [a, b]) ws.on("message", (d) => onMessage(String(d)));
+  const send = (ws) => ws.send(`t:${performance.now()}`);
+  return { visitor: a, operator: b, sendVisitor: () => send(a), sendOperator: () => send(b) };
+}
+
+// ---------------------------------------------------------------------------
+
+async function steadyLoad(name, makePair, serverPid) {
+  const latencies = [];
+  let errors = 0;
+  const onMessage = (text, error) => {
+    if (error) return void errors++;
+    latencies.push(performance.now() - Number(text.slice(2)));
+  };
+  const pairs = [];
+  const setupStart = performance.now();
+  for (let i = 0; i < N; i += 20) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(20, N - i) }, (_, k) => makePair(i + k, onMessage).catch(() => (errors++, null))),
+    );
+    pairs.push(...batch.filter(Boolean));
+  }
+  const setupMs = performance.now() - setupStart;
+  const interval = 1000 / RATE;
+  const timers = [];
+  const start = performance.now();
+  for (const p of pairs) {
+    // Spread the sends over the interval so the load is steady, not in waves.
+    const offset = Math.random() * interval;
+    timers.push(
+      setTimeout(() => {
+        timers.push(setInterval(p.sendVisitor, interval));
+        timers.push(setTimeout(() => timers.push(setInterval(p.sendOperator, interval)), interval / 2));
+      }, offset),
+    );
+  }
+  let peakMb = 0;
+  while (performance.now() - start < SECONDS * 1000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    peakMb = Math.max(peakMb, treeRssMb(serverPid));
+  }
+  for (const t of timers) (clearInterval(t), clearTimeout(t));
+  await new Promise((r) => setTimeout(r, 1500)); // let the last messages land
+  const elapsed = (performance.now() - start) / 1000;
+  for (const p of pairs) (p.visitor.terminate(), p.operator.terminate());
+  const result = {
+    name,
+    conversations: pairs.length,
+    setupSeconds: Math.round(setupMs / 100) / 10,
+    messagesPerSecond: Math.round(latencies.length / elapsed),
+    errors,
+    latencyMs: stats(latencies),
+    serverMemoryMb: peakMb,
+  };
+  console.log(`${name}: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** The most messages per second one conversation stores and delivers (operator → visitor, 64 in flight). */
+async function busyConversation(base, cookie, serverPid) {
+  const latencies = [];
+  const pair = await microchatPair(
+    base,
+    cookie,
+    (text) => text && latencies.push(performance.now() - Number(text.slice(2))),
+  );
+  let inFlight = 0;
+  let acked = 0;
+  pair.operator.on("message", (d) => {
+    if (JSON.parse(d).type === "ack") (inFlight--, acked++);
+  });
+  const start = performance.now();
+  while (performance.now() - start < BURST_SECONDS * 1000) {
+    while (inFlight < 64) (pair.sendOperator(), inFlight++);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  await new Promise((r) => setTimeout(r, 500));
+  pair.visitor.terminate();
+  pair.operator.terminate();
+  const result = {
+    storedAndAckedPerSecond: Math.round(acked / elapsed),
+    deliveredPerSecond: Math.round(latencies.length / elapsed),
+    latencyMs: stats(latencies),
+    serverMemoryMb: treeRssMb(serverPid),
+  };
+  console.log(`busy conversation: ${JSON.stringify(result)}`);
+  return result;
+}
+
+const stopTree = (child) => {
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+};
+
+const results = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30) },
+  settings: { conversations: N, seconds: SECONDS, ratePerSide: RATE, burstSeconds: BURST_SECONDS },
+};
+
+const app = await startMicrochat();
+try {
+  const { cookie } = await json(app.base, "/api/setup", {
+    name: "Bench",
+    email: "bench@example.com",
+    password: "benchmark password",
+  });
+  results.microchat = await steadyLoad("microchat", (i, on) => microchatPair(app.base, cookie, on), app.child.pid);
+  results.busyConversation = await busyConversation(app.base, cookie, app.child.pid);
+} finally {
+  stopTree(app.child);
+  rmSync(app.state, { recursive: true, force: true });
+}
+const baseline = await startBaseline();
+try {
+  results.baseline = await steadyLoad(
+    "baseline",
+    (i, on) => baselinePair(baseline.base, `room-${i}`, on),
+    baseline.child.pid,
+  );
+} finally {
+  stopTree(baseline.child);
+}
+const ratio = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : null);
+results.ratioP99 = ratio(results.microchat.latencyMs.p99, results.baseline.latencyMs.p99);
+results.ratioP50 = ratio(results.microchat.latencyMs.p50, results.baseline.latencyMs.p50);
+
+mkdirSync(join(root, "bench/results"), { recursive: true });
+writeFileSync(join(root, "bench/results/latest.json"), JSON.stringify(results, null, 2) + "\n");
+console.log(`\n| | conversations | msg/s | p50 ms | p95 ms | p99 ms | errors | server MB |`);
+console.log(`|---|---|---|---|---|---|---|---|`);
+for (const r of [results.microchat, results.baseline]) {
+  console.log(
+    `| ${r.name} | ${r.conversations} | ${r.messagesPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.errors} | ${r.serverMemoryMb} |`,
+  );
+}
+console.log(`\np99 ratio microchat/baseline: ${results.ratioP99}  (p50 ratio ${results.ratioP50})`);
+console.log(
+  `busy conversation: ${results.busyConversation.storedAndAckedPerSecond} msg/s stored+acked, p99 ${results.busyConversation.latencyMs.p99} ms`,
+);
+console.log("wrote bench/results/latest.json");
+process.exit(0);
