@@ -102,7 +102,7 @@ function open(url, headers = {}) {
 
 async function startMicrochat() {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "microchat-bench-"));
+  const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-bench-"));
   const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
     cwd: root,
     env: {
