@@ -450,7 +450,12 @@ describe("settings", () => {
       ...json({ emailAddress: "Help@Acme.example", emailName: "Acme" }, { Cookie: admin }),
       method: "PUT",
     });
-    expect(await ok.json()).toEqual({ emailAddress: "help@acme.example", emailName: "Acme", retentionDays: 0 });
+    expect(await ok.json()).toEqual({
+      emailAddress: "help@acme.example",
+      emailName: "Acme",
+      retentionDays: 0,
+      surveyByEmail: false,
+    });
     expect((await fetchApp("/api/settings")).status).toBe(401);
   });
 });

@@ -95,6 +95,79 @@ describe("satisfaction survey", () => {
   });
 });
 
+describe("survey by email", () => {
+  it("an email-only visitor gets the survey as a link, only when the workspace enables it, and can answer once", async () => {
+    const admin = await signInAdmin();
+    const worker = (await import("../worker/index")).default;
+    const { signToken } = await import("../worker/lib/crypto");
+    const sender = `mailonly.${Date.now()}@example.org`;
+    const mail = (id: string) => {
+      const raw = `From: ${sender}\r\nTo: support@microchat.example\r\nSubject: Help\r\nMessage-ID: <${id}@example.org>\r\n\r\nHelp\r\n`;
+      const bytes = new TextEncoder().encode(raw);
+      return {
+        from: sender,
+        to: "support@microchat.example",
+        headers: new Headers(),
+        raw: new Response(bytes).body!,
+        rawSize: bytes.byteLength,
+        setReject() {},
+      } as unknown as ForwardableEmailMessage;
+    };
+    const convOf = async () => {
+      const res = await fetchApp("/api/conversations?view=all&limit=200", { headers: { Cookie: admin } });
+      return (
+        (await res.json()) as { conversations: { id: string; visitor: { email: string | null } }[] }
+      ).conversations.find((c) => c.visitor.email === sender)!;
+    };
+    const emailed = (id: string) =>
+      runInDurableObject(
+        env.CONVERSATION.get(env.CONVERSATION.idFromName(id)),
+        (_o, state) =>
+          state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'survey_emailed'").toArray()[0]
+            ?.value ?? null,
+      );
+
+    // Off (the default): no survey mail.
+    await worker.email(mail(`a${Date.now()}`), env);
+    const c1 = await convOf();
+    await join(admin, c1.id);
+    await leave(admin, c1.id);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await emailed(c1.id)).toBeNull();
+
+    // On: the survey goes out by email with a one-click link.
+    await fetchApp("/api/settings", { ...json({ surveyByEmail: true }, { Cookie: admin }), method: "PUT" });
+    await join(admin, c1.id);
+    await leave(admin, c1.id);
+    let surveyId: string | null = null;
+    for (let i = 0; i < 20 && !surveyId; i++) {
+      surveyId = await emailed(c1.id);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(surveyId).not.toBeNull();
+    const token = await signToken("test-secret-0123456789abcdef", {
+      t: "rate",
+      c: c1.id,
+      s: surveyId,
+      exp: Date.now() + 60_000,
+    });
+    const pageRes = await fetchApp(`/rate/${token}`);
+    expect(pageRes.status).toBe(200);
+    expect(pageRes.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+    expect(await pageRes.text()).toContain('name="rating"');
+    const form = new FormData();
+    form.set("rating", "5");
+    form.set("comment", "<b>great</b>");
+    const answer = await fetchApp(`/rate/${token}`, { method: "POST", body: form });
+    expect(answer.status).toBe(200);
+    const msgs = await fetchApp(`/api/conversations/${c1.id}/messages`, { headers: { Cookie: admin } });
+    expect(JSON.stringify(await msgs.json())).toContain("Rated 5/5: <b>great</b>");
+    expect((await fetchApp(`/rate/${token}`, { method: "POST", body: form })).status).toBe(409);
+    expect((await fetchApp("/rate/forged.token")).status).toBe(404);
+    await fetchApp("/api/settings", { ...json({ surveyByEmail: false }, { Cookie: admin }), method: "PUT" });
+  });
+});
+
 describe("Report > Operator", () => {
   it("figures from a known scripted history match, per date range", async () => {
     const admin = await signInAdmin();

@@ -9,6 +9,7 @@ import { auth } from "./routes/auth";
 import { conversations } from "./routes/conversations";
 import { erasure } from "./routes/erasure";
 import { operators } from "./routes/operators";
+import { rate } from "./routes/rate";
 import { reports } from "./routes/reports";
 import { v1 } from "./routes/v1";
 import { settings } from "./routes/settings";
@@ -29,6 +30,7 @@ export const app = new Hono<AppEnv>()
   .route("/api/erasure", erasure)
   .route("/api/reports", reports)
   .route("/api/v1", v1)
+  .route("/rate", rate)
   .route("/api/conversations", conversations)
   .route("/api/visitor", visitor)
   .route("/ws", sockets);

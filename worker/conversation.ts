@@ -17,7 +17,7 @@ import { EmailMessage } from "cloudflare:email";
 import { DurableObject } from "cloudflare:workers";
 import { buildReply, replySubject, tokenAddress } from "./email";
 import type { Env } from "./env";
-import { randomId } from "./lib/crypto";
+import { randomId, signToken } from "./lib/crypto";
 import { parseUserAgent, type ClientInfo } from "./lib/client";
 import { deleteConversationFiles, fileKey } from "./lib/files";
 import { validateClientFrame } from "./lib/frames";
@@ -1222,6 +1222,61 @@ export class Conversation extends DurableObject<Env> {
     const survey: StoredSurvey = { id: randomId(), operators, state: "pending" };
     this.setMeta("survey", JSON.stringify(survey));
     this.sql.exec("DELETE FROM stretch_operators");
+    // Email-only visitors (no widget open, an address known) get the survey as
+    // a link in a follow-up email, if the workspace turned that on.
+    if (this.visitorSockets().length === 0 && this.getMeta("visitor_email")) {
+      this.ctx.waitUntil(this.emailSurvey(survey));
+    }
+  }
+
+  private async emailSurvey(survey: StoredSurvey): Promise<void> {
+    try {
+      const ws = this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(this.getMeta("workspace")!));
+      const settings = await ws.getSettings();
+      if (!settings.surveyByEmail || !settings.emailAddress || !this.env.PUBLIC_URL) return;
+      const token = await signToken(this.env.SESSION_SECRET, {
+        t: "rate",
+        c: this.id,
+        s: survey.id,
+        exp: Date.now() + 30 * 24 * 3600 * 1000,
+      });
+      const link = `${this.env.PUBLIC_URL.replace(/\/$/, "")}/rate/${token}`;
+      const names = survey.operators.map((o) => o.name).join(", ");
+      const thread = await ws.ensureEmailThread(this.id!, this.getMeta("visitor_id")!, this.getMeta("visitor_email")!);
+      const from = settings.emailAddress;
+      const raw = buildReply({
+        from: { name: settings.emailName, address: from },
+        to: this.getMeta("visitor_email")!,
+        replyTo: tokenAddress(from, thread),
+        subject: `How was your conversation with ${names}?`,
+        text: `Thanks for getting in touch. How did we do? Rate the conversation (1–5) here:\n\n${link}\n\nIt takes one click.`,
+        messageId: `<${randomId()}@${from.slice(from.lastIndexOf("@") + 1)}>`,
+        inReplyTo: null,
+        references: [],
+      });
+      // A survey mail is automatic: mark it so, so auto-responders do not answer it.
+      await this.env.SEND_EMAIL.send(
+        new EmailMessage(
+          from,
+          this.getMeta("visitor_email")!,
+          raw.replace("Auto-Submitted: no", "Auto-Submitted: auto-generated"),
+        ),
+      );
+      this.setMeta("survey_emailed", survey.id);
+    } catch (err) {
+      console.error("Conversation", this.id, "survey email failed", err);
+    }
+  }
+
+  /** A rating from the link in the survey email (RPC from the Worker's /rate page). */
+  async rateFromEmail(surveyId: string, rating: number, comment: string | null): Promise<Result<null>> {
+    try {
+      await this.rate(surveyId, rating, comment ?? undefined);
+      return { ok: true, value: null };
+    } catch (err) {
+      if (err instanceof ConversationError) return { ok: false, status: 404, code: err.code, message: err.message };
+      throw err;
+    }
   }
 
   private currentSurvey(surveyId: string): StoredSurvey {

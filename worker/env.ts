@@ -22,6 +22,8 @@ export interface Env {
   SESSION_LIMIT?: RateLimit;
   /** Per-IP limit on uploads. */
   UPLOAD_LIMIT?: RateLimit;
+  /** Public https origin of this deployment, for links in emails (the survey link). */
+  PUBLIC_URL?: string;
   /** "off" disables the per-IP limits (local benchmarks only). */
   RATE_LIMITS?: string;
   /** Largest upload in bytes (default 10 MB). */

@@ -338,6 +338,8 @@ export interface WorkspaceSettings {
   emailName: string;
   /** Delete conversations inactive for this many days; 0 = never (the default). */
   retentionDays: number;
+  /** Email-only visitors get the satisfaction survey as a link in a follow-up email (off by default). */
+  surveyByEmail: boolean;
 }
 
 /** One operator's figures in Report > Operator for a date range. */

@@ -910,6 +910,7 @@ export class Workspace extends DurableObject<Env> {
       emailAddress: this.setting("email_address") ?? this.env.EMAIL_ADDRESS ?? null,
       emailName: this.setting("email_name") ?? this.env.WORKSPACE_NAME,
       retentionDays: Number(this.setting("retention_days") ?? 0),
+      surveyByEmail: this.setting("survey_by_email") === "1",
     };
   }
 
@@ -919,6 +920,7 @@ export class Workspace extends DurableObject<Env> {
       const put = (key: string, value: string) => this.putSetting(key, value);
       if (input.emailAddress) put("email_address", input.emailAddress);
       if (input.emailName) put("email_name", input.emailName);
+      if (input.surveyByEmail !== undefined) put("survey_by_email", input.surveyByEmail ? "1" : "0");
       if (input.retentionDays !== undefined) {
         put("retention_days", String(input.retentionDays));
         await this.armRetention();

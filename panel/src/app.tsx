@@ -2,10 +2,24 @@
  * The panel's root: the session gate (setup / login) and, once signed in,
  * the shell with the nav rail and the routed page.
  */
-import { createEffect, createMemo, Match, onCleanup, onMount, Switch } from "solid-js";
-import type { Operator } from "../../worker/protocol";
+import {
+  createEffect,
+  createMemo,
+  createSignal,
+  lazy,
+  Match,
+  on,
+  onCleanup,
+  onMount,
+  Suspense,
+  Switch,
+} from "solid-js";
+import type { Operator, PresenceStatus } from "../../worker/protocol";
 import { NavRail } from "./components/nav-rail";
-import { Toasts } from "./components/toast";
+import { NotifyToasts } from "./components/notifications";
+import { notify, Toasts } from "./components/toast";
+import { api, errorText } from "./lib/api";
+import { visitorName } from "./lib/format";
 import { navigate, parseRoute, path } from "./lib/router";
 import ConversationsPage from "./pages/conversations";
 import LoginPage from "./pages/login";
@@ -14,8 +28,12 @@ import ReportsPage from "./pages/reports";
 import SettingsPage from "./pages/settings";
 import SetupPage from "./pages/setup";
 import { createInbox } from "./stores/inbox";
+import { createNotifications, NotificationsContext } from "./stores/notifications";
 import { createSession } from "./stores/session";
 import { createSettings, SettingsContext } from "./stores/settings";
+
+// Admins only, and rarely: loaded when first opened.
+const IntegrationsPage = lazy(() => import("./pages/integrations"));
 
 export function App() {
   const [session, actions] = createSession();
@@ -53,31 +71,76 @@ export function App() {
 }
 
 function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }) {
-  const [inbox, inboxActions] = createInbox(props.me.id, { onRepeatedFailure: props.verify });
+  const route = createMemo(() => parseRoute(path()));
+  const selectedId = () => {
+    const r = route();
+    return r.name === "conversations" ? r.id : null;
+  };
+
+  const notifications = createNotifications({ openId: selectedId });
+  const [alerts, alertActions] = notifications;
+
+  const [inbox, inboxActions] = createInbox(props.me.id, {
+    onRepeatedFailure: props.verify,
+    onNotify: (c, reason) => {
+      // The server skips Away operators; a frame racing a status change is skipped here too.
+      if (ownStatus() === "online") alertActions.waiting(c, reason);
+    },
+    onUpsert: (before, after) => {
+      // A visitor wrote in a conversation I joined: worth a system notification if the tab is hidden.
+      if (
+        before &&
+        after.lastAt > before.lastAt &&
+        after.previewRole === "visitor" &&
+        after.operators.some((o) => o.id === props.me.id)
+      )
+        alertActions.visitorMessage({ id: after.id, name: visitorName(after.visitor), text: after.preview });
+    },
+  });
   inboxActions.connect();
   onCleanup(() => inboxActions.disconnect());
   // Any operator reads the settings: the mailbox address shows under email messages.
   const settings = createSettings();
   void settings[1].load();
 
-  const route = createMemo(() => parseRoute(path()));
   createEffect(() => {
     const r = route();
-    if (r.name === "unknown" || ((r.name === "operators" || r.name === "settings") && !props.me.admin))
-      navigate("/conversations", { replace: true });
+    const adminOnly = r.name === "operators" || r.name === "settings" || r.name === "integrations";
+    if (r.name === "unknown" || (adminOnly && !props.me.admin)) navigate("/conversations", { replace: true });
   });
 
+  // Online / Away. The presence frames are the truth; `wanted` shows the
+  // switch's new position while the request is in flight.
+  const [wanted, setWanted] = createSignal<PresenceStatus | null>(null);
+  const serverStatus = (): PresenceStatus => inbox.operators.find((o) => o.id === props.me.id)?.status ?? "online";
+  const ownStatus = (): PresenceStatus => wanted() ?? serverStatus();
+  const setStatus = async (status: PresenceStatus) => {
+    setWanted(status);
+    try {
+      await api.setStatus(status);
+    } catch (e) {
+      notify(`Could not change your status: ${errorText(e)}`);
+    } finally {
+      setWanted(null);
+    }
+  };
+
+  // Toasts of conversations someone joined (or that were deleted) go away.
+  createEffect(() => alertActions.prune(new Set(inbox.unassigned.map((c) => c.id))));
+  // Opening a conversation sees what was said about it.
+  createEffect(
+    on(selectedId, (id) => {
+      if (id) alertActions.seen(id);
+    }),
+  );
+
   createEffect(() => {
-    const waiting = inbox.unassigned.length;
-    document.title = waiting ? `(${waiting}) Microchat` : "Microchat";
+    const unseen = alertActions.unseen();
+    document.title = unseen ? `(${unseen}) Microchat` : "Microchat";
   });
   onCleanup(() => (document.title = "Microchat"));
 
-  const online = (id: string) => inbox.operators.some((o) => o.id === id && o.online);
-  const selectedId = () => {
-    const r = route();
-    return r.name === "conversations" ? r.id : null;
-  };
+  const presence = (id: string) => inbox.operators.find((o) => o.id === id);
 
   const reportTab = () => {
     const r = route();
@@ -91,30 +154,54 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
 
   return (
     <SettingsContext.Provider value={settings}>
-      <div class="shell">
-        <NavRail me={props.me} active={active()} waiting={inbox.unassigned.length} onLogout={props.onLogout} />
-        <Switch>
-          <Match when={route().name === "conversations"}>
-            <ConversationsPage
-              me={props.me}
-              inbox={inbox}
-              inboxActions={inboxActions}
-              selectedId={selectedId()}
-              onRepeatedFailure={props.verify}
-            />
-          </Match>
-          <Match when={route().name === "reports"}>
-            <ReportsPage tab={reportTab()} />
-          </Match>
-          <Match when={route().name === "operators" && props.me.admin}>
-            <OperatorsPage me={props.me} online={online} />
-          </Match>
-          <Match when={route().name === "settings" && props.me.admin}>
-            <SettingsPage />
-          </Match>
-        </Switch>
-      </div>
-      <Toasts />
+      <NotificationsContext.Provider value={notifications}>
+        <div class="shell">
+          <NavRail
+            me={props.me}
+            active={active()}
+            waiting={inbox.unassigned.length}
+            onLogout={props.onLogout}
+            status={ownStatus()}
+            statusBusy={wanted() !== null}
+            onStatus={(s) => void setStatus(s)}
+            muted={alerts.muted}
+            onMuted={alertActions.setMuted}
+          />
+          <Switch>
+            <Match when={route().name === "conversations"}>
+              <ConversationsPage
+                me={props.me}
+                inbox={inbox}
+                inboxActions={inboxActions}
+                selectedId={selectedId()}
+                onRepeatedFailure={props.verify}
+              />
+            </Match>
+            <Match when={route().name === "reports"}>
+              <ReportsPage tab={reportTab()} />
+            </Match>
+            <Match when={route().name === "operators" && props.me.admin}>
+              <OperatorsPage me={props.me} presence={presence} />
+            </Match>
+            <Match when={route().name === "integrations" && props.me.admin}>
+              <Suspense
+                fallback={
+                  <div class="gate" aria-busy="true">
+                    <span class="spinner large" aria-label="Loading" />
+                  </div>
+                }
+              >
+                <IntegrationsPage />
+              </Suspense>
+            </Match>
+            <Match when={route().name === "settings" && props.me.admin}>
+              <SettingsPage />
+            </Match>
+          </Switch>
+        </div>
+        <NotifyToasts state={alerts} actions={alertActions} />
+        <Toasts />
+      </NotificationsContext.Provider>
     </SettingsContext.Provider>
   );
 }

@@ -17,7 +17,7 @@ export const settings = new Hono<AppEnv>()
     const body = await jsonBody(c);
     const update: Partial<WorkspaceSettings> = {};
     for (const key of Object.keys(body)) {
-      if (key !== "emailAddress" && key !== "emailName" && key !== "retentionDays") {
+      if (key !== "emailAddress" && key !== "emailName" && key !== "retentionDays" && key !== "surveyByEmail") {
         fail(400, "unknown_field", `Unknown field: ${key}`);
       }
     }
@@ -39,6 +39,10 @@ export const settings = new Hono<AppEnv>()
         fail(400, "bad_request", "retentionDays must be a whole number of days from 0 (off) to 3650");
       }
       update.retentionDays = days;
+    }
+    if (body.surveyByEmail !== undefined) {
+      if (typeof body.surveyByEmail !== "boolean") fail(400, "bad_request", "surveyByEmail must be true or false");
+      update.surveyByEmail = body.surveyByEmail;
     }
     return c.json(unwrap(await workspaceStub(c.env).updateSettings(actor, update)));
   });

@@ -18,6 +18,8 @@ export function ConversationList(props: {
   onJoin: (id: string) => void;
   error: string | null;
   onDismissError: () => void;
+  /** Shown under the header (the desktop notifications offer). */
+  banner?: JSX.Element;
 }) {
   const [tab, setTab] = createSignal<TabName>("mine");
 
@@ -40,6 +42,7 @@ export function ConversationList(props: {
       <header class="list-header">
         <h1>Conversations</h1>
       </header>
+      {props.banner}
 
       <Show when={props.error}>
         <div class="inline-error" role="alert">

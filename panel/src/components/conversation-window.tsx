@@ -8,12 +8,15 @@ import { createEffect, createMemo, createSignal, Match, on, onCleanup, onMount, 
 import type { Channel, ConversationState, ConversationSummary, Operator, VisitorRef } from "../../../worker/protocol";
 import { errorText } from "../lib/api";
 import { STATUS_LABEL, visitorName } from "../lib/format";
+import { createMediaQuery } from "../lib/media";
 import { createConversation } from "../stores/conversation";
+import { useNotifications } from "../stores/notifications";
 import { VisitorAvatar } from "./avatar";
 import { Composer } from "./composer";
 import { ConfirmDialog } from "./dialog";
-import { BackIcon, CloseIcon, TrashIcon, UploadIcon } from "./icons";
+import { BackIcon, CloseIcon, InfoIcon, TrashIcon, UploadIcon } from "./icons";
 import { MessageList } from "./message-list";
+import { VisitorInfoPanel } from "./visitor-info";
 
 // The channel an operator picked by hand, per conversation; it outlives
 // switching conversations (like drafts), not reloads.
@@ -30,8 +33,20 @@ export function ConversationWindow(props: {
   onConnection: (down: boolean) => void;
   onRepeatedFailure: () => void;
 }) {
+  const alerts = useNotifications()?.[1];
   // Keyed <Show> remounts this component per id, so the store is per conversation.
-  const [state, actions] = createConversation(props.id, props.me, { onRepeatedFailure: props.onRepeatedFailure });
+  const [state, actions] = createConversation(props.id, props.me, {
+    onRepeatedFailure: props.onRepeatedFailure,
+    // Joined and the tab hidden: the operator hears of it (the notifier checks both).
+    onVisitorMessage: (m) => {
+      if (joined() && state.conversation)
+        alerts?.visitorMessage({
+          id: props.id,
+          name: visitorName(state.conversation.visitor),
+          text: m.kind === "file" ? `Sent a file: ${m.text}` : m.text,
+        });
+    },
+  });
   onCleanup(() => {
     actions.dispose();
     props.onConnection(false);
@@ -122,164 +137,223 @@ export function ConversationWindow(props: {
 
   const visitor = (): VisitorRef | null => state.conversation?.visitor ?? props.summary?.visitor ?? null;
 
+  // Visitor info: a column beside the messages on wide screens, a drawer opened with a button otherwise.
+  const wide = createMediaQuery("(min-width: 1100px)");
+  const [drawer, setDrawer] = createSignal(false);
+  const infoShown = () => state.phase !== "gone" && (wide() || drawer());
+  const infoId = `visitor-info-${props.id}`;
+  let infoToggle: HTMLButtonElement | undefined;
+  let infoAside: HTMLElement | undefined;
+  const closeDrawer = () => {
+    setDrawer(false);
+    infoToggle?.focus();
+  };
+  createEffect(
+    on(drawer, (open) => {
+      if (open && !wide()) queueMicrotask(() => infoAside?.focus());
+    }),
+  );
+
   return (
-    <div
-      class="window"
-      aria-label="Conversation"
-      onDragEnter={onDragEnter}
-      onDragOver={onDragOver}
-      onDragLeave={onDragLeave}
-      onDrop={onDrop}
-    >
-      <Show when={visitor()} fallback={<WindowHeaderSkeleton onBack={props.onBack} />}>
-        {(v) => (
-          <header class="window-header" data-testid="conversation-header">
-            <button
-              type="button"
-              class="icon-button back"
-              aria-label="Back to conversations"
-              onClick={() => props.onBack()}
-            >
-              <BackIcon />
-            </button>
-            <VisitorAvatar visitor={v()} size="lg" online={state.conversation?.visitorOnline} />
-            <div class="window-title">
-              <div class="window-name-line">
-                <h2 class="window-name">{visitorName(v())}</h2>
-                <Show when={state.conversation && joined()}>
+    <div class="window-layout" classList={{ "info-column": wide(), "info-drawer": !wide() && drawer() }}>
+      <div
+        class="window"
+        aria-label="Conversation"
+        onDragEnter={onDragEnter}
+        onDragOver={onDragOver}
+        onDragLeave={onDragLeave}
+        onDrop={onDrop}
+      >
+        <Show when={visitor()} fallback={<WindowHeaderSkeleton onBack={props.onBack} />}>
+          {(v) => (
+            <header class="window-header" data-testid="conversation-header">
+              <button
+                type="button"
+                class="icon-button back"
+                aria-label="Back to conversations"
+                onClick={() => props.onBack()}
+              >
+                <BackIcon />
+              </button>
+              <VisitorAvatar visitor={v()} size="lg" online={state.conversation?.visitorOnline} />
+              <div class="window-title">
+                <div class="window-name-line">
+                  <h2 class="window-name">{visitorName(v())}</h2>
+                  <Show when={state.conversation && joined()}>
+                    <button
+                      type="button"
+                      class="button secondary small"
+                      data-testid="leave-button"
+                      disabled={state.busy}
+                      onClick={() => void actions.leave()}
+                    >
+                      Leave Conversation
+                    </button>
+                  </Show>
+                </div>
+                <StatusLine state={state.conversation} summary={props.summary} visitor={v()} meId={props.me.id} />
+              </div>
+              <div class="window-actions">
+                <Show when={!wide() && state.phase !== "gone"}>
                   <button
                     type="button"
-                    class="button secondary small"
-                    data-testid="leave-button"
-                    disabled={state.busy}
-                    onClick={() => void actions.leave()}
+                    class="button secondary visitor-info-toggle"
+                    ref={infoToggle}
+                    aria-expanded={drawer()}
+                    aria-controls={infoId}
+                    aria-label="Visitor info"
+                    title="Visitor info"
+                    data-testid="visitor-info-toggle"
+                    onClick={() => (drawer() ? closeDrawer() : setDrawer(true))}
                   >
-                    Leave Conversation
+                    <InfoIcon />
+                    <span class="visitor-info-toggle-label">Visitor info</span>
+                  </button>
+                </Show>
+                <Show when={state.conversation && !joined()}>
+                  <button
+                    type="button"
+                    class="button primary join"
+                    data-testid="join-button"
+                    disabled={state.busy}
+                    onClick={() => void actions.join()}
+                  >
+                    {state.busy && !confirmDelete() ? "Joining…" : "Join"}
+                  </button>
+                </Show>
+                <Show when={state.phase === "ready"}>
+                  <button
+                    type="button"
+                    class="button danger-ghost"
+                    data-testid="delete-conversation"
+                    disabled={state.busy}
+                    onClick={() => {
+                      setDeleteError(null);
+                      setConfirmDelete(true);
+                    }}
+                  >
+                    <TrashIcon />
+                    <span>Delete</span>
                   </button>
                 </Show>
               </div>
-              <StatusLine state={state.conversation} summary={props.summary} visitor={v()} meId={props.me.id} />
-            </div>
-            <div class="window-actions">
-              <Show when={state.conversation && !joined()}>
-                <button
-                  type="button"
-                  class="button primary join"
-                  data-testid="join-button"
-                  disabled={state.busy}
-                  onClick={() => void actions.join()}
-                >
-                  {state.busy && !confirmDelete() ? "Joining…" : "Join"}
-                </button>
-              </Show>
-              <Show when={state.phase === "ready"}>
-                <button
-                  type="button"
-                  class="button danger-ghost"
-                  data-testid="delete-conversation"
-                  disabled={state.busy}
-                  onClick={() => {
-                    setDeleteError(null);
-                    setConfirmDelete(true);
-                  }}
-                >
-                  <TrashIcon />
-                  <span>Delete</span>
-                </button>
-              </Show>
-            </div>
-          </header>
-        )}
-      </Show>
+            </header>
+          )}
+        </Show>
 
-      <Switch>
-        <Match when={state.phase === "gone"}>
-          <div class="window-empty">
-            <p>This conversation no longer exists.</p>
-          </div>
-        </Match>
-        <Match when={state.phase === "loading"}>
-          <div class="window-empty" aria-busy="true">
-            <span class="spinner" aria-hidden="true" />
-            <p class="muted">Loading conversation…</p>
-          </div>
-        </Match>
-        <Match when={true}>
-          <MessageList
-            conversationId={props.id}
-            state={state}
-            actions={actions}
-            meId={props.me.id}
-            onSeen={() => actions.markRead()}
-          />
-          <div class="sr-only" aria-live="polite" aria-atomic="true">
-            {state.announcement}
-          </div>
-          <Show when={state.error}>
-            <div class="inline-error" role="alert" data-testid="conversation-error">
-              <span>{state.error}</span>
-              <button
-                type="button"
-                class="icon-button"
-                aria-label="Dismiss error"
-                onClick={() => actions.dismissError()}
-              >
-                <CloseIcon />
-              </button>
+        <Switch>
+          <Match when={state.phase === "gone"}>
+            <div class="window-empty">
+              <p>This conversation no longer exists.</p>
             </div>
-          </Show>
-          <Show
-            when={joined()}
-            fallback={
-              <div class="join-hint" data-testid="join-hint">
-                Join to reply
-              </div>
-            }
-          >
-            <Composer
+          </Match>
+          <Match when={state.phase === "loading"}>
+            <div class="window-empty" aria-busy="true">
+              <span class="spinner" aria-hidden="true" />
+              <p class="muted">Loading conversation…</p>
+            </div>
+          </Match>
+          <Match when={true}>
+            <MessageList
               conversationId={props.id}
-              channel={channel()}
-              onChannel={pick}
-              emailTo={visitorEmail()}
-              onSend={(t) => actions.send(t, channel())}
-              onFiles={(files) => actions.upload(files, channel())}
+              state={state}
+              actions={actions}
+              meId={props.me.id}
+              onSeen={() => actions.markRead()}
             />
-          </Show>
-        </Match>
-      </Switch>
-      <ConfirmDialog
-        open={confirmDelete() && state.phase === "ready"}
-        title="Delete this conversation?"
-        danger
-        confirmLabel="Delete for good"
-        busyLabel="Deleting…"
-        busy={state.busy}
-        error={deleteError()}
-        confirmTestId="confirm-delete"
-        testId="delete-dialog"
-        onConfirm={() => void remove()}
-        onCancel={() => setConfirmDelete(false)}
-      >
-        <p>
-          All messages and files of the conversation with{" "}
-          <strong>{visitor() ? visitorName(visitor()!) : "this visitor"}</strong>, and what is known about the visitor
-          (name, email, pages viewed, location), are removed for good. This cannot be undone.
-        </p>
-        <p class="muted">If the visitor writes again, it starts as a new conversation.</p>
-      </ConfirmDialog>
-      <Show when={dragging()}>
-        <div class="drop-overlay" classList={{ refused: !canDrop() }} data-testid="drop-overlay" aria-hidden="true">
-          <div class="drop-target">
-            <UploadIcon />
-            <span>
-              {canDrop()
-                ? channel() === "email"
-                  ? "Drop to send by email"
-                  : "Drop to send"
-                : "Join the conversation to send files"}
-            </span>
+            <div class="sr-only" aria-live="polite" aria-atomic="true">
+              {state.announcement}
+            </div>
+            <Show when={state.error}>
+              <div class="inline-error" role="alert" data-testid="conversation-error">
+                <span>{state.error}</span>
+                <button
+                  type="button"
+                  class="icon-button"
+                  aria-label="Dismiss error"
+                  onClick={() => actions.dismissError()}
+                >
+                  <CloseIcon />
+                </button>
+              </div>
+            </Show>
+            <Show
+              when={joined()}
+              fallback={
+                <div class="join-hint" data-testid="join-hint">
+                  Join to reply
+                </div>
+              }
+            >
+              <Composer
+                conversationId={props.id}
+                channel={channel()}
+                onChannel={pick}
+                emailTo={visitorEmail()}
+                onSend={(t) => actions.send(t, channel())}
+                onFiles={(files) => actions.upload(files, channel())}
+              />
+            </Show>
+          </Match>
+        </Switch>
+        <ConfirmDialog
+          open={confirmDelete() && state.phase === "ready"}
+          title="Delete this conversation?"
+          danger
+          confirmLabel="Delete for good"
+          busyLabel="Deleting…"
+          busy={state.busy}
+          error={deleteError()}
+          confirmTestId="confirm-delete"
+          testId="delete-dialog"
+          onConfirm={() => void remove()}
+          onCancel={() => setConfirmDelete(false)}
+        >
+          <p>
+            All messages and files of the conversation with{" "}
+            <strong>{visitor() ? visitorName(visitor()!) : "this visitor"}</strong>, and what is known about the visitor
+            (name, email, pages viewed, location), are removed for good. This cannot be undone.
+          </p>
+          <p class="muted">If the visitor writes again, it starts as a new conversation.</p>
+        </ConfirmDialog>
+        <Show when={dragging()}>
+          <div class="drop-overlay" classList={{ refused: !canDrop() }} data-testid="drop-overlay" aria-hidden="true">
+            <div class="drop-target">
+              <UploadIcon />
+              <span>
+                {canDrop()
+                  ? channel() === "email"
+                    ? "Drop to send by email"
+                    : "Drop to send"
+                  : "Join the conversation to send files"}
+              </span>
+            </div>
           </div>
-        </div>
+        </Show>
+      </div>
+      <Show when={infoShown()}>
+        <aside
+          id={infoId}
+          ref={infoAside}
+          class="visitor-aside"
+          aria-label="Visitor info"
+          data-testid="visitor-info"
+          tabIndex={-1}
+          onKeyDown={(e) => {
+            if (e.key === "Escape" && !wide()) {
+              e.stopPropagation();
+              closeDrawer();
+            }
+          }}
+        >
+          <VisitorInfoPanel
+            conversationId={props.id}
+            visitor={visitor()}
+            online={state.conversation?.visitorOnline}
+            active={infoShown()}
+            onClose={wide() ? undefined : closeDrawer}
+          />
+        </aside>
       </Show>
     </div>
   );

@@ -6,13 +6,19 @@
  */
 import type {
   ApiError,
+  ApiTokenInfo,
   Channel,
   ConversationState,
   MeResponse,
   Operator,
   OperatorReportResponse,
+  PresenceStatus,
   SetupStatus,
   UploadResponse,
+  VisitorInfo,
+  WebhookDeliveryInfo,
+  WebhookEvent,
+  WebhookInfo,
   WorkspaceSettings,
 } from "../../../worker/protocol";
 
@@ -74,7 +80,7 @@ function failure(status: number, data: unknown, authProbe: boolean): HttpError {
 }
 
 async function request<T>(
-  method: "GET" | "POST" | "PUT" | "DELETE",
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
   path: string,
   body?: unknown,
   opts: { authProbe?: boolean } = {},
@@ -155,6 +161,26 @@ export const api = {
   /** Deletes a conversation for good: messages, files and visitor data. */
   deleteConversation: (id: string) => request<void>("DELETE", `/api/conversations/${enc(id)}`),
   upload,
+  /** What is known about the conversation's visitor: location, pages, browser, IP. */
+  visitor: (id: string) => request<{ visitor: VisitorInfo }>("GET", `/api/conversations/${enc(id)}/visitor`),
+  /** Correct the visitor's name or email (null clears it). */
+  updateVisitor: (id: string, body: { name?: string | null; email?: string | null }) =>
+    request<{ visitor: VisitorInfo }>("PATCH", `/api/conversations/${enc(id)}/visitor`, body),
+  /** Online (notified) or Away (not notified) for the signed-in operator. */
+  setStatus: (status: PresenceStatus) =>
+    request<{ status: PresenceStatus }>("PUT", "/api/operators/me/status", { status }),
+
+  tokens: () => request<{ tokens: ApiTokenInfo[] }>("GET", "/api/v1/tokens"),
+  /** The token's secret is in this answer only. */
+  createToken: (name: string) => request<{ token: string; info: ApiTokenInfo }>("POST", "/api/v1/tokens", { name }),
+  revokeToken: (id: string) => request<void>("DELETE", `/api/v1/tokens/${enc(id)}`),
+  webhooks: () => request<{ webhooks: WebhookInfo[] }>("GET", "/api/v1/webhooks"),
+  /** The signing secret is in this answer only. */
+  addWebhook: (body: { url: string; events: WebhookEvent[] }) =>
+    request<{ webhook: WebhookInfo; secret: string }>("POST", "/api/v1/webhooks", body),
+  removeWebhook: (id: string) => request<void>("DELETE", `/api/v1/webhooks/${enc(id)}`),
+  webhookDeliveries: (id: string) =>
+    request<{ deliveries: WebhookDeliveryInfo[] }>("GET", `/api/v1/webhooks/${enc(id)}/deliveries`),
   settings: () => request<WorkspaceSettings>("GET", "/api/settings"),
   saveSettings: (body: Partial<WorkspaceSettings>) => request<WorkspaceSettings>("PUT", "/api/settings", body),
   /** Privacy erasure (admins): every conversation of one person, by email or visitor id. */

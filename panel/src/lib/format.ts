@@ -122,3 +122,29 @@ export function stars(rating: number, of = 5): string {
 export function decimal(n: number): string {
   return String(Math.round(n * 100) / 100);
 }
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago", then a date. */
+export function ago(at: number, current = now()): string {
+  const diff = Math.max(0, current - at);
+  if (diff < 60_000) return "just now";
+  if (diff < 3_600_000) return `${Math.floor(diff / 60_000)} min ago`;
+  if (diff < 86_400_000) return `${Math.floor(diff / 3_600_000)} h ago`;
+  const days = Math.floor(diff / 86_400_000);
+  if (days < 7) return days === 1 ? "yesterday" : `${days} days ago`;
+  return `on ${new Date(at).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" })}`;
+}
+
+/**
+ * The URL if it is a web address safe to put in an `href` (http or https),
+ * else null: page URLs and referrers come from visitors' browsers, and a
+ * `javascript:` link must never reach the operator's click.
+ */
+export function safeHref(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}

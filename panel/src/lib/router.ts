@@ -12,6 +12,7 @@ export type Route =
   | { name: "conversations"; id: string | null }
   | { name: "reports"; tab: ReportTab }
   | { name: "operators" }
+  | { name: "integrations" }
   | { name: "settings" }
   | { name: "unknown" };
 
@@ -45,6 +46,7 @@ export function parseRoute(p: string): Route {
     return tab ? { name: "reports", tab } : { name: "unknown" };
   }
   if (parts[0] === "operators" && parts.length === 1) return { name: "operators" };
+  if (parts[0] === "integrations" && parts.length === 1) return { name: "integrations" };
   if (parts[0] === "settings" && parts.length === 1) return { name: "settings" };
   return { name: "unknown" };
 }

@@ -7,7 +7,9 @@ import { ConversationList } from "../components/conversation-list";
 import { ConversationWindow } from "../components/conversation-window";
 import { ConnectionBanner } from "../components/connection-banner";
 import { ChatIcon } from "../components/icons";
+import { NotificationBanner } from "../components/notifications";
 import { notify } from "../components/toast";
+import { useNotifications } from "../stores/notifications";
 import type { InboxActions, InboxState } from "../stores/inbox";
 
 export default function ConversationsPage(props: {
@@ -35,6 +37,7 @@ export default function ConversationsPage(props: {
     }
   };
 
+  const notifications = useNotifications();
   const bannerShown = () => props.inbox.connection === "reconnecting" || windowDown();
 
   return (
@@ -53,6 +56,7 @@ export default function ConversationsPage(props: {
               setError(null);
               props.inboxActions.dismissError();
             }}
+            banner={<Show when={notifications}>{(n) => <NotificationBanner state={n()[0]} actions={n()[1]} />}</Show>}
           />
         </aside>
         <main class="window-pane">

@@ -1,6 +1,6 @@
 /** Operators (admins): the team list, add an operator, remove one. */
 import { createSignal, For, Match, onMount, Show, Switch } from "solid-js";
-import type { Operator } from "../../../worker/protocol";
+import type { Operator, OperatorPresence } from "../../../worker/protocol";
 import { errorText } from "../lib/api";
 import { fullTime } from "../lib/format";
 import { OperatorAvatar } from "../components/avatar";
@@ -8,7 +8,11 @@ import { Field, FormMessage } from "../components/field";
 import { createOperators } from "../stores/operators";
 import { MIN_PASSWORD } from "./setup";
 
-export default function OperatorsPage(props: { me: Operator; online: (id: string) => boolean }) {
+export default function OperatorsPage(props: {
+  me: Operator;
+  /** Live presence from the panel socket; undefined for someone it has not reported. */
+  presence: (id: string) => OperatorPresence | undefined;
+}) {
   const [state, actions] = createOperators();
   onMount(() => void actions.load());
 
@@ -46,7 +50,7 @@ export default function OperatorsPage(props: { me: Operator; online: (id: string
                       <OperatorRow
                         operator={o}
                         isMe={o.id === props.me.id}
-                        online={props.online(o.id)}
+                        presence={props.presence(o.id)}
                         onRemove={() => actions.remove(o.id)}
                       />
                     )}
@@ -62,7 +66,14 @@ export default function OperatorsPage(props: { me: Operator; online: (id: string
   );
 }
 
-function OperatorRow(props: { operator: Operator; isMe: boolean; online: boolean; onRemove: () => Promise<void> }) {
+function OperatorRow(props: {
+  operator: Operator;
+  isMe: boolean;
+  presence: OperatorPresence | undefined;
+  onRemove: () => Promise<void>;
+}) {
+  // Online with the panel open; Away when they chose not to be notified; Offline when the panel is closed.
+  const presence = () => (!props.presence?.online ? "offline" : props.presence.status === "away" ? "away" : "online");
   const [confirming, setConfirming] = createSignal(false);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
@@ -93,9 +104,14 @@ function OperatorRow(props: { operator: Operator; isMe: boolean; online: boolean
               Admin
             </span>
           </Show>
-          <Show when={props.online}>
-            <span class="presence online small">Online</span>
-          </Show>
+          <span
+            class="presence small"
+            classList={{ online: presence() === "online", away: presence() === "away" }}
+            data-testid="operator-presence"
+            data-presence={presence()}
+          >
+            {presence() === "online" ? "Online" : presence() === "away" ? "Away" : "Offline"}
+          </span>
         </div>
         <div class="muted small ellipsis" title={`Added ${fullTime(props.operator.createdAt)}`}>
           {props.operator.email}

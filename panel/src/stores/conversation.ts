@@ -104,7 +104,12 @@ export interface ConversationActions {
 export function createConversation(
   id: string,
   me: { id: string; name: string },
-  opts: { onRepeatedFailure?: () => void; onState?: (s: ConversationState) => void } = {},
+  opts: {
+    onRepeatedFailure?: () => void;
+    onState?: (s: ConversationState) => void;
+    /** A new visitor message arrived live (not history, not a resume). */
+    onVisitorMessage?: (m: Message) => void;
+  } = {},
 ): [ConversationStoreState, ConversationActions] {
   const [state, setState] = createStore<ConversationStoreState>({
     phase: "loading",
@@ -235,6 +240,7 @@ export function createConversation(
         if (!own && m.kind !== "event" && m.author.id !== me.id) {
           const what = m.kind === "file" ? `sent ${m.file?.image ? "a picture" : "a file"}, ${m.text}` : m.text;
           setState("announcement", `${m.author.name || "Visitor"}: ${what.slice(0, 200)}`);
+          if (m.author.role === "visitor") opts.onVisitorMessage?.(m);
         }
         break;
       }

@@ -53,7 +53,16 @@ function insertSorted(list: ConversationSummary[], c: ConversationSummary): void
   list.splice(i, 0, c);
 }
 
-export function createInbox(meId: string, opts: { onRepeatedFailure?: () => void } = {}): [InboxState, InboxActions] {
+export function createInbox(
+  meId: string,
+  opts: {
+    onRepeatedFailure?: () => void;
+    /** A visitor wrote in Unassigned (sent only while this operator is online and not away). */
+    onNotify?: (c: ConversationSummary, reason: "new" | "requeued" | "message") => void;
+    /** A conversation changed; `before` is the row held until now, if any. */
+    onUpsert?: (before: ConversationSummary | undefined, after: ConversationSummary) => void;
+  } = {},
+): [InboxState, InboxActions] {
   const [state, setState] = createStore<InboxState>({
     phase: "loading",
     connection: "connecting",
@@ -90,8 +99,15 @@ export function createInbox(meId: string, opts: { onRepeatedFailure?: () => void
           setState({ phase: "ready", allHasMore: f.allHasMore, loadingMore: false });
         });
         break;
-      case "upsert":
+      case "upsert": {
+        const before = actions.find(f.conversation.id);
+        const copy = before ? { ...before } : undefined;
         place(f.conversation);
+        opts.onUpsert?.(copy, f.conversation);
+        break;
+      }
+      case "notify":
+        opts.onNotify?.(f.conversation, f.reason);
         break;
       case "page":
         batch(() => {

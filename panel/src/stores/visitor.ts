@@ -1,0 +1,49 @@
+/**
+ * What is known about one conversation's visitor (the panel in the upper
+ * right of the conversation): fetched on open, refreshed on demand, edited
+ * with `save`. Answers to superseded requests are dropped so a slow refresh
+ * cannot overwrite a fresher edit.
+ */
+import { createStore, reconcile } from "solid-js/store";
+import type { VisitorInfo } from "../../../worker/protocol";
+import { api, errorText } from "../lib/api";
+
+export interface VisitorInfoState {
+  phase: "loading" | "ready" | "error";
+  info: VisitorInfo | null;
+  /** Why the last load failed; the previous info stays on screen. */
+  error: string | null;
+}
+
+export interface VisitorInfoActions {
+  load(): Promise<void>;
+  /** Throws `HttpError` with the server's message (e.g. a malformed email). */
+  save(input: { name: string | null; email: string | null }): Promise<void>;
+}
+
+export function createVisitorInfo(conversationId: string): [VisitorInfoState, VisitorInfoActions] {
+  const [state, setState] = createStore<VisitorInfoState>({ phase: "loading", info: null, error: null });
+  let latest = 0;
+  const actions: VisitorInfoActions = {
+    async load() {
+      const mine = ++latest;
+      try {
+        const { visitor } = await api.visitor(conversationId);
+        if (mine !== latest) return;
+        setState({ phase: "ready", error: null });
+        setState("info", reconcile(visitor));
+      } catch (e) {
+        if (mine !== latest) return;
+        setState({ phase: state.info ? "ready" : "error", error: errorText(e) });
+      }
+    },
+    async save(input) {
+      const mine = ++latest;
+      const { visitor } = await api.updateVisitor(conversationId, input);
+      if (mine !== latest) return;
+      setState({ phase: "ready", error: null });
+      setState("info", reconcile(visitor));
+    },
+  };
+  return [state, actions];
+}
