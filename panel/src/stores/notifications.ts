@@ -179,7 +179,10 @@ export function createNotifications(opts: {
       setState("items", (list) => list.filter((x) => x.id !== id));
     },
     seen(id) {
-      if (!hidden()) markSeen((x) => x.id === id);
+      if (hidden()) return;
+      markSeen((x) => x.id === id);
+      // Opened: its toast has done its job.
+      setState("items", (list) => list.filter((x) => x.id !== id));
     },
     prune(waiting) {
       setState("items", (list) => list.filter((x) => x.kind !== "waiting" || waiting.has(x.id)));
