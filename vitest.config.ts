@@ -35,7 +35,7 @@ export default defineConfig({
   test: {
     // CommonJS-heavy dependencies are pre-bundled for workerd, as wrangler
     // bundles them for `dev`/`deploy` (the test runtime loads modules one by one).
-    deps: { optimizer: { ssr: { enabled: true, include: ["sanitize-html", "mimetext/browser"] } } },
+    deps: { optimizer: { ssr: { enabled: true, include: ["sanitize-html", "mimetext/browser", "fast-check"] } } },
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
     testTimeout: 20_000,
