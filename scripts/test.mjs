@@ -83,5 +83,10 @@ const ef = /# fail (\d+)/.exec(e2e.out);
 passed += Number(ep?.[1] ?? 0);
 failed += Number(ef?.[1] ?? (e2e.ok ? 0 : 1));
 
+const faults = run("fault tolerance (SIGKILL mid-stream)", process.execPath, ["bench/kill.mjs"], { capture: true });
+const fp = /faults: (\d+) passed, (\d+) failed/.exec(faults.out);
+passed += Number(fp?.[1] ?? 0);
+failed += Number(fp?.[2] ?? (faults.ok ? 0 : 1));
+
 console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && vitest.ok && e2e.ok ? 0 : 1);
+process.exit(failed === 0 && vitest.ok && e2e.ok && faults.ok ? 0 : 1);

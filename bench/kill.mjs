@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// `npm run test:faults`: the whole `wrangler dev` process tree is killed with
+// SIGKILL in the middle of a message stream and restarted on the same local
+// state. Clients keep outboxes (as the widget and panel do) and resend what was
+// not acknowledged. Afterwards every acknowledged message must be stored under
+// the sequence number it was acknowledged with, each conversation's log must be
+// gap-free and hold every message exactly once. Loopback only, bounded.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const CONVERSATIONS = 20;
+const state = mkdtempSync(join(tmpdir(), "microchat-faults-"));
+const port = await new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, "127.0.0.1", () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+const base = `http://127.0.0.1:${port}`;
+let failures = 0;
+let passes = 0;
+const check = (ok, what) => {
+  if (ok) passes++;
+  else failures++;
+  console.log(`${ok ? "✓" : "✖"} ${what}`);
+};
+
+function start() {
+  const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
+    cwd: root,
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      MICROCHAT_PORT: String(port),
+      MICROCHAT_STATE: state,
+      MICROCHAT_SKIP_BUILD: "1",
+      MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off",
+    },
+    stdio: "ignore",
+    detached: true,
+  });
+  return child;
+}
+
+async function ready(child) {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error("server exited");
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("server did not start");
+}
+
+async function post(path, body, headers = {}) {
+  const res = await fetch(base + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: base, ...headers },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    body: await res.json().catch(() => null),
+    cookie: res.headers.get("set-cookie")?.split(";")[0],
+  };
+}
+
+/** A client with an outbox, resending after every reconnect, as the widget and panel do. */
+class Client {
+  constructor(name, connect) {
+    this.name = name;
+    this.connectFn = connect;
+    this.outbox = new Map();
+    this.acked = new Map();
+    this.n = 0;
+    this.lastSeq = 0;
+    this.ws = null;
+  }
+  async connect() {
+    try {
+      const ws = await this.connectFn();
+      this.ws = ws;
+      ws.on("message", (d) => {
+        const f = JSON.parse(String(d));
+        if (f.type === "ack") {
+          this.acked.set(f.clientId, f.seq);
+          this.outbox.delete(f.clientId);
+        }
+      });
+      ws.on("close", () => this.ws === ws && (this.ws = null));
+      ws.on("error", () => {});
+      ws.send(JSON.stringify({ type: "hello", lastSeq: this.lastSeq }));
+      for (const [clientId, text] of this.outbox) ws.send(JSON.stringify({ type: "send", clientId, text }));
+      return true;
+    } catch {
+      this.ws = null;
+      return false;
+    }
+  }
+  send() {
+    const clientId = `${this.name}-${this.n++}`;
+    const text = `${this.name} #${this.n}`;
+    this.outbox.set(clientId, text);
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "send", clientId, text }));
+  }
+}
+
+const open = (url, headers) =>
+  new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+
+let child = start();
+try {
+  await ready(child);
+  const { cookie } = await post("/api/setup", {
+    name: "Faults",
+    email: "faults@example.com",
+    password: "faults password 1",
+  });
+  const wsBase = base.replace("http", "ws");
+  const conversations = [];
+  for (let i = 0; i < CONVERSATIONS; i++) {
+    const { body: session } = await post("/api/visitor/session", { siteKey: "demo" });
+    const visitor = new Client(`v${i}`, async () => {
+      const { body } = await post("/api/visitor/ticket", {}, { Authorization: `Bearer ${session.token}` });
+      return open(`${wsBase}/ws/visitor?ticket=${encodeURIComponent(body.ticket)}`, { Origin: base });
+    });
+    await visitor.connect();
+    visitor.send();
+    await new Promise((r) => setTimeout(r, 50));
+    await post(`/api/conversations/${session.conversationId}/join`, {}, { Cookie: cookie });
+    const operator = new Client(`o${i}`, () =>
+      open(`${wsBase}/ws/conversations/${session.conversationId}`, { Origin: base, Cookie: cookie }),
+    );
+    await operator.connect();
+    conversations.push({ session, visitor, operator });
+  }
+
+  // A steady stream, then SIGKILL in the middle of it.
+  const stream = setInterval(() => {
+    for (const c of conversations) {
+      c.operator.send();
+      if (Math.random() < 0.1) c.visitor.send();
+    }
+  }, 20);
+  await new Promise((r) => setTimeout(r, 3000));
+  const ackedBefore = conversations.reduce((n, c) => n + c.operator.acked.size + c.visitor.acked.size, 0);
+  process.kill(-child.pid, "SIGKILL");
+  await new Promise((r) => setTimeout(r, 300));
+  clearInterval(stream);
+  const pending = conversations.reduce((n, c) => n + c.operator.outbox.size + c.visitor.outbox.size, 0);
+  console.log(`killed with ${ackedBefore} messages acknowledged and ${pending} waiting in outboxes`);
+  check(ackedBefore > 100, "the stream was running when the server was killed");
+
+  child = start();
+  await ready(child);
+  for (let attempt = 0; attempt < 30; attempt++) {
+    for (const c of conversations) {
+      for (const client of [c.visitor, c.operator]) {
+        if (client.outbox.size > 0 && !client.ws) await client.connect();
+      }
+    }
+    if (conversations.every((c) => c.visitor.outbox.size === 0 && c.operator.outbox.size === 0)) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  check(
+    conversations.every((c) => c.visitor.outbox.size === 0 && c.operator.outbox.size === 0),
+    "after the restart every outbox drained (all messages acknowledged)",
+  );
+
+  let gapFree = true;
+  let allAckedStored = true;
+  let noDuplicates = true;
+  let total = 0;
+  for (const c of conversations) {
+    const messages = [];
+    let before = "";
+    for (;;) {
+      const res = await fetch(`${base}/api/conversations/${c.session.conversationId}/messages?limit=200${before}`, {
+        headers: { Cookie: cookie },
+      });
+      const page = await res.json();
+      messages.unshift(...page.messages);
+      if (!page.hasMore) break;
+      before = `&before=${page.messages[0].seq}`;
+    }
+    total += messages.length;
+    const seqs = messages.map((m) => m.seq);
+    gapFree &&= seqs.every((s, i) => s === i + 1);
+    const ids = messages.map((m) => m.clientId);
+    noDuplicates &&= new Set(ids).size === ids.length;
+    const seqOf = new Map(messages.map((m) => [m.clientId, m.seq]));
+    for (const client of [c.visitor, c.operator]) {
+      for (const [clientId, seq] of client.acked) allAckedStored &&= seqOf.get(clientId) === seq;
+    }
+    for (const client of [c.visitor, c.operator]) client.ws?.terminate();
+  }
+  console.log(`${total} messages stored across ${CONVERSATIONS} conversations`);
+  check(allAckedStored, "every message acknowledged before or after the kill is stored under its acknowledged seq");
+  check(noDuplicates, "no message is stored twice (resends after the kill were deduplicated)");
+  check(gapFree, "every conversation's log is gap-free");
+} finally {
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // gone
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(state, { recursive: true, force: true });
+}
+console.log(`\nfaults: ${passes} passed, ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);
