@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { join, newVisitorSession, operatorSocket, panelSocket, say, signInAdmin, visitorSocket } from "./helpers";
+import { fetchApp, join, newVisitorSession, operatorSocket, panelSocket, say, signInAdmin, visitorSocket } from "./helpers";
 
 describe("conversation index", () => {
   it("coalesces previews: a burst of chat messages costs the workspace a few calls, not one per message", async () => {
@@ -101,5 +101,37 @@ describe("conversation index", () => {
     panel.send({ type: "explode" });
     expect((await panel.next("error")).code).toBe("unknown_type");
     panel.close();
+  });
+
+  it("paging never skips or repeats conversations that share the same lastAt", async () => {
+    const admin = await signInAdmin();
+    const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    const at = Date.now() - 86_400_000 * 400; // older than anything else in the index
+    const ids = Array.from({ length: 7 }, (_, i) => `tie${String(i).padStart(2, "0")}${"x".repeat(17)}`);
+    for (const id of ids) {
+      await ws.upsertConversation({
+        id,
+        status: "idle",
+        visitor: { id: "v", name: null, email: null },
+        operators: [],
+        preview: "",
+        previewRole: "visitor",
+        lastAt: at,
+        unread: 0,
+        createdAt: at,
+        version: 1,
+      });
+    }
+    const seen: string[] = [];
+    let cursor = `&before=${at + 1}`;
+    for (;;) {
+      const res = await fetchApp(`/api/conversations?view=all&limit=3${cursor}`, { headers: { Cookie: admin } });
+      const page = (await res.json()) as { conversations: { id: string; lastAt: number }[]; hasMore: boolean };
+      seen.push(...page.conversations.filter((c) => c.lastAt === at).map((c) => c.id));
+      if (!page.hasMore || page.conversations.length === 0) break;
+      const last = page.conversations.at(-1)!;
+      cursor = `&before=${last.lastAt}&beforeId=${last.id}`;
+    }
+    expect(seen).toEqual([...ids].sort().reverse());
   });
 });

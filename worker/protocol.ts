@@ -281,7 +281,7 @@ export type PanelServerFrame =
 
 export type PanelClientFrame =
   /** Ask for more of the "all" list, older than `beforeLastAt`; answered by a `page` frame. */
-  { type: "more"; beforeLastAt: number; limit?: number };
+  { type: "more"; beforeLastAt: number; beforeId?: string; limit?: number };
 
 export interface OperatorPresence {
   id: string;

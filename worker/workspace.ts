@@ -607,22 +607,32 @@ export class Workspace extends DurableObject<Env> {
     return this.sql.exec("SELECT 1 FROM conversations WHERE id = ?", id).toArray().length > 0;
   }
 
-  /** One page of a view, newest first; `before` is a lastAt cursor. */
+  /**
+   * One page of a view, newest first. The cursor is the last row seen:
+   * `before` (its lastAt) and `beforeId` (its id, which breaks ties between
+   * conversations with the same lastAt, so paging never skips or repeats one).
+   */
   async listConversations(
     view: View,
     operatorId: string,
     before: number | null,
     limit: number,
+    beforeId: string | null = null,
   ): Promise<{ conversations: ConversationSummary[]; hasMore: boolean }> {
-    const cursor = before ?? Number.MAX_SAFE_INTEGER;
+    const at = before ?? Number.MAX_SAFE_INTEGER;
+    // With no id, everything at exactly `before` is excluded (the older cursor behaviour).
+    const id = beforeId ?? "";
     const n = Math.min(Math.max(limit, 1), 200) + 1;
     let rows: ConversationRow[];
     if (view === "unassigned" || view === "assigned") {
       rows = this.sql
         .exec<ConversationRow>(
-          "SELECT * FROM conversations WHERE status = ? AND last_at < ? ORDER BY last_at DESC LIMIT ?",
+          `SELECT * FROM conversations WHERE status = ? AND (last_at < ? OR (last_at = ? AND id < ?))
+           ORDER BY last_at DESC, id DESC LIMIT ?`,
           view,
-          cursor,
+          at,
+          at,
+          id,
           n,
         )
         .toArray();
@@ -630,15 +640,25 @@ export class Workspace extends DurableObject<Env> {
       rows = this.sql
         .exec<ConversationRow>(
           `SELECT c.* FROM assignments a JOIN conversations c ON c.id = a.conversation_id
-           WHERE a.operator_id = ? AND c.last_at < ? ORDER BY c.last_at DESC LIMIT ?`,
+           WHERE a.operator_id = ? AND (c.last_at < ? OR (c.last_at = ? AND c.id < ?))
+           ORDER BY c.last_at DESC, c.id DESC LIMIT ?`,
           operatorId,
-          cursor,
+          at,
+          at,
+          id,
           n,
         )
         .toArray();
     } else {
       rows = this.sql
-        .exec<ConversationRow>("SELECT * FROM conversations WHERE last_at < ? ORDER BY last_at DESC LIMIT ?", cursor, n)
+        .exec<ConversationRow>(
+          `SELECT * FROM conversations WHERE last_at < ? OR (last_at = ? AND id < ?)
+           ORDER BY last_at DESC, id DESC LIMIT ?`,
+          at,
+          at,
+          id,
+          n,
+        )
         .toArray();
     }
     const hasMore = rows.length === n;
@@ -1061,12 +1081,13 @@ export class Workspace extends DurableObject<Env> {
     if (typeof frame !== "object" || frame === null || !("type" in frame))
       return fail("bad_frame", "Frame needs a type");
     if (frame.type !== "more") return fail("unknown_type", "Unknown frame type");
-    const f = frame as { beforeLastAt?: unknown; limit?: unknown };
+    const f = frame as { beforeLastAt?: unknown; beforeId?: unknown; limit?: unknown };
     if (typeof f.beforeLastAt !== "number" || !Number.isFinite(f.beforeLastAt)) {
       return fail("bad_frame", "more.beforeLastAt must be a number");
     }
     const limit = typeof f.limit === "number" && Number.isInteger(f.limit) ? f.limit : ALL_FIRST_PAGE;
-    const page = await this.listConversations("all", who.operatorId, f.beforeLastAt, limit);
+    const beforeId = typeof f.beforeId === "string" && f.beforeId.length <= 64 ? f.beforeId : null;
+    const page = await this.listConversations("all", who.operatorId, f.beforeLastAt, limit, beforeId);
     ws.send(
       JSON.stringify({
         type: "page",

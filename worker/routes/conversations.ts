@@ -51,7 +51,9 @@ export const conversations = new Hono<AppEnv>()
       fail(400, "bad_request", "view must be unassigned, mine or all");
     const before = intParam(c.req.query("before"), "before");
     const limit = intParam(c.req.query("limit"), "limit") ?? 50;
-    return c.json(await workspaceStub(c.env).listConversations(view, c.get("operator").id, before, limit));
+    const beforeId = c.req.query("beforeId") ?? null;
+    if (beforeId !== null && !isId(beforeId)) fail(400, "bad_request", "beforeId is not a conversation id");
+    return c.json(await workspaceStub(c.env).listConversations(view, c.get("operator").id, before, limit, beforeId));
   })
   .get("/:id", async (c) => {
     const id = conversationId(c.req.param("id"));

@@ -202,7 +202,13 @@ export const routes = v1
         query: z
           .object({
             state: z.enum(["unassigned", "assigned", "mine", "all"]).default("all"),
-            before: z.coerce.number().int().nonnegative().optional().openapi({ description: "lastAt cursor" }),
+            before: z.coerce
+              .number()
+              .int()
+              .nonnegative()
+              .optional()
+              .openapi({ description: "lastAt of the last row seen" }),
+            beforeId: Id.optional().openapi({ description: "id of the last row seen (breaks lastAt ties)" }),
             limit: z.coerce.number().int().min(1).max(200).default(50),
           })
           .strict(),
@@ -216,6 +222,7 @@ export const routes = v1
         c.get("operator").id,
         q.before ?? null,
         q.limit,
+        q.beforeId ?? null,
       );
       return c.json(page, 200);
     },

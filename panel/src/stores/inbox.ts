@@ -40,7 +40,9 @@ export interface InboxActions {
 }
 
 const PAGE = 50;
-const byLastAtDesc = (a: ConversationSummary, b: ConversationSummary) => b.lastAt - a.lastAt;
+/** The server's order: newest first, ties by id descending (the paging cursor relies on it). */
+const byLastAtDesc = (a: ConversationSummary, b: ConversationSummary) =>
+  b.lastAt - a.lastAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 function removeFrom(list: ConversationSummary[], id: string): void {
   const i = list.findIndex((c) => c.id === id);
@@ -48,7 +50,7 @@ function removeFrom(list: ConversationSummary[], id: string): void {
 }
 
 function insertSorted(list: ConversationSummary[], c: ConversationSummary): void {
-  let i = list.findIndex((x) => x.lastAt < c.lastAt);
+  let i = list.findIndex((x) => byLastAtDesc(c, x) < 0);
   if (i < 0) i = list.length;
   list.splice(i, 0, c);
 }
@@ -162,8 +164,10 @@ export function createInbox(
     },
     loadMore() {
       if (!socket || !state.allHasMore || state.loadingMore) return;
-      const before = state.all[state.all.length - 1]?.lastAt ?? Date.now();
-      if (!socket.send({ type: "more", beforeLastAt: before, limit: PAGE } satisfies PanelClientFrame)) return;
+      const last = state.all[state.all.length - 1];
+      const frame: PanelClientFrame = { type: "more", beforeLastAt: last?.lastAt ?? Date.now(), limit: PAGE };
+      if (last) frame.beforeId = last.id;
+      if (!socket.send(frame)) return;
       setState("loadingMore", true);
     },
     upsert: place,

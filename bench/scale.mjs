@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// `npm run bench:scale`: the index and history at scale, loopback only, bounded.
+//   --conversations N   conversations in the workspace (default 10000)
+//   --messages M        messages in the long conversation (default 100000)
+// Measures: listing Unassigned and a page of All with N conversations, the
+// panel's time to show its lists in Chromium, and the time to the first page
+// of a conversation with M messages against one with 10.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+import WebSocket from "ws";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { values: args } = parseArgs({
+  options: { conversations: { type: "string", default: "10000" }, messages: { type: "string", default: "100000" } },
+});
+const N = Math.min(20000, Number(args.conversations));
+const M = Math.min(200000, Number(args.messages));
+const port = await new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, "127.0.0.1", () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+const base = `http://127.0.0.1:${port}`;
+const wsBase = base.replace("http", "ws");
+const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-scale-"));
+const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
+  cwd: root,
+  env: {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    MICROCHAT_PORT: String(port),
+    MICROCHAT_STATE: state,
+    MICROCHAT_SKIP_BUILD: "1",
+    MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off",
+  },
+  stdio: "ignore",
+  detached: true,
+});
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x) => Math.round(x * 10) / 10;
+async function post(path, body, headers = {}) {
+  const res = await fetch(base + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: base, ...headers },
+    body: JSON.stringify(body),
+  });
+  return { body: await res.json().catch(() => null), cookie: res.headers.get("set-cookie")?.split(";")[0] };
+}
+const open = (url, headers) =>
+  new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+const next = (ws, type) =>
+  new Promise((resolve) => {
+    const on = (d) => {
+      const f = JSON.parse(String(d));
+      if (f.type === type) {
+        ws.off("message", on);
+        resolve(f);
+      }
+    };
+    ws.on("message", on);
+  });
+
+async function visitorConversation(text) {
+  const { body: session } = await post("/api/visitor/session", { siteKey: "demo" });
+  const { body: ticket } = await post("/api/visitor/ticket", {}, { Authorization: `Bearer ${session.token}` });
+  const ws = await open(`${wsBase}/ws/visitor?ticket=${encodeURIComponent(ticket.ticket)}`, { Origin: base });
+  ws.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
+  await next(ws, "welcome");
+  ws.send(JSON.stringify({ type: "send", clientId: "first", text }));
+  await next(ws, "ack");
+  ws.close();
+  return session;
+}
+
+async function timed(fn, runs = 7) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return round(median(times));
+}
+
+const results = { date: new Date().toISOString(), conversations: N, messages: M };
+try {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const { cookie } = await post("/api/setup", {
+    name: "Scale",
+    email: "scale@example.com",
+    password: "scale password 1",
+  });
+
+  // --- 1. N conversations in the index -------------------------------------
+  let t0 = performance.now();
+  for (let i = 0; i < N; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, N - i) }, (_, k) => visitorConversation(`Conversation ${i + k}`)),
+    );
+  }
+  results.seedConversationsSeconds = round((performance.now() - t0) / 1000);
+  // Let the coalesced index reports land.
+  for (let i = 0; i < 60; i++) {
+    const res = await fetch(`${base}/api/conversations?view=all&limit=1`, { headers: { Cookie: cookie } });
+    const page = await res.json();
+    if (page.conversations.length && (await countAll(cookie)) >= N) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const get = (path) => fetch(base + path, { headers: { Cookie: cookie } }).then((r) => r.json());
+  results.listUnassigned200Ms = await timed(() => get("/api/conversations?view=unassigned&limit=200"));
+  results.listAllPage50Ms = await timed(() => get("/api/conversations?view=all&limit=50"));
+  const deep = await get("/api/conversations?view=all&limit=200");
+  const lastRow = deep.conversations.at(-1);
+  results.listAllDeepPageMs = await timed(() =>
+    get(`/api/conversations?view=all&limit=50&before=${lastRow.lastAt}&beforeId=${lastRow.id}`),
+  );
+
+  // The panel in Chromium: from navigation to the lists drawn.
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const [name, value] = cookie.split("=");
+  await ctx.addCookies([{ name, value, url: base }]);
+  const page = await ctx.newPage();
+  const renders = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await page.goto(`${base}/`);
+    await page.getByTestId("unassigned-list").getByTestId("conversation-row").nth(150).waitFor({ state: "attached" });
+    renders.push(performance.now() - t);
+  }
+  results.panelListRenderMs = round(median(renders));
+  results.panelRowsInDom = await page.getByTestId("conversation-row").count();
+  await browser.close();
+
+  // --- 2. A conversation with M messages ------------------------------------
+  const small = await visitorConversation("small");
+  const big = await visitorConversation("big");
+  for (const s of [small, big]) await post(`/api/conversations/${s.conversationId}/join`, {}, { Cookie: cookie });
+  const operator = await open(`${wsBase}/ws/conversations/${big.conversationId}`, { Origin: base, Cookie: cookie });
+  operator.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
+  await next(operator, "welcome");
+  t0 = performance.now();
+  let sent = 0;
+  let acked = 0;
+  operator.on("message", (d) => JSON.parse(String(d)).type === "ack" && acked++);
+  while (acked < M - 3) {
+    while (sent - acked < 128 && sent < M - 3)
+      operator.send(JSON.stringify({ type: "send", clientId: `m${sent++}`, text: `history ${sent}` }));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  results.seedMessagesPerSecond = Math.round(M / ((performance.now() - t0) / 1000));
+  operator.close();
+  const smallOp = await open(`${wsBase}/ws/conversations/${small.conversationId}`, { Origin: base, Cookie: cookie });
+  smallOp.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
+  await next(smallOp, "welcome");
+  for (let i = 0; i < 7; i++) {
+    smallOp.send(JSON.stringify({ type: "send", clientId: `s${i}`, text: `small ${i}` }));
+    await next(smallOp, "ack");
+  }
+  smallOp.close();
+  const firstPage = async (conversationId) =>
+    timed(async () => {
+      const ws = await open(`${wsBase}/ws/conversations/${conversationId}`, { Origin: base, Cookie: cookie });
+      ws.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
+      await next(ws, "welcome");
+      ws.close();
+    });
+  results.firstPageSocket10Ms = await firstPage(small.conversationId);
+  results.firstPageSocketBigMs = await firstPage(big.conversationId);
+  results.firstPageHttp10Ms = await timed(() => get(`/api/conversations/${small.conversationId}/messages`));
+  results.firstPageHttpBigMs = await timed(() => get(`/api/conversations/${big.conversationId}/messages`));
+} finally {
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // gone
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(state, { recursive: true, force: true });
+}
+
+async function countAll(cookie) {
+  let count = 0;
+  let before = "";
+  for (;;) {
+    const res = await fetch(`${base}/api/conversations?view=all&limit=200${before}`, { headers: { Cookie: cookie } });
+    const page = await res.json();
+    count += page.conversations.length;
+    if (!page.hasMore) return count;
+    const last = page.conversations.at(-1);
+    before = `&before=${last.lastAt}&beforeId=${last.id}`;
+  }
+}
+
+mkdirSync(join(root, "bench/results"), { recursive: true });
+writeFileSync(join(root, "bench/results/scale-latest.json"), JSON.stringify(results, null, 2) + "\n");
+console.log(JSON.stringify(results, null, 2));
+process.exit(0);
