@@ -119,4 +119,15 @@ describe("operators and sessions", () => {
     );
     expect(dup.status).toBe(409);
   });
+
+  it("sessions expire: an expired session is refused", async () => {
+    const cookie = await signInAdmin();
+    const { env, runInDurableObject } = await import("cloudflare:test");
+    const stub = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    expect((await fetchApp("/api/auth/me", { headers: { Cookie: cookie } })).status).toBe(200);
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("UPDATE sessions SET expires_at = ?", Date.now() - 1);
+    });
+    expect((await fetchApp("/api/auth/me", { headers: { Cookie: cookie } })).status).toBe(401);
+  });
 });

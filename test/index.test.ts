@@ -1,6 +1,15 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { fetchApp, join, newVisitorSession, operatorSocket, panelSocket, say, signInAdmin, visitorSocket } from "./helpers";
+import {
+  fetchApp,
+  join,
+  newVisitorSession,
+  operatorSocket,
+  panelSocket,
+  say,
+  signInAdmin,
+  visitorSocket,
+} from "./helpers";
 
 describe("conversation index", () => {
   it("coalesces previews: a burst of chat messages costs the workspace a few calls, not one per message", async () => {

@@ -6,6 +6,20 @@ function stub(conversationId: string) {
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
 }
 
+/** Writes `count` visitor messages straight into storage (the socket path is covered by the other tests). */
+async function seedMessages(session: { conversationId: string; visitorId: string }, count: number): Promise<void> {
+  await runInDurableObject(stub(session.conversationId), (_o, state) => {
+    state.storage.sql.exec(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, at)
+       SELECT i, 'seed-' || i, 'text', 'visitor', ?, 'V', 'm' || i, ? FROM n`,
+      count,
+      session.visitorId,
+      Date.now(),
+    );
+  });
+}
+
 describe("message log", () => {
   it("gives messages gap-free sequence numbers starting at 1", async () => {
     const session = await newVisitorSession();
@@ -77,20 +91,7 @@ describe("message log", () => {
     const v = await visitorSocket(session);
     await v.next("welcome");
     // Seed 1,200 messages directly (the socket path is covered above).
-    await runInDurableObject(stub(session.conversationId), (_o, state) => {
-      state.storage.transactionSync(() => {
-        for (let seq = 1; seq <= 1200; seq++) {
-          state.storage.sql.exec(
-            "INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, at) VALUES (?, ?, 'text', 'visitor', ?, 'V', ?, ?)",
-            seq,
-            `seed-${seq}`,
-            session.visitorId,
-            `m${seq}`,
-            Date.now(),
-          );
-        }
-      });
-    });
+    await seedMessages(session, 1200);
     v.close();
     const again = await visitorSocket(session, 100);
     const welcome = await again.next("welcome");
@@ -109,20 +110,7 @@ describe("message log", () => {
     const session = await newVisitorSession();
     const v = await visitorSocket(session);
     await v.next("welcome");
-    await runInDurableObject(stub(session.conversationId), (_o, state) => {
-      state.storage.transactionSync(() => {
-        for (let seq = 1; seq <= 120; seq++) {
-          state.storage.sql.exec(
-            "INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, at) VALUES (?, ?, 'text', 'visitor', ?, 'V', ?, ?)",
-            seq,
-            `seed-${seq}`,
-            session.visitorId,
-            `m${seq}`,
-            Date.now(),
-          );
-        }
-      });
-    });
+    await seedMessages(session, 120);
     v.close();
     const fresh = await visitorSocket(session, 0);
     const welcome = await fresh.next("welcome");

@@ -58,7 +58,14 @@ describe("stored XSS", () => {
   before(async () => {
     app = await startApp();
     browser = await launch();
-    operator = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const operatorCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // Count CSP violations in the panel (there must be none).
+    await operatorCtx.addInitScript(() => {
+      const w = window as unknown as { __cspViolations: number };
+      w.__cspViolations = 0;
+      document.addEventListener("securitypolicyviolation", () => w.__cspViolations++);
+    });
+    operator = await operatorCtx.newPage();
     visitor = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
     const dialogs: string[] = [];
     for (const page of [operator, visitor]) page.on("dialog", (d) => (dialogs.push(d.message()), void d.dismiss()));
@@ -159,5 +166,26 @@ describe("stored XSS", () => {
       );
     }
     await operator.screenshot({ path: join(import.meta.dirname, "../../test-results/screenshots/xss-email.png") });
+  });
+
+  it("security headers: the panel has a CSP without inline scripts and cannot be framed; the chat iframe can", async () => {
+    const panel = await fetch(app.base + "/");
+    const csp = panel.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /script-src[^;]*unsafe-inline/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(panel.headers.get("x-frame-options"), "DENY");
+    assert.equal(panel.headers.get("x-content-type-options"), "nosniff");
+    const frame = await fetch(app.base + "/widget/frame.html");
+    assert.match(frame.headers.get("content-security-policy") ?? "", /frame-ancestors \*/);
+    assert.doesNotMatch(frame.headers.get("content-security-policy") ?? "", /script-src[^;]*unsafe-inline/);
+    assert.equal(frame.headers.get("x-frame-options"), null);
+    const api = await fetch(app.base + "/api/setup");
+    assert.equal(api.headers.get("cache-control"), "no-store");
+    // The panel really runs under its CSP: no violations were reported while it was used above.
+    const violations = await operator.evaluate(
+      () => (window as unknown as { __cspViolations?: number }).__cspViolations ?? 0,
+    );
+    assert.equal(violations, 0);
   });
 });

@@ -98,6 +98,21 @@ describe("the article, end to end", () => {
     await widget(visitor).locator(".m.operator", { hasText: "Yes, we deliver all over Norway." }).waitFor();
   });
 
+  it("2b. with the panel tab in the background, a visitor message in a joined conversation notifies the operator", async () => {
+    await operator.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { get: () => "hidden", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    });
+    await visitorSays("Great, and how much is shipping?");
+    await operator.waitForFunction(() =>
+      (window as unknown as { __notified: string[] }).__notified.some((n) => n.includes("how much is shipping")),
+    );
+    await operator.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { get: () => "visible", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    });
+  });
+
   it("3. files and pictures both ways", async () => {
     await widget(visitor).locator("#file").setInputFiles(join(fixtures, "sunset.png"));
     await operator.getByTestId("message-image").last().waitFor({ timeout: 10_000 });
