@@ -1016,9 +1016,23 @@ export class Conversation extends DurableObject<Env> {
     }
   }
 
+  /**
+   * When the alarm is known to be set at or before `at`, there is nothing to
+   * do: remembered in memory so a busy conversation does not read the alarm
+   * on every message. (After an eviction the field is empty and the alarm is
+   * read once again.)
+   */
+  private alarmAt: number | null = null;
+
   private async armAlarm(at: number): Promise<void> {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    if (current === null || current > at) {
+      await this.ctx.storage.setAlarm(at);
+      this.alarmAt = at;
+    } else {
+      this.alarmAt = current;
+    }
   }
 
   private summary(version: number): ConversationSummary & { version: number } {
@@ -1345,6 +1359,7 @@ export class Conversation extends DurableObject<Env> {
       }
     }
     await this.ctx.storage.deleteAlarm();
+    this.alarmAt = null;
     await this.ctx.storage.deleteAll();
     migrate(this.sql, conversationMigrations);
     this.ctx.storage.transactionSync(() => {
@@ -1356,6 +1371,7 @@ export class Conversation extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     this.sql.exec("DELETE FROM used_tickets WHERE expires_at < ?", Date.now());
     await this.flushIndex();
   }

@@ -100,7 +100,10 @@
       session = null;
     }
   };
-  void flush(false);
+  // Off the page's critical path: when the browser is idle.
+  const idle = (fn: () => void) =>
+    "requestIdleCallback" in window ? requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 200);
+  idle(() => void flush(false));
   addEventListener("pagehide", () => {
     // Time on page, reported with the last beacon of this page.
     const views = store.get<View[]>(VIEWS_KEY) ?? [];

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// `npm run bench:mainthread`: what the widget loader costs a customer's page,
+// measured in Chromium: main-thread script and task time of the demo page
+// with the loader, against the same page with the loader blocked. Median of
+// 7 loads each; loopback only.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const port = await new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, "127.0.0.1", () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+const base = `http://127.0.0.1:${port}`;
+const state = mkdtempSync(join(tmpdir(), "microchat-mainthread-"));
+const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
+  cwd: root,
+  env: {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    MICROCHAT_PORT: String(port),
+    MICROCHAT_STATE: state,
+    MICROCHAT_SKIP_BUILD: "1",
+  },
+  stdio: "ignore",
+  detached: true,
+});
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  async function measure(withLoader) {
+    const script = [];
+    const task = [];
+    for (let i = 0; i < 7; i++) {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      if (!withLoader) await page.route("**/widget.js", (route) => route.fulfill({ status: 204, body: "" }));
+      const cdp = await ctx.newCDPSession(page);
+      await cdp.send("Performance.enable");
+      await page.goto(`${base}/demo/`, { waitUntil: "load" });
+      // Let the loader mount and send its first page-view beacon.
+      await page.waitForTimeout(500);
+      const { metrics } = await cdp.send("Performance.getMetrics");
+      const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+      script.push(m.ScriptDuration * 1000);
+      task.push(m.TaskDuration * 1000);
+      await ctx.close();
+    }
+    return { scriptMs: Math.round(median(script) * 10) / 10, taskMs: Math.round(median(task) * 10) / 10 };
+  }
+  const without = await measure(false);
+  const withLoader = await measure(true);
+  await browser.close();
+  const result = {
+    withoutLoader: without,
+    withLoader,
+    loaderScriptMs: Math.round((withLoader.scriptMs - without.scriptMs) * 10) / 10,
+    loaderTaskMs: Math.round((withLoader.taskMs - without.taskMs) * 10) / 10,
+  };
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // gone
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(state, { recursive: true, force: true });
+}
+process.exit(0);
