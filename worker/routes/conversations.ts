@@ -25,6 +25,26 @@ export function conversationStub(env: Env, id: string) {
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
 }
 
+/** JOIN, for the panel's routes and the REST API alike: assigns the operator and tells webhooks. */
+export async function joinConversation(env: WorkerEnv, id: string, op: { id: string; name: string }) {
+  const state = unwrap(await conversationStub(env, id).join(id, env.SITE_KEY, { id: op.id, name: op.name }));
+  await workspaceStub(env).emit(
+    "conversation.joined",
+    JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
+  );
+  return state;
+}
+
+/** Leave Conversation, for the panel's routes and the REST API alike. */
+export async function leaveConversation(env: WorkerEnv, id: string, op: { id: string; name: string }) {
+  const state = unwrap(await conversationStub(env, id).leave(id, env.SITE_KEY, op.id));
+  await workspaceStub(env).emit(
+    "conversation.left",
+    JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
+  );
+  return state;
+}
+
 /** Deletes one conversation everywhere: its object's storage and files, then the index. */
 export async function deleteConversation(env: WorkerEnv, id: string): Promise<void> {
   unwrap(await conversationStub(env, id).erase(id, env.SITE_KEY));
@@ -67,23 +87,11 @@ export const conversations = new Hono<AppEnv>()
   })
   .post("/:id/join", async (c) => {
     const id = conversationId(c.req.param("id"));
-    const op = c.get("operator");
-    const state = unwrap(await conversationStub(c.env, id).join(id, c.env.SITE_KEY, { id: op.id, name: op.name }));
-    await workspaceStub(c.env).emit(
-      "conversation.joined",
-      JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
-    );
-    return c.json({ state });
+    return c.json({ state: await joinConversation(c.env, id, c.get("operator")) });
   })
   .post("/:id/leave", async (c) => {
     const id = conversationId(c.req.param("id"));
-    const op = c.get("operator");
-    const state = unwrap(await conversationStub(c.env, id).leave(id, c.env.SITE_KEY, op.id));
-    await workspaceStub(c.env).emit(
-      "conversation.left",
-      JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
-    );
-    return c.json({ state });
+    return c.json({ state: await leaveConversation(c.env, id, c.get("operator")) });
   })
   .post("/:id/files", async (c) => {
     const id = conversationId(c.req.param("id"));

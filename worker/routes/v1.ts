@@ -26,7 +26,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { isId, randomId } from "../lib/crypto";
 import { currentOperator, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
 import { LIMITS } from "../protocol";
-import { conversationStub, deleteConversation } from "./conversations";
+import { conversationStub, deleteConversation, joinConversation, leaveConversation } from "./conversations";
 
 // ---------------------------------------------------------------------------
 // Schemas (shared by validation and the OpenAPI document)
@@ -327,13 +327,7 @@ export const routes = v1
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const op = c.get("operator");
-      const state = unwrap(await conversationStub(c.env, id).join(id, c.env.SITE_KEY, { id: op.id, name: op.name }));
-      await workspaceStub(c.env).emit(
-        "conversation.joined",
-        JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
-      );
-      return c.json({ state }, 200);
+      return c.json({ state: await joinConversation(c.env, id, c.get("operator")) }, 200);
     },
   )
   .openapi(
@@ -347,13 +341,7 @@ export const routes = v1
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const op = c.get("operator");
-      const state = unwrap(await conversationStub(c.env, id).leave(id, c.env.SITE_KEY, op.id));
-      await workspaceStub(c.env).emit(
-        "conversation.left",
-        JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
-      );
-      return c.json({ state }, 200);
+      return c.json({ state: await leaveConversation(c.env, id, c.get("operator")) }, 200);
     },
   )
   .openapi(
