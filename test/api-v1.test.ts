@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { verifyWebhookSignature } from "../worker/lib/webhooks";
 import { fetchApp, json, newOperator, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
@@ -162,6 +162,51 @@ describe("REST API v1", () => {
 });
 
 describe("webhooks", () => {
+  it("message.created starts at the subscription: earlier messages are not replayed, later ones arrive", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "since");
+    const { session, v } = await startedConversation();
+    await say(v, "before the hook");
+    // A long history from before the hook: catching up must not wade through it report by report.
+    const conversation = env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
+    await runInDurableObject(conversation, (_o, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250)
+         INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, at)
+         SELECT 100 + i, 'old-' || i, 'text', 'visitor', ?, 'V', 'old ' || i, ? FROM n`,
+        session.visitorId,
+        Date.now() - 60_000,
+      );
+    });
+    await evictDurableObject(conversation); // written behind its back: let it reread its storage
+    await new Promise((r) => setTimeout(r, 20));
+    const created = await fetchApp(
+      "/api/v1/webhooks",
+      json({ url: "https://hooks.test/since", events: ["message.created"] }, bearer(token)),
+    );
+    const { webhook } = (await created.json()) as { webhook: { id: string } };
+    await say(v, "after the hook");
+    const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    const payloads = () =>
+      runInDurableObject(ws, (_o, state) =>
+        state.storage.sql
+          .exec<{ payload: string }>("SELECT payload FROM webhook_deliveries WHERE webhook_id = ?", webhook.id)
+          .toArray()
+          .map((r) => r.payload)
+          .filter((p) => p.includes(session.conversationId)),
+      );
+    let found: string[] = [];
+    for (let i = 0; i < 80 && !found.some((p) => p.includes("after the hook")); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      found = await payloads();
+    }
+    expect(found.some((p) => p.includes("after the hook"))).toBe(true);
+    expect(found.some((p) => /before the hook|Hello from the site|"old \d+"/.test(p))).toBe(false);
+    expect(found).toHaveLength(1);
+    await fetchApp(`/api/v1/webhooks/${webhook.id}`, { method: "DELETE", headers: bearer(token) });
+    v.close();
+  });
+
   it("deliver signed events; failures are retried with backoff and logged", async () => {
     const admin = await signInAdmin();
     const token = await newToken(admin, "hooks");

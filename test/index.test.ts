@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
   fetchApp,
@@ -11,6 +11,11 @@ import {
   visitorSocket,
 } from "./helpers";
 
+/** The panel's next upsert of `conversationId` that shows `preview`. */
+function upsertWithPreview(panel: Awaited<ReturnType<typeof panelSocket>>, conversationId: string, preview: string) {
+  return panel.until("upsert", (f) => f.conversation.id === conversationId && f.conversation.preview === preview, 8000);
+}
+
 describe("conversation index", () => {
   it("coalesces previews: a burst of chat messages costs the workspace a few calls, not one per message", async () => {
     const admin = await signInAdmin();
@@ -21,13 +26,68 @@ describe("conversation index", () => {
     await v.next("welcome");
     // 20 messages: a visitor's whole burst allowance (see rate limits).
     for (let i = 1; i <= 20; i++) await say(v, `burst ${i}`);
+    // Every report the workspace accepts is broadcast to the panel as one upsert.
+    let reports = 0;
     const last = await panel.until(
       "upsert",
-      (f) => f.conversation.id === session.conversationId && f.conversation.preview === "burst 20",
+      (f) => f.conversation.id === session.conversationId && (reports++, f.conversation.preview === "burst 20"),
       8000,
     );
     expect(last.conversation.unread).toBe(20);
+    // The first message (the conversation enters Unassigned) goes at once; the rest ride on a few coalesced reports.
+    expect(reports).toBeGreaterThanOrEqual(2);
+    expect(reports).toBeLessThanOrEqual(5);
+    v.close();
+    panel.close();
+  });
+
+  it("a report a crashed conversation did not get to send is sent by its alarm", async () => {
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "first"); // enters Unassigned: reported at once
+    await say(v, "second"); // within the coalescing window: waits on an in-memory timer
+    const conversation = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
+    // The instance dies (as on a crash or a deploy) and its timer with it.
+    await runInDurableObject(conversation(), (_o, state) => state.abort("crash")).catch(() => undefined);
     const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    const preview = () =>
+      runInDurableObject(workspace, (_o, state) =>
+        state.storage.sql
+          .exec<{ preview: string; unread: number }>(
+            "SELECT preview, unread FROM conversations WHERE id = ?",
+            session.conversationId,
+          )
+          .one(),
+      );
+    expect((await preview()).preview).toBe("first");
+    // The backstop alarm is due well within a minute (sooner than anything else the conversation has armed).
+    const due = await runInDurableObject(conversation(), (_o, state) => state.storage.getAlarm());
+    expect(due).not.toBeNull();
+    expect(due!).toBeLessThanOrEqual(Date.now() + 30_000);
+    expect(await runDurableObjectAlarm(conversation())).toBe(true);
+    expect(await preview()).toEqual({ preview: "second", unread: 2 });
+    v.close();
+  });
+
+  it("a conversation whose clock runs behind the index's version catches up instead of being ignored", async () => {
+    const admin = await signInAdmin();
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "hello");
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    // As if an earlier instance on a machine with a fast clock had reported far in the future.
+    const ahead = Date.now() * 1000 + 3_600_000_000;
+    await runInDurableObject(workspace, (_o, state) => {
+      state.storage.sql.exec("UPDATE index_versions SET version = ? WHERE id = ?", ahead, session.conversationId);
+    });
+    const panel = await panelSocket(admin);
+    await panel.next("index");
+    await new Promise((r) => setTimeout(r, 1100)); // past the coalescing window: the next message reports at once
+    await say(v, "after the clock jump");
+    const up = await upsertWithPreview(panel, session.conversationId, "after the clock jump");
+    expect(up.conversation.unread).toBe(2);
     const version = await runInDurableObject(
       workspace,
       (_o, state) =>
@@ -35,9 +95,39 @@ describe("conversation index", () => {
           .exec<{ version: number }>("SELECT version FROM index_versions WHERE id = ?", session.conversationId)
           .one().version,
     );
-    expect(version).toBeLessThanOrEqual(5);
+    expect(version).toBeGreaterThan(ahead);
     v.close();
     panel.close();
+  });
+
+  it("the reporting window widens with the number of conversations active at once", async () => {
+    // A workspace of its own, so no other test's conversations count as active.
+    const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName("window-test"));
+    const report = (id: string, version: number) =>
+      ws.upsertConversation({
+        id,
+        status: "unassigned",
+        visitor: { id: `v-${id}`, name: null, email: null },
+        operators: [],
+        preview: "hi",
+        previewRole: "visitor",
+        lastAt: Date.now(),
+        unread: 1,
+        createdAt: Date.now(),
+        version,
+      });
+    const first = await report("c-0", 1);
+    expect(first.windowMs).toBe(1000);
+    let last = first;
+    for (let i = 1; i < 300; i++) last = await report(`c-${i}`, 1);
+    // 300 active conversations at 50 reports/s: each waits 6 s between reports.
+    expect(last.windowMs).toBe(6000);
+    for (let i = 300; i < 1000; i++) last = await report(`c-${i}`, 1);
+    expect(last.windowMs).toBe(10_000);
+    // A report from a known conversation is answered the same way, also when it is stale.
+    const stale = await report("c-5", 0);
+    expect(stale.version).toBe(1);
+    expect(stale.windowMs).toBe(10_000);
   });
 
   it("an operator's reply clears the unread count and updates the preview", async () => {
@@ -53,11 +143,7 @@ describe("conversation index", () => {
     const op = await operatorSocket(admin, session.conversationId);
     await op.next("welcome");
     await say(op, "answer");
-    const up = await panel.until(
-      "upsert",
-      (f) => f.conversation.id === session.conversationId && f.conversation.preview === "answer",
-      8000,
-    );
+    const up = await upsertWithPreview(panel, session.conversationId, "answer");
     expect(up.conversation.unread).toBe(0);
     expect(up.conversation.previewRole).toBe("operator");
     v.close();

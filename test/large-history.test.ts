@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newVisitorSession, say, visitorSocket } from "./helpers";
 
@@ -17,6 +17,8 @@ describe("large history", () => {
         Date.now(),
       );
     });
+    // Written behind the object's back: evict it so it rereads storage, as after a restart.
+    await evictDurableObject(stub);
     v.close();
 
     const fresh = await visitorSocket(session);

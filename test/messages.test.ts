@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { join, newVisitorSession, operatorSocket, say, signInAdmin, visitorSocket } from "./helpers";
 
@@ -6,7 +6,11 @@ function stub(conversationId: string) {
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
 }
 
-/** Writes `count` visitor messages straight into storage (the socket path is covered by the other tests). */
+/**
+ * Writes `count` visitor messages straight into storage (the socket path is
+ * covered by the other tests), then evicts the object so it rereads what it
+ * keeps in memory, as it would after a restart.
+ */
 async function seedMessages(session: { conversationId: string; visitorId: string }, count: number): Promise<void> {
   await runInDurableObject(stub(session.conversationId), (_o, state) => {
     state.storage.sql.exec(
@@ -18,6 +22,7 @@ async function seedMessages(session: { conversationId: string; visitorId: string
       Date.now(),
     );
   });
+  await evictDurableObject(stub(session.conversationId));
 }
 
 describe("message log", () => {

@@ -97,11 +97,18 @@ interface MessageExtra {
 /** Cloudflare's limit for one message sent with send_email. */
 const MAX_OUTBOUND_BYTES = 5 * 1024 * 1024;
 
-/** How long visitor-message previews may wait before the index hears of them. */
+/**
+ * How often, at most, a busy conversation reports message previews to the
+ * index until the workspace names its window (wider when many are active).
+ */
 const PREVIEW_COALESCE_MS = 1000;
 /** Back-off when the workspace could not be told. */
 const INDEX_RETRY_MS = 5000;
+/** The alarm that reports changes an evicted instance did not get to report. */
+const INDEX_BACKSTOP_MS = 30_000;
 const PREVIEW_CHARS = 140;
+/** New messages carried by one index report for message.created webhooks. */
+const WEBHOOK_MESSAGES_PER_REPORT = 200;
 
 /** A refusal inside the socket protocol; answered with an error frame. */
 export class ConversationError extends Error {
@@ -169,17 +176,68 @@ export class Conversation extends DurableObject<Env> {
   // -------------------------------------------------------------------------
   // Meta (small key/value facts about the conversation)
 
+  /**
+   * Hot facts kept in memory, written through to SQLite: the meta table (a
+   * few dozen keys), the last sequence number and its time, and who has
+   * joined. Every message reads several of them, and a SQLite round trip per
+   * read was most of a message's CPU time. The copy is rebuilt from storage
+   * on first use after an eviction, and dropped when a transaction rolls back.
+   */
+  private hot: {
+    meta: Map<string, string>;
+    lastSeq: number;
+    lastAt: number | null;
+    operators: OperatorRef[];
+  } | null = null;
+
+  private get cached(): NonNullable<Conversation["hot"]> {
+    if (this.hot) return this.hot;
+    const meta = new Map(
+      this.sql
+        .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
+        .toArray()
+        .map((r) => [r.key, r.value]),
+    );
+    const last = this.sql
+      .exec<{ seq: number; at: number }>("SELECT seq, at FROM messages ORDER BY seq DESC LIMIT 1")
+      .toArray()[0];
+    const operators = this.sql
+      .exec<{ operator_id: string; name: string }>("SELECT operator_id, name FROM operators ORDER BY joined_at")
+      .toArray()
+      .map((r) => ({ id: r.operator_id, name: r.name }));
+    this.hot = { meta, lastSeq: last?.seq ?? 0, lastAt: last?.at ?? null, operators };
+    return this.hot;
+  }
+
+  /** A synchronous transaction; if it rolls back, the in-memory copy is rebuilt from storage. */
+  private transaction<T>(fn: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (err) {
+      this.hot = null;
+      throw err;
+    }
+  }
+
   private getMeta(key: string): string | null {
-    const rows = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray();
-    return rows[0]?.value ?? null;
+    return this.cached.meta.get(key) ?? null;
   }
 
   private setMeta(key: string, value: string | number): void {
+    const text = String(value);
+    if (this.cached.meta.get(key) === text) return;
     this.sql.exec(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
       key,
-      String(value),
+      text,
     );
+    this.cached.meta.set(key, text);
+  }
+
+  private deleteMeta(key: string): void {
+    if (!this.cached.meta.has(key)) return;
+    this.sql.exec("DELETE FROM meta WHERE key = ?", key);
+    this.cached.meta.delete(key);
   }
 
   private get id(): string | null {
@@ -196,14 +254,11 @@ export class Conversation extends DurableObject<Env> {
   }
 
   private lastSeq(): number {
-    return this.sql.exec<{ v: number | null }>("SELECT MAX(seq) AS v FROM messages").one().v ?? 0;
+    return this.cached.lastSeq;
   }
 
   private operators(): OperatorRef[] {
-    return this.sql
-      .exec<{ operator_id: string; name: string }>("SELECT operator_id, name FROM operators ORDER BY joined_at")
-      .toArray()
-      .map((r) => ({ id: r.operator_id, name: r.name }));
+    return [...this.cached.operators];
   }
 
   private visitorSockets(except?: WebSocket): WebSocket[] {
@@ -277,7 +332,7 @@ export class Conversation extends DurableObject<Env> {
       if (this.getMeta("deleted") === "1") throw new ConversationError("deleted", "This conversation was deleted");
       return;
     }
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       this.setMeta("id", conversationId);
       this.setMeta("workspace", workspace);
       this.setMeta("visitor_id", visitorId);
@@ -587,6 +642,8 @@ export class Conversation extends DurableObject<Env> {
     for (const f of [...(extra.file ? [extra.file] : []), ...(extra.email?.attachments ?? [])]) {
       this.sql.exec("INSERT INTO attachments (file_id, seq, meta) VALUES (?, ?, ?)", f.id, seq, JSON.stringify(f));
     }
+    this.cached.lastSeq = seq;
+    this.cached.lastAt = at;
     const message: Message = { seq, clientId, kind, author, text, at };
     if (extra.event) message.event = extra.event;
     if (extra.rating) message.rating = extra.rating;
@@ -650,7 +707,7 @@ export class Conversation extends DurableObject<Env> {
       if (waiting !== null) {
         // First response time: visitor message in Unassigned → first operator reply.
         this.stat("first_response", who.id, Math.max(0, message.at - Number(waiting)));
-        this.sql.exec("DELETE FROM meta WHERE key = 'waiting_since'");
+        this.deleteMeta("waiting_since");
       }
       this.touchIndex(false);
     }
@@ -677,7 +734,7 @@ export class Conversation extends DurableObject<Env> {
   // Assignment (RPC from the Worker's HTTP routes)
 
   private isJoined(operatorId: string): boolean {
-    return this.sql.exec("SELECT 1 FROM operators WHERE operator_id = ?", operatorId).toArray().length > 0;
+    return this.cached.operators.some((o) => o.id === operatorId);
   }
 
   private requireConversation(conversationId: string, workspace: string): void {
@@ -694,13 +751,14 @@ export class Conversation extends DurableObject<Env> {
   private doJoin(conversationId: string, workspace: string, operator: OperatorRef): ConversationState {
     this.requireConversation(conversationId, workspace);
     if (!this.isJoined(operator.id)) {
-      const event = this.ctx.storage.transactionSync(() => {
+      const event = this.transaction(() => {
         this.sql.exec(
           "INSERT INTO operators (operator_id, name, joined_at) VALUES (?, ?, ?)",
           operator.id,
           operator.name,
           Date.now(),
         );
+        this.cached.operators.push({ id: operator.id, name: operator.name });
         this.setMeta("status", "assigned");
         this.sql.exec(
           "INSERT OR REPLACE INTO stretch_operators (operator_id, name) VALUES (?, ?)",
@@ -730,14 +788,12 @@ export class Conversation extends DurableObject<Env> {
 
   private doLeave(conversationId: string, workspace: string, operatorId: string): ConversationState {
     this.requireConversation(conversationId, workspace);
-    const row = this.sql
-      .exec<{ name: string }>("SELECT name FROM operators WHERE operator_id = ?", operatorId)
-      .toArray()[0];
+    const row = this.cached.operators.find((o) => o.id === operatorId);
     if (!row) throw new ConversationError("forbidden", "You have not joined this conversation");
-    const event = this.ctx.storage.transactionSync(() => {
+    const event = this.transaction(() => {
       this.sql.exec("DELETE FROM operators WHERE operator_id = ?", operatorId);
-      const remaining = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM operators").one().n;
-      if (remaining === 0) {
+      this.cached.operators = this.cached.operators.filter((o) => o.id !== operatorId);
+      if (this.cached.operators.length === 0) {
         this.setMeta("status", "idle");
         this.offerSurvey();
       }
@@ -1002,19 +1058,87 @@ export class Conversation extends DurableObject<Env> {
 
   /**
    * Tells the workspace this conversation's summary changed. State changes
-   * (new, joined, left, requeued) go now; previews of ordinary messages are
-   * coalesced by an alarm so a busy conversation costs the workspace at most
-   * one call per second, not one per message.
+   * (new, joined, left, requeued) go at once. Previews of ordinary messages
+   * go at once too when the conversation has been quiet; within a burst they
+   * are coalesced, so a busy conversation costs the workspace at most one
+   * report per window (see `windowMs`), not one per message.
    */
   private touchIndex(immediate: boolean): void {
     if (this.getMeta("started") !== "1") return;
-    this.setMeta("index_dirty", Number(this.getMeta("index_dirty") ?? 0) + 1);
+    this.dirty = (this.dirty ?? 0) + 1;
+    const now = Date.now();
     if (immediate) {
+      // State changes are on their way before this event ends, so whoever
+      // hears of the change next (an HTTP response, an ack) finds the index current.
       this.ctx.waitUntil(this.flushIndex());
     } else {
-      this.ctx.waitUntil(this.armAlarm(Date.now() + PREVIEW_COALESCE_MS));
+      // Previews start after the current event (the ack and the broadcast go first).
+      const quiet = this.flushing === 0 && now - this.lastFlushAt >= this.windowMs;
+      this.flushAfter(quiet ? 0 : this.nextReportAt() - now);
+    }
+    // The durable backstop: should this instance go away before it reports,
+    // the alarm wakes the conversation to report. Armed once per
+    // INDEX_BACKSTOP_MS, not per message (an alarm write costs more than the report).
+    if (this.alarmAt === null || this.alarmAt > now + INDEX_BACKSTOP_MS) {
+      this.ctx.waitUntil(this.armAlarm(now + INDEX_BACKSTOP_MS));
     }
   }
+
+  /**
+   * When a busy conversation reports next: a window after the last report,
+   * plus up to a quarter window at random, so conversations that started
+   * together (a burst of visitors, a deploy) do not report in lock-step.
+   */
+  private nextReportAt(): number {
+    return this.lastFlushAt + this.windowMs * (1 + Math.random() / 4);
+  }
+
+  /** Reports in `ms` (an in-memory timer: cheap and exact), unless one is planned sooner. */
+  private flushAfter(ms: number): void {
+    const due = Date.now() + Math.max(0, ms);
+    if (this.timer !== null) {
+      if (this.timer.due <= due) return;
+      clearTimeout(this.timer.handle);
+    }
+    this.timer = {
+      due,
+      handle: setTimeout(
+        () => {
+          this.timer = null;
+          this.ctx.waitUntil(this.flushIndex());
+        },
+        Math.max(0, ms),
+      ),
+    };
+  }
+
+  /**
+   * Changes not yet reported to the workspace. Kept in memory: a change
+   * reports at once or on a timer, with the durable alarm as a backstop, and
+   * an object that wakes up without this count (`null`, after an eviction)
+   * reports when that alarm fires, so nothing is lost by not storing it.
+   */
+  private dirty: number | null = null;
+  private timer: { due: number; handle: ReturnType<typeof setTimeout> } | null = null;
+  /** The workspace's latest word on how long to wait between reports while busy. */
+  private windowMs = PREVIEW_COALESCE_MS;
+  /** When the last report started, and how many are on their way. */
+  private lastFlushAt = 0;
+  private flushing = 0;
+  /**
+   * Version of the last report. Reports are numbered from the clock (µs), so
+   * a fresh instance needs no stored counter; should a clock ever run behind
+   * a newer report, the workspace answers with its version and we go on
+   * from there.
+   */
+  private indexVersion = 0;
+  /**
+   * Whether any webhook wants message.created: the workspace says so in its
+   * answer to each report (`null` until the first answer of this instance).
+   */
+  private wantsMessages: boolean | null = null;
+  /** Whether pending_stats may hold rows (`null`: not known since waking up). */
+  private statsPending: boolean | null = null;
 
   /**
    * When the alarm is known to be set at or before `at`, there is nothing to
@@ -1026,12 +1150,14 @@ export class Conversation extends DurableObject<Env> {
 
   private async armAlarm(at: number): Promise<void> {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) {
-      await this.ctx.storage.setAlarm(at);
-      this.alarmAt = at;
-    } else {
-      this.alarmAt = current;
+    this.alarmAt = at; // claimed now, so callers meanwhile do not read the alarm again
+    try {
+      const current = await this.ctx.storage.getAlarm();
+      if (current !== null && current <= at) this.alarmAt = current;
+      else await this.ctx.storage.setAlarm(at);
+    } catch (err) {
+      this.alarmAt = null;
+      throw err;
     }
   }
 
@@ -1041,7 +1167,7 @@ export class Conversation extends DurableObject<Env> {
         "SELECT text, author_role, kind FROM messages WHERE kind IN ('text', 'file') ORDER BY seq DESC LIMIT 1",
       )
       .toArray()[0];
-    const lastAny = this.sql.exec<{ at: number | null }>("SELECT MAX(at) AS at FROM messages").one().at;
+    const lastAny = this.cached.lastAt;
     const lastRead = Number(this.getMeta("last_read_seq") ?? 0);
     const unread = this.sql
       .exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE author_role = 'visitor' AND seq > ?", lastRead)
@@ -1062,22 +1188,28 @@ export class Conversation extends DurableObject<Env> {
   }
 
   private async flushIndex(): Promise<void> {
-    const dirty = Number(this.getMeta("index_dirty") ?? 0);
+    if (this.getMeta("started") !== "1" || this.getMeta("deleted") === "1") return;
+    const dirty = this.dirty;
     if (dirty === 0) return;
-    const version = Number(this.getMeta("index_version") ?? 0) + 1;
-    this.setMeta("index_version", version);
-    const summary = this.summary(version);
+    this.flushing++;
+    this.lastFlushAt = Date.now();
+    this.indexVersion = Math.max(this.indexVersion + 1, Date.now() * 1000);
+    const summary = this.summary(this.indexVersion);
     const workspace = this.getMeta("workspace")!;
-    const stats = this.sql
-      .exec<{ rowid: number; kind: string; operator_id: string; at: number; value: number }>(
-        "SELECT rowid, kind, operator_id, at, value FROM pending_stats ORDER BY rowid LIMIT 500",
-      )
-      .toArray();
-    // New messages since the last report, for message.created webhooks (bounded per report).
+    const stats =
+      this.statsPending === false
+        ? []
+        : this.sql
+            .exec<{ rowid: number; kind: string; operator_id: string; at: number; value: number }>(
+              "SELECT rowid, kind, operator_id, at, value FROM pending_stats ORDER BY rowid LIMIT 500",
+            )
+            .toArray();
+    // New messages since the last report, for message.created webhooks
+    // (bounded per report; skipped while no webhook wants them).
     const reported = Number(this.getMeta("reported_seq") ?? 0);
-    const fresh = this.after(reported, 100);
+    const fresh = this.wantsMessages ? this.after(reported, WEBHOOK_MESSAGES_PER_REPORT) : [];
     try {
-      await this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(workspace)).upsertConversation(
+      const answer = await this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(workspace)).upsertConversation(
         summary,
         stats.map((r) => ({
           kind: r.kind as "joined" | "message" | "first_response",
@@ -1088,14 +1220,36 @@ export class Conversation extends DurableObject<Env> {
         fresh,
       );
       if (stats.length > 0) this.sql.exec("DELETE FROM pending_stats WHERE rowid <= ?", stats[stats.length - 1]!.rowid);
+      this.statsPending = stats.length === 500;
       if (fresh.length > 0) this.setMeta("reported_seq", fresh[fresh.length - 1]!.seq);
+      // A full batch may have left more behind: report again after the window.
+      if (fresh.length === WEBHOOK_MESSAGES_PER_REPORT) this.dirty = (this.dirty ?? 0) + 1;
+      if (answer.messages && this.wantsMessages !== true) {
+        // Webhooks want messages (news to this instance): report those from
+        // the subscription on, not an old backlog, and soon.
+        const floor =
+          this.sql
+            .exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM messages WHERE at < ?", answer.since ?? 0)
+            .one().s ?? 0;
+        if (floor > Number(this.getMeta("reported_seq") ?? 0)) this.setMeta("reported_seq", floor);
+        this.dirty = (this.dirty ?? 0) + 1;
+      }
+      this.wantsMessages = answer.messages;
+      this.windowMs = answer.windowMs;
+      if (answer.version > this.indexVersion) {
+        // The workspace holds a newer version than our clock gave: go on from its number and report again.
+        this.indexVersion = answer.version;
+        this.dirty = (this.dirty ?? 0) + 1;
+      }
       // Clear only if nothing changed while we were waiting; otherwise the
-      // pending alarm (or the next flush) sends the newer summary.
-      if (Number(this.getMeta("index_dirty") ?? 0) === dirty) this.setMeta("index_dirty", 0);
-      else await this.armAlarm(Date.now() + PREVIEW_COALESCE_MS);
+      // alarm sends the newer summary.
+      if (this.dirty === dirty) this.dirty = 0;
+      else this.flushAfter(this.nextReportAt() - Date.now());
     } catch (err) {
       console.error("Conversation", this.id, "index update failed; retrying", err);
       await this.armAlarm(Date.now() + INDEX_RETRY_MS);
+    } finally {
+      this.flushing--;
     }
   }
 
@@ -1125,7 +1279,7 @@ export class Conversation extends DurableObject<Env> {
     return rpc(() => {
       this.init(conversationId, workspace, visitorId);
       if (this.getMeta("visitor_id") !== visitorId) throw new ConversationError("forbidden", "Not your conversation");
-      this.ctx.storage.transactionSync(() => {
+      this.transaction(() => {
         for (const v of views) {
           this.sql.exec(
             `INSERT INTO page_views (id, url, title, at, ms) VALUES (?, ?, ?, ?, ?)
@@ -1193,11 +1347,11 @@ export class Conversation extends DurableObject<Env> {
     const changed = await rpc(() => {
       this.requireConversation(conversationId, workspace);
       if (input.name !== undefined) {
-        if (input.name === null) this.sql.exec("DELETE FROM meta WHERE key = 'visitor_name'");
+        if (input.name === null) this.deleteMeta("visitor_name");
         else this.setMeta("visitor_name", input.name);
       }
       if (input.email !== undefined) {
-        if (input.email === null) this.sql.exec("DELETE FROM meta WHERE key = 'visitor_email'");
+        if (input.email === null) this.deleteMeta("visitor_email");
         else this.setMeta("visitor_email", input.email);
       }
       this.broadcast({ type: "state", state: this.state() });
@@ -1213,6 +1367,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** Queues a figure for Report > Operator; sent with the next (coalesced) index report. */
   private stat(kind: "joined" | "message" | "first_response", operatorId: string, value: number): void {
+    this.statsPending = true;
     this.sql.exec(
       "INSERT INTO pending_stats (kind, operator_id, at, value) VALUES (?, ?, ?, ?)",
       kind,
@@ -1311,7 +1466,7 @@ export class Conversation extends DurableObject<Env> {
   private async rate(surveyId: string, rating: number, comment: string | undefined): Promise<void> {
     const survey = this.currentSurvey(surveyId);
     const text = `Rated ${rating}/5${comment ? `: ${comment}` : ""}`;
-    const message = this.ctx.storage.transactionSync(() => {
+    const message = this.transaction(() => {
       this.setMeta("survey", JSON.stringify({ ...survey, state: "answered" }));
       return this.append(`event:${randomId()}`, "event", { role: "system", id: "", name: "Visitor" }, text, {
         event: "rated",
@@ -1361,8 +1516,9 @@ export class Conversation extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
     await this.ctx.storage.deleteAll();
+    this.hot = null;
     migrate(this.sql, conversationMigrations);
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       this.setMeta("id", conversationId);
       this.setMeta("workspace", workspace);
       this.setMeta("deleted", 1);

@@ -55,6 +55,18 @@ export interface OperatorStat {
 /** Rows of "all" sent with the first index frame. */
 const ALL_FIRST_PAGE = 100;
 
+/**
+ * Index reports are the workspace's busiest traffic, and it is one object.
+ * A conversation reports a preview at once after a quiet spell, and while
+ * busy at most once per window; the window widens with the number of
+ * conversations active at the same time, so reports stay near this rate.
+ */
+const REPORTS_PER_SECOND = 50;
+const REPORT_WINDOW_MIN_MS = 1000;
+const REPORT_WINDOW_MAX_MS = 10_000;
+/** A conversation counts as active for this long after its last report. */
+const ACTIVE_FOR_MS = 10_000;
+
 type OperatorRow = {
   id: string;
   name: string;
@@ -100,6 +112,18 @@ function toSummary(r: ConversationRow): ConversationSummary {
     unread: r.unread,
     createdAt: r.created_at,
   };
+}
+
+/**
+ * What the workspace answers a conversation's index report: the version it
+ * now holds, and whether (and since when) webhooks want message.created.
+ */
+export interface IndexReportAnswer {
+  version: number;
+  messages: boolean;
+  since: number | null;
+  /** How long the conversation should wait between reports while it is busy. */
+  windowMs: number;
 }
 
 export class Workspace extends DurableObject<Env> {
@@ -324,6 +348,22 @@ export class Workspace extends DurableObject<Env> {
   // -------------------------------------------------------------------------
   // Conversation index
 
+  /** Conversations that reported lately (id → when), kept in memory only. */
+  private reporters = new Map<string, number>();
+  private reportersPrunedAt = 0;
+
+  /** Notes a report from `id`; answers the reporting window for the number of active conversations. */
+  private reportWindow(id: string): number {
+    const now = Date.now();
+    this.reporters.set(id, now);
+    if (now - this.reportersPrunedAt >= 1000) {
+      for (const [key, at] of this.reporters) if (now - at > ACTIVE_FOR_MS) this.reporters.delete(key);
+      this.reportersPrunedAt = now;
+    }
+    const wanted = Math.round((this.reporters.size / REPORTS_PER_SECOND) * 1000);
+    return Math.min(REPORT_WINDOW_MAX_MS, Math.max(REPORT_WINDOW_MIN_MS, wanted));
+  }
+
   /**
    * Called by Conversation objects. `version` increases with every report
    * from one conversation, so a slow, older report never overwrites a newer one.
@@ -332,18 +372,37 @@ export class Workspace extends DurableObject<Env> {
     summary: ConversationSummary & { version: number },
     stats: OperatorStat[] = [],
     messages: Message[] = [],
-  ): Promise<void> {
+  ): Promise<IndexReportAnswer> {
     // Figures for Report > Operator ride along with index reports and are
     // added to daily aggregates, so a report never rescans conversations.
-    if (stats.length > 0) this.ctx.storage.transactionSync(() => this.addStats(stats));
+    const queueMessages = () => {
+      for (const message of messages) {
+        this.queueEvent("message.created", { conversationId: summary.id, message }, message.at);
+      }
+    };
+    const since = this.subscriptions()
+      .filter((h) => h.events.includes("message.created"))
+      .reduce<number | null>((min, h) => (min === null || h.createdAt < min ? h.createdAt : min), null);
+    const windowMs = this.reportWindow(summary.id);
+    const answer = (version: number): IndexReportAnswer => ({ version, messages: since !== null, since, windowMs });
     const current = this.sql
       .exec<{ v: number }>("SELECT version AS v FROM index_versions WHERE id = ?", summary.id)
       .toArray()[0];
-    if (current && current.v >= summary.version) return;
+    if (current && current.v >= summary.version) {
+      // An older summary than ours; its figures and messages are still news.
+      if (stats.length > 0) this.ctx.storage.transactionSync(() => this.addStats(stats));
+      queueMessages();
+      return answer(current.v);
+    }
     const before = this.sql
-      .exec<{ status: string; last_at: number }>("SELECT status, last_at FROM conversations WHERE id = ?", summary.id)
+      .exec<{ status: string; last_at: number; operators: string }>(
+        "SELECT status, last_at, operators FROM conversations WHERE id = ?",
+        summary.id,
+      )
       .toArray()[0];
+    const operators = JSON.stringify(summary.operators);
     this.ctx.storage.transactionSync(() => {
+      if (stats.length > 0) this.addStats(stats);
       this.sql.exec(
         "INSERT INTO index_versions (id, version) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version",
         summary.id,
@@ -360,23 +419,26 @@ export class Workspace extends DurableObject<Env> {
         summary.visitor.id,
         summary.visitor.name,
         summary.visitor.email,
-        JSON.stringify(summary.operators),
+        operators,
         summary.preview,
         summary.previewRole,
         summary.lastAt,
         summary.unread,
         summary.createdAt,
       );
-      this.sql.exec("DELETE FROM assignments WHERE conversation_id = ?", summary.id);
-      for (const op of summary.operators) {
-        this.sql.exec("INSERT INTO assignments (conversation_id, operator_id) VALUES (?, ?)", summary.id, op.id);
+      if (before?.operators !== operators) {
+        this.sql.exec("DELETE FROM assignments WHERE conversation_id = ?", summary.id);
+        for (const op of summary.operators) {
+          this.sql.exec("INSERT INTO assignments (conversation_id, operator_id) VALUES (?, ?)", summary.id, op.id);
+        }
       }
     });
     const { version: _version, ...conversation } = summary;
     this.broadcast({ type: "upsert", conversation });
     this.notifyIfWaiting(before, conversation);
     if (!before) this.queueEvent("conversation.created", { conversation });
-    for (const message of messages) this.queueEvent("message.created", { conversationId: summary.id, message });
+    queueMessages();
+    return answer(summary.version);
   }
 
   /**
@@ -422,10 +484,19 @@ export class Workspace extends DurableObject<Env> {
   }
 
   private addStats(stats: OperatorStat[]): void {
+    // Counts are summed per operator and day first: one write per pair, not per message.
+    const daily = new Map<string, { operatorId: string; at: number; joined: number; messages: number }>();
     for (const st of stats) {
-      if (st.kind === "joined") this.bump(st.operatorId, st.at, 1, 0);
-      else if (st.kind === "message") this.bump(st.operatorId, st.at, 0, st.value);
-      else
+      if (st.kind === "first_response") continue;
+      const key = `${st.operatorId}\u0000${Math.floor(st.at / DAY_MS)}`;
+      const d = daily.get(key) ?? { operatorId: st.operatorId, at: st.at, joined: 0, messages: 0 };
+      if (st.kind === "joined") d.joined += 1;
+      else d.messages += st.value;
+      daily.set(key, d);
+    }
+    for (const d of daily.values()) this.bump(d.operatorId, d.at, d.joined, d.messages);
+    for (const st of stats) {
+      if (st.kind === "first_response")
         this.sql.exec(
           "INSERT INTO first_responses (operator_id, at, ms) VALUES (?, ?, ?)",
           st.operatorId,
@@ -712,6 +783,7 @@ export class Workspace extends DurableObject<Env> {
       JSON.stringify(events),
       webhook.createdAt,
     );
+    this.hooks = null;
     return { webhook, secret };
   }
 
@@ -726,6 +798,7 @@ export class Workspace extends DurableObject<Env> {
 
   async removeWebhook(id: string): Promise<boolean> {
     const gone = this.sql.exec("DELETE FROM webhooks WHERE id = ?", id).rowsWritten > 0;
+    this.hooks = null;
     this.sql.exec("DELETE FROM webhook_deliveries WHERE webhook_id = ?", id);
     return gone;
   }
@@ -765,11 +838,26 @@ export class Workspace extends DurableObject<Env> {
     this.queueEvent(event, JSON.parse(data) as object);
   }
 
-  private queueEvent(event: WebhookEvent, data: object): void {
-    const hooks = this.sql
-      .exec<{ id: string; events: string }>("SELECT id, events FROM webhooks")
+  /** Webhook subscriptions, read once and kept until one is added or removed. */
+  private hooks: { id: string; events: WebhookEvent[]; createdAt: number }[] | null = null;
+
+  private subscriptions(): { id: string; events: WebhookEvent[]; createdAt: number }[] {
+    this.hooks ??= this.sql
+      .exec<{ id: string; events: string; created_at: number }>("SELECT id, events, created_at FROM webhooks")
       .toArray()
-      .filter((h) => (JSON.parse(h.events) as string[]).includes(event));
+      .map((h) => ({ id: h.id, events: JSON.parse(h.events) as WebhookEvent[], createdAt: h.created_at }));
+    return this.hooks;
+  }
+
+  /**
+   * Queues `event` for every webhook subscribed to it. `happenedAt`, when
+   * given, skips webhooks created after the fact (a report catching up on
+   * older messages does not replay them to a new subscriber).
+   */
+  private queueEvent(event: WebhookEvent, data: object, happenedAt?: number): void {
+    const hooks = this.subscriptions().filter(
+      (h) => h.events.includes(event) && (happenedAt === undefined || h.createdAt <= happenedAt),
+    );
     if (hooks.length === 0) return;
     const now = Date.now();
     for (const h of hooks) {
