@@ -3,7 +3,8 @@
 //   --conversations N   conversations in the workspace (default 10000)
 //   --messages M        messages in the long conversation (default 100000)
 // Measures: listing Unassigned and a page of All with N conversations, the
-// panel's time to show its lists in Chromium, and the time to the first page
+// panel's time to show its lists in Chromium (virtualised: rows in the DOM stay
+// bounded while All holds every conversation), and the time to the first page
 // of a conversation with M messages against one with 10.
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -151,14 +152,63 @@ try {
   await ctx.addCookies([{ name, value, url: base }]);
   const page = await ctx.newPage();
   const renders = [];
+  const unassignedRows = page.getByTestId("unassigned-list").locator("li[aria-setsize]");
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
     await page.goto(`${base}/`);
-    await page.getByTestId("unassigned-list").getByTestId("conversation-row").nth(150).waitFor({ state: "attached" });
+    await unassignedRows.first().waitFor({ state: "attached" });
     renders.push(performance.now() - t);
   }
   results.panelListRenderMs = round(median(renders));
-  results.panelRowsInDom = await page.getByTestId("conversation-row").count();
+  results.panelUnassignedRows = Number(await unassignedRows.first().getAttribute("aria-setsize"));
+  results.panelUnassignedRowsInDom = await page.getByTestId("unassigned-list").getByTestId("conversation-row").count();
+
+  // All: every conversation, loaded page by page as the list is scrolled to its end.
+  await page.getByTestId("tab-all").click();
+  const allRows = page.getByTestId("all-list").locator("li[aria-setsize]");
+  await allRows.first().waitFor({ state: "attached" });
+  t0 = performance.now();
+  const SIZE = '[data-testid="all-list"] li[aria-setsize]';
+  const pageTimes = [];
+  let loaded = 0;
+  while (performance.now() - t0 < 300_000) {
+    const t = performance.now();
+    loaded = await page.evaluate((selector) => {
+      const scroller = document.querySelector("[data-scroll-container]");
+      scroller.scrollTop = scroller.scrollHeight;
+      return Number(document.querySelector(selector)?.getAttribute("aria-setsize"));
+    }, SIZE);
+    if (loaded >= N) break;
+    // Scrolled to the end: the next page is asked for, arrives and is drawn.
+    await page.waitForFunction(
+      ([selector, before]) => Number(document.querySelector(selector)?.getAttribute("aria-setsize")) > before,
+      [SIZE, loaded],
+      { timeout: 10_000 },
+    );
+    pageTimes.push(performance.now() - t);
+  }
+  results.panelAllLoadSeconds = round((performance.now() - t0) / 1000);
+  results.panelPageAppendMs = round(median(pageTimes));
+  results.panelAllRows = loaded;
+  // Jumps to places in the whole list: scroll, then two frames (the rows are swapped and painted).
+  const jumps = [];
+  for (const at of [0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.8]) {
+    jumps.push(
+      await page.evaluate(async (fraction) => {
+        const scroller = document.querySelector("[data-scroll-container]");
+        const t = performance.now();
+        scroller.scrollTop = fraction * scroller.scrollHeight;
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        return performance.now() - t;
+      }, at),
+    );
+  }
+  results.panelScrollJumpMs = round(median(jumps));
+  results.panelScrollJumpMaxMs = round(Math.max(...jumps));
+  results.panelAllRowsInDom = await page.getByTestId("all-list").getByTestId("conversation-row").count();
+  if (process.env.BENCH_SCREENSHOT) await page.screenshot({ path: process.env.BENCH_SCREENSHOT });
+  const shownAt = Number(await allRows.first().getAttribute("aria-posinset"));
+  if (!(shownAt > N * 0.5)) throw new Error(`after the jumps the list shows row ${shownAt}, not the end of ${N}`);
   await browser.close();
 
   // --- 2. A conversation with M messages ------------------------------------

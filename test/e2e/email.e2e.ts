@@ -222,4 +222,56 @@ describe("the email channel in the browser", () => {
     await page.getByRole("status").filter({ hasText: /Saved/ }).waitFor();
     await operator.screenshot({ path: join(shots, "settings.png") });
   });
+
+  it("a long Unassigned list draws only the rows in view; scrolling reaches every row", async () => {
+    await operator.getByTestId("nav-conversations").click();
+    const total = 120;
+    for (let i = 0; i < total; i += 10) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, k) =>
+          postMail(
+            `bulk-${i + k}@example.net`,
+            [
+              `From: Bulk ${i + k} <bulk-${i + k}@example.net>`,
+              `To: ${MAILBOX}`,
+              `Subject: Bulk question ${i + k}`,
+              `Message-ID: <bulk-${i + k}@example.net>`,
+              "Content-Type: text/plain; charset=utf-8",
+              "",
+              `Question number ${i + k}`,
+            ].join("\r\n"),
+          ),
+        ),
+      );
+    }
+    const list = operator.getByTestId("unassigned-list");
+    const slots = list.locator("li[aria-setsize]");
+    await operator.waitForFunction(
+      (n) =>
+        Number(
+          document.querySelector('[data-testid="unassigned-list"] li[aria-setsize]')?.getAttribute("aria-setsize"),
+        ) >= n,
+      total,
+      { timeout: 30_000 },
+    );
+    const size = Number(await slots.first().getAttribute("aria-setsize"));
+    const drawn = await list.getByTestId("conversation-row").count();
+    assert.ok(drawn < 50, `only the rows near the view are drawn (${drawn} of ${size})`);
+    assert.equal(await slots.first().getAttribute("aria-posinset"), "1");
+    assert.equal(await list.locator(`li[aria-posinset="${size}"]`).count(), 0, "the last row is not drawn yet");
+
+    // Scroll to the end of Unassigned: its last rows are drawn in place, the first ones are gone.
+    await list.locator("ul").evaluate((ul) => ul.scrollIntoView({ block: "end" }));
+    const last = list.locator(`li[aria-posinset="${size}"]`);
+    await last.waitFor();
+    assert.ok(await last.getByTestId("conversation-row").isVisible());
+    assert.equal(await list.locator('li[aria-posinset="1"]').count(), 0);
+    assert.ok((await list.getByTestId("conversation-row").count()) < 50);
+    await operator.screenshot({ path: join(shots, "long-list-end.png") });
+
+    // A row reached by scrolling is a real row: it opens its conversation.
+    const name = (await last.locator(".row-name").textContent())!;
+    await last.locator(".row-link").click();
+    await operator.getByTestId("conversation-header").getByText(name).first().waitFor();
+  });
 });

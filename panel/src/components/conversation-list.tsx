@@ -7,6 +7,7 @@ import { relativeTime, fullTime, visitorName } from "../lib/format";
 import { conversationPath, linkClick } from "../lib/router";
 import type { InboxActions, InboxState } from "../stores/inbox";
 import { VisitorAvatar } from "./avatar";
+import { VirtualRows } from "./virtual-rows";
 
 type TabName = "mine" | "all";
 
@@ -38,7 +39,7 @@ export function ConversationList(props: {
   };
 
   return (
-    <div class="list-scroll" onScroll={onScroll}>
+    <div class="list-scroll" data-scroll-container onScroll={onScroll}>
       <header class="list-header">
         <h1>Conversations</h1>
       </header>
@@ -191,19 +192,17 @@ function ConversationRows(props: {
         <p class="empty">{props.empty}</p>
       </Match>
       <Match when={true}>
-        <ul class="rows">
-          <For each={props.items}>
-            {(c) => (
-              <ConversationRow
-                c={c}
-                selected={props.selectedId === c.id}
-                joinable={props.joinable ?? false}
-                joining={props.joining === c.id}
-                onJoin={props.onJoin}
-              />
-            )}
-          </For>
-        </ul>
+        <VirtualRows items={props.items}>
+          {(c) => (
+            <ConversationRow
+              c={c}
+              selected={props.selectedId === c.id}
+              joinable={props.joinable ?? false}
+              joining={props.joining === c.id}
+              onJoin={props.onJoin}
+            />
+          )}
+        </VirtualRows>
         {props.children}
       </Match>
     </Switch>
@@ -220,7 +219,7 @@ function ConversationRow(props: {
   const name = () => visitorName(props.c.visitor);
   const preview = () => props.c.preview || (props.c.previewRole === "system" ? "" : "…");
   return (
-    <li
+    <div
       class="row"
       classList={{ selected: props.selected, unread: props.c.unread > 0, joinable: props.joinable }}
       data-testid="conversation-row"
@@ -268,7 +267,7 @@ function ConversationRow(props: {
           {props.joining ? "Joining…" : "Join"}
         </button>
       </Show>
-    </li>
+    </div>
   );
 }
 

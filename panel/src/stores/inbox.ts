@@ -6,7 +6,7 @@
  * the server uses: unassigned → Unassigned, joined by me → Mine, all → All.
  */
 import { batch } from "solid-js";
-import { createStore, produce, reconcile } from "solid-js/store";
+import { createStore, produce, reconcile, unwrap } from "solid-js/store";
 import type {
   ConversationSummary,
   OperatorPresence,
@@ -45,14 +45,21 @@ const byLastAtDesc = (a: ConversationSummary, b: ConversationSummary) =>
   b.lastAt - a.lastAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 function removeFrom(list: ConversationSummary[], id: string): void {
-  const i = list.findIndex((c) => c.id === id);
+  const i = unwrap(list).findIndex((c) => c.id === id); // the plain array: no proxy per row
   if (i >= 0) list.splice(i, 1);
 }
 
+/** Inserts `c` into a list sorted newest first: a binary search, so 10,000 rows cost ~14 looks, not 10,000. */
 function insertSorted(list: ConversationSummary[], c: ConversationSummary): void {
-  let i = list.findIndex((x) => byLastAtDesc(c, x) < 0);
-  if (i < 0) i = list.length;
-  list.splice(i, 0, c);
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byLastAtDesc(c, list[mid]!) < 0) hi = mid;
+    else lo = mid + 1;
+  }
+  if (lo === list.length) list.push(c);
+  else list.splice(lo, 0, c);
 }
 
 export function createInbox(
@@ -113,11 +120,10 @@ export function createInbox(
         break;
       case "page":
         batch(() => {
+          const known = new Set(unwrap(state.all).map((c) => c.id));
           setState(
             produce((s) => {
-              for (const c of f.conversations) {
-                if (!s.all.some((x) => x.id === c.id)) insertSorted(s.all, c);
-              }
+              for (const c of f.conversations) if (!known.has(c.id)) insertSorted(s.all, c);
             }),
           );
           setState({ allHasMore: f.hasMore, loadingMore: false });
