@@ -60,12 +60,18 @@ const ALL_FIRST_PAGE = 100;
  * A conversation reports a preview at once after a quiet spell, and while
  * busy at most once per window; the window widens with the number of
  * conversations active at the same time, so reports stay near this rate.
+ * (State changes, and a message after a quiet spell, are never held back:
+ * the window only thins out previews of conversations that are busy.)
  */
-const REPORTS_PER_SECOND = 50;
+const REPORTS_PER_SECOND = 20;
 const REPORT_WINDOW_MIN_MS = 1000;
 const REPORT_WINDOW_MAX_MS = 10_000;
-/** A conversation counts as active for this long after its last report. */
-const ACTIVE_FOR_MS = 10_000;
+/**
+ * A conversation counts as active for this long after its last report:
+ * longer than the widest window plus its jitter, so a busy conversation
+ * never drops out of the count between two of its own reports.
+ */
+const ACTIVE_FOR_MS = 15_000;
 
 type OperatorRow = {
   id: string;
