@@ -162,6 +162,8 @@ try {
   results.panelListRenderMs = round(median(renders));
   results.panelUnassignedRows = Number(await unassignedRows.first().getAttribute("aria-setsize"));
   results.panelUnassignedRowsInDom = await page.getByTestId("unassigned-list").getByTestId("conversation-row").count();
+  // The count beside Unassigned is every waiting conversation, not the 200 rows a panel gets first.
+  results.panelWaitingCount = Number(await page.getByTestId("waiting-count").textContent());
 
   // All: every conversation, loaded page by page as the list is scrolled to its end.
   await page.getByTestId("tab-all").click();

@@ -198,6 +198,67 @@ describe("conversation index", () => {
     panel.close();
   });
 
+  it("Unassigned beyond 200 rows: the true waiting count, the rest a page at a time, the count kept live", async () => {
+    const admin = await signInAdmin();
+    const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    const at = Date.now() - 86_400_000 * 300;
+    const ids = Array.from({ length: 230 }, (_, i) => `w${String(i).padStart(3, "0")}${"y".repeat(18)}`);
+    const summary = (id: string, status: "unassigned" | "assigned", version: number) => ({
+      id,
+      status,
+      visitor: { id: `v-${id}`, name: null, email: null },
+      operators: [],
+      preview: "waiting",
+      previewRole: "visitor" as const,
+      lastAt: at + ids.indexOf(id),
+      unread: 1,
+      createdAt: at,
+      version,
+    });
+    for (const id of ids) await ws.upsertConversation(summary(id, "unassigned", 1));
+
+    const panel = await panelSocket(admin);
+    const index = await panel.next("index");
+    expect(index.unassigned).toHaveLength(200);
+    expect(index.unassignedHasMore).toBe(true);
+    expect(index.waiting).toBeGreaterThanOrEqual(230);
+    // Page through the rest of Unassigned: every waiting conversation once, in order.
+    const seen = index.unassigned.map((c) => c.id);
+    let cursor = index.unassigned.at(-1)!;
+    let hasMore = index.unassignedHasMore;
+    while (hasMore) {
+      panel.send({ type: "more", view: "unassigned", beforeLastAt: cursor.lastAt, beforeId: cursor.id, limit: 50 });
+      const page = await panel.next("page");
+      expect(page.view).toBe("unassigned");
+      expect(page.conversations.every((c) => c.status === "unassigned")).toBe(true);
+      seen.push(...page.conversations.map((c) => c.id));
+      cursor = page.conversations.at(-1) ?? cursor;
+      hasMore = page.hasMore;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toHaveLength(index.waiting);
+    expect(seen).toEqual(expect.arrayContaining(ids));
+
+    // A conversation leaves Unassigned: every panel hears the new count.
+    await ws.upsertConversation(summary(ids[0]!, "assigned", 2));
+    expect((await panel.next("waiting")).waiting).toBe(index.waiting - 1);
+    // One is deleted while waiting: the count follows.
+    await ws.forgetConversation(ids[1]!);
+    expect((await panel.next("waiting")).waiting).toBe(index.waiting - 2);
+    // A stale report of the first one changes nothing.
+    await ws.upsertConversation(summary(ids[0]!, "unassigned", 1));
+    // A panel that connects now counts the same.
+    const second = await panelSocket(admin);
+    expect((await second.next("index")).waiting).toBe(index.waiting - 2);
+
+    panel.send({ type: "more", view: "everything", beforeLastAt: Date.now() });
+    expect((await panel.next("error")).code).toBe("bad_frame");
+    for (const id of ids.slice(2)) await ws.forgetConversation(id);
+    await panel.until("waiting", (f) => f.waiting === index.waiting - 230, 8000);
+    second.close();
+    panel.close();
+  });
+
   it("paging never skips or repeats conversations that share the same lastAt", async () => {
     const admin = await signInAdmin();
     const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));

@@ -262,12 +262,19 @@ export type PanelServerFrame =
       all: ConversationSummary[];
       /** True if "all" has more rows than sent. */
       allHasMore: boolean;
+      /** True if Unassigned / Mine have more rows than sent (ask with `more` and their view). */
+      unassignedHasMore: boolean;
+      mineHasMore: boolean;
+      /** How many conversations wait in Unassigned in all, also those not sent. */
+      waiting: number;
       operators: OperatorPresence[];
     }
   /** A conversation was created or changed. */
   | { type: "upsert"; conversation: ConversationSummary }
-  /** Answer to `more`: the next rows of "all", older than the ones the panel has. */
-  | { type: "page"; conversations: ConversationSummary[]; hasMore: boolean }
+  /** Answer to `more`: the next rows of a list, older than the ones the panel has. */
+  | { type: "page"; view: PagedView; conversations: ConversationSummary[]; hasMore: boolean }
+  /** The number of conversations waiting in Unassigned changed. */
+  | { type: "waiting"; waiting: number }
   /** A conversation was removed from the index. */
   | { type: "remove"; id: string }
   /** Operators' presence changed. */
@@ -279,9 +286,12 @@ export type PanelServerFrame =
   | { type: "notify"; conversation: ConversationSummary; reason: "new" | "requeued" | "message" }
   | { type: "error"; code: ErrorCode; message: string };
 
+/** The panel's lists that come a page at a time. */
+export type PagedView = "unassigned" | "mine" | "all";
+
 export type PanelClientFrame =
-  /** Ask for more of the "all" list, older than `beforeLastAt`; answered by a `page` frame. */
-  { type: "more"; beforeLastAt: number; beforeId?: string; limit?: number };
+  /** Ask for more of a list ("all" if no view), older than `beforeLastAt`; answered by a `page` frame. */
+  { type: "more"; view?: PagedView; beforeLastAt: number; beforeId?: string; limit?: number };
 
 export interface OperatorPresence {
   id: string;

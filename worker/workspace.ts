@@ -354,6 +354,28 @@ export class Workspace extends DurableObject<Env> {
   // -------------------------------------------------------------------------
   // Conversation index
 
+  /**
+   * How many conversations wait in Unassigned: counted once per instance,
+   * then kept by the two places that change a status (a report, a removal),
+   * so panels show the true number even when they hold only the newest 200.
+   */
+  private waiting: number | null = null;
+
+  private waitingCount(): number {
+    this.waiting ??= this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM conversations WHERE status = 'unassigned'")
+      .one().n;
+    return this.waiting;
+  }
+
+  /** Adjusts the waiting count by a status change and tells the panels if it moved. */
+  private statusChanged(before: string | undefined, after: string | undefined): void {
+    const delta = (after === "unassigned" ? 1 : 0) - (before === "unassigned" ? 1 : 0);
+    if (delta === 0 || this.waiting === null) return;
+    this.waiting += delta;
+    this.broadcast({ type: "waiting", waiting: this.waiting });
+  }
+
   /** Conversations that reported lately (id → when), kept in memory only. */
   private reporters = new Map<string, number>();
   private reportersPrunedAt = 0;
@@ -441,6 +463,7 @@ export class Workspace extends DurableObject<Env> {
     });
     const { version: _version, ...conversation } = summary;
     this.broadcast({ type: "upsert", conversation });
+    this.statusChanged(before?.status, summary.status);
     this.notifyIfWaiting(before, conversation);
     if (!before) this.queueEvent("conversation.created", { conversation });
     queueMessages();
@@ -453,6 +476,7 @@ export class Workspace extends DurableObject<Env> {
    * putting it back. Ratings keep their number only: no text, no link.
    */
   async forgetConversation(id: string): Promise<void> {
+    const before = this.sql.exec<{ status: string }>("SELECT status FROM conversations WHERE id = ?", id).toArray()[0];
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM conversations WHERE id = ?", id);
       this.sql.exec("DELETE FROM assignments WHERE conversation_id = ?", id);
@@ -467,6 +491,7 @@ export class Workspace extends DurableObject<Env> {
       this.forgetRatings(id);
     });
     this.broadcast({ type: "remove", id });
+    this.statusChanged(before?.status, undefined);
     this.queueEvent("conversation.deleted", { conversationId: id });
   }
 
@@ -1152,6 +1177,9 @@ export class Workspace extends DurableObject<Env> {
         mine: mine.conversations,
         all: all.conversations,
         allHasMore: all.hasMore,
+        unassignedHasMore: unassigned.hasMore,
+        mineHasMore: mine.hasMore,
+        waiting: this.waitingCount(),
         operators: this.presence(),
       } satisfies PanelServerFrame),
     );
@@ -1175,16 +1203,21 @@ export class Workspace extends DurableObject<Env> {
     if (typeof frame !== "object" || frame === null || !("type" in frame))
       return fail("bad_frame", "Frame needs a type");
     if (frame.type !== "more") return fail("unknown_type", "Unknown frame type");
-    const f = frame as { beforeLastAt?: unknown; beforeId?: unknown; limit?: unknown };
+    const f = frame as { view?: unknown; beforeLastAt?: unknown; beforeId?: unknown; limit?: unknown };
+    const view = f.view ?? "all";
+    if (view !== "all" && view !== "unassigned" && view !== "mine") {
+      return fail("bad_frame", 'more.view must be "unassigned", "mine" or "all"');
+    }
     if (typeof f.beforeLastAt !== "number" || !Number.isFinite(f.beforeLastAt)) {
       return fail("bad_frame", "more.beforeLastAt must be a number");
     }
     const limit = typeof f.limit === "number" && Number.isInteger(f.limit) ? f.limit : ALL_FIRST_PAGE;
     const beforeId = typeof f.beforeId === "string" && f.beforeId.length <= 64 ? f.beforeId : null;
-    const page = await this.listConversations("all", who.operatorId, f.beforeLastAt, limit, beforeId);
+    const page = await this.listConversations(view, who.operatorId, f.beforeLastAt, limit, beforeId);
     ws.send(
       JSON.stringify({
         type: "page",
+        view,
         conversations: page.conversations,
         hasMore: page.hasMore,
       } satisfies PanelServerFrame),

@@ -159,7 +159,7 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
           <NavRail
             me={props.me}
             active={active()}
-            waiting={inbox.unassigned.length}
+            waiting={inbox.waiting}
             onLogout={props.onLogout}
             status={ownStatus()}
             statusBusy={wanted() !== null}

@@ -223,9 +223,10 @@ describe("the email channel in the browser", () => {
     await operator.screenshot({ path: join(shots, "settings.png") });
   });
 
-  it("a long Unassigned list draws only the rows in view; scrolling reaches every row", async () => {
+  it("a long Unassigned list draws only the rows in view; scrolling reaches every row; past 200 it pages", async () => {
     await operator.getByTestId("nav-conversations").click();
-    const total = 120;
+    // More than the 200 rows a panel gets when it connects, so the reload below has to page.
+    const total = 220;
     for (let i = 0; i < total; i += 10) {
       await Promise.all(
         Array.from({ length: 10 }, (_, k) =>
@@ -273,5 +274,29 @@ describe("the email channel in the browser", () => {
     const name = (await last.locator(".row-name").textContent())!;
     await last.locator(".row-link").click();
     await operator.getByTestId("conversation-header").getByText(name).first().waitFor();
+
+    // A panel that connects now gets the newest 200 and the true count; the rest come a page at a time.
+    await operator.reload();
+    await slots.first().waitFor();
+    const waiting = Number(await operator.getByTestId("waiting-count").textContent());
+    assert.ok(waiting >= total, `the count is every waiting conversation (${waiting})`);
+    assert.equal(Number(await slots.first().getAttribute("aria-setsize")), 200);
+    const more = operator.getByTestId("load-more-unassigned");
+    await more.scrollIntoViewIfNeeded();
+    assert.equal((await more.textContent())?.trim(), `Show ${waiting - 200} more waiting`);
+    await operator.screenshot({ path: join(shots, "long-list-more.png") });
+    while (await more.isVisible()) {
+      const before = Number(await slots.first().getAttribute("aria-setsize"));
+      await more.click();
+      await operator.waitForFunction(
+        (n) =>
+          Number(
+            document.querySelector('[data-testid="unassigned-list"] li[aria-setsize]')?.getAttribute("aria-setsize"),
+          ) > n,
+        before,
+      );
+    }
+    assert.equal(Number(await slots.first().getAttribute("aria-setsize")), waiting);
+    assert.equal(Number(await operator.getByTestId("waiting-count").textContent()), waiting);
   });
 });

@@ -2,7 +2,7 @@
  * The list column: Unassigned (with JOIN on each row), then the Mine / All tabs.
  */
 import { createSignal, For, Match, Show, Switch, type JSX } from "solid-js";
-import type { ConversationSummary } from "../../../worker/protocol";
+import type { ConversationSummary, PagedView } from "../../../worker/protocol";
 import { relativeTime, fullTime, visitorName } from "../lib/format";
 import { conversationPath, linkClick } from "../lib/router";
 import type { InboxActions, InboxState } from "../stores/inbox";
@@ -35,7 +35,7 @@ export function ConversationList(props: {
 
   const onScroll = (e: Event) => {
     const el = e.currentTarget as HTMLElement;
-    if (tab() === "all" && el.scrollHeight - el.scrollTop - el.clientHeight < 120) props.actions.loadMore();
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < 120) props.actions.loadMore(tab());
   };
 
   return (
@@ -57,8 +57,10 @@ export function ConversationList(props: {
       <section class="list-section" aria-labelledby="unassigned-heading">
         <h2 id="unassigned-heading" class="section-title">
           Unassigned
-          <Show when={props.inbox.unassigned.length > 0}>
-            <span class="count">{props.inbox.unassigned.length}</span>
+          <Show when={props.inbox.waiting > 0}>
+            <span class="count" data-testid="waiting-count" aria-label={`${props.inbox.waiting} waiting`}>
+              {props.inbox.waiting}
+            </span>
           </Show>
         </h2>
         <div class="list-body" data-testid="unassigned-list" aria-busy={props.inbox.phase === "loading"}>
@@ -70,7 +72,17 @@ export function ConversationList(props: {
             joinable
             joining={props.joining}
             onJoin={props.onJoin}
-          />
+          >
+            <LoadMore
+              view="unassigned"
+              inbox={props.inbox}
+              actions={props.actions}
+              label={(() => {
+                const more = props.inbox.waiting - props.inbox.unassigned.length;
+                return more > 0 ? `Show ${more} more waiting` : "Show more waiting";
+              })()}
+            />
+          </ConversationRows>
         </div>
       </section>
 
@@ -78,7 +90,10 @@ export function ConversationList(props: {
         <Tab name="mine" selected={tab() === "mine"} onSelect={setTab} onKeyDown={onTabKey}>
           Mine
           <Show when={props.inbox.mine.length > 0}>
-            <span class="count">{props.inbox.mine.length}</span>
+            <span class="count">
+              {props.inbox.mine.length}
+              {props.inbox.hasMore.mine ? "+" : ""}
+            </span>
           </Show>
         </Tab>
         <Tab name="all" selected={tab() === "all"} onSelect={setTab} onKeyDown={onTabKey}>
@@ -97,18 +112,7 @@ export function ConversationList(props: {
               selectedId={props.selectedId}
               onJoin={props.onJoin}
             >
-              <Show when={props.inbox.allHasMore}>
-                <div class="load-more">
-                  <button
-                    type="button"
-                    class="button secondary"
-                    disabled={props.inbox.loadingMore}
-                    onClick={() => props.actions.loadMore()}
-                  >
-                    {props.inbox.loadingMore ? "Loading…" : "Load more"}
-                  </button>
-                </div>
-              </Show>
+              <LoadMore view="all" inbox={props.inbox} actions={props.actions} label="Load more" />
             </ConversationRows>
           </TabPanel>
         }
@@ -120,10 +124,31 @@ export function ConversationList(props: {
             empty="You have no active conversations"
             selectedId={props.selectedId}
             onJoin={props.onJoin}
-          />
+          >
+            <LoadMore view="mine" inbox={props.inbox} actions={props.actions} label="Load more" />
+          </ConversationRows>
         </TabPanel>
       </Show>
     </div>
+  );
+}
+
+/** The button under a list whose older rows are still on the server. */
+function LoadMore(props: { view: PagedView; inbox: InboxState; actions: InboxActions; label: string }) {
+  return (
+    <Show when={props.inbox.hasMore[props.view]}>
+      <div class="load-more">
+        <button
+          type="button"
+          class="button secondary"
+          data-testid={`load-more-${props.view}`}
+          disabled={props.inbox.loadingMore !== null}
+          onClick={() => props.actions.loadMore(props.view)}
+        >
+          {props.inbox.loadingMore === props.view ? "Loading…" : props.label}
+        </button>
+      </div>
+    </Show>
   );
 }
 

@@ -10,6 +10,7 @@ import { createStore, produce, reconcile, unwrap } from "solid-js/store";
 import type {
   ConversationSummary,
   OperatorPresence,
+  PagedView,
   PanelClientFrame,
   PanelServerFrame,
 } from "../../../worker/protocol";
@@ -22,8 +23,12 @@ export interface InboxState {
   unassigned: ConversationSummary[];
   mine: ConversationSummary[];
   all: ConversationSummary[];
-  allHasMore: boolean;
-  loadingMore: boolean;
+  /** Whether the server holds older rows of a list than the panel has (they come a page at a time). */
+  hasMore: Record<PagedView, boolean>;
+  /** The list whose next page is on its way, if any (one at a time). */
+  loadingMore: PagedView | null;
+  /** How many conversations wait in Unassigned in all (the list may hold only the newest of them). */
+  waiting: number;
   operators: OperatorPresence[];
   error: string | null;
 }
@@ -31,8 +36,8 @@ export interface InboxState {
 export interface InboxActions {
   connect(): void;
   disconnect(): void;
-  /** Fetch the next page of the All list. */
-  loadMore(): void;
+  /** Fetch the next page of a list (All unless told). */
+  loadMore(view?: PagedView): void;
   /** Apply a summary we learned about outside the socket. */
   upsert(c: ConversationSummary): void;
   find(id: string): ConversationSummary | undefined;
@@ -49,8 +54,14 @@ function removeFrom(list: ConversationSummary[], id: string): void {
   if (i >= 0) list.splice(i, 1);
 }
 
-/** Inserts `c` into a list sorted newest first: a binary search, so 10,000 rows cost ~14 looks, not 10,000. */
-function insertSorted(list: ConversationSummary[], c: ConversationSummary): void {
+/**
+ * Inserts `c` into a list sorted newest first: a binary search, so 10,000
+ * rows cost ~14 looks, not 10,000. In a list with older rows still on the
+ * server (`hasMore`), a row older than every row held is left for its page:
+ * placed at the end it would become the paging cursor and skip the rows
+ * between.
+ */
+function insertSorted(list: ConversationSummary[], c: ConversationSummary, hasMore = false): void {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -58,8 +69,9 @@ function insertSorted(list: ConversationSummary[], c: ConversationSummary): void
     if (byLastAtDesc(c, list[mid]!) < 0) hi = mid;
     else lo = mid + 1;
   }
-  if (lo === list.length) list.push(c);
-  else list.splice(lo, 0, c);
+  if (lo === list.length) {
+    if (!hasMore) list.push(c);
+  } else list.splice(lo, 0, c);
 }
 
 export function createInbox(
@@ -78,8 +90,9 @@ export function createInbox(
     unassigned: [],
     mine: [],
     all: [],
-    allHasMore: false,
-    loadingMore: false,
+    hasMore: { unassigned: false, mine: false, all: false },
+    loadingMore: null,
+    waiting: 0,
     operators: [],
     error: null,
   });
@@ -90,9 +103,9 @@ export function createInbox(
         removeFrom(s.unassigned, c.id);
         removeFrom(s.mine, c.id);
         removeFrom(s.all, c.id);
-        if (c.status === "unassigned") insertSorted(s.unassigned, c);
-        if (c.operators.some((o) => o.id === meId)) insertSorted(s.mine, c);
-        insertSorted(s.all, c);
+        if (c.status === "unassigned") insertSorted(s.unassigned, c, s.hasMore.unassigned);
+        if (c.operators.some((o) => o.id === meId)) insertSorted(s.mine, c, s.hasMore.mine);
+        insertSorted(s.all, c, s.hasMore.all);
       }),
     );
   };
@@ -105,7 +118,12 @@ export function createInbox(
           setState("mine", reconcile([...f.mine].sort(byLastAtDesc), { key: "id" }));
           setState("all", reconcile([...f.all].sort(byLastAtDesc), { key: "id" }));
           setState("operators", reconcile(f.operators, { key: "id" }));
-          setState({ phase: "ready", allHasMore: f.allHasMore, loadingMore: false });
+          setState({
+            phase: "ready",
+            hasMore: { unassigned: f.unassignedHasMore, mine: f.mineHasMore, all: f.allHasMore },
+            loadingMore: null,
+            waiting: f.waiting,
+          });
         });
         break;
       case "upsert": {
@@ -120,14 +138,19 @@ export function createInbox(
         break;
       case "page":
         batch(() => {
-          const known = new Set(unwrap(state.all).map((c) => c.id));
+          const view = f.view;
+          const known = new Set(unwrap(state[view]).map((c) => c.id));
           setState(
             produce((s) => {
-              for (const c of f.conversations) if (!known.has(c.id)) insertSorted(s.all, c);
+              for (const c of f.conversations) if (!known.has(c.id)) insertSorted(s[view], c);
             }),
           );
-          setState({ allHasMore: f.hasMore, loadingMore: false });
+          setState("hasMore", view, f.hasMore);
+          setState("loadingMore", null);
         });
+        break;
+      case "waiting":
+        setState("waiting", f.waiting);
         break;
       case "remove":
         setState(
@@ -142,7 +165,7 @@ export function createInbox(
         setState("operators", reconcile(f.operators, { key: "id" }));
         break;
       case "error":
-        setState({ error: f.message, loadingMore: false });
+        setState({ error: f.message, loadingMore: null });
         break;
     }
   };
@@ -158,7 +181,7 @@ export function createInbox(
         onFrame,
         onStatus: (connection) => {
           setState("connection", connection);
-          if (connection !== "open") setState("loadingMore", false);
+          if (connection !== "open") setState("loadingMore", null);
         },
         onRepeatedFailure: opts.onRepeatedFailure,
       });
@@ -168,13 +191,14 @@ export function createInbox(
       socket?.stop();
       socket = null;
     },
-    loadMore() {
-      if (!socket || !state.allHasMore || state.loadingMore) return;
-      const last = state.all[state.all.length - 1];
-      const frame: PanelClientFrame = { type: "more", beforeLastAt: last?.lastAt ?? Date.now(), limit: PAGE };
+    loadMore(view = "all") {
+      if (!socket || !state.hasMore[view] || state.loadingMore) return;
+      const list = state[view];
+      const last = list[list.length - 1];
+      const frame: PanelClientFrame = { type: "more", view, beforeLastAt: last?.lastAt ?? Date.now(), limit: PAGE };
       if (last) frame.beforeId = last.id;
       if (!socket.send(frame)) return;
-      setState("loadingMore", true);
+      setState("loadingMore", view);
     },
     upsert: place,
     find(id) {
