@@ -159,12 +159,21 @@ try {
   }, 20);
   await new Promise((r) => setTimeout(r, 3000));
   const ackedBefore = conversations.reduce((n, c) => n + c.operator.acked.size + c.visitor.acked.size, 0);
+  const inFlight = conversations.reduce((n, c) => n + c.operator.outbox.size + c.visitor.outbox.size, 0);
   process.kill(-child.pid, "SIGKILL");
   await new Promise((r) => setTimeout(r, 300));
+  const down = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
+    () => false,
+    () => true,
+  );
   clearInterval(stream);
   const pending = conversations.reduce((n, c) => n + c.operator.outbox.size + c.visitor.outbox.size, 0);
-  console.log(`killed with ${ackedBefore} messages acknowledged and ${pending} waiting in outboxes`);
+  console.log(
+    `killed with ${ackedBefore} messages acknowledged, ${inFlight} sent and not yet acknowledged at that instant, ${pending} waiting in outboxes after`,
+  );
   check(ackedBefore > 100, "the stream was running when the server was killed");
+  check(down, "the server was really down (nothing answered /healthz)");
+  check(pending > 0, "messages were waiting in the clients' outboxes while the server was down");
 
   child = start();
   await ready(child);

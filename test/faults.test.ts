@@ -10,8 +10,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ServerFrame, VisitorSession } from "../worker/protocol";
 import {
+  fetchApp,
   join,
   leave,
+  newOperator,
   newVisitorSession,
   operatorSocket,
   say,
@@ -20,13 +22,19 @@ import {
   type TestSocket,
 } from "./helpers";
 
-/** A client as the widget and panel behave: an outbox resent after every reconnect. */
+/** A client as the widget and panel behave: an outbox resent after every reconnect, messages merged by seq. */
 class Client {
   socket: TestSocket<ServerFrame> | null = null;
   lastSeq = 0;
   readonly outbox = new Map<string, string>();
   readonly acked = new Map<string, number>();
   readonly sentOrder: string[] = [];
+  /** What this user has on screen: seq → clientId, from pushed messages and acks. */
+  readonly view = new Map<number, string>();
+  /** A seq that arrived twice with different messages: never allowed. */
+  readonly conflicts: string[] = [];
+  /** Messages the server refused (an operator who is not in the conversation); never stored. */
+  readonly refused = new Set<string>();
   /** Messages resent after a reconnect because their ack never arrived. */
   resent = 0;
   private n = 0;
@@ -37,18 +45,36 @@ class Client {
     private readonly connectFn: (lastSeq: number) => Promise<TestSocket<ServerFrame>>,
   ) {}
 
-  private absorb(): void {
+  private see(seq: number, clientId: string): void {
+    const had = this.view.get(seq);
+    if (had !== undefined && had !== clientId) this.conflicts.push(`seq ${seq}: ${had} then ${clientId}`);
+    this.view.set(seq, clientId);
+  }
+
+  absorb(): void {
     if (!this.socket) return;
     for (; this.seen < this.socket.frames.length; this.seen++) {
       const f = this.socket.frames[this.seen]!;
       if (f.type === "ack") {
         this.acked.set(f.clientId, f.seq);
         this.outbox.delete(f.clientId);
+        this.see(f.seq, f.clientId);
       } else if (f.type === "message" || f.type === "welcome" || f.type === "messages") {
         const list = f.type === "message" ? [f.message] : f.messages;
-        for (const m of list) this.lastSeq = Math.max(this.lastSeq, m.seq);
+        for (const m of list) {
+          this.lastSeq = Math.max(this.lastSeq, m.seq);
+          this.see(m.seq, m.clientId);
+        }
+      } else if (f.type === "error" && f.code === "forbidden" && f.clientId && this.outbox.has(f.clientId)) {
+        // As the panel does: the reply is not sent, and says so; it is not retried.
+        this.outbox.delete(f.clientId);
+        this.refused.add(f.clientId);
       }
     }
+  }
+
+  get connected(): boolean {
+    return this.socket !== null && !this.socket.closed;
   }
 
   async connect(): Promise<void> {
@@ -61,6 +87,10 @@ class Client {
       this.resent++;
       this.socket.send({ type: "send", clientId, text });
     }
+  }
+
+  async ensureConnected(): Promise<void> {
+    if (!this.connected) await this.connect();
   }
 
   send(): void {
@@ -78,10 +108,10 @@ class Client {
     this.socket = null;
   }
 
-  /** Reconnects and resends until every message is acknowledged. */
+  /** Reconnects and resends until every message is acknowledged (or refused). */
   async settle(): Promise<void> {
     for (let attempt = 0; attempt < 50 && this.outbox.size > 0; attempt++) {
-      if (!this.socket) await this.connect();
+      await this.ensureConnected();
       await new Promise((r) => setTimeout(r, 30));
       this.absorb();
       if (this.outbox.size > 0) this.drop();
@@ -89,19 +119,43 @@ class Client {
     this.absorb();
     expect(this.outbox.size, `${this.name} has unacknowledged messages left`).toBe(0);
   }
+
+  /** Connected, waits until this user has every message up to `lastSeq` on screen (or 3 s pass). */
+  async catchUp(lastSeq: number): Promise<void> {
+    await this.ensureConnected();
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline) {
+      this.absorb();
+      if (this.view.size >= lastSeq) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
-async function storedLog(conversationId: string) {
+type LogRow = {
+  seq: number;
+  client_id: string;
+  kind: string;
+  event: string | null;
+  author_role: string;
+  author_id: string;
+};
+
+async function storedLog(conversationId: string): Promise<LogRow[]> {
   const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
   return runInDurableObject(stub, (_o, state) =>
     state.storage.sql
-      .exec<{ seq: number; client_id: string }>("SELECT seq, client_id FROM messages ORDER BY seq")
+      .exec<LogRow>("SELECT seq, client_id, kind, event, author_role, author_id FROM messages ORDER BY seq")
       .toArray(),
   );
 }
 
-/** The invariants: gap-free, no duplicates, acked = stored at that seq, per-client order kept. */
-async function checkLog(conversationId: string, clients: Client[]): Promise<void> {
+/**
+ * The invariants: gap-free, no duplicates, acked = stored at that seq,
+ * per-client order kept, refused never stored; and every user, once caught
+ * up, has exactly the stored log on screen.
+ */
+async function checkLog(conversationId: string, clients: Client[]): Promise<LogRow[]> {
   const log = await storedLog(conversationId);
   expect(log.map((r) => r.seq)).toEqual(Array.from({ length: log.length }, (_, i) => i + 1));
   const ids = log.map((r) => r.client_id);
@@ -109,9 +163,50 @@ async function checkLog(conversationId: string, clients: Client[]): Promise<void
   const seqOf = new Map(log.map((r) => [r.client_id, r.seq]));
   for (const c of clients) {
     for (const [clientId, seq] of c.acked) expect(seqOf.get(clientId), `${clientId} acked as ${seq}`).toBe(seq);
+    for (const clientId of c.refused) expect(seqOf.has(clientId), `${clientId} was refused yet stored`).toBe(false);
     const stored = c.sentOrder.filter((id) => seqOf.has(id)).map((id) => seqOf.get(id)!);
     expect(stored, `${c.name} kept its order`).toEqual([...stored].sort((a, b) => a - b));
   }
+  for (const c of clients) {
+    await c.catchUp(log.length);
+    expect(c.conflicts, `${c.name} saw two messages under one seq`).toEqual([]);
+    const screen = [...c.view].sort((a, b) => a[0] - b[0]);
+    expect(screen, `${c.name} sees the stored log, nothing more or less`).toEqual(log.map((r) => [r.seq, r.client_id]));
+  }
+  return log;
+}
+
+/** The server closes every socket of a conversation (a deploy, a crash of the connection), mid-stream. */
+async function serverDrop(conversationId: string): Promise<void> {
+  const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
+  await runInDurableObject(stub, (_o, state) => {
+    for (const ws of state.getWebSockets()) ws.close(1012, "Service restart");
+  });
+}
+
+/**
+ * The assignment rules, replayed from the stored log: a visitor's first
+ * message, or first after everyone left, puts the conversation in
+ * Unassigned; JOIN assigns; the last leave makes it idle; an operator's
+ * reply is only ever stored while that operator is in the conversation.
+ */
+function replayAssignment(log: LogRow[]): { status: string | null; operators: string[] } {
+  let status: string | null = null;
+  const joined = new Set<string>();
+  for (const m of log) {
+    if (m.kind === "event" && m.event === "joined") {
+      joined.add(m.author_id);
+      status = "assigned";
+    } else if (m.kind === "event" && m.event === "left") {
+      joined.delete(m.author_id);
+      if (joined.size === 0) status = "idle";
+    } else if (m.author_role === "visitor" && m.kind === "text") {
+      if (status === null || status === "idle") status = "unassigned";
+    } else if (m.author_role === "operator") {
+      expect(joined.has(m.author_id), `seq ${m.seq}: a reply from an operator not in the conversation`).toBe(true);
+    }
+  }
+  return { status, operators: [...joined].sort() };
 }
 
 async function conversationWithClients(admin: string, tag: string) {
@@ -133,24 +228,32 @@ describe("fault tolerance", () => {
       Array.from({ length: 40 }, (_, i) => conversationWithClients(admin, `c${i}`)),
     );
     let drops = 0;
+    let serverDrops = 0;
     let round = 0;
-    while (drops < 1000) {
+    while (drops + serverDrops < 1000) {
       round++;
       await Promise.all(
-        conversations.map(async ({ visitor, operator }) => {
+        conversations.map(async ({ session, visitor, operator }, i) => {
           for (const c of [visitor, operator]) {
-            if (!c.socket) await c.connect();
+            await c.ensureConnected();
             // Visitors stay inside their rate limit (20 in a burst); operators send more.
             const count = c === visitor ? (round % 2 === 0 ? 1 : 0) : 1 + (round % 3);
             for (let k = 0; k < count; k++) c.send();
-            // Drop right away: some frames are still in flight, some acks never arrive.
-            c.drop();
-            drops++;
+          }
+          if ((round + i) % 4 === 0) {
+            // The server cuts both sockets while their frames are in flight.
+            await serverDrop(session.conversationId);
+            serverDrops += 2;
+          } else {
+            // The clients drop right away: some frames are still in flight, some acks never arrive.
+            for (const c of [visitor, operator]) c.drop();
+            drops += 2;
           }
         }),
       );
     }
-    expect(drops).toBeGreaterThanOrEqual(1000);
+    expect(drops + serverDrops).toBeGreaterThanOrEqual(1000);
+    expect(serverDrops).toBeGreaterThan(200);
     for (const { session, visitor, operator } of conversations) {
       await visitor.settle();
       await operator.settle();
@@ -159,52 +262,131 @@ describe("fault tolerance", () => {
     // The drops really cut streams: many messages had to be resent, and were stored once.
     const resent = conversations.reduce((n, c) => n + c.visitor.resent + c.operator.resent, 0);
     expect(resent).toBeGreaterThan(100);
-  }, 120_000);
+  }, 180_000);
 
   it("random interleavings of send, resend, drop, reconnect, join, leave and eviction keep the invariants (fast-check)", async () => {
     const admin = await signInAdmin();
+    const second = await newOperator(admin, "Olga Second");
+    const adminId = (
+      (await (await fetchApp("/api/auth/me", { headers: { Cookie: admin } })).json()) as {
+        operator: { id: string };
+      }
+    ).operator.id;
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.constantFrom("vsend", "osend", "vdrop", "odrop", "join", "leave", "evict", "wait"), {
-          minLength: 5,
-          maxLength: 30,
-        }),
+        fc.array(
+          fc.constantFrom(
+            "vsend",
+            "o1send",
+            "o2send",
+            "vdrop",
+            "o1drop",
+            "o2drop",
+            "vresend",
+            "o1resend",
+            "reconnect",
+            "serverdrop",
+            "o1join",
+            "o2join",
+            "o1leave",
+            "o2leave",
+            "evict",
+            "wait",
+          ),
+          { minLength: 5, maxLength: 40 },
+        ),
         async (actions) => {
-          const { session, visitor, operator } = await conversationWithClients(admin, `p${run++}`);
+          const { session, visitor, operator } = await conversationWithClients(admin, `p${run}`);
+          const other = new Client(`p${run}-o2`, (lastSeq) =>
+            operatorSocket(second.cookie, session.conversationId, lastSeq),
+          );
+          run++;
+          const ops = { o1: { client: operator, cookie: admin }, o2: { client: other, cookie: second.cookie } };
+          const clients = [visitor, operator, other];
+          for (const c of clients) await c.connect();
           const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
-          let joined = true;
+          const joined = new Set<string>(["o1"]);
           let visitorSent = 0;
+          let rogue = 0;
           for (const a of actions) {
+            const who = a.slice(0, 2) as "o1" | "o2";
             if (a === "vsend" && visitorSent < 15) {
-              if (!visitor.socket) await visitor.connect();
+              await visitor.ensureConnected();
               visitor.send();
               visitorSent++;
-            } else if (a === "osend" && joined) {
-              if (!operator.socket) await operator.connect();
-              operator.send();
+            } else if (a === "o1send" || a === "o2send") {
+              const { client } = ops[who];
+              await client.ensureConnected();
+              if (joined.has(who)) client.send();
+              else {
+                // Not in the conversation: refused with a clear error, and nothing is stored.
+                const clientId = `${client.name}-rogue-${rogue++}`;
+                client.socket!.send({ type: "send", clientId, text: "not joined" });
+                const err = await client.socket!.until("error", (f) => f.clientId === clientId);
+                expect(err.code).toBe("forbidden");
+                client.refused.add(clientId);
+              }
             } else if (a === "vdrop") visitor.drop();
-            else if (a === "odrop") operator.drop();
-            else if (a === "join" && !joined) joined = (await join(admin, session.conversationId)).status === 200;
-            else if (a === "leave" && joined && operator.outbox.size === 0) {
-              joined = !((await leave(admin, session.conversationId)).status === 200);
-            } else if (a === "evict") await evictDurableObject(stub).catch(() => undefined);
-            else if (a === "wait") await new Promise((r) => setTimeout(r, 5));
+            else if (a === "o1drop" || a === "o2drop") ops[who].client.drop();
+            else if (a === "vresend") (visitor.drop(), await visitor.connect());
+            else if (a === "o1resend") (operator.drop(), await operator.connect());
+            else if (a === "reconnect") for (const c of clients) await c.ensureConnected();
+            else if (a === "serverdrop") await serverDrop(session.conversationId);
+            else if (a === "o1join" || a === "o2join") {
+              const res = await join(ops[who].cookie, session.conversationId);
+              expect(res.status).toBe(200);
+              joined.add(who);
+            } else if (a === "o1leave" || a === "o2leave") {
+              // Leaving with replies still in flight: each is stored (it came first) or refused (it came after).
+              const res = await leave(ops[who].cookie, session.conversationId);
+              expect(res.status).toBe(joined.has(who) ? 200 : 403);
+              joined.delete(who);
+            } else if (a === "evict") {
+              const open = clients.filter((c) => c.connected);
+              await evictDurableObject(stub).catch(() => undefined);
+              await new Promise((r) => setTimeout(r, 5));
+              // Hibernation is invisible: no socket was closed by it.
+              for (const c of open) expect(c.connected, `${c.name} lost its socket to an eviction`).toBe(true);
+            } else if (a === "wait") await new Promise((r) => setTimeout(r, 5));
           }
-          if (!joined) await join(admin, session.conversationId);
-          await visitor.settle();
-          await operator.settle();
-          await checkLog(session.conversationId, [visitor, operator]);
-          // Assignment rules hold: the state reflects the joined operator.
-          const state = await runInDurableObject(stub, (_o, st) =>
-            st.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM operators").one(),
-          );
-          expect(state.n).toBe(1);
-          visitor.drop();
-          operator.drop();
+          for (const c of clients) await c.settle();
+          const log = await checkLog(session.conversationId, clients);
+          // Assignment rules: what the log says happened is what the conversation and the index hold.
+          const expected = replayAssignment(log);
+          const ids = { o1: adminId, o2: second.id };
+          expect(expected.operators).toEqual([...joined].map((k) => ids[k as "o1" | "o2"]).sort());
+          const state = await runInDurableObject(stub, (_o, st) => ({
+            status: st.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'status'").one().value,
+            operators: st.storage.sql
+              .exec<{ operator_id: string }>("SELECT operator_id FROM operators ORDER BY operator_id")
+              .toArray()
+              .map((r) => r.operator_id),
+          }));
+          expect(state).toEqual(expected);
+          const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+          await expect
+            .poll(
+              () =>
+                runInDurableObject(workspace, (_o, st) => {
+                  const row = st.storage.sql
+                    .exec<{ status: string; operators: string }>(
+                      "SELECT status, operators FROM conversations WHERE id = ?",
+                      session.conversationId,
+                    )
+                    .one();
+                  return {
+                    status: row.status,
+                    operators: (JSON.parse(row.operators) as { id: string }[]).map((o) => o.id).sort(),
+                  };
+                }),
+              { timeout: 3000 },
+            )
+            .toEqual(expected);
+          for (const c of clients) c.drop();
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
-  }, 120_000);
+  }, 240_000);
 });
