@@ -15,24 +15,14 @@
 // Object (SQLite write before the ack) → the other socket. The baseline is a
 // Worker + Durable Object that relays frames without storing them.
 import { spawn } from "node:child_process";
-import {
-  closeSync,
-  fdatasyncSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-  mkdirSync,
-} from "node:fs";
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir, cpus, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { provenance, writeResults } from "./results.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
@@ -152,19 +142,44 @@ async function json(base, path, body, headers = {}) {
   return { body: await res.json(), cookie: res.headers.get("set-cookie")?.split(";")[0] };
 }
 
+/**
+ * The text of a bench message: its send time and a key unique in the run,
+ * so the receiver can tell latency, a duplicate, and (by what never came) a loss.
+ */
+let keys = 0;
+const stampText = (track) => {
+  const key = String(++keys);
+  track?.(key);
+  return `t:${performance.now()}|${key}`;
+};
+const parseText = (text) => {
+  const bar = text.indexOf("|");
+  return { sentAt: Number(text.slice(2, bar)), key: text.slice(bar + 1) };
+};
+
+/** Resolves with `promise`, or fails after `ms`: every wait in the bench is bounded. */
+const within = (promise, ms, what) =>
+  Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms).unref()),
+  ]);
+
 /** One conversation: a visitor socket and a joined operator socket, both said hello. */
-async function microchatPair(base, cookie, onMessage) {
+async function microchatPair(base, cookie, onMessage, track) {
   const { body: session } = await json(base, "/api/visitor/session", { siteKey: "demo" });
   const auth = { Authorization: `Bearer ${session.token}` };
   const { body: ticket } = await json(base, "/api/visitor/ticket", {}, auth);
   const wsBase = base.replace("http", "ws");
   const visitor = await open(`${wsBase}/ws/visitor?ticket=${encodeURIComponent(ticket.ticket)}`, { Origin: base });
   visitor.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
-  const first = new Promise((resolve) => visitor.once("message", resolve));
-  await first;
+  await within(new Promise((resolve) => visitor.once("message", resolve)), 10_000, "welcome");
   // The visitor's first message creates the conversation; then the operator joins.
   visitor.send(JSON.stringify({ type: "send", clientId: `start-${session.visitorId}`, text: "start" }));
-  await new Promise((resolve) => visitor.on("message", (d) => JSON.parse(d).type === "ack" && resolve()));
+  await within(
+    new Promise((resolve) => visitor.on("message", (d) => JSON.parse(d).type === "ack" && resolve())),
+    10_000,
+    "first ack",
+  );
   await json(base, `/api/conversations/${session.conversationId}/join`, {}, { Cookie: cookie });
   const operator = await open(`${wsBase}/ws/conversations/${session.conversationId}`, { Origin: base, Cookie: cookie });
   operator.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
@@ -185,7 +200,7 @@ async function microchatPair(base, cookie, onMessage) {
       JSON.stringify({
         type: "send",
         clientId: `${prefix}-${session.visitorId}-${n++}`,
-        text: `t:${performance.now()}`,
+        text: stampText(track),
       }),
     );
   return { visitor, operator, sendVisitor: () => send(visitor, "v"), sendOperator: () => send(operator, "o") };
@@ -215,12 +230,12 @@ async function startBaseline() {
   return { base, child };
 }
 
-async function baselinePair(base, room, onMessage) {
+async function baselinePair(base, room, onMessage, track) {
   const url = `${base.replace("http", "ws")}/ws/${room}`;
   const a = await open(url);
   const b = await open(url);
   for (const ws of [a, b]) ws.on("message", (d) => onMessage(String(d)));
-  const send = (ws) => ws.send(`t:${performance.now()}`);
+  const send = (ws) => ws.send(stampText(track));
   return { visitor: a, operator: b, sendVisitor: () => send(a), sendOperator: () => send(b) };
 }
 
@@ -229,15 +244,25 @@ async function baselinePair(base, room, onMessage) {
 async function steadyLoad(name, makePair, serverPid) {
   const latencies = [];
   let errors = 0;
+  // Every message sent is expected once on the other side: what never comes is lost, what comes twice a duplicate.
+  const sent = new Set();
+  const received = new Set();
+  let duplicates = 0;
+  const track = (key) => sent.add(key);
   const onMessage = (text, error) => {
     if (error) return void errors++;
-    latencies.push(performance.now() - Number(text.slice(2)));
+    const { sentAt, key } = parseText(text);
+    if (received.has(key)) return void duplicates++;
+    received.add(key);
+    latencies.push(performance.now() - sentAt);
   };
   const pairs = [];
   const setupStart = performance.now();
   for (let i = 0; i < N; i += 20) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(20, N - i) }, (_, k) => makePair(i + k, onMessage).catch(() => (errors++, null))),
+      Array.from({ length: Math.min(20, N - i) }, (_, k) =>
+        makePair(i + k, onMessage, track).catch(() => (errors++, null)),
+      ),
     );
     pairs.push(...batch.filter(Boolean));
   }
@@ -270,6 +295,9 @@ async function steadyLoad(name, makePair, serverPid) {
     setupSeconds: Math.round(setupMs / 100) / 10,
     messagesPerSecond: Math.round(latencies.length / elapsed),
     errors,
+    sent: sent.size,
+    lost: [...sent].filter((k) => !received.has(k)).length,
+    duplicates,
     latencyMs: stats(latencies),
     serverMemoryMb: peakMb,
   };
@@ -283,12 +311,15 @@ async function busyConversation(base, cookie, serverPid) {
   const pair = await microchatPair(
     base,
     cookie,
-    (text) => text && latencies.push(performance.now() - Number(text.slice(2))),
+    (text) => text && latencies.push(performance.now() - parseText(text).sentAt),
   );
+  let errors = 0;
   let inFlight = 0;
   let acked = 0;
   pair.operator.on("message", (d) => {
-    if (JSON.parse(d).type === "ack") (inFlight--, acked++);
+    const type = JSON.parse(d).type;
+    if (type === "ack") (inFlight--, acked++);
+    else if (type === "error") (inFlight--, errors++);
   });
   const start = performance.now();
   while (performance.now() - start < BURST_SECONDS * 1000) {
@@ -302,6 +333,7 @@ async function busyConversation(base, cookie, serverPid) {
   const result = {
     storedAndAckedPerSecond: Math.round(acked / elapsed),
     deliveredPerSecond: Math.round(latencies.length / elapsed),
+    errors,
     latencyMs: stats(latencies),
     serverMemoryMb: treeRssMb(serverPid),
   };
@@ -345,8 +377,7 @@ function syncProbe() {
 }
 
 const results = {
-  date: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30) },
+  ...provenance(),
   stateDisk: syncProbe(),
   settings: { conversations: N, seconds: SECONDS, ratePerSide: RATE, burstSeconds: BURST_SECONDS, repeat: REPEAT },
 };
@@ -360,7 +391,11 @@ async function microchatRun(withBusy) {
       email: "bench@example.com",
       password: "benchmark password",
     });
-    const run = await steadyLoad("microchat", (i, on) => microchatPair(app.base, cookie, on), app.child.pid);
+    const run = await steadyLoad(
+      "microchat",
+      (i, on, track) => microchatPair(app.base, cookie, on, track),
+      app.child.pid,
+    );
     if (withBusy) results.busyConversation = await busyConversation(app.base, cookie, app.child.pid);
     return run;
   } finally {
@@ -374,7 +409,11 @@ async function microchatRun(withBusy) {
 async function baselineRun() {
   const baseline = await startBaseline();
   try {
-    return await steadyLoad("baseline", (i, on) => baselinePair(baseline.base, `room-${i}`, on), baseline.child.pid);
+    return await steadyLoad(
+      "baseline",
+      (i, on, track) => baselinePair(baseline.base, `room-${i}`, on, track),
+      baseline.child.pid,
+    );
   } finally {
     stopTree(baseline.child);
     await new Promise((r) => setTimeout(r, 1000));
@@ -395,13 +434,11 @@ const ratio = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : null);
 results.ratioP99 = ratio(results.microchat.latencyMs.p99, results.baseline.latencyMs.p99);
 results.ratioP50 = ratio(results.microchat.latencyMs.p50, results.baseline.latencyMs.p50);
 
-mkdirSync(join(root, "bench/results"), { recursive: true });
-writeFileSync(join(root, "bench/results/latest.json"), JSON.stringify(results, null, 2) + "\n");
-console.log(`\n| | conversations | msg/s | p50 ms | p95 ms | p99 ms | errors | server MB |`);
-console.log(`|---|---|---|---|---|---|---|---|`);
+console.log(`\n| | conversations | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | duplicates | server MB |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of [results.microchat, results.baseline]) {
   console.log(
-    `| ${r.name} | ${r.conversations} | ${r.messagesPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.errors} | ${r.serverMemoryMb} |`,
+    `| ${r.name} | ${r.conversations} | ${r.messagesPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.errors} | ${r.lost} of ${r.sent} | ${r.duplicates} | ${r.serverMemoryMb} |`,
   );
 }
 if (REPEAT > 1) {
@@ -416,5 +453,11 @@ console.log(
 console.log(
   `busy conversation: ${results.busyConversation.storedAndAckedPerSecond} msg/s stored+acked, p99 ${results.busyConversation.latencyMs.p99} ms`,
 );
-console.log("wrote bench/results/latest.json");
+writeResults("latest", results);
+// "No message ever lost": a lost or doubled message in Microchat's runs fails the bench.
+const broken = microchatRuns.filter((r) => r.lost > 0 || r.duplicates > 0);
+if (broken.length > 0) {
+  console.error(`✖ Microchat lost or doubled messages in ${broken.length} run(s)`);
+  process.exit(1);
+}
 process.exit(0);

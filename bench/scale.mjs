@@ -7,7 +7,7 @@
 // bounded while All holds every conversation), and the time to the first page
 // of a conversation with M messages against one with 10.
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import WebSocket from "ws";
+import { provenance, writeResults } from "./results.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
@@ -62,11 +63,14 @@ const open = (url, headers) =>
     ws.once("open", () => resolve(ws));
     ws.once("error", reject);
   });
+/** The next frame of `type` on `ws`; fails after 30 s, so no wait in the bench is unbounded. */
 const next = (ws, type) =>
-  new Promise((resolve) => {
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (ws.off("message", on), reject(new Error(`no ${type} frame in 30 s`))), 30_000);
     const on = (d) => {
       const f = JSON.parse(String(d));
       if (f.type === type) {
+        clearTimeout(timer);
         ws.off("message", on);
         resolve(f);
       }
@@ -96,7 +100,7 @@ async function timed(fn, runs = 7) {
   return round(median(times));
 }
 
-const results = { date: new Date().toISOString(), conversations: N, messages: M };
+const results = { ...provenance(), conversations: N, messages: M };
 try {
   for (let i = 0; i < 300; i++) {
     try {
@@ -224,7 +228,9 @@ try {
   let sent = 0;
   let acked = 0;
   operator.on("message", (d) => JSON.parse(String(d)).type === "ack" && acked++);
+  const seedDeadline = performance.now() + 15 * 60_000;
   while (acked < M - 3) {
+    if (performance.now() > seedDeadline) throw new Error(`seeding stalled at ${acked} of ${M} messages`);
     while (sent - acked < 128 && sent < M - 3)
       operator.send(JSON.stringify({ type: "send", clientId: `m${sent++}`, text: `history ${sent}` }));
     await new Promise((r) => setTimeout(r, 2));
@@ -273,7 +279,6 @@ async function countAll(cookie) {
   }
 }
 
-mkdirSync(join(root, "bench/results"), { recursive: true });
-writeFileSync(join(root, "bench/results/scale-latest.json"), JSON.stringify(results, null, 2) + "\n");
 console.log(JSON.stringify(results, null, 2));
+writeResults("scale-latest", results);
 process.exit(0);

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { provenance, writeResults } from "./results.mjs";
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "../dist/public");
 const gz = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(join(out, f)), { level: 9 }).length, 0);
@@ -25,4 +26,13 @@ for (const r of rows) {
     `${pass ? "✓" : "✖"} ${r.name}: ${(r.bytes / 1024).toFixed(2)} KB gzipped (budget ${r.budget / 1024} KB)`,
   );
 }
+writeResults("size-latest", {
+  ...provenance(),
+  files: rows.map((r) => ({
+    name: r.name,
+    gzippedBytes: r.bytes,
+    budgetBytes: r.budget,
+    withinBudget: r.bytes <= r.budget,
+  })),
+});
 process.exit(ok ? 0 : 1);
