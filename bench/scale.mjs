@@ -33,19 +33,42 @@ const port = await new Promise((resolve) => {
 const base = `http://127.0.0.1:${port}`;
 const wsBase = base.replace("http", "ws");
 const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-scale-"));
-const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
-  cwd: root,
-  env: {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    MICROCHAT_PORT: String(port),
-    MICROCHAT_STATE: state,
-    MICROCHAT_SKIP_BUILD: "1",
-    MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off",
-  },
-  stdio: "ignore",
-  detached: true,
-});
+const startServer = () =>
+  spawn(process.execPath, [join(root, "scripts/start.mjs")], {
+    cwd: root,
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      MICROCHAT_PORT: String(port),
+      MICROCHAT_STATE: state,
+      MICROCHAT_SKIP_BUILD: "1",
+      MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off",
+    },
+    stdio: "ignore",
+    detached: true,
+  });
+let child = startServer();
+
+async function waitReady() {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error("server did not start");
+}
+
+/** Stops `wrangler dev` and starts it again on the same state: every object starts cold. */
+async function restart() {
+  const exited = new Promise((r) => child.once("exit", r));
+  process.kill(-child.pid, "SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  child = startServer();
+  await waitReady();
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x) => Math.round(x * 10) / 10;
@@ -102,14 +125,7 @@ async function timed(fn, runs = 7) {
 
 const results = { ...provenance(), conversations: N, messages: M };
 try {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await waitReady();
   const { cookie } = await post("/api/setup", {
     name: "Scale",
     email: "scale@example.com",
@@ -256,6 +272,21 @@ try {
   results.firstPageSocketBigMs = await firstPage(big.conversationId);
   results.firstPageHttp10Ms = await timed(() => get(`/api/conversations/${small.conversationId}/messages`));
   results.firstPageHttpBigMs = await timed(() => get(`/api/conversations/${big.conversationId}/messages`));
+
+  // Cold: after a restart on the same state, the conversation object starts from its SQLite file.
+  // (The Worker is warmed first with /healthz, so the time is the object's, not the bundle's.)
+  const coldFirstPage = async (conversationId) => {
+    await restart();
+    const t = performance.now();
+    const ws = await open(`${wsBase}/ws/conversations/${conversationId}`, { Origin: base, Cookie: cookie });
+    ws.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
+    await next(ws, "welcome");
+    const ms = round(performance.now() - t);
+    ws.close();
+    return ms;
+  };
+  results.coldFirstPageSocket10Ms = await coldFirstPage(small.conversationId);
+  results.coldFirstPageSocketBigMs = await coldFirstPage(big.conversationId);
 } finally {
   try {
     process.kill(-child.pid, "SIGTERM");

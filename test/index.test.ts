@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
   fetchApp,
@@ -245,11 +245,15 @@ describe("conversation index", () => {
     // One is deleted while waiting: the count follows.
     await ws.forgetConversation(ids[1]!);
     expect((await panel.next("waiting")).waiting).toBe(index.waiting - 2);
+    // After the workspace object was evicted (the panel's socket hibernated with it), the count still follows.
+    await evictDurableObject(ws);
+    await ws.upsertConversation(summary(ids[2]!, "assigned", 2));
+    expect((await panel.next("waiting")).waiting).toBe(index.waiting - 3);
     // A stale report of the first one changes nothing.
     await ws.upsertConversation(summary(ids[0]!, "unassigned", 1));
     // A panel that connects now counts the same.
     const second = await panelSocket(admin);
-    expect((await second.next("index")).waiting).toBe(index.waiting - 2);
+    expect((await second.next("index")).waiting).toBe(index.waiting - 3);
 
     panel.send({ type: "more", view: "everything", beforeLastAt: Date.now() });
     expect((await panel.next("error")).code).toBe("bad_frame");

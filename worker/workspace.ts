@@ -368,12 +368,17 @@ export class Workspace extends DurableObject<Env> {
     return this.waiting;
   }
 
-  /** Adjusts the waiting count by a status change and tells the panels if it moved. */
+  /**
+   * Adjusts the waiting count by a status change (already written) and tells
+   * the panels. An instance that has not counted yet (woken from hibernation
+   * with panels still connected) counts now, the change included.
+   */
   private statusChanged(before: string | undefined, after: string | undefined): void {
     const delta = (after === "unassigned" ? 1 : 0) - (before === "unassigned" ? 1 : 0);
-    if (delta === 0 || this.waiting === null) return;
-    this.waiting += delta;
-    this.broadcast({ type: "waiting", waiting: this.waiting });
+    if (delta === 0) return;
+    if (this.waiting === null) this.waitingCount();
+    else this.waiting += delta;
+    this.broadcast({ type: "waiting", waiting: this.waiting! });
   }
 
   /** Conversations that reported lately (id → when), kept in memory only. */
