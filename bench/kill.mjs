@@ -5,24 +5,15 @@
 // not acknowledged. Afterwards every acknowledged message must be stored under
 // the sequence number it was acknowledged with, each conversation's log must be
 // gap-free and hold every message exactly once. Loopback only, bounded.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import WebSocket from "ws";
+import { freePort, spawnMicrochat, waitReady } from "./server.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CONVERSATIONS = 20;
 const state = mkdtempSync(join(tmpdir(), "microchat-faults-"));
-const port = await new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, "127.0.0.1", () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 let failures = 0;
 let passes = 0;
@@ -32,36 +23,8 @@ const check = (ok, what) => {
   console.log(`${ok ? "✓" : "✖"} ${what}`);
 };
 
-function start() {
-  const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
-    cwd: root,
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: "false",
-      MICROCHAT_PORT: String(port),
-      MICROCHAT_STATE: state,
-      MICROCHAT_SKIP_BUILD: "1",
-      MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off",
-    },
-    stdio: "ignore",
-    detached: true,
-  });
-  return child;
-}
-
-async function ready(child) {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("server exited");
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("server did not start");
-}
+const start = () => spawnMicrochat({ port, state });
+const ready = (child) => waitReady(`${base}/healthz`, child);
 
 async function post(path, body, headers = {}) {
   const res = await fetch(base + path, {

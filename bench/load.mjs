@@ -16,15 +16,13 @@
 // Worker + Durable Object that relays frames without storing them.
 import { spawn } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { provenance, writeResults } from "./results.mjs";
+import { freePort, root, spawnMicrochat, waitReady } from "./server.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
   options: {
     conversations: { type: "string", default: "200" },
@@ -46,29 +44,6 @@ function medianRun(runs) {
   return { ...sorted[Math.floor(sorted.length / 2)], p99Runs: runs.map((r) => r.latencyMs.p99) };
 }
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-async function waitFor(url, child) {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited early: ${url}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`server did not start: ${url}`);
-}
 
 /** Resident memory of a process tree (the workerd processes under wrangler), in MB. */
 function treeRssMb(pid) {
@@ -115,20 +90,9 @@ function open(url, headers = {}) {
 async function startMicrochat() {
   const port = await freePort();
   const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-bench-"));
-  const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
-    cwd: root,
-    env: {
-      ...env,
-      MICROCHAT_PORT: String(port),
-      MICROCHAT_STATE: state,
-      MICROCHAT_SKIP_BUILD: "1",
-      MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off",
-    },
-    stdio: "ignore",
-    detached: true,
-  });
+  const child = spawnMicrochat({ port, state });
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(`${base}/healthz`, child);
+  await waitReady(`${base}/healthz`, child);
   return { base, child, state };
 }
 
@@ -226,7 +190,7 @@ async function startBaseline() {
     { cwd: root, env, stdio: "ignore", detached: true },
   );
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(base, child);
+  await waitReady(base, child);
   return { base, child };
 }
 

@@ -4,49 +4,22 @@
 // with the loader, against the same page with the loader blocked, over the
 // load event and the 500 ms after it. Median of 15 loads each, alternating,
 // after one warm-up load of each; loopback only.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { provenance, writeResults } from "./results.mjs";
+import { freePort, spawnMicrochat, waitReady } from "./server.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const port = await new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, "127.0.0.1", () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const state = mkdtempSync(join(tmpdir(), "microchat-mainthread-"));
-const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
-  cwd: root,
-  env: {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    MICROCHAT_PORT: String(port),
-    MICROCHAT_STATE: state,
-    MICROCHAT_SKIP_BUILD: "1",
-  },
-  stdio: "ignore",
-  detached: true,
-});
+const child = spawnMicrochat({ port, state, rateLimits: true });
 const LOADS = 15;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await waitReady(`${base}/healthz`, child);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: [

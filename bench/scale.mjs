@@ -6,60 +6,28 @@
 // panel's time to show its lists in Chromium (virtualised: rows in the DOM stay
 // bounded while All holds every conversation), and the time to the first page
 // of a conversation with M messages against one with 10.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import WebSocket from "ws";
 import { provenance, writeResults } from "./results.mjs";
+import { freePort, spawnMicrochat, waitReady } from "./server.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
   options: { conversations: { type: "string", default: "10000" }, messages: { type: "string", default: "100000" } },
 });
 const N = Math.min(20000, Number(args.conversations));
 const M = Math.min(200000, Number(args.messages));
-const port = await new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, "127.0.0.1", () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const wsBase = base.replace("http", "ws");
 const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-scale-"));
-const startServer = () =>
-  spawn(process.execPath, [join(root, "scripts/start.mjs")], {
-    cwd: root,
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: "false",
-      MICROCHAT_PORT: String(port),
-      MICROCHAT_STATE: state,
-      MICROCHAT_SKIP_BUILD: "1",
-      MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off",
-    },
-    stdio: "ignore",
-    detached: true,
-  });
+const startServer = () => spawnMicrochat({ port, state });
 let child = startServer();
 
-async function waitReady() {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error("server did not start");
-}
+const ready = () => waitReady(`${base}/healthz`, child);
 
 /** Stops `wrangler dev` and starts it again on the same state: every object starts cold. */
 async function restart() {
@@ -67,7 +35,7 @@ async function restart() {
   process.kill(-child.pid, "SIGTERM");
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   child = startServer();
-  await waitReady();
+  await ready();
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -125,7 +93,7 @@ async function timed(fn, runs = 7) {
 
 const results = { ...provenance(), conversations: N, messages: M };
 try {
-  await waitReady();
+  await ready();
   const { cookie } = await post("/api/setup", {
     name: "Scale",
     email: "scale@example.com",

@@ -1,0 +1,52 @@
+// Starting Microchat for a benchmark or fault test: `scripts/start.mjs` (as
+// `npm start` runs it, without the build) on a free loopback port and a state
+// directory of the caller's, in its own process group so the whole
+// `wrangler dev` tree can be stopped or killed at once.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** A TCP port free on 127.0.0.1 right now. */
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** Spawns Microchat on `port` with its local state in `state`; rate limits off unless asked for. */
+export function spawnMicrochat({ port, state, rateLimits = false }) {
+  return spawn(process.execPath, [join(root, "scripts/start.mjs")], {
+    cwd: root,
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      MICROCHAT_PORT: String(port),
+      MICROCHAT_STATE: state,
+      MICROCHAT_SKIP_BUILD: "1",
+      ...(rateLimits ? {} : { MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off" }),
+    },
+    stdio: "ignore",
+    detached: true,
+  });
+}
+
+/** Waits until `url` answers 2xx; fails if `child` exits first or 90 s pass. */
+export async function waitReady(url, child) {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited early: ${url}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`server did not start: ${url}`);
+}
