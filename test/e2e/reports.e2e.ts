@@ -8,7 +8,7 @@
  * Settings. Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, FrameLocator, Page } from "playwright-core";
@@ -16,9 +16,7 @@ import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
 
 const shots = join(import.meta.dirname, "../../test-results/screenshots");
-const docsShots = join(import.meta.dirname, "../../docs/screenshots");
 mkdirSync(shots, { recursive: true });
-mkdirSync(docsShots, { recursive: true });
 
 const OPERATOR = "Rosa Reports";
 const FIRST_MESSAGE = "Hi, my parcel has not arrived";
@@ -149,7 +147,6 @@ describe("reports, ratings and deleting in the browser", () => {
     await operator.locator('.report[aria-busy="false"] .report-body:not(.refreshing)').waitFor();
     await operator.waitForTimeout(300);
     await operator.screenshot({ path: join(shots, "reports.png") });
-    copyFileSync(join(shots, "reports.png"), join(docsShots, "reports.png"));
 
     await operator.setViewportSize({ width: 800, height: 700 });
     // The chart redraws for the narrower box.
