@@ -33,6 +33,9 @@ class Client {
   readonly view = new Map<number, string>();
   /** A seq that arrived twice with different messages: never allowed. */
   readonly conflicts: string[] = [];
+  /** Seqs the server pushed (welcome, resume, live) and any it pushed a second time: never allowed either. */
+  private readonly pushed = new Set<number>();
+  readonly repeats: number[] = [];
   /** Messages the server refused (an operator who is not in the conversation); never stored. */
   readonly refused = new Set<string>();
   /** Messages resent after a reconnect because their ack never arrived. */
@@ -64,6 +67,8 @@ class Client {
         for (const m of list) {
           this.lastSeq = Math.max(this.lastSeq, m.seq);
           this.see(m.seq, m.clientId);
+          if (this.pushed.has(m.seq)) this.repeats.push(m.seq);
+          this.pushed.add(m.seq);
         }
       } else if (f.type === "error" && f.code === "forbidden" && f.clientId && this.outbox.has(f.clientId)) {
         // As the panel does: the reply is not sent, and says so; it is not retried.
@@ -170,6 +175,7 @@ async function checkLog(conversationId: string, clients: Client[]): Promise<LogR
   for (const c of clients) {
     await c.catchUp(log.length);
     expect(c.conflicts, `${c.name} saw two messages under one seq`).toEqual([]);
+    expect(c.repeats, `${c.name} was sent the same message twice`).toEqual([]);
     const screen = [...c.view].sort((a, b) => a[0] - b[0]);
     expect(screen, `${c.name} sees the stored log, nothing more or less`).toEqual(log.map((r) => [r.seq, r.client_id]));
   }

@@ -47,6 +47,12 @@ export interface SocketIdentity {
   role: Role;
   id: string;
   name: string;
+  /**
+   * Set when this socket's welcome went out. Live frames go only to ready
+   * sockets: anything stored before is in the welcome, so a client never
+   * gets the same message twice, live and again in its welcome.
+   */
+  ready?: boolean;
 }
 
 /** Headers the Worker sets when it forwards a WebSocket upgrade. */
@@ -512,6 +518,8 @@ export class Conversation extends DurableObject<Env> {
   }
 
   private async onHello(ws: WebSocket, who: SocketIdentity, lastSeq: number): Promise<void> {
+    // A second hello starts over: nothing live until this welcome is out.
+    if (who.ready) this.markReady(ws, who, false);
     // Visitors learn whether anyone can answer now (else the widget offers email).
     let available: boolean | undefined;
     if (who.role === "visitor") {
@@ -523,6 +531,8 @@ export class Conversation extends DurableObject<Env> {
       }
     }
     const state = this.state();
+    // From here to the last chunk nothing awaits, so no message can slip between the welcome and live frames.
+    this.markReady(ws, who, true);
     if (lastSeq <= 0 || lastSeq > state.lastSeq) {
       // Fresh open (or a client that knows a future we don't): newest page.
       const page = this.page(state.lastSeq + 1, LIMITS.historyPage);
@@ -1548,10 +1558,27 @@ export class Conversation extends DurableObject<Env> {
     this.send(ws, frame);
   }
 
+  /** Sockets known to be ready (see `SocketIdentity.ready`); after a wake-up, learned from the attachment. */
+  private readySockets = new WeakSet<WebSocket>();
+
+  private isReady(ws: WebSocket): boolean {
+    if (this.readySockets.has(ws)) return true;
+    const who = ws.deserializeAttachment() as SocketIdentity | null;
+    if (!who?.ready) return false;
+    this.readySockets.add(ws);
+    return true;
+  }
+
+  private markReady(ws: WebSocket, who: SocketIdentity, ready: boolean): void {
+    ws.serializeAttachment({ ...who, ready });
+    if (ready) this.readySockets.add(ws);
+    else this.readySockets.delete(ws);
+  }
+
   private broadcast(frame: ServerFrame, except?: WebSocket): void {
     const text = JSON.stringify(frame);
     for (const ws of this.ctx.getWebSockets()) {
-      if (ws === except) continue;
+      if (ws === except || !this.isReady(ws)) continue;
       try {
         ws.send(text);
       } catch {
