@@ -191,6 +191,14 @@ describe("conversation index", () => {
     expect(page.conversations).toHaveLength(1);
     expect(page.conversations[0]!.lastAt).toBeLessThan(newest.lastAt);
     expect(page.hasMore).toBe(true);
+    // Mine pages the same way: only conversations this operator joined.
+    for (const id of ids.slice(0, 2)) await join(admin, id);
+    panel.send({ type: "more", view: "mine", beforeLastAt: Date.now() + 60_000, limit: 1 });
+    const mine = await panel.next("page");
+    expect(mine.view).toBe("mine");
+    expect(mine.conversations).toHaveLength(1);
+    expect(mine.conversations[0]!.operators.map((o) => o.name)).toContain("Ada Admin");
+    expect(mine.hasMore).toBe(true);
     panel.sendRaw("nope");
     expect((await panel.next("error")).code).toBe("bad_json");
     panel.send({ type: "explode" });
