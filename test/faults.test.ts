@@ -115,25 +115,20 @@ class Client {
 
   /** Reconnects and resends until every message is acknowledged (or refused). */
   async settle(): Promise<void> {
-    for (let attempt = 0; attempt < 50 && this.outbox.size > 0; attempt++) {
+    for (let attempt = 0; attempt < 10 && this.outbox.size > 0; attempt++) {
       await this.ensureConnected();
-      await new Promise((r) => setTimeout(r, 30));
-      this.absorb();
+      // Each ack (or refusal) arrives as a frame: wait for the outbox to empty, not for time.
+      await this.socket!.settled(() => (this.absorb(), this.outbox.size === 0));
       if (this.outbox.size > 0) this.drop();
     }
     this.absorb();
-    expect(this.outbox.size, `${this.name} has unacknowledged messages left`).toBe(0);
+    expect([...this.outbox.keys()], `${this.name} has unacknowledged messages left`).toEqual([]);
   }
 
-  /** Connected, waits until this user has every message up to `lastSeq` on screen (or 3 s pass). */
+  /** Connected, waits until this user has every message up to `lastSeq` on screen. */
   async catchUp(lastSeq: number): Promise<void> {
     await this.ensureConnected();
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline) {
-      this.absorb();
-      if (this.view.size >= lastSeq) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await this.socket!.settled(() => (this.absorb(), this.view.size >= lastSeq));
   }
 }
 
@@ -182,12 +177,22 @@ async function checkLog(conversationId: string, clients: Client[]): Promise<LogR
   return log;
 }
 
-/** The server closes every socket of a conversation (a deploy, a crash of the connection), mid-stream. */
-async function serverDrop(conversationId: string): Promise<void> {
+/**
+ * The server closes every socket of a conversation (a deploy, a crash of the
+ * connection), mid-stream. Returns once each client that was connected has
+ * seen its close: until then a client cannot know, and the next action
+ * (a send, an eviction check) would race the close frame still in flight.
+ */
+async function serverDrop(conversationId: string, clients: Client[]): Promise<void> {
+  const open = clients.filter((c) => c.connected).map((c) => c.socket!);
   const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
-  await runInDurableObject(stub, (_o, state) => {
-    for (const ws of state.getWebSockets()) ws.close(1012, "Service restart");
+  const closed = await runInDurableObject(stub, (_o, state) => {
+    const sockets = state.getWebSockets();
+    for (const ws of sockets) ws.close(1012, "Service restart");
+    return sockets.length;
   });
+  expect(closed, "the server had sockets to close").toBeGreaterThanOrEqual(open.length);
+  await Promise.all(open.map((s) => s.whenClosed));
 }
 
 /**
@@ -248,7 +253,7 @@ describe("fault tolerance", () => {
           }
           if ((round + i) % 4 === 0) {
             // The server cuts both sockets while their frames are in flight.
-            await serverDrop(session.conversationId);
+            await serverDrop(session.conversationId, [visitor, operator]);
             serverDrops += 2;
           } else {
             // The clients drop right away: some frames are still in flight, some acks never arrive.
@@ -338,7 +343,7 @@ describe("fault tolerance", () => {
             else if (a === "vresend") (visitor.drop(), await visitor.connect());
             else if (a === "o1resend") (operator.drop(), await operator.connect());
             else if (a === "reconnect") for (const c of clients) await c.ensureConnected();
-            else if (a === "serverdrop") await serverDrop(session.conversationId);
+            else if (a === "serverdrop") await serverDrop(session.conversationId, clients);
             else if (a === "o1join" || a === "o2join") {
               const res = await join(ops[who].cookie, session.conversationId);
               expect(res.status).toBe(200);
@@ -350,10 +355,20 @@ describe("fault tolerance", () => {
               joined.delete(who);
             } else if (a === "evict") {
               const open = clients.filter((c) => c.connected);
-              await evictDurableObject(stub).catch(() => undefined);
-              await new Promise((r) => setTimeout(r, 5));
-              // Hibernation is invisible: no socket was closed by it.
-              for (const c of open) expect(c.connected, `${c.name} lost its socket to an eviction`).toBe(true);
+              // Wake it first (it may already be evicted by an earlier step), so every
+              // eviction really happens; a failed one fails the test.
+              await runInDurableObject(stub, () => undefined);
+              await evictDurableObject(stub);
+              // Hibernation is invisible: no socket was closed by it. A ping
+              // answered after the eviction proves each socket still works (a
+              // close sent by the eviction would have arrived before the pong).
+              for (const c of open) {
+                const alive = await c.socket!.roundTrip().then(
+                  () => true,
+                  (e: Error) => e.message,
+                );
+                expect(alive, `${c.name} lost its socket to an eviction`).toBe(true);
+              }
             } else if (a === "wait") await new Promise((r) => setTimeout(r, 5));
           }
           for (const c of clients) await c.settle();
@@ -392,7 +407,12 @@ describe("fault tolerance", () => {
           for (const c of clients) c.drop();
         },
       ),
-      { numRuns: 40 },
+      {
+        numRuns: 40,
+        // Found by a run with seed -1957041364: the eviction check raced the
+        // close frames of the server drop before it. Always run it.
+        examples: [[["o1leave", "vsend", "serverdrop", "vsend", "evict"]]],
+      },
     );
   }, 240_000);
 });

@@ -61,8 +61,12 @@ export class TestSocket<In extends { type: string }> {
   private cursor = 0;
   private waiters: (() => void)[] = [];
   closed = false;
+  /** Settles when this end has seen the socket close (the close event, not a guess by time). */
+  readonly whenClosed: Promise<void>;
 
   constructor(readonly ws: WebSocket) {
+    let closed!: () => void;
+    this.whenClosed = new Promise<void>((resolve) => (closed = resolve));
     ws.accept();
     ws.addEventListener("message", (e) => {
       this.frames.push(JSON.parse(e.data as string) as In);
@@ -70,6 +74,7 @@ export class TestSocket<In extends { type: string }> {
     });
     ws.addEventListener("close", () => {
       this.closed = true;
+      closed();
       this.wake();
     });
   }
@@ -110,6 +115,26 @@ export class TestSocket<In extends { type: string }> {
     }
   }
 
+  /**
+   * Waits, frame by frame, until `condition()` holds; false if the socket
+   * closed or `timeoutMs` passed first (the caller says what it saw).
+   */
+  async settled(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      const left = deadline - Date.now();
+      if (this.closed || left <= 0) return condition();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+
   /** Waits until `predicate` holds for some frame of `type`. */
   async until<T extends In["type"]>(
     type: T,
@@ -121,6 +146,16 @@ export class TestSocket<In extends { type: string }> {
       const f = await this.next(type, Math.max(1, deadline - Date.now()));
       if (predicate(f)) return f;
     }
+  }
+
+  /**
+   * Sends a keep-alive ping and waits for the server's pong. Frames on one
+   * socket arrive in order, so once the pong is here every frame (and any
+   * close) the server sent before it has arrived too.
+   */
+  async roundTrip(timeoutMs = 5000): Promise<void> {
+    this.send({ type: "ping" });
+    await this.next("pong" as In["type"], timeoutMs);
   }
 
   close(): void {
