@@ -8,14 +8,22 @@
 //   MICROCHAT_WRANGLER_ARGS   extra `wrangler dev` arguments (the benchmark passes --var RATE_LIMITS:off)
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.MICROCHAT_PORT ?? 8787);
 const state = process.env.MICROCHAT_STATE ?? join(root, ".wrangler/state");
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+// wrangler dev normally downloads a sample `request.cf` object from
+// workers.cloudflare.com and prints a stack trace when it cannot (no
+// internet). We hand it a fixed local one instead: a visitor on this machine
+// appears to be in Oslo. The copy is made fresh each start because wrangler
+// ignores a cf file older than 30 days. On Cloudflare, `cf` is the real one.
+mkdirSync(state, { recursive: true });
+const localCf = join(state, "local-cf.json");
+copyFileSync(join(root, "scripts/local-cf.json"), localCf);
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_PATH: localCf };
 
 // Local secrets live in .dev.vars (git-ignored). Make one on first run so a
 // newcomer never needs to invent a secret; production uses `wrangler secret put`.

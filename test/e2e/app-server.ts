@@ -11,6 +11,8 @@ import { join } from "node:path";
 
 export interface AppServer {
   base: string;
+  /** Everything `npm start` printed so far (stdout and stderr). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startApp(port?: number): Promise<AppServer> {
   }
   return {
     base,
+    output: () => output,
     async stop() {
       if (child.pid) {
         try {
