@@ -791,12 +791,20 @@ export class Conversation extends DurableObject<Env> {
     return this.state();
   }
 
-  /** Leave Conversation: unassigns the operator; when the last one leaves the conversation goes idle. */
-  async leave(conversationId: string, workspace: string, operatorId: string): Promise<Result<ConversationState>> {
-    return rpc(() => this.doLeave(conversationId, workspace, operatorId));
+  /**
+   * Leave Conversation: unassigns the operator; when the last one leaves the
+   * conversation goes idle. `publicUrl` is where links in a survey email point.
+   */
+  async leave(
+    conversationId: string,
+    workspace: string,
+    operatorId: string,
+    publicUrl: string,
+  ): Promise<Result<ConversationState>> {
+    return rpc(() => this.doLeave(conversationId, workspace, operatorId, publicUrl));
   }
 
-  private doLeave(conversationId: string, workspace: string, operatorId: string): ConversationState {
+  private doLeave(conversationId: string, workspace: string, operatorId: string, publicUrl: string): ConversationState {
     this.requireConversation(conversationId, workspace);
     const row = this.cached.operators.find((o) => o.id === operatorId);
     if (!row) throw new ConversationError("forbidden", "You have not joined this conversation");
@@ -805,7 +813,7 @@ export class Conversation extends DurableObject<Env> {
       this.cached.operators = this.cached.operators.filter((o) => o.id !== operatorId);
       if (this.cached.operators.length === 0) {
         this.setMeta("status", "idle");
-        this.offerSurvey();
+        this.offerSurvey(publicUrl);
       }
       return this.append(
         `event:${randomId()}`,
@@ -1392,7 +1400,7 @@ export class Conversation extends DurableObject<Env> {
    * everyone who took part since the previous offer. It waits until answered
    * or dismissed (shown the next time the widget opens), once per leave.
    */
-  private offerSurvey(): void {
+  private offerSurvey(publicUrl: string): void {
     const operators = this.sql
       .exec<{ operator_id: string; name: string }>("SELECT operator_id, name FROM stretch_operators")
       .toArray()
@@ -1404,22 +1412,22 @@ export class Conversation extends DurableObject<Env> {
     // Email-only visitors (no widget open, an address known) get the survey as
     // a link in a follow-up email, if the workspace turned that on.
     if (this.visitorSockets().length === 0 && this.getMeta("visitor_email")) {
-      this.ctx.waitUntil(this.emailSurvey(survey));
+      this.ctx.waitUntil(this.emailSurvey(survey, publicUrl));
     }
   }
 
-  private async emailSurvey(survey: StoredSurvey): Promise<void> {
+  private async emailSurvey(survey: StoredSurvey, publicUrl: string): Promise<void> {
     try {
       const ws = this.env.WORKSPACE.get(this.env.WORKSPACE.idFromName(this.getMeta("workspace")!));
       const settings = await ws.getSettings();
-      if (!settings.surveyByEmail || !settings.emailAddress || !this.env.PUBLIC_URL) return;
+      if (!settings.surveyByEmail || !settings.emailAddress) return;
       const token = await signToken(this.env.SESSION_SECRET, {
         t: "rate",
         c: this.id,
         s: survey.id,
         exp: Date.now() + 30 * 24 * 3600 * 1000,
       });
-      const link = `${this.env.PUBLIC_URL.replace(/\/$/, "")}/rate/${token}`;
+      const link = `${publicUrl.replace(/\/$/, "")}/rate/${token}`;
       const names = survey.operators.map((o) => o.name).join(", ");
       const thread = await ws.ensureEmailThread(this.id!, this.getMeta("visitor_id")!, this.getMeta("visitor_email")!);
       const from = settings.emailAddress;

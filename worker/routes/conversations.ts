@@ -35,9 +35,20 @@ export async function joinConversation(env: WorkerEnv, id: string, op: { id: str
   return state;
 }
 
-/** Leave Conversation, for the panel's routes and the REST API alike. */
-export async function leaveConversation(env: WorkerEnv, id: string, op: { id: string; name: string }) {
-  const state = unwrap(await conversationStub(env, id).leave(id, env.SITE_KEY, op.id));
+/**
+ * Leave Conversation, for the panel's routes and the REST API alike.
+ * `requestUrl` is the request's own URL: when PUBLIC_URL is not configured,
+ * links in mail sent because of this leave (the survey) point at the origin
+ * the operator used, so they are right on any host and port.
+ */
+export async function leaveConversation(
+  env: WorkerEnv,
+  id: string,
+  op: { id: string; name: string },
+  requestUrl: string,
+) {
+  const publicUrl = env.PUBLIC_URL || new URL(requestUrl).origin;
+  const state = unwrap(await conversationStub(env, id).leave(id, env.SITE_KEY, op.id, publicUrl));
   await workspaceStub(env).emit(
     "conversation.left",
     JSON.stringify({ conversationId: id, operator: { id: op.id, name: op.name } }),
@@ -91,7 +102,7 @@ export const conversations = new Hono<AppEnv>()
   })
   .post("/:id/leave", async (c) => {
     const id = conversationId(c.req.param("id"));
-    return c.json({ state: await leaveConversation(c.env, id, c.get("operator")) });
+    return c.json({ state: await leaveConversation(c.env, id, c.get("operator"), c.req.url) });
   })
   .post("/:id/files", async (c) => {
     const id = conversationId(c.req.param("id"));

@@ -341,7 +341,7 @@ export const routes = v1
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      return c.json({ state: await leaveConversation(c.env, id, c.get("operator")) }, 200);
+      return c.json({ state: await leaveConversation(c.env, id, c.get("operator"), c.req.url) }, 200);
     },
   )
   .openapi(
