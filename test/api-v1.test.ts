@@ -145,6 +145,52 @@ describe("REST API v1", () => {
     v.close();
   });
 
+  it("malformed JSON and a wrong Content-Type get the JSON error shape, on the REST API and the panel's routes", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "bad bodies");
+    const cases: [string, RequestInit, number, string][] = [
+      [
+        "/api/v1/tokens",
+        { body: "\0", headers: { "Content-Type": "application/json", ...bearer(token) } },
+        400,
+        "bad_json",
+      ],
+      [
+        "/api/v1/tokens",
+        { body: "{", headers: { "Content-Type": "application/json", ...bearer(token) } },
+        400,
+        "bad_json",
+      ],
+      [
+        "/api/v1/webhooks",
+        { body: "", headers: { "Content-Type": "application/json", ...bearer(token) } },
+        400,
+        "bad_json",
+      ],
+      [
+        "/api/v1/tokens",
+        { body: '{"name":"x"}', headers: { "Content-Type": "text/plain", ...bearer(token) } },
+        415,
+        "unsupported_media_type",
+      ],
+      ["/api/v1/tokens", { body: '{"name":"x"}', headers: bearer(token) }, 415, "unsupported_media_type"],
+      [
+        "/api/operators",
+        { body: "\0", headers: { "Content-Type": "application/json", Cookie: admin } },
+        400,
+        "bad_json",
+      ],
+    ];
+    for (const [path, init, status, code] of cases) {
+      const res = await fetchApp(path, { method: "POST", ...init });
+      const body = await res.text();
+      const what = `${path} ${JSON.stringify(init.body)} ${JSON.stringify(init.headers)}: ${res.status} ${body}`;
+      expect(res.status, what).toBe(status);
+      expect(res.headers.get("Content-Type"), what).toMatch(/^application\/json/);
+      expect(JSON.parse(body), what).toEqual({ error: { code, message: expect.any(String) } });
+    }
+  });
+
   it("tokens are stored only as hashes, and only admins manage tokens and webhooks", async () => {
     const admin = await signInAdmin();
     const token = await newToken(admin, "hash check");

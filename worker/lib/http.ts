@@ -16,15 +16,50 @@ export type AppEnv = {
 
 export const SESSION_COOKIE = "mc_session";
 
+/** The one error body of every route, panel and REST alike: `{ error: { code, message } }`. */
+export function errorResponse(status: number, code: string, message: string, headers?: HeadersInit): Response {
+  return Response.json({ error: { code, message } }, { status, headers });
+}
+
 /** Throws an HTTPException whose response is `{ error: { code, message } }`. */
 export function fail(
   status: 400 | 401 | 403 | 404 | 409 | 410 | 411 | 413 | 415 | 426 | 429,
   code: string,
   message: string,
 ): never {
-  throw new HTTPException(status, {
-    res: Response.json({ error: { code, message } }, { status }),
-  });
+  throw new HTTPException(status, { res: errorResponse(status, code, message) });
+}
+
+const CODE_OF_STATUS: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
+
+/**
+ * The response for anything a handler or middleware threw. Our own refusals
+ * (`fail`) carry their JSON response already. HTTPExceptions raised by Hono
+ * and its validators (malformed JSON, zod-openapi's media-type gate) carry
+ * only a status and a plain-text message, so they are given the JSON error
+ * shape here, in one place, for every route. Anything else is a bug: logged,
+ * and answered 500 without details.
+ */
+export function errorFromException(err: unknown, request: Request): Response {
+  if (err instanceof HTTPException) {
+    if (err.res) return err.getResponse();
+    const status = err.status;
+    if (status === 400 && /json/i.test(err.message)) return errorResponse(400, "bad_json", "Body is not valid JSON");
+    if (status === 415)
+      return errorResponse(415, "unsupported_media_type", "Send JSON (Content-Type: application/json)");
+    return errorResponse(status, CODE_OF_STATUS[status] ?? "error", err.message || "Request refused");
+  }
+  console.error("Worker", request.method, new URL(request.url).pathname, err);
+  return errorResponse(500, "internal", "Something went wrong");
 }
 
 /**
@@ -40,10 +75,9 @@ export async function limitByIp(c: Context<AppEnv>, limiter: RateLimit | undefin
   const { success } = await limiter.limit({ key: ip });
   if (!success) {
     throw new HTTPException(429, {
-      res: Response.json(
-        { error: { code: "rate_limited", message: `Too many ${what} from your network; try again in a minute` } },
-        { status: 429, headers: { "Retry-After": "60" } },
-      ),
+      res: errorResponse(429, "rate_limited", `Too many ${what} from your network; try again in a minute`, {
+        "Retry-After": "60",
+      }),
     });
   }
 }

@@ -24,7 +24,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { isId, randomId } from "../lib/crypto";
-import { currentOperator, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
+import { currentOperator, errorResponse, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
 import { LIMITS } from "../protocol";
 import { conversationStub, deleteConversation, joinConversation, leaveConversation } from "./conversations";
 
@@ -156,14 +156,14 @@ function requireAdmin(c: Context<AppEnv>): void {
 // ---------------------------------------------------------------------------
 
 export const v1 = new OpenAPIHono<AppEnv>({
-  defaultHook: (result, c) => {
+  // Every schema failure (params, query, body) becomes the JSON error shape;
+  // body parsing failures (malformed JSON, wrong media type) are HTTPExceptions
+  // that the app's onError turns into the same shape (lib/http errorFromException).
+  defaultHook: (result) => {
     if (!result.success) {
       const issue = result.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-      return c.json(
-        { error: { code: "validation_error", message: `${where}${issue?.message ?? "invalid input"}` } },
-        400,
-      );
+      return errorResponse(400, "validation_error", `${where}${issue?.message ?? "invalid input"}`);
     }
   },
 });
