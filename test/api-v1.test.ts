@@ -145,6 +145,31 @@ describe("REST API v1", () => {
     v.close();
   });
 
+  it("a POST with no body and no Content-Type is refused 400 with the JSON error shape, and nothing is created", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "empty bodies");
+    const { session, v } = await startedConversation();
+    await fetchApp(`/api/v1/conversations/${session.conversationId}/join`, { method: "POST", headers: bearer(token) });
+    for (const path of [
+      "/api/v1/tokens",
+      "/api/v1/webhooks",
+      `/api/v1/conversations/${session.conversationId}/messages`,
+    ]) {
+      const res = await fetchApp(path, { method: "POST", headers: bearer(token) });
+      const body = await res.text();
+      expect(res.status, `${path}: ${body}`).toBe(400);
+      expect(res.headers.get("Content-Type"), path).toMatch(/^application\/json/);
+      expect(JSON.parse(body), path).toMatchObject({
+        error: { code: "validation_error", message: expect.stringMatching(/required|expected/i) },
+      });
+    }
+    const webhooks = (await (await fetchApp("/api/v1/webhooks", { headers: bearer(token) })).json()) as {
+      webhooks: unknown[];
+    };
+    expect(webhooks.webhooks).toEqual([]);
+    v.close();
+  });
+
   it("malformed JSON and a wrong Content-Type get the JSON error shape, on the REST API and the panel's routes", async () => {
     const admin = await signInAdmin();
     const token = await newToken(admin, "bad bodies");

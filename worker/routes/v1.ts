@@ -130,6 +130,14 @@ const json = <T extends z.ZodType>(schema: T, description = "OK") => ({
   description,
   content: { "application/json": { schema } },
 });
+/**
+ * A JSON request body. `required` matters beyond the document: without it
+ * zod-openapi lets a request with no Content-Type through unvalidated, as `{}`.
+ */
+const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
 const idParam = z.object({ id: Id.openapi({ param: { name: "id", in: "path" } }) });
 const security: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }];
 
@@ -275,23 +283,19 @@ export const routes = v1
       security,
       request: {
         params: idParam,
-        body: {
-          content: {
-            "application/json": {
-              schema: z
-                .object({
-                  text: z.string().trim().min(1).max(LIMITS.messageChars),
-                  channel: z.enum(["chat", "email"]).default("chat"),
-                  clientId: z
-                    .string()
-                    .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
-                    .optional()
-                    .openapi({ description: "Idempotency key: resending it stores the message once" }),
-                })
-                .strict(),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              text: z.string().trim().min(1).max(LIMITS.messageChars),
+              channel: z.enum(["chat", "email"]).default("chat"),
+              clientId: z
+                .string()
+                .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
+                .optional()
+                .openapi({ description: "Idempotency key: resending it stores the message once" }),
+            })
+            .strict(),
+        ),
       },
       responses: {
         201: json(z.object({ message: Message }), "Stored"),
@@ -424,9 +428,7 @@ export const routes = v1
       summary: "Create an API token (admins); the secret is in this response only",
       security,
       request: {
-        body: {
-          content: { "application/json": { schema: z.object({ name: z.string().trim().min(1).max(80) }).strict() } },
-        },
+        body: jsonBody(z.object({ name: z.string().trim().min(1).max(80) }).strict()),
       },
       responses: { 201: json(z.object({ token: z.string(), info: TokenInfo }), "Created"), ...errors },
     }),
@@ -470,22 +472,18 @@ export const routes = v1
       summary: "Register an HTTPS endpoint (admins); the signing secret is in this response only",
       security,
       request: {
-        body: {
-          content: {
-            "application/json": {
-              schema: z
-                .object({
-                  url: z
-                    .string()
-                    .url()
-                    .max(2000)
-                    .refine((u) => u.startsWith("https://"), "url must be https"),
-                  events: z.array(WebhookEvent).min(1),
-                })
-                .strict(),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              url: z
+                .string()
+                .url()
+                .max(2000)
+                .refine((u) => u.startsWith("https://"), "url must be https"),
+              events: z.array(WebhookEvent).min(1),
+            })
+            .strict(),
+        ),
       },
       responses: { 201: json(z.object({ webhook: Webhook, secret: z.string() }), "Created"), ...errors },
     }),
