@@ -216,6 +216,37 @@ describe("REST API v1", () => {
     }
   });
 
+  it("Report > Operator: from and to are optional in the document and in fact (to defaults to now, from to 30 days before)", async () => {
+    const admin = await signInAdmin();
+    const doc = (await (await fetchApp("/api/v1/openapi.json")).json()) as {
+      paths: Record<string, { get: { parameters: { name: string; required: boolean }[] } }>;
+    };
+    const params = doc.paths["/reports/operators"]!.get.parameters;
+    expect(params.map((p) => [p.name, p.required])).toEqual([
+      ["from", false],
+      ["to", false],
+    ]);
+    const at = async (query: string) => {
+      const res = await fetchApp(`/api/v1/reports/operators${query}`, { headers: { Cookie: admin } });
+      const body = await res.text();
+      return { status: res.status, body, what: `${query}: ${res.status} ${body}` };
+    };
+    const onlyTo = await at("?to=1");
+    expect(onlyTo.status, onlyTo.what).toBe(200);
+    expect(JSON.parse(onlyTo.body), onlyTo.what).toMatchObject({ from: 0 });
+    const neither = await at("");
+    expect(neither.status, neither.what).toBe(200);
+    const { from, to } = JSON.parse(neither.body) as { from: number; to: number };
+    expect(to - from, neither.what).toBeGreaterThanOrEqual(30 * 86_400_000);
+    const onlyFrom = await at(`?from=${Date.now() - 86_400_000}`);
+    expect(onlyFrom.status, onlyFrom.what).toBe(200);
+    for (const bad of ["?from=abc", "?to=1.5", "?from=5&to=5", `?from=0&to=${400 * 86_400_000}`, "?from="]) {
+      const r = await at(bad);
+      expect(r.status, r.what).toBe(400);
+      expect(JSON.parse(r.body), r.what).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+    }
+  });
+
   it("tokens are stored only as hashes, and only admins manage tokens and webhooks", async () => {
     const admin = await signInAdmin();
     const token = await newToken(admin, "hash check");

@@ -27,6 +27,7 @@ import { isId, randomId } from "../lib/crypto";
 import { currentOperator, errorResponse, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
 import { LIMITS } from "../protocol";
 import { conversationStub, deleteConversation, joinConversation, leaveConversation } from "./conversations";
+import { reportRange } from "./reports";
 
 // ---------------------------------------------------------------------------
 // Schemas (shared by validation and the OpenAPI document)
@@ -131,6 +132,15 @@ const json = <T extends z.ZodType>(schema: T, description = "OK") => ({
   content: { "application/json": { schema } },
 });
 /**
+ * A whole number in the query string. Not `z.coerce.number()`: that reads ""
+ * and null as 0, and the OpenAPI generator, which probes a schema with null
+ * and undefined, then documented such parameters as nullable and optional
+ * (`from` of the report looked optional but was required).
+ */
+const queryInt = (n: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === "string" && /^-?\d{1,16}$/.test(v) ? Number(v) : v), n);
+
+/**
  * A JSON request body. `required` matters beyond the document: without it
  * zod-openapi lets a request with no Content-Type through unvalidated, as `{}`.
  */
@@ -210,14 +220,11 @@ export const routes = v1
         query: z
           .object({
             state: z.enum(["unassigned", "assigned", "mine", "all"]).default("all"),
-            before: z.coerce
-              .number()
-              .int()
-              .nonnegative()
+            before: queryInt(z.number().int().nonnegative())
               .optional()
               .openapi({ description: "lastAt of the last row seen" }),
             beforeId: Id.optional().openapi({ description: "id of the last row seen (breaks lastAt ties)" }),
-            limit: z.coerce.number().int().min(1).max(200).default(50),
+            limit: queryInt(z.number().int().min(1).max(200)).default(50),
           })
           .strict(),
       },
@@ -259,8 +266,8 @@ export const routes = v1
         params: idParam,
         query: z
           .object({
-            before: z.coerce.number().int().positive().optional(),
-            limit: z.coerce.number().int().min(1).max(LIMITS.historyPageMax).default(LIMITS.historyPage),
+            before: queryInt(z.number().int().positive()).optional(),
+            limit: queryInt(z.number().int().min(1).max(LIMITS.historyPageMax)).default(LIMITS.historyPage),
           })
           .strict(),
       },
@@ -384,18 +391,22 @@ export const routes = v1
       security,
       request: {
         query: z
-          .object({ from: z.coerce.number().int().nonnegative(), to: z.coerce.number().int().positive() })
-          .strict()
-          .refine(
-            (q) => q.to > q.from && q.to - q.from <= 366 * 86_400_000,
-            "from must be before to, at most 366 days apart",
-          ),
+          .object({
+            from: queryInt(z.number().int().nonnegative())
+              .optional()
+              .openapi({ description: "Start, ms since the epoch; default 30 days before `to`" }),
+            to: queryInt(z.number().int().positive())
+              .optional()
+              .openapi({ description: "End, ms since the epoch; default now. At most 366 days after `from`" }),
+          })
+          .strict(),
       },
       responses: { 200: json(Report), ...errors },
     }),
     async (c) => {
       const q = c.req.valid("query");
-      return c.json(await workspaceStub(c.env).operatorReport(q.from, q.to), 200);
+      const { from, to } = reportRange(q.from, q.to);
+      return c.json(await workspaceStub(c.env).operatorReport(from, to), 200);
     },
   )
   .openapi(
