@@ -247,6 +247,32 @@ describe("REST API v1", () => {
     }
   });
 
+  it("paging cursors the document marks nullable accept null (and empty) as the first page", async () => {
+    const admin = await signInAdmin();
+    const { session, v } = await startedConversation();
+    const id = session.conversationId;
+    const doc = (await (await fetchApp("/api/v1/openapi.json")).json()) as {
+      paths: Record<string, { get: { parameters: { name: string; in: string; schema: { type: unknown } }[] } }>;
+    };
+    const nullable = (path: string) =>
+      doc.paths[path]!.get.parameters.filter((p) => Array.isArray(p.schema.type) && p.schema.type.includes("null"));
+    expect(nullable("/conversations").map((p) => p.name)).toEqual(["before", "beforeId"]);
+    expect(nullable("/conversations/{id}/messages").map((p) => p.name)).toEqual(["before"]);
+    for (const query of ["?before=null", "?before=null&beforeId=null", "?before=&beforeId="]) {
+      const res = await fetchApp(`/api/v1/conversations${query}`, { headers: { Cookie: admin } });
+      const body = await res.text();
+      expect(res.status, `${query}: ${body}`).toBe(200);
+      expect((JSON.parse(body) as { conversations: { id: string }[] }).conversations.map((c) => c.id)).toContain(id);
+    }
+    const page = await fetchApp(`/api/v1/conversations/${id}/messages?before=null`, { headers: { Cookie: admin } });
+    const body = await page.text();
+    expect(page.status, body).toBe(200);
+    expect((JSON.parse(body) as { messages: { text: string }[] }).messages.map((m) => m.text)).toEqual([
+      "Hello from the site",
+    ]);
+    v.close();
+  });
+
   it("tokens are stored only as hashes, and only admins manage tokens and webhooks", async () => {
     const admin = await signInAdmin();
     const token = await newToken(admin, "hash check");

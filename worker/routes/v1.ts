@@ -139,6 +139,9 @@ const json = <T extends z.ZodType>(schema: T, description = "OK") => ({
  */
 const queryInt = (n: z.ZodNumber) =>
   z.preprocess((v) => (typeof v === "string" && /^-?\d{1,16}$/.test(v) ? Number(v) : v), n);
+/** A paging cursor: absent, empty or `null` (as generated clients send a null) all mean the first page. */
+const cursor = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" || v === "null" ? null : v), schema.nullable()).optional();
 
 /**
  * A JSON request body. `required` matters beyond the document: without it
@@ -220,10 +223,10 @@ export const routes = v1
         query: z
           .object({
             state: z.enum(["unassigned", "assigned", "mine", "all"]).default("all"),
-            before: queryInt(z.number().int().nonnegative())
-              .optional()
-              .openapi({ description: "lastAt of the last row seen" }),
-            beforeId: Id.optional().openapi({ description: "id of the last row seen (breaks lastAt ties)" }),
+            before: cursor(queryInt(z.number().int().nonnegative())).openapi({
+              description: "lastAt of the last row seen; absent or null for the first page",
+            }),
+            beforeId: cursor(Id).openapi({ description: "id of the last row seen (breaks lastAt ties)" }),
             limit: queryInt(z.number().int().min(1).max(200)).default(50),
           })
           .strict(),
@@ -266,7 +269,9 @@ export const routes = v1
         params: idParam,
         query: z
           .object({
-            before: queryInt(z.number().int().positive()).optional(),
+            before: cursor(queryInt(z.number().int().positive())).openapi({
+              description: "seq of the oldest message seen; absent or null for the newest page",
+            }),
             limit: queryInt(z.number().int().min(1).max(LIMITS.historyPageMax)).default(LIMITS.historyPage),
           })
           .strict(),
