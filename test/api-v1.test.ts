@@ -273,6 +273,29 @@ describe("REST API v1", () => {
     v.close();
   });
 
+  it("a known path asked with a method it lacks answers 405 with Allow; an unknown path 404", async () => {
+    const admin = await signInAdmin();
+    const cases: [string, string, string | null][] = [
+      ["PUT", "/api/v1/tokens", "GET, HEAD, POST"],
+      ["PATCH", "/api/v1/conversations/AAAAAAAAAAAAAAAAAAAAAA", "GET, HEAD, DELETE"],
+      ["GET", "/api/v1/conversations/AAAAAAAAAAAAAAAAAAAAAA/join", "POST"],
+      ["POST", "/api/v1/openapi.json", "GET, HEAD"],
+      ["PUT", "/api/operators", "GET, HEAD, POST"],
+      ["DELETE", "/healthz", "GET, HEAD"],
+      ["GET", "/api/v1/nothing-here", null],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await fetchApp(path, { method, headers: { Cookie: admin } });
+      const body = await res.text();
+      const what = `${method} ${path}: ${res.status} Allow=${res.headers.get("Allow")} ${body}`;
+      expect(res.status, what).toBe(allow ? 405 : 404);
+      expect(res.headers.get("Allow"), what).toBe(allow);
+      expect(JSON.parse(body), what).toEqual({
+        error: { code: allow ? "method_not_allowed" : "not_found", message: expect.any(String) },
+      });
+    }
+  });
+
   it("tokens are stored only as hashes, and only admins manage tokens and webhooks", async () => {
     const admin = await signInAdmin();
     const token = await newToken(admin, "hash check");

@@ -3,7 +3,7 @@
  * every error into JSON `{ error: { code, message } }`.
  */
 import { Hono } from "hono";
-import { errorFromException, errorResponse, refuseCrossSite, type AppEnv } from "./lib/http";
+import { errorFromException, notFoundOrNotAllowed, refuseCrossSite, type AppEnv } from "./lib/http";
 import { auth } from "./routes/auth";
 import { conversations } from "./routes/conversations";
 import { erasure } from "./routes/erasure";
@@ -34,7 +34,7 @@ export const app = new Hono<AppEnv>()
   .route("/api/visitor", visitor)
   .route("/ws", sockets);
 
-app.notFound(() => errorResponse(404, "not_found", "No such route"));
+app.notFound(notFoundOrNotAllowed(() => app.routes));
 
 app.onError((err, c) => errorFromException(err, c.req.raw));
 

@@ -2,9 +2,10 @@
  * Shared HTTP plumbing for the Hono routes: the app's context type, JSON
  * errors, body parsing with limits, the workspace stub and operator auth.
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, NotFoundHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
+import { TrieRouter } from "hono/router/trie-router";
 import type { Env } from "../env";
 import type { Operator } from "../protocol";
 import type { Result } from "./result";
@@ -60,6 +61,31 @@ export function errorFromException(err: unknown, request: Request): Response {
   }
   console.error("Worker", request.method, new URL(request.url).pathname, err);
   return errorResponse(500, "internal", "Something went wrong");
+}
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/**
+ * The app's notFound: a path that some route answers, asked with another
+ * method, gets 405 and `Allow`; anything else 404. The routes are read on the
+ * first miss, when every module has registered its own (middleware, which
+ * Hono records as method "ALL", names no resource and is left out).
+ */
+export function notFoundOrNotAllowed(routes: () => readonly { method: string; path: string }[]): NotFoundHandler {
+  let router: TrieRouter<string> | null = null;
+  return (c) => {
+    if (!router) {
+      router = new TrieRouter<string>();
+      for (const r of routes()) if (r.method !== "ALL") router.add(r.method, r.path, r.method);
+    }
+    const known = router;
+    const allowed = METHODS.filter((m) => known.match(m === "HEAD" ? "GET" : m, c.req.path)[0].length > 0);
+    if (allowed.length === 0) return errorResponse(404, "not_found", "No such route");
+    const allow = allowed.join(", ");
+    return errorResponse(405, "method_not_allowed", `${c.req.method} is not allowed here; allowed: ${allow}`, {
+      Allow: allow,
+    });
+  };
 }
 
 /**
