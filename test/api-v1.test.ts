@@ -1,5 +1,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { HTTPException } from "hono/http-exception";
+import { errorFromException } from "../worker/lib/http";
 import { verifyWebhookSignature } from "../worker/lib/webhooks";
 import { fetchApp, json, newOperator, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
@@ -271,6 +273,34 @@ describe("REST API v1", () => {
       "Hello from the site",
     ]);
     v.close();
+  });
+
+  it("a body over 64 KiB is refused 413 with the JSON error shape, declared or streamed, and nothing is stored", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "big bodies");
+    const name = "x".repeat(70 * 1024);
+    const declared = await fetchApp("/api/v1/tokens", json({ name }, bearer(token)));
+    const streamed = await fetchApp("/api/v1/tokens", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...bearer(token) },
+      body: new Blob([JSON.stringify({ name })]).stream(),
+    });
+    for (const res of [declared, streamed]) {
+      const body = await res.text();
+      expect(res.status, body.slice(0, 200)).toBe(413);
+      expect(JSON.parse(body)).toEqual({ error: { code: "too_large", message: expect.any(String) } });
+    }
+    const tokens = (await (await fetchApp("/api/v1/tokens", { headers: bearer(token) })).json()) as {
+      tokens: { name: string }[];
+    };
+    expect(tokens.tokens.some((t) => t.name.startsWith("xxx"))).toBe(false);
+    // Any plain-text HTTPException (Hono's own body limit answers "Payload Too Large") is given the JSON shape.
+    const plain = errorFromException(
+      new HTTPException(413, { res: new Response("Payload Too Large", { status: 413 }) }),
+      new Request("http://microchat.test/api/x"),
+    );
+    expect(plain.status).toBe(413);
+    expect(await plain.json()).toEqual({ error: { code: "too_large", message: expect.any(String) } });
   });
 
   it("a known path asked with a method it lacks answers 405 with Allow; an unknown path 404", async () => {

@@ -44,15 +44,16 @@ const CODE_OF_STATUS: Record<number, string> = {
 
 /**
  * The response for anything a handler or middleware threw. Our own refusals
- * (`fail`) carry their JSON response already. HTTPExceptions raised by Hono
- * and its validators (malformed JSON, zod-openapi's media-type gate) carry
- * only a status and a plain-text message, so they are given the JSON error
- * shape here, in one place, for every route. Anything else is a bug: logged,
+ * (`fail`) carry their JSON response already. HTTPExceptions raised by Hono,
+ * its middleware and validators (malformed JSON, zod-openapi's media-type
+ * gate, a body limit) carry a status and plain text, so they are given the
+ * JSON error shape here, in one place, for every route. Anything else is a bug: logged,
  * and answered 500 without details.
  */
 export function errorFromException(err: unknown, request: Request): Response {
   if (err instanceof HTTPException) {
-    if (err.res) return err.getResponse();
+    // A response that is already JSON is ours (fail, limitByIp); any other is rebuilt below.
+    if (err.res?.headers.get("Content-Type")?.startsWith("application/json")) return err.getResponse();
     const status = err.status;
     if (status === 400 && /json/i.test(err.message)) return errorResponse(400, "bad_json", "Body is not valid JSON");
     if (status === 415)

@@ -23,6 +23,7 @@
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { isId, randomId } from "../lib/crypto";
 import { currentOperator, errorResponse, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
 import { LIMITS } from "../protocol";
@@ -121,6 +122,9 @@ const Delivery = z
 const Report = z.any().openapi("OperatorReportResponse");
 const VisitorInfo = z.any().openapi("VisitorInfo");
 
+/** Largest JSON body any /api/v1 route reads. */
+const MAX_BODY_BYTES = 64 * 1024;
+
 const errors = {
   400: { description: "Invalid input", content: { "application/json": { schema: ErrorBody } } },
   401: { description: "Missing or invalid credentials", content: { "application/json": { schema: ErrorBody } } },
@@ -211,6 +215,15 @@ v1.use("/tokens", authenticate);
 v1.use("/tokens/*", authenticate);
 v1.use("/webhooks", authenticate);
 v1.use("/webhooks/*", authenticate);
+// After authentication, so a stranger's body is never read. The longest valid
+// body (a 4,000-character message, every character escaped) is well under this.
+v1.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => errorResponse(413, "too_large", `Body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
+  }),
+);
 
 export const routes = v1
   .openapi(
