@@ -472,6 +472,25 @@ describe("webhooks", () => {
     v.close();
   });
 
+  it("the delivery log of an unknown or removed webhook is a 404, not an empty list", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "delivery log");
+    const created = await fetchApp(
+      "/api/v1/webhooks",
+      json({ url: "https://hooks.test/log", events: ["message.created"] }, bearer(token)),
+    );
+    const { webhook } = (await created.json()) as { webhook: { id: string } };
+    const log = await fetchApp(`/api/v1/webhooks/${webhook.id}/deliveries`, { headers: bearer(token) });
+    expect(log.status).toBe(200);
+    await fetchApp(`/api/v1/webhooks/${webhook.id}`, { method: "DELETE", headers: bearer(token) });
+    for (const id of [webhook.id, "AAAAAAAAAAAAAAAAAAAAAA"]) {
+      const res = await fetchApp(`/api/v1/webhooks/${id}/deliveries`, { headers: bearer(token) });
+      const body = await res.text();
+      expect(res.status, `${id}: ${body}`).toBe(404);
+      expect(JSON.parse(body)).toEqual({ error: { code: "not_found", message: "No such webhook" } });
+    }
+  });
+
   it("signatures expire (replay protection)", async () => {
     const { signWebhook } = await import("../worker/lib/webhooks");
     const old = await signWebhook("whsec_x", "{}", Date.now() - 3600_000);

@@ -24,7 +24,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { isId, randomId } from "../lib/crypto";
+import { randomId } from "../lib/crypto";
 import { currentOperator, errorResponse, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
 import { LIMITS } from "../protocol";
 import { conversationStub, deleteConversation, joinConversation, leaveConversation } from "./conversations";
@@ -550,8 +550,9 @@ export const routes = v1
     async (c) => {
       requireAdmin(c);
       const id = c.req.valid("param").id;
-      if (!isId(id)) fail(404, "not_found", "No such webhook");
-      return c.json({ deliveries: await workspaceStub(c.env).webhookDeliveries(id) }, 200);
+      const workspace = workspaceStub(c.env);
+      if (!(await workspace.listWebhooks()).some((w) => w.id === id)) fail(404, "not_found", "No such webhook");
+      return c.json({ deliveries: await workspace.webhookDeliveries(id) }, 200);
     },
   );
 
