@@ -26,7 +26,14 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { randomId } from "../lib/crypto";
 import { currentOperator, errorResponse, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
-import { LIMITS } from "../protocol";
+import {
+  LIMITS,
+  type EmailMeta,
+  type FileRef,
+  type Message as ProtocolMessage,
+  type OperatorReportResponse,
+  type VisitorInfo as VisitorInfoType,
+} from "../protocol";
 import { conversationStub, deleteConversation, joinConversation, leaveConversation } from "./conversations";
 import { reportRange } from "./reports";
 
@@ -68,6 +75,36 @@ const State = z
     survey: z.object({ id: z.string(), operators: z.array(z.string()) }).nullable(),
   })
   .openapi("ConversationState");
+const FileRefSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    size: z.number().int(),
+    type: z.enum([
+      "image/png",
+      "image/jpeg",
+      "image/gif",
+      "image/webp",
+      "application/pdf",
+      "application/zip",
+      "text/plain",
+    ]),
+    image: z.boolean(),
+  })
+  .openapi("File") satisfies z.ZodType<FileRef>;
+const EmailMetaSchema = z
+  .object({
+    subject: z.string(),
+    from: z.object({ name: z.string(), address: z.string() }),
+    to: z.string(),
+    messageId: z.string(),
+    html: z.string().optional().openapi({ description: "Sanitised HTML body" }),
+    fullText: z.string().optional().openapi({ description: "The text before the quoted reply was trimmed" }),
+    attachments: z.array(FileRefSchema).optional(),
+    skipped: z.array(z.string()).optional().openapi({ description: "Attachments not stored, by name" }),
+    auto: z.boolean().optional().openapi({ description: "An auto-reply, bounce or list mail" }),
+  })
+  .openapi("EmailMeta") satisfies z.ZodType<EmailMeta>;
 const Message = z
   .object({
     seq: z.number().int(),
@@ -79,11 +116,11 @@ const Message = z
     channel: z.enum(["chat", "email"]).optional(),
     event: z.enum(["joined", "left", "rated"]).optional(),
     rating: z.number().int().optional(),
-    file: z.any().optional(),
-    email: z.any().optional(),
+    file: FileRefSchema.optional(),
+    email: EmailMetaSchema.optional(),
     delivery: z.object({ state: z.enum(["sending", "sent", "failed"]), error: z.string().optional() }).optional(),
   })
-  .openapi("Message");
+  .openapi("Message") satisfies z.ZodType<ProtocolMessage>;
 const OperatorSchema = z
   .object({ id: z.string(), name: z.string(), email: z.string(), admin: z.boolean(), createdAt: z.number().int() })
   .openapi("Operator");
@@ -119,18 +156,84 @@ const Delivery = z
     deliveredAt: z.number().int().nullable(),
   })
   .openapi("WebhookDelivery");
-const Report = z.any().openapi("OperatorReportResponse");
-const VisitorInfo = z.any().openapi("VisitorInfo");
+const Report = z
+  .object({
+    from: z.number().int(),
+    to: z.number().int(),
+    operators: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        averageRating: z.number().nullable(),
+        ratings: z.number().int(),
+        distribution: z.array(z.number().int()).openapi({ description: "Count of ratings 1, 2, 3, 4, 5" }),
+        conversationsJoined: z.number().int(),
+        messagesSent: z.number().int(),
+        medianFirstResponseMs: z.number().nullable(),
+      }),
+    ),
+    series: z.array(z.object({ day: z.string(), ratings: z.number().int(), average: z.number().nullable() })),
+  })
+  .openapi("OperatorReportResponse") satisfies z.ZodType<OperatorReportResponse>;
+const NameVersion = z.object({ name: z.string(), version: z.string().nullable() }).nullable();
+const VisitorInfo = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    online: z.boolean(),
+    lastSeen: z.number().int().nullable(),
+    ip: z.string().nullable(),
+    browser: NameVersion,
+    os: NameVersion,
+    device: z.enum(["desktop", "mobile", "tablet", "tv", "bot"]).nullable(),
+    bot: z.boolean(),
+    location: z
+      .object({
+        country: z.string().nullable(),
+        region: z.string().nullable(),
+        city: z.string().nullable(),
+        latitude: z.number().nullable(),
+        longitude: z.number().nullable(),
+        timezone: z.string().nullable(),
+      })
+      .nullable(),
+    referrer: z.string().nullable(),
+    pages: z.object({
+      count: z.number().int(),
+      items: z.array(
+        z.object({ url: z.string(), title: z.string(), at: z.number().int(), ms: z.number().int().nullable() }),
+      ),
+    }),
+  })
+  .openapi("VisitorInfo") satisfies z.ZodType<VisitorInfoType>;
 
 /** Largest JSON body any /api/v1 route reads. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-const errors = {
-  400: { description: "Invalid input", content: { "application/json": { schema: ErrorBody } } },
-  401: { description: "Missing or invalid credentials", content: { "application/json": { schema: ErrorBody } } },
-  403: { description: "Not allowed", content: { "application/json": { schema: ErrorBody } } },
-  404: { description: "Unknown id", content: { "application/json": { schema: ErrorBody } } },
+const problems = {
+  400: "Invalid input",
+  401: "Missing or invalid credentials",
+  403: "Not allowed: admins only, join first, or a cross-site request",
+  404: "Unknown id",
+  413: `Body larger than ${MAX_BODY_BYTES / 1024} KiB`,
+  415: "Body is not JSON (Content-Type: application/json)",
 } as const;
+type Problem = keyof typeof problems;
+/**
+ * The error responses one operation can give, each `{ error: { code, message } }`.
+ * Listed per operation, exactly: test/openapi-conformance.test.ts makes every
+ * listed status happen and refuses any status the document does not list.
+ */
+function errors<S extends Problem>(...statuses: S[]) {
+  const out = {} as {
+    [K in S]: { description: string; content: { "application/json": { schema: typeof ErrorBody } } };
+  };
+  for (const status of statuses) {
+    out[status] = { description: problems[status], content: { "application/json": { schema: ErrorBody } } };
+  }
+  return out;
+}
 const json = <T extends z.ZodType>(schema: T, description = "OK") => ({
   description,
   content: { "application/json": { schema } },
@@ -147,6 +250,15 @@ const queryInt = (n: z.ZodNumber) =>
 const cursor = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === "" || v === "null" ? null : v), schema.nullable()).optional();
 
+/**
+ * The body limit of the operations that read one; runs after authentication,
+ * so a stranger's body is never read. The longest valid body (a 4,000-character
+ * message, every character escaped) is well under it.
+ */
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => errorResponse(413, "too_large", `Body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
+});
 /**
  * A JSON request body. `required` matters beyond the document: without it
  * zod-openapi lets a request with no Content-Type through unvalidated, as `{}`.
@@ -215,16 +327,6 @@ v1.use("/tokens", authenticate);
 v1.use("/tokens/*", authenticate);
 v1.use("/webhooks", authenticate);
 v1.use("/webhooks/*", authenticate);
-// After authentication, so a stranger's body is never read. The longest valid
-// body (a 4,000-character message, every character escaped) is well under this.
-v1.use(
-  "*",
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => errorResponse(413, "too_large", `Body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
-  }),
-);
-
 export const routes = v1
   .openapi(
     createRoute({
@@ -244,7 +346,10 @@ export const routes = v1
           })
           .strict(),
       },
-      responses: { 200: json(z.object({ conversations: z.array(Summary), hasMore: z.boolean() })), ...errors },
+      responses: {
+        200: json(z.object({ conversations: z.array(Summary), hasMore: z.boolean() })),
+        ...errors(400, 401),
+      },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -265,7 +370,7 @@ export const routes = v1
       summary: "A conversation's live state",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ state: State })), ...errors },
+      responses: { 200: json(z.object({ state: State })), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -289,7 +394,10 @@ export const routes = v1
           })
           .strict(),
       },
-      responses: { 200: json(z.object({ messages: z.array(Message), hasMore: z.boolean() })), ...errors },
+      responses: {
+        200: json(z.object({ messages: z.array(Message), hasMore: z.boolean() })),
+        ...errors(400, 401, 404),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -306,6 +414,7 @@ export const routes = v1
       path: "/conversations/{id}/messages",
       summary: "Send a message as the token's operator (join first)",
       security,
+      middleware: [limitBody] as const,
       request: {
         params: idParam,
         body: jsonBody(
@@ -325,7 +434,7 @@ export const routes = v1
       responses: {
         201: json(z.object({ message: Message }), "Stored"),
         200: json(z.object({ message: Message }), "Already stored (same clientId)"),
-        ...errors,
+        ...errors(400, 401, 403, 404, 413, 415),
       },
     }),
     async (c) => {
@@ -352,7 +461,7 @@ export const routes = v1
       summary: "JOIN: assign the token's operator",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ state: State })), ...errors },
+      responses: { 200: json(z.object({ state: State })), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -366,7 +475,7 @@ export const routes = v1
       summary: "Leave Conversation",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ state: State })), ...errors },
+      responses: { 200: json(z.object({ state: State })), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -380,7 +489,7 @@ export const routes = v1
       summary: "Delete a conversation: messages, files, visitor data",
       security,
       request: { params: idParam },
-      responses: { 204: { description: "Deleted" }, ...errors },
+      responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       await deleteConversation(c.env, c.req.valid("param").id);
@@ -394,7 +503,7 @@ export const routes = v1
       summary: "Visitor info: location, pages viewed, browser, OS, IP",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ visitor: VisitorInfo })), ...errors },
+      responses: { 200: json(z.object({ visitor: VisitorInfo })), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -419,7 +528,7 @@ export const routes = v1
           })
           .strict(),
       },
-      responses: { 200: json(Report), ...errors },
+      responses: { 200: json(Report), ...errors(400, 401) },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -433,7 +542,7 @@ export const routes = v1
       path: "/operators",
       summary: "Operators of the workspace",
       security,
-      responses: { 200: json(z.object({ operators: z.array(OperatorSchema) })), ...errors },
+      responses: { 200: json(z.object({ operators: z.array(OperatorSchema) })), ...errors(401) },
     }),
     async (c) => c.json({ operators: await workspaceStub(c.env).listOperators() }, 200),
   )
@@ -443,7 +552,7 @@ export const routes = v1
       path: "/tokens",
       summary: "API tokens (admins)",
       security,
-      responses: { 200: json(z.object({ tokens: z.array(TokenInfo) })), ...errors },
+      responses: { 200: json(z.object({ tokens: z.array(TokenInfo) })), ...errors(401, 403) },
     }),
     async (c) => {
       requireAdmin(c);
@@ -456,10 +565,14 @@ export const routes = v1
       path: "/tokens",
       summary: "Create an API token (admins); the secret is in this response only",
       security,
+      middleware: [limitBody] as const,
       request: {
         body: jsonBody(z.object({ name: z.string().trim().min(1).max(80) }).strict()),
       },
-      responses: { 201: json(z.object({ token: z.string(), info: TokenInfo }), "Created"), ...errors },
+      responses: {
+        201: json(z.object({ token: z.string(), info: TokenInfo }), "Created"),
+        ...errors(400, 401, 403, 413, 415),
+      },
     }),
     async (c) => {
       requireAdmin(c);
@@ -473,7 +586,7 @@ export const routes = v1
       summary: "Revoke an API token (admins)",
       security,
       request: { params: idParam },
-      responses: { 204: { description: "Revoked" }, ...errors },
+      responses: { 204: { description: "Revoked" }, ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       requireAdmin(c);
@@ -487,7 +600,7 @@ export const routes = v1
       path: "/webhooks",
       summary: "Webhook endpoints (admins)",
       security,
-      responses: { 200: json(z.object({ webhooks: z.array(Webhook) })), ...errors },
+      responses: { 200: json(z.object({ webhooks: z.array(Webhook) })), ...errors(401, 403) },
     }),
     async (c) => {
       requireAdmin(c);
@@ -500,6 +613,7 @@ export const routes = v1
       path: "/webhooks",
       summary: "Register an HTTPS endpoint (admins); the signing secret is in this response only",
       security,
+      middleware: [limitBody] as const,
       request: {
         body: jsonBody(
           z
@@ -514,7 +628,10 @@ export const routes = v1
             .strict(),
         ),
       },
-      responses: { 201: json(z.object({ webhook: Webhook, secret: z.string() }), "Created"), ...errors },
+      responses: {
+        201: json(z.object({ webhook: Webhook, secret: z.string() }), "Created"),
+        ...errors(400, 401, 403, 413, 415),
+      },
     }),
     async (c) => {
       requireAdmin(c);
@@ -529,7 +646,7 @@ export const routes = v1
       summary: "Remove a webhook endpoint (admins)",
       security,
       request: { params: idParam },
-      responses: { 204: { description: "Removed" }, ...errors },
+      responses: { 204: { description: "Removed" }, ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       requireAdmin(c);
@@ -545,7 +662,7 @@ export const routes = v1
       summary: "Recent deliveries of a webhook (admins)",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ deliveries: z.array(Delivery) })), ...errors },
+      responses: { 200: json(z.object({ deliveries: z.array(Delivery) })), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       requireAdmin(c);
