@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import PostalMime from "postal-mime";
-import { buildReply, trimQuoted } from "../worker/email";
+import { buildReply, REFUSED, trimQuoted } from "../worker/email";
 import worker from "../worker/index";
 import type { ConversationSummary, Message } from "../worker/protocol";
 import {
@@ -269,7 +269,7 @@ ${btoa("<html><script>alert(1)</script></html>")}
     expect((await messagesOf(admin, c!.id)).map((m) => m.text)).not.toContain("Sneaky");
   });
 
-  it("auto-replies, bounces and list mail are never answered: kept in their thread without requeueing, dropped otherwise", async () => {
+  it("auto-replies, bounces and list mail are never answered: kept in their thread without requeueing, refused otherwise", async () => {
     const admin = await signInAdmin();
     const sender = `ooo.${Date.now()}@example.org`;
     const first = mid();
@@ -306,7 +306,8 @@ ${btoa("<html><script>alert(1)</script></html>")}
         from: "",
       })),
     ];
-    expect(rejected).toEqual([]);
+    // Refused, not dropped: the sending server hears why.
+    expect(rejected).toEqual([REFUSED.automatic, REFUSED.automatic]);
     expect(await findBySender(admin, listSender)).toEqual([]);
     expect(await findBySender(admin, "mailer-daemon@example.org")).toEqual([]);
   });
@@ -337,6 +338,86 @@ ${btoa("<html><script>alert(1)</script></html>")}
       expect.stringMatching(/too large/),
     ]);
     expect(pulled).toBe(false);
+  });
+});
+
+describe("inbound mail: refused with a reason, nothing lost silently", () => {
+  it("every refusal reaches the sender as a reason and the log as a line: list mail, a nameless bounce, a reply racing a deletion", async () => {
+    const admin = await signInAdmin();
+    const warn = vi.spyOn(console, "warn");
+    try {
+      const list = `list.${Date.now()}@example.org`;
+      expect(
+        await deliver(
+          `From: ${list}\nTo: ${SUPPORT}\nSubject: News\nList-Id: <n.example.org>\nMessage-ID: ${mid()}\n\nNews\n`,
+          {
+            from: list,
+          },
+        ),
+      ).toEqual([REFUSED.automatic]);
+      expect(
+        await deliver(`From: "" <>\nTo: ${SUPPORT}\nSubject: Returned mail\n\nUndeliverable\n`, { from: "" }),
+      ).toEqual([REFUSED.noSender]);
+
+      // A reply racing the conversation's deletion: the thread still points at a conversation that is gone.
+      const sender = `gone.${Date.now()}@example.org`;
+      const first = mid();
+      await deliver(`From: ${sender}\nTo: ${SUPPORT}\nSubject: Hi\nMessage-ID: ${first}\n\nFirst\n`, { from: sender });
+      const [c] = await eventually(
+        () => findBySender(admin, sender),
+        (l) => l.length === 1,
+      );
+      await env.CONVERSATION.get(env.CONVERSATION.idFromName(c!.id)).erase(c!.id, env.SITE_KEY);
+      const late = await deliver(
+        `From: ${sender}\nTo: ${SUPPORT}\nSubject: Re: Hi\nMessage-ID: ${mid()}\nIn-Reply-To: ${first}\n\nStill there?\n`,
+        { from: sender },
+      );
+      expect(late).toEqual([expect.stringMatching(/^Not delivered: .*deleted/)]);
+
+      const logged = warn.mock.calls
+        .filter((args) => args[0] === "Email" && args[1] === "refused")
+        .map((args) => String(args[2]));
+      expect(logged, JSON.stringify(warn.mock.calls)).toEqual([
+        expect.stringContaining(REFUSED.automatic),
+        expect.stringContaining(REFUSED.noSender),
+        expect.stringContaining("deleted"),
+      ]);
+      expect(logged[0]).toContain(list);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("a very long mail and one with many attachments say what was not kept", async () => {
+    const admin = await signInAdmin();
+    const sender = `long.${Date.now()}@example.org`;
+    const body = "word ".repeat(20_000); // 100,000 characters
+    await deliver(`From: ${sender}\nTo: ${SUPPORT}\nSubject: Long\nMessage-ID: ${mid()}\n\n${body}\n`, {
+      from: sender,
+    });
+    const [c] = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 1,
+    );
+    const [m] = await messagesOf(admin, c!.id);
+    expect(m!.text).toMatch(/\[… \d+ more characters not shown\]$/);
+
+    const many = `many.${Date.now()}@example.org`;
+    let mail = `From: ${many}\nTo: ${SUPPORT}\nSubject: Files\nMessage-ID: ${mid()}\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nSeventy files\n`;
+    for (let i = 0; i < 70; i++) {
+      mail += `--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=f${i}.bin\nContent-Transfer-Encoding: base64\n\n${btoa("x" + i)}\n`;
+    }
+    await deliver(`${mail}--b--\n`, { from: many });
+    const [d] = await eventually(
+      () => findBySender(admin, many),
+      (l) => l.length === 1,
+    );
+    const [f] = await messagesOf(admin, d!.id);
+    // Ten are kept; the other sixty are named (fifty of them) or counted, none vanish without a trace.
+    expect(f!.email!.attachments).toHaveLength(10);
+    expect(f!.email!.skipped).toHaveLength(51);
+    expect(f!.email!.skipped!.slice(0, 2)).toEqual(["f10.bin", "f11.bin"]);
+    expect(f!.email!.skipped!.at(-1)).toBe("… and 10 more");
   });
 });
 
