@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import PostalMime from "postal-mime";
 import { buildReply, REFUSED, trimQuoted } from "../worker/email";
@@ -341,7 +341,7 @@ ${btoa("<html><script>alert(1)</script></html>")}
   });
 });
 
-describe("inbound mail: refused with a reason, nothing lost silently", () => {
+describe("real-world mail: odd, refused, nothing lost silently", () => {
   it("every refusal reaches the sender as a reason and the log as a line: list mail, a nameless bounce, a reply racing a deletion", async () => {
     const admin = await signInAdmin();
     const warn = vi.spyOn(console, "warn");
@@ -385,6 +385,78 @@ describe("inbound mail: refused with a reason, nothing lost silently", () => {
       expect(logged[0]).toContain(list);
     } finally {
       warn.mockRestore();
+    }
+  });
+
+  it("a mail delivered twice (a sender's retry) is stored once, in one conversation, with or without a Message-ID", async () => {
+    const admin = await signInAdmin();
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+    for (const messageIdHeader of ["", `Message-ID: ${mid()}\n`]) {
+      const sender = `retry.${Date.now()}.${n++}@example.org`;
+      const raw = `From: ${sender}\nTo: ${SUPPORT}\nSubject: Retry\n${messageIdHeader}Date: Mon, 1 Jan 2026 10:00:00 +0000\n\nSent once, delivered twice\n`;
+      expect(await deliver(raw, { from: sender })).toEqual([]);
+      expect(await deliver(raw, { from: sender })).toEqual([]);
+      const threads = await runInDurableObject(workspace, (_o, state) =>
+        state.storage.sql
+          .exec<{ id: string }>("SELECT conversation_id AS id FROM email_threads WHERE sender = ?", sender)
+          .toArray(),
+      );
+      expect(threads, messageIdHeader || "no Message-ID").toHaveLength(1);
+      const msgs = await messagesOf(admin, threads[0]!.id);
+      expect(msgs.map((m) => m.text)).toEqual(["Sent once, delivered twice"]);
+      if (!messageIdHeader) expect(msgs[0]!.email!.messageId).toMatch(/^<[A-Za-z0-9_-]+@microchat\.invalid>$/);
+    }
+  });
+
+  it("a mail whose From is missing or unusable is kept under the envelope sender", async () => {
+    const admin = await signInAdmin();
+    const cases: [string, string][] = [
+      ["no From header", ""],
+      ["an empty mailbox", `From: "" <>\n`],
+      ["an address without a domain", "From: Somebody <somebody>\n"],
+      ["a display name only", "From: Customer Care\n"],
+    ];
+    for (const [what, fromHeader] of cases) {
+      const envelope = `envelope.${Date.now()}.${n++}@example.org`;
+      const rejected = await deliver(
+        `${fromHeader}To: ${SUPPORT}\nSubject: ${what}\nMessage-ID: ${mid()}\n\nBody of ${what}\n`,
+        {
+          from: envelope,
+        },
+      );
+      expect(rejected, what).toEqual([]);
+      const [c] = await eventually(
+        () => findBySender(admin, envelope),
+        (l) => l.length === 1,
+      );
+      expect(c, what).toBeDefined();
+      expect(
+        (await messagesOf(admin, c!.id)).map((m) => m.text),
+        what,
+      ).toEqual([`Body of ${what}`]);
+    }
+  });
+
+  it("charsets the decoder does not know are decoded with a fallback, and the mail is kept", async () => {
+    const admin = await signInAdmin();
+    for (const charset of ["ansi-x3.4-1968", "unknown-8bit", "default", "x-user-unknown", "utf-7"]) {
+      const sender = `cs.${Date.now()}.${n++}@example.org`;
+      const head = `From: ${sender}\r\nTo: ${SUPPORT}\r\nSubject: =?${charset}?Q?Caf=E9?=\r\nMessage-ID: ${mid()}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\nPlain ASCII, then one byte: caf`;
+      const bytes = new Uint8Array([...new TextEncoder().encode(head), 0xe9, 0x0d, 0x0a]);
+      const { message, rejected } = inbound("", {
+        from: sender,
+        raw: new Response(bytes).body!,
+        rawSize: bytes.byteLength,
+      });
+      await worker.email(message, env);
+      expect(rejected, charset).toEqual([]);
+      const [c] = await eventually(
+        () => findBySender(admin, sender),
+        (l) => l.length === 1,
+      );
+      const [m] = await messagesOf(admin, c!.id);
+      expect(m!.text, charset).toMatch(/^Plain ASCII, then one byte: caf./);
+      expect(m!.email!.subject, charset).toMatch(/^Caf./);
     }
   });
 

@@ -8,7 +8,10 @@
  * MIME nesting and header size. Nothing is lost silently: every mail is
  * either stored in a conversation or refused with `setReject` and a reason a
  * human can read (the sending server reports it to the sender), plus a log
- * line; nothing throws out of here.
+ * line; nothing throws out of here. Real mail is odd: a charset the decoder
+ * does not know is decoded as windows-1252 (postal-mime's fallback), a
+ * missing Message-ID gets one derived from the bytes (so a redelivery is
+ * still recognised), and an unusable From falls back to the envelope sender.
  *
  * Threading never merges two people: a reply joins a conversation only when
  * its token address or its In-Reply-To/References match AND the sender is
@@ -165,6 +168,34 @@ function mailbox(value: Email["from"]): { name: string; address: string } | null
   return first ? { name: first.name ?? "", address: first.address } : null;
 }
 
+/** Plausible enough to write back to: one @, something on both sides, no spaces or brackets. */
+function usableAddress(address: string): boolean {
+  return /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/.test(address);
+}
+
+/**
+ * Who wrote the mail: the From header's mailbox, or the envelope sender when
+ * the header has none that can be answered (no From, `"" <>`, a group, junk).
+ */
+function senderOf(email: Email, envelopeFrom: string): { name: string; address: string } | null {
+  const header = mailbox(email.from);
+  const name = header?.name ?? "";
+  for (const address of [header?.address, envelopeFrom]) {
+    const a = (address ?? "").trim().toLowerCase();
+    if (usableAddress(a)) return { name, address: a };
+  }
+  return null;
+}
+
+/**
+ * The Message-ID of a mail that has none: derived from its bytes, so the same
+ * mail delivered twice (a sender's retry) is stored once.
+ */
+export async function fallbackMessageId(raw: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
+  return `<${base64url(digest)}@microchat.invalid>`;
+}
+
 /** Why a mail was not taken; the words the sender's server reports back. */
 export const REFUSED = {
   tooLarge: `Message too large: the limit is ${MAX_EMAIL_BYTES / (1024 * 1024)} MB`,
@@ -234,15 +265,16 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
   }
 
   const automatic = isAutomatic(email.headers, message.from);
-  const sender = mailbox(email.from) ?? { name: "", address: message.from };
-  const address = sender.address.trim().toLowerCase();
-  if (!address.includes("@")) return refuse(message, REFUSED.noSender, { from: email.from ?? null });
-  const messageId = email.messageId?.trim() || `<${randomId()}@microchat.invalid>`;
+  const sender = senderOf(email, message.from);
+  if (!sender) return refuse(message, REFUSED.noSender, { from: email.from ?? null });
+  const address = sender.address;
+  const messageId = email.messageId?.trim() || (await fallbackMessageId(raw));
   const workspace = workspaceStub(env);
   const route = await workspace.routeEmail({
     sender: address,
     token: tokenFromAddress(message.to),
-    references: referencedIds(email),
+    // Its own id first: a mail delivered again (a sender's retry) finds the conversation it opened.
+    references: [messageId, ...referencedIds(email)],
     messageId,
     allowNew: !automatic,
   });
