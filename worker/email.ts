@@ -5,8 +5,13 @@
  *
  * Inbound limits are checked before any parsing: the raw size first (from
  * the envelope, without reading the body), then postal-mime's own caps on
- * MIME nesting and header size. Anything over a limit is refused with
- * `setReject` and a reason a human can read; nothing throws out of here.
+ * MIME nesting and header size. Nothing is lost silently: every mail is
+ * either stored in a conversation or refused with `setReject` and a reason a
+ * human can read (the sending server reports it to the sender), plus a log
+ * line; nothing throws out of here. Real mail is odd: a charset the decoder
+ * does not know is decoded as windows-1252 (postal-mime's fallback), a
+ * missing Message-ID gets one derived from the bytes (so a redelivery is
+ * still recognised), and an unusable From falls back to the envelope sender.
  *
  * Threading never merges two people: a reply joins a conversation only when
  * its token address or its In-Reply-To/References match AND the sender is
@@ -163,6 +168,49 @@ function mailbox(value: Email["from"]): { name: string; address: string } | null
   return first ? { name: first.name ?? "", address: first.address } : null;
 }
 
+/** Plausible enough to write back to: one @, something on both sides, no spaces or brackets. */
+function usableAddress(address: string): boolean {
+  return /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/.test(address);
+}
+
+/**
+ * Who wrote the mail: the From header's mailbox, or the envelope sender when
+ * the header has none that can be answered (no From, `"" <>`, a group, junk).
+ */
+function senderOf(email: Email, envelopeFrom: string): { name: string; address: string } | null {
+  const header = mailbox(email.from);
+  const name = header?.name ?? "";
+  for (const address of [header?.address, envelopeFrom]) {
+    const a = (address ?? "").trim().toLowerCase();
+    if (usableAddress(a)) return { name, address: a };
+  }
+  return null;
+}
+
+/**
+ * The Message-ID of a mail that has none: derived from its bytes, so the same
+ * mail delivered twice (a sender's retry) is stored once.
+ */
+export async function fallbackMessageId(raw: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
+  return `<${base64url(digest)}@microchat.invalid>`;
+}
+
+/** Why a mail was not taken; the words the sender's server reports back. */
+export const REFUSED = {
+  tooLarge: `Message too large: the limit is ${MAX_EMAIL_BYTES / (1024 * 1024)} MB`,
+  unparseable: "Message could not be parsed: malformed, too deeply nested, or headers too large",
+  noSender: "Message has no usable sender address (From or envelope sender)",
+  automatic:
+    "Automatic mail (auto-reply, bounce or mailing list) is accepted only as a reply in an existing conversation",
+} as const;
+
+/** Refuses a mail: the reason goes back to the sender, and to the log with what identifies the mail. */
+function refuse(message: ForwardableEmailMessage, reason: string, detail?: unknown): void {
+  console.warn("Email", "refused", JSON.stringify({ from: message.from, to: message.to, reason }), detail ?? "");
+  message.setReject(reason);
+}
+
 /** Message-IDs named by In-Reply-To and References. */
 export function referencedIds(email: Email): string[] {
   const text = `${email.inReplyTo ?? ""} ${email.references ?? ""}`;
@@ -204,56 +252,51 @@ async function readRaw(stream: ReadableStream<Uint8Array>, max: number): Promise
   return out;
 }
 
-/** The `email()` handler: one inbound mail → one message in the right conversation. */
+/** The `email()` handler: one inbound mail → one message in the right conversation, or a refusal with a reason. */
 export async function receiveEmail(message: ForwardableEmailMessage, env: Env): Promise<void> {
-  if (message.rawSize > MAX_EMAIL_BYTES) {
-    message.setReject(`Message too large: the limit is ${MAX_EMAIL_BYTES / (1024 * 1024)} MB`);
-    return;
-  }
+  if (message.rawSize > MAX_EMAIL_BYTES) return refuse(message, REFUSED.tooLarge, `${message.rawSize} bytes`);
   const raw = await readRaw(message.raw, MAX_EMAIL_BYTES);
-  if (!raw) {
-    message.setReject(`Message too large: the limit is ${MAX_EMAIL_BYTES / (1024 * 1024)} MB`);
-    return;
-  }
+  if (!raw) return refuse(message, REFUSED.tooLarge, "body over the limit");
   let email: Email;
   try {
     email = await PostalMime.parse(raw, PARSE_LIMITS);
   } catch (err) {
-    console.warn("Email", "parse refused", err);
-    message.setReject("Message could not be parsed: malformed, too deeply nested, or headers too large");
-    return;
+    return refuse(message, REFUSED.unparseable, err);
   }
 
-  const sender = mailbox(email.from) ?? { name: "", address: message.from };
-  const address = sender.address.trim().toLowerCase();
   const automatic = isAutomatic(email.headers, message.from);
-  if (!address.includes("@")) {
-    if (!automatic) message.setReject("Message has no usable sender address");
-    return;
-  }
-  const messageId = email.messageId?.trim() || `<${randomId()}@microchat.invalid>`;
+  const sender = senderOf(email, message.from);
+  if (!sender) return refuse(message, REFUSED.noSender, { from: email.from ?? null });
+  const address = sender.address;
+  const messageId = email.messageId?.trim() || (await fallbackMessageId(raw));
   const workspace = workspaceStub(env);
   const route = await workspace.routeEmail({
     sender: address,
     token: tokenFromAddress(message.to),
-    references: referencedIds(email),
+    // Its own id first: a mail delivered again (a sender's retry) finds the conversation it opened.
+    references: [messageId, ...referencedIds(email)],
     messageId,
     allowNew: !automatic,
   });
-  if (!route) return; // An automatic mail that belongs to no conversation: dropped, never answered.
+  // Automatic mail is never answered and never opens a conversation of its own.
+  if (!route) return refuse(message, REFUSED.automatic, { messageId });
 
-  const fullText = (email.text ?? "").slice(0, MAX_TEXT);
-  const shown = trimQuoted(fullText) || (email.html ? htmlToText(email.html).slice(0, MAX_TEXT) : "");
+  const fullText = truncated(email.text ?? "", MAX_TEXT);
+  const shown = trimQuoted(fullText) || (email.html ? truncated(htmlToText(email.html), MAX_TEXT) : "");
 
   // Attachments go to R2 like chat files, with the same content checks.
   const attachments: FileRef[] = [];
   const skipped: string[] = [];
-  for (const a of email.attachments.slice(0, 50)) {
+  for (const a of email.attachments) {
+    const name = safeFileName(a.filename ?? "attachment");
+    if (attachments.length >= MAX_ATTACHMENTS) {
+      skipped.push(name);
+      continue;
+    }
     const bytes =
       typeof a.content === "string" ? new TextEncoder().encode(a.content) : new Uint8Array(a.content as ArrayBuffer);
     const type = bytes.byteLength > 0 ? sniffType(bytes) : null;
-    const name = safeFileName(a.filename ?? "attachment");
-    if (!type || attachments.length >= MAX_ATTACHMENTS) {
+    if (!type) {
       skipped.push(name);
       continue;
     }
@@ -274,7 +317,8 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
   if (email.html) meta.html = sanitizeEmailHtml(email.html);
   if (shown !== fullText.trim()) meta.fullText = fullText;
   if (attachments.length) meta.attachments = attachments;
-  if (skipped.length) meta.skipped = skipped;
+  if (skipped.length)
+    meta.skipped = skipped.length > 50 ? [...skipped.slice(0, 50), `… and ${skipped.length - 50} more`] : skipped;
   if (automatic) meta.auto = true;
 
   const result = await conversationStub(env, route.conversationId).receiveEmail(
@@ -288,13 +332,18 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
   );
   if (!result.ok) {
     for (const f of attachments) await env.ATTACHMENTS.delete(fileKey(route.conversationId, f.id));
-    console.warn("Email", "conversation refused mail", result.message);
-    return;
+    return refuse(message, `Not delivered: ${result.message}`, { conversationId: route.conversationId });
   }
   // A redelivered mail: keep the first copy's attachments only.
   if (!result.value.fresh) {
     for (const f of attachments) await env.ATTACHMENTS.delete(fileKey(route.conversationId, f.id));
   }
+}
+
+/** At most `max` characters, saying how much was cut rather than cutting silently. */
+function truncated(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}\n\n[… ${text.length - max} more characters not shown]`;
 }
 
 function escapeHtml(s: string): string {

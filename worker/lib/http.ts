@@ -2,9 +2,10 @@
  * Shared HTTP plumbing for the Hono routes: the app's context type, JSON
  * errors, body parsing with limits, the workspace stub and operator auth.
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, NotFoundHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
+import { TrieRouter } from "hono/router/trie-router";
 import type { Env } from "../env";
 import type { Operator } from "../protocol";
 import type { Result } from "./result";
@@ -16,15 +17,76 @@ export type AppEnv = {
 
 export const SESSION_COOKIE = "mc_session";
 
+/** The one error body of every route, panel and REST alike: `{ error: { code, message } }`. */
+export function errorResponse(status: number, code: string, message: string, headers?: HeadersInit): Response {
+  return Response.json({ error: { code, message } }, { status, headers });
+}
+
 /** Throws an HTTPException whose response is `{ error: { code, message } }`. */
 export function fail(
   status: 400 | 401 | 403 | 404 | 409 | 410 | 411 | 413 | 415 | 426 | 429,
   code: string,
   message: string,
 ): never {
-  throw new HTTPException(status, {
-    res: Response.json({ error: { code, message } }, { status }),
-  });
+  throw new HTTPException(status, { res: errorResponse(status, code, message) });
+}
+
+const CODE_OF_STATUS: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
+
+/**
+ * The response for anything a handler or middleware threw. Our own refusals
+ * (`fail`) carry their JSON response already. HTTPExceptions raised by Hono,
+ * its middleware and validators (malformed JSON, zod-openapi's media-type
+ * gate, a body limit) carry a status and plain text, so they are given the
+ * JSON error shape here, in one place, for every route. Anything else is a bug: logged,
+ * and answered 500 without details.
+ */
+export function errorFromException(err: unknown, request: Request): Response {
+  if (err instanceof HTTPException) {
+    // A response that is already JSON is ours (fail, limitByIp); any other is rebuilt below.
+    if (err.res?.headers.get("Content-Type")?.startsWith("application/json")) return err.getResponse();
+    const status = err.status;
+    if (status === 400 && /json/i.test(err.message)) return errorResponse(400, "bad_json", "Body is not valid JSON");
+    if (status === 415)
+      return errorResponse(415, "unsupported_media_type", "Send JSON (Content-Type: application/json)");
+    return errorResponse(status, CODE_OF_STATUS[status] ?? "error", err.message || "Request refused");
+  }
+  console.error("Worker", request.method, new URL(request.url).pathname, err);
+  return errorResponse(500, "internal", "Something went wrong");
+}
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/**
+ * The app's notFound: a path that some route answers, asked with another
+ * method, gets 405 and `Allow`; anything else 404. The routes are read on the
+ * first miss, when every module has registered its own (middleware, which
+ * Hono records as method "ALL", names no resource and is left out).
+ */
+export function notFoundOrNotAllowed(routes: () => readonly { method: string; path: string }[]): NotFoundHandler {
+  let router: TrieRouter<string> | null = null;
+  return (c) => {
+    if (!router) {
+      router = new TrieRouter<string>();
+      for (const r of routes()) if (r.method !== "ALL") router.add(r.method, r.path, r.method);
+    }
+    const known = router;
+    const allowed = METHODS.filter((m) => known.match(m === "HEAD" ? "GET" : m, c.req.path)[0].length > 0);
+    if (allowed.length === 0) return errorResponse(404, "not_found", "No such route");
+    const allow = allowed.join(", ");
+    return errorResponse(405, "method_not_allowed", `${c.req.method} is not allowed here; allowed: ${allow}`, {
+      Allow: allow,
+    });
+  };
 }
 
 /**
@@ -40,10 +102,9 @@ export async function limitByIp(c: Context<AppEnv>, limiter: RateLimit | undefin
   const { success } = await limiter.limit({ key: ip });
   if (!success) {
     throw new HTTPException(429, {
-      res: Response.json(
-        { error: { code: "rate_limited", message: `Too many ${what} from your network; try again in a minute` } },
-        { status: 429, headers: { "Retry-After": "60" } },
-      ),
+      res: errorResponse(429, "rate_limited", `Too many ${what} from your network; try again in a minute`, {
+        "Retry-After": "60",
+      }),
     });
   }
 }

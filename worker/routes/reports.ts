@@ -9,16 +9,27 @@ import { fail, requireOperator, workspaceStub, type AppEnv } from "../lib/http";
 import type { OperatorReportResponse } from "../protocol";
 
 const DAY_MS = 24 * 3600 * 1000;
+const DEFAULT_RANGE_DAYS = 30;
 const MAX_RANGE_DAYS = 366;
 
-function range(c: Context<AppEnv>): { from: number; to: number } {
-  const to = c.req.query("to") ? Number(c.req.query("to")) : Date.now();
-  const from = c.req.query("from") ? Number(c.req.query("from")) : to - 30 * DAY_MS;
-  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to <= from) {
+/**
+ * The reported range, for the panel's route and /api/v1 alike: `to` defaults
+ * to now and `from` to 30 days before it (never before the epoch).
+ */
+export function reportRange(from: number | undefined, to: number | undefined): { from: number; to: number } {
+  const end = to ?? Date.now();
+  const start = from ?? Math.max(0, end - DEFAULT_RANGE_DAYS * DAY_MS);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) {
     fail(400, "bad_request", "from and to must be times in milliseconds with from before to");
   }
-  if (to - from > MAX_RANGE_DAYS * DAY_MS) fail(400, "bad_request", `The range can be at most ${MAX_RANGE_DAYS} days`);
-  return { from, to };
+  if (end - start > MAX_RANGE_DAYS * DAY_MS)
+    fail(400, "bad_request", `The range can be at most ${MAX_RANGE_DAYS} days`);
+  return { from: start, to: end };
+}
+
+function range(c: Context<AppEnv>): { from: number; to: number } {
+  const at = (key: string) => (c.req.query(key) ? Number(c.req.query(key)) : undefined);
+  return reportRange(at("from"), at("to"));
 }
 
 /** One CSV field: quoted, with formula-like starts defused for spreadsheet apps. */

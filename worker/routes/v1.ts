@@ -23,10 +23,19 @@
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { isId, randomId } from "../lib/crypto";
-import { currentOperator, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
-import { LIMITS } from "../protocol";
+import { bodyLimit } from "hono/body-limit";
+import { randomId } from "../lib/crypto";
+import { currentOperator, errorResponse, fail, unwrap, workspaceStub, type AppEnv } from "../lib/http";
+import {
+  LIMITS,
+  type EmailMeta,
+  type FileRef,
+  type Message as ProtocolMessage,
+  type OperatorReportResponse,
+  type VisitorInfo as VisitorInfoType,
+} from "../protocol";
 import { conversationStub, deleteConversation, joinConversation, leaveConversation } from "./conversations";
+import { reportRange } from "./reports";
 
 // ---------------------------------------------------------------------------
 // Schemas (shared by validation and the OpenAPI document)
@@ -66,6 +75,36 @@ const State = z
     survey: z.object({ id: z.string(), operators: z.array(z.string()) }).nullable(),
   })
   .openapi("ConversationState");
+const FileRefSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    size: z.number().int(),
+    type: z.enum([
+      "image/png",
+      "image/jpeg",
+      "image/gif",
+      "image/webp",
+      "application/pdf",
+      "application/zip",
+      "text/plain",
+    ]),
+    image: z.boolean(),
+  })
+  .openapi("File") satisfies z.ZodType<FileRef>;
+const EmailMetaSchema = z
+  .object({
+    subject: z.string(),
+    from: z.object({ name: z.string(), address: z.string() }),
+    to: z.string(),
+    messageId: z.string(),
+    html: z.string().optional().openapi({ description: "Sanitised HTML body" }),
+    fullText: z.string().optional().openapi({ description: "The text before the quoted reply was trimmed" }),
+    attachments: z.array(FileRefSchema).optional(),
+    skipped: z.array(z.string()).optional().openapi({ description: "Attachments not stored, by name" }),
+    auto: z.boolean().optional().openapi({ description: "An auto-reply, bounce or list mail" }),
+  })
+  .openapi("EmailMeta") satisfies z.ZodType<EmailMeta>;
 const Message = z
   .object({
     seq: z.number().int(),
@@ -77,11 +116,11 @@ const Message = z
     channel: z.enum(["chat", "email"]).optional(),
     event: z.enum(["joined", "left", "rated"]).optional(),
     rating: z.number().int().optional(),
-    file: z.any().optional(),
-    email: z.any().optional(),
+    file: FileRefSchema.optional(),
+    email: EmailMetaSchema.optional(),
     delivery: z.object({ state: z.enum(["sending", "sent", "failed"]), error: z.string().optional() }).optional(),
   })
-  .openapi("Message");
+  .openapi("Message") satisfies z.ZodType<ProtocolMessage>;
 const OperatorSchema = z
   .object({ id: z.string(), name: z.string(), email: z.string(), admin: z.boolean(), createdAt: z.number().int() })
   .openapi("Operator");
@@ -117,17 +156,115 @@ const Delivery = z
     deliveredAt: z.number().int().nullable(),
   })
   .openapi("WebhookDelivery");
-const Report = z.any().openapi("OperatorReportResponse");
-const VisitorInfo = z.any().openapi("VisitorInfo");
+const Report = z
+  .object({
+    from: z.number().int(),
+    to: z.number().int(),
+    operators: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        averageRating: z.number().nullable(),
+        ratings: z.number().int(),
+        distribution: z.array(z.number().int()).openapi({ description: "Count of ratings 1, 2, 3, 4, 5" }),
+        conversationsJoined: z.number().int(),
+        messagesSent: z.number().int(),
+        medianFirstResponseMs: z.number().nullable(),
+      }),
+    ),
+    series: z.array(z.object({ day: z.string(), ratings: z.number().int(), average: z.number().nullable() })),
+  })
+  .openapi("OperatorReportResponse") satisfies z.ZodType<OperatorReportResponse>;
+const NameVersion = z.object({ name: z.string(), version: z.string().nullable() }).nullable();
+const VisitorInfo = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    online: z.boolean(),
+    lastSeen: z.number().int().nullable(),
+    ip: z.string().nullable(),
+    browser: NameVersion,
+    os: NameVersion,
+    device: z.enum(["desktop", "mobile", "tablet", "tv", "bot"]).nullable(),
+    bot: z.boolean(),
+    location: z
+      .object({
+        country: z.string().nullable(),
+        region: z.string().nullable(),
+        city: z.string().nullable(),
+        latitude: z.number().nullable(),
+        longitude: z.number().nullable(),
+        timezone: z.string().nullable(),
+      })
+      .nullable(),
+    referrer: z.string().nullable(),
+    pages: z.object({
+      count: z.number().int(),
+      items: z.array(
+        z.object({ url: z.string(), title: z.string(), at: z.number().int(), ms: z.number().int().nullable() }),
+      ),
+    }),
+  })
+  .openapi("VisitorInfo") satisfies z.ZodType<VisitorInfoType>;
 
-const errors = {
-  400: { description: "Invalid input", content: { "application/json": { schema: ErrorBody } } },
-  401: { description: "Missing or invalid credentials", content: { "application/json": { schema: ErrorBody } } },
-  403: { description: "Not allowed", content: { "application/json": { schema: ErrorBody } } },
-  404: { description: "Unknown id", content: { "application/json": { schema: ErrorBody } } },
+/** Largest JSON body any /api/v1 route reads. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const problems = {
+  400: "Invalid input",
+  401: "Missing or invalid credentials",
+  403: "Not allowed: admins only, join first, or a cross-site request",
+  404: "Unknown id",
+  413: `Body larger than ${MAX_BODY_BYTES / 1024} KiB`,
+  415: "Body is not JSON (Content-Type: application/json)",
 } as const;
+type Problem = keyof typeof problems;
+/**
+ * The error responses one operation can give, each `{ error: { code, message } }`.
+ * Listed per operation, exactly: test/openapi-conformance.test.ts makes every
+ * listed status happen and refuses any status the document does not list.
+ */
+function errors<S extends Problem>(...statuses: S[]) {
+  const out = {} as {
+    [K in S]: { description: string; content: { "application/json": { schema: typeof ErrorBody } } };
+  };
+  for (const status of statuses) {
+    out[status] = { description: problems[status], content: { "application/json": { schema: ErrorBody } } };
+  }
+  return out;
+}
 const json = <T extends z.ZodType>(schema: T, description = "OK") => ({
   description,
+  content: { "application/json": { schema } },
+});
+/**
+ * A whole number in the query string. Not `z.coerce.number()`: that reads ""
+ * and null as 0, and the OpenAPI generator, which probes a schema with null
+ * and undefined, then documented such parameters as nullable and optional
+ * (`from` of the report looked optional but was required).
+ */
+const queryInt = (n: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === "string" && /^-?\d{1,16}$/.test(v) ? Number(v) : v), n);
+/** A paging cursor: absent, empty or `null` (as generated clients send a null) all mean the first page. */
+const cursor = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" || v === "null" ? null : v), schema.nullable()).optional();
+
+/**
+ * The body limit of the operations that read one; runs after authentication,
+ * so a stranger's body is never read. The longest valid body (a 4,000-character
+ * message, every character escaped) is well under it.
+ */
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => errorResponse(413, "too_large", `Body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
+});
+/**
+ * A JSON request body. `required` matters beyond the document: without it
+ * zod-openapi lets a request with no Content-Type through unvalidated, as `{}`.
+ */
+const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
   content: { "application/json": { schema } },
 });
 const idParam = z.object({ id: Id.openapi({ param: { name: "id", in: "path" } }) });
@@ -156,14 +293,14 @@ function requireAdmin(c: Context<AppEnv>): void {
 // ---------------------------------------------------------------------------
 
 export const v1 = new OpenAPIHono<AppEnv>({
-  defaultHook: (result, c) => {
+  // Every schema failure (params, query, body) becomes the JSON error shape;
+  // body parsing failures (malformed JSON, wrong media type) are HTTPExceptions
+  // that the app's onError turns into the same shape (lib/http errorFromException).
+  defaultHook: (result) => {
     if (!result.success) {
       const issue = result.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-      return c.json(
-        { error: { code: "validation_error", message: `${where}${issue?.message ?? "invalid input"}` } },
-        400,
-      );
+      return errorResponse(400, "validation_error", `${where}${issue?.message ?? "invalid input"}`);
     }
   },
 });
@@ -190,7 +327,6 @@ v1.use("/tokens", authenticate);
 v1.use("/tokens/*", authenticate);
 v1.use("/webhooks", authenticate);
 v1.use("/webhooks/*", authenticate);
-
 export const routes = v1
   .openapi(
     createRoute({
@@ -202,18 +338,18 @@ export const routes = v1
         query: z
           .object({
             state: z.enum(["unassigned", "assigned", "mine", "all"]).default("all"),
-            before: z.coerce
-              .number()
-              .int()
-              .nonnegative()
-              .optional()
-              .openapi({ description: "lastAt of the last row seen" }),
-            beforeId: Id.optional().openapi({ description: "id of the last row seen (breaks lastAt ties)" }),
-            limit: z.coerce.number().int().min(1).max(200).default(50),
+            before: cursor(queryInt(z.number().int().nonnegative())).openapi({
+              description: "lastAt of the last row seen; absent or null for the first page",
+            }),
+            beforeId: cursor(Id).openapi({ description: "id of the last row seen (breaks lastAt ties)" }),
+            limit: queryInt(z.number().int().min(1).max(200)).default(50),
           })
           .strict(),
       },
-      responses: { 200: json(z.object({ conversations: z.array(Summary), hasMore: z.boolean() })), ...errors },
+      responses: {
+        200: json(z.object({ conversations: z.array(Summary), hasMore: z.boolean() })),
+        ...errors(400, 401),
+      },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -234,7 +370,7 @@ export const routes = v1
       summary: "A conversation's live state",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ state: State })), ...errors },
+      responses: { 200: json(z.object({ state: State })), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -251,12 +387,17 @@ export const routes = v1
         params: idParam,
         query: z
           .object({
-            before: z.coerce.number().int().positive().optional(),
-            limit: z.coerce.number().int().min(1).max(LIMITS.historyPageMax).default(LIMITS.historyPage),
+            before: cursor(queryInt(z.number().int().positive())).openapi({
+              description: "seq of the oldest message seen; absent or null for the newest page",
+            }),
+            limit: queryInt(z.number().int().min(1).max(LIMITS.historyPageMax)).default(LIMITS.historyPage),
           })
           .strict(),
       },
-      responses: { 200: json(z.object({ messages: z.array(Message), hasMore: z.boolean() })), ...errors },
+      responses: {
+        200: json(z.object({ messages: z.array(Message), hasMore: z.boolean() })),
+        ...errors(400, 401, 404),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -273,30 +414,27 @@ export const routes = v1
       path: "/conversations/{id}/messages",
       summary: "Send a message as the token's operator (join first)",
       security,
+      middleware: [limitBody] as const,
       request: {
         params: idParam,
-        body: {
-          content: {
-            "application/json": {
-              schema: z
-                .object({
-                  text: z.string().trim().min(1).max(LIMITS.messageChars),
-                  channel: z.enum(["chat", "email"]).default("chat"),
-                  clientId: z
-                    .string()
-                    .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
-                    .optional()
-                    .openapi({ description: "Idempotency key: resending it stores the message once" }),
-                })
-                .strict(),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              text: z.string().trim().min(1).max(LIMITS.messageChars),
+              channel: z.enum(["chat", "email"]).default("chat"),
+              clientId: z
+                .string()
+                .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
+                .optional()
+                .openapi({ description: "Idempotency key: resending it stores the message once" }),
+            })
+            .strict(),
+        ),
       },
       responses: {
         201: json(z.object({ message: Message }), "Stored"),
         200: json(z.object({ message: Message }), "Already stored (same clientId)"),
-        ...errors,
+        ...errors(400, 401, 403, 404, 413, 415),
       },
     }),
     async (c) => {
@@ -323,7 +461,7 @@ export const routes = v1
       summary: "JOIN: assign the token's operator",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ state: State })), ...errors },
+      responses: { 200: json(z.object({ state: State })), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -337,7 +475,7 @@ export const routes = v1
       summary: "Leave Conversation",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ state: State })), ...errors },
+      responses: { 200: json(z.object({ state: State })), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -351,7 +489,7 @@ export const routes = v1
       summary: "Delete a conversation: messages, files, visitor data",
       security,
       request: { params: idParam },
-      responses: { 204: { description: "Deleted" }, ...errors },
+      responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       await deleteConversation(c.env, c.req.valid("param").id);
@@ -365,7 +503,7 @@ export const routes = v1
       summary: "Visitor info: location, pages viewed, browser, OS, IP",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ visitor: VisitorInfo })), ...errors },
+      responses: { 200: json(z.object({ visitor: VisitorInfo })), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -380,18 +518,22 @@ export const routes = v1
       security,
       request: {
         query: z
-          .object({ from: z.coerce.number().int().nonnegative(), to: z.coerce.number().int().positive() })
-          .strict()
-          .refine(
-            (q) => q.to > q.from && q.to - q.from <= 366 * 86_400_000,
-            "from must be before to, at most 366 days apart",
-          ),
+          .object({
+            from: queryInt(z.number().int().nonnegative())
+              .optional()
+              .openapi({ description: "Start, ms since the epoch; default 30 days before `to`" }),
+            to: queryInt(z.number().int().positive())
+              .optional()
+              .openapi({ description: "End, ms since the epoch; default now. At most 366 days after `from`" }),
+          })
+          .strict(),
       },
-      responses: { 200: json(Report), ...errors },
+      responses: { 200: json(Report), ...errors(400, 401) },
     }),
     async (c) => {
       const q = c.req.valid("query");
-      return c.json(await workspaceStub(c.env).operatorReport(q.from, q.to), 200);
+      const { from, to } = reportRange(q.from, q.to);
+      return c.json(await workspaceStub(c.env).operatorReport(from, to), 200);
     },
   )
   .openapi(
@@ -400,7 +542,7 @@ export const routes = v1
       path: "/operators",
       summary: "Operators of the workspace",
       security,
-      responses: { 200: json(z.object({ operators: z.array(OperatorSchema) })), ...errors },
+      responses: { 200: json(z.object({ operators: z.array(OperatorSchema) })), ...errors(401) },
     }),
     async (c) => c.json({ operators: await workspaceStub(c.env).listOperators() }, 200),
   )
@@ -410,7 +552,7 @@ export const routes = v1
       path: "/tokens",
       summary: "API tokens (admins)",
       security,
-      responses: { 200: json(z.object({ tokens: z.array(TokenInfo) })), ...errors },
+      responses: { 200: json(z.object({ tokens: z.array(TokenInfo) })), ...errors(401, 403) },
     }),
     async (c) => {
       requireAdmin(c);
@@ -423,12 +565,14 @@ export const routes = v1
       path: "/tokens",
       summary: "Create an API token (admins); the secret is in this response only",
       security,
+      middleware: [limitBody] as const,
       request: {
-        body: {
-          content: { "application/json": { schema: z.object({ name: z.string().trim().min(1).max(80) }).strict() } },
-        },
+        body: jsonBody(z.object({ name: z.string().trim().min(1).max(80) }).strict()),
       },
-      responses: { 201: json(z.object({ token: z.string(), info: TokenInfo }), "Created"), ...errors },
+      responses: {
+        201: json(z.object({ token: z.string(), info: TokenInfo }), "Created"),
+        ...errors(400, 401, 403, 413, 415),
+      },
     }),
     async (c) => {
       requireAdmin(c);
@@ -442,7 +586,7 @@ export const routes = v1
       summary: "Revoke an API token (admins)",
       security,
       request: { params: idParam },
-      responses: { 204: { description: "Revoked" }, ...errors },
+      responses: { 204: { description: "Revoked" }, ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       requireAdmin(c);
@@ -456,7 +600,7 @@ export const routes = v1
       path: "/webhooks",
       summary: "Webhook endpoints (admins)",
       security,
-      responses: { 200: json(z.object({ webhooks: z.array(Webhook) })), ...errors },
+      responses: { 200: json(z.object({ webhooks: z.array(Webhook) })), ...errors(401, 403) },
     }),
     async (c) => {
       requireAdmin(c);
@@ -469,25 +613,25 @@ export const routes = v1
       path: "/webhooks",
       summary: "Register an HTTPS endpoint (admins); the signing secret is in this response only",
       security,
+      middleware: [limitBody] as const,
       request: {
-        body: {
-          content: {
-            "application/json": {
-              schema: z
-                .object({
-                  url: z
-                    .string()
-                    .url()
-                    .max(2000)
-                    .refine((u) => u.startsWith("https://"), "url must be https"),
-                  events: z.array(WebhookEvent).min(1),
-                })
-                .strict(),
-            },
-          },
-        },
+        body: jsonBody(
+          z
+            .object({
+              url: z
+                .string()
+                .url()
+                .max(2000)
+                .refine((u) => u.startsWith("https://"), "url must be https"),
+              events: z.array(WebhookEvent).min(1),
+            })
+            .strict(),
+        ),
       },
-      responses: { 201: json(z.object({ webhook: Webhook, secret: z.string() }), "Created"), ...errors },
+      responses: {
+        201: json(z.object({ webhook: Webhook, secret: z.string() }), "Created"),
+        ...errors(400, 401, 403, 413, 415),
+      },
     }),
     async (c) => {
       requireAdmin(c);
@@ -502,7 +646,7 @@ export const routes = v1
       summary: "Remove a webhook endpoint (admins)",
       security,
       request: { params: idParam },
-      responses: { 204: { description: "Removed" }, ...errors },
+      responses: { 204: { description: "Removed" }, ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       requireAdmin(c);
@@ -518,13 +662,14 @@ export const routes = v1
       summary: "Recent deliveries of a webhook (admins)",
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ deliveries: z.array(Delivery) })), ...errors },
+      responses: { 200: json(z.object({ deliveries: z.array(Delivery) })), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       requireAdmin(c);
       const id = c.req.valid("param").id;
-      if (!isId(id)) fail(404, "not_found", "No such webhook");
-      return c.json({ deliveries: await workspaceStub(c.env).webhookDeliveries(id) }, 200);
+      const workspace = workspaceStub(c.env);
+      if (!(await workspace.listWebhooks()).some((w) => w.id === id)) fail(404, "not_found", "No such webhook");
+      return c.json({ deliveries: await workspace.webhookDeliveries(id) }, 200);
     },
   );
 
