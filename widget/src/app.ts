@@ -768,4 +768,11 @@ window.addEventListener("online", () => {
 
 render();
 void connect();
+// The composer is disabled in frame.html until now, when every handler is
+// bound: before, an Enter would have been a newline and nothing sent. Should
+// text be in the box anyway (a browser restoring a draft), it is kept, and if
+// it ends with an Enter that came before the handler, it is sent now.
+for (const el of form.elements) (el as HTMLButtonElement).disabled = false;
+if (input.value.endsWith("\n")) submit();
+else autosize();
 input.focus();

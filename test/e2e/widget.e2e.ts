@@ -1,0 +1,212 @@
+/**
+ * The widget as a visitor meets it, in a real browser against the real app:
+ * - what is typed in the chat's first moments is never lost: an Enter pressed
+ *   the moment the input can be used sends the message, exactly once, on 50
+ *   fresh opens (each a fresh browser context, so a fresh visitor and a cold
+ *   cache), and a draft already in the box when the script starts is kept.
+ * Screenshots go to test-results/screenshots.
+ */
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { APIRequestContext, Browser, BrowserContext, FrameLocator, Page } from "playwright-core";
+import type { Message, VisitorSession } from "../../worker/protocol.ts";
+import { startApp, type AppServer } from "./app-server.ts";
+import { launch } from "./browser.ts";
+
+const shots = join(import.meta.dirname, "../../test-results/screenshots");
+mkdirSync(shots, { recursive: true });
+
+let app: AppServer;
+let browser: Browser;
+/** An operator's HTTP client (logged in by setup): reads conversations back from the server. */
+let operator: APIRequestContext;
+
+const widget = (page: Page): FrameLocator => page.frameLocator('iframe[title="Chat"]');
+const openChat = (page: Page) => page.locator("[data-microchat]").locator('button[aria-label="Open chat"]').click();
+
+/** The visitor session the loader keeps in the host page's storage (which conversation this visitor has). */
+async function visitorSession(page: Page): Promise<VisitorSession | null> {
+  const raw = await page.evaluate(() => localStorage.getItem("microchat:session:demo"));
+  return raw ? (JSON.parse(raw) as VisitorSession) : null;
+}
+
+/**
+ * A fresh visitor (own context: own storage, cold cache) on the demo page,
+ * closed after `fn`. Requests matching `hold` wait until `release()`.
+ */
+async function asFreshVisitor<T>(fn: (page: Page, release: () => void) => Promise<T>, hold: string[] = []): Promise<T> {
+  const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  try {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    for (const url of hold) {
+      await ctx.route(url, async (route) => {
+        await released;
+        await route.continue();
+      });
+    }
+    const page = await ctx.newPage();
+    await page.goto(app.base + "/demo/");
+    return await fn(page, release);
+  } finally {
+    await ctx.close();
+  }
+}
+
+const CHAT_SCRIPT = "**/widget/app.js";
+
+/** The conversation's stored messages, as the operator API returns them. */
+async function storedMessages(conversationId: string): Promise<Message[] | string> {
+  const res = await operator.get(`${app.base}/api/conversations/${conversationId}/messages?limit=100`);
+  if (!res.ok()) return `HTTP ${res.status()}: ${await res.text()}`;
+  return ((await res.json()) as { messages: Message[] }).messages;
+}
+
+/**
+ * One fresh visitor opens the chat and, the moment the box takes input,
+ * types a line and presses Enter. Returns what went wrong, or null when the
+ * message showed as sent and the server stored it exactly once.
+ */
+async function firstEnterOnFreshOpen(i: number): Promise<string | null> {
+  return asFreshVisitor(async (page) => {
+    const errors: string[] = [];
+    page.on("pageerror", (err) => errors.push(err.message));
+    await openChat(page);
+    const frame = widget(page);
+    // No slack: type the moment the box accepts input.
+    const input = frame.locator("#input:enabled");
+    await input.waitFor();
+    const text = `First words ${i} ${randomUUID().slice(0, 8)}`;
+    await input.pressSequentially(text);
+    await input.press("Enter");
+    const shown = await frame
+      .locator(".m.visitor:not(.pending)", { hasText: text })
+      .waitFor({ timeout: 10_000 })
+      .then(
+        () => "",
+        async () =>
+          `; not shown as sent: the box holds ${JSON.stringify(await frame.locator("#input").inputValue())}, ` +
+          `the log shows ${JSON.stringify(await frame.locator("#log").innerText())}`,
+      );
+    const session = await visitorSession(page);
+    if (!session) return `open ${i}: no visitor session in storage${shown}`;
+    const stored = await storedMessages(session.conversationId);
+    const copies = typeof stored === "string" ? stored : stored.filter((m) => m.text === text).length;
+    const pageErrors = errors.length > 0 ? `; page errors: ${errors.join(" | ")}` : "";
+    return copies === 1 && !shown && !pageErrors
+      ? null
+      : `open ${i}: ${JSON.stringify(text)} stored ${copies} time(s)${shown}${pageErrors}`;
+  });
+}
+
+describe("the widget as a visitor meets it", () => {
+  before(async () => {
+    // 50 fresh visitors from one IP are more new conversations than the
+    // per-IP limit allows in a minute; the limit itself is tested elsewhere.
+    app = await startApp(undefined, { RATE_LIMITS: "off" });
+    browser = await launch();
+    const ctx = await browser.newContext();
+    operator = ctx.request;
+    const setup = await operator.post(app.base + "/api/setup", {
+      data: { name: "Olivia Operator", email: "olivia@example.com", password: "a long enough password" },
+    });
+    assert.equal(setup.status(), 201, await setup.text());
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it("an Enter typed the moment the input can be used sends the message, exactly once, on 50 fresh opens", async () => {
+    const OPENS = 50;
+    // A few visitors at a time (each its own context) keep the run short.
+    const LANES = 5;
+    const problems: string[] = [];
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < OPENS; i = next++) {
+        const problem = await firstEnterOnFreshOpen(i);
+        if (problem) problems.push(problem);
+      }
+    };
+    await Promise.all(Array.from({ length: LANES }, lane));
+    assert.deepEqual(problems, [], `${problems.length} of ${OPENS} fresh opens went wrong:\n${problems.join("\n")}`);
+  });
+
+  it("until the chat's script has started, the message box takes no input; then it does, focused", async () => {
+    await asFreshVisitor(
+      async (page, release) => {
+        await openChat(page);
+        const frame = widget(page);
+        await frame.locator("#input").waitFor();
+        // The hidden file input is reached only through the (disabled) paper clip.
+        const before = await frame
+          .locator("#composer :is(#attach, #input, #send)")
+          .evaluateAll((els) => els.map((el) => `${el.id}:${(el as HTMLInputElement).disabled}`));
+        assert.deepEqual(before, ["attach:true", "input:true", "send:true"], "composer before the script");
+        await page.screenshot({ path: join(shots, "widget-loading.png") });
+        release();
+        await frame.locator("#input:enabled:focus").waitFor();
+        assert.equal(await frame.locator("#composer [disabled]").count(), 0, "nothing in the composer stays disabled");
+      },
+      [CHAT_SCRIPT],
+    );
+  });
+
+  it("clicks on the launcher while the chat is on its way open one chat, not one per click", async () => {
+    // The first open waits for a new visitor session: it is held so the clicks land meanwhile.
+    await asFreshVisitor(
+      async (page, release) => {
+        const launcher = page.locator("[data-microchat] button.l");
+        await launcher.click(); // open
+        await launcher.click(); // close again
+        await launcher.click(); // and open
+        release();
+        await widget(page).locator("#input:enabled").waitFor();
+        assert.equal(await page.locator('[data-microchat] iframe[title="Chat"]').count(), 1, "chat frames on the page");
+        assert.equal(await launcher.getAttribute("aria-label"), "Minimise chat");
+        await launcher.click();
+        await page.locator('[data-microchat] iframe[title="Chat"]').waitFor({ state: "hidden" });
+      },
+      ["**/api/visitor/session"],
+    );
+  });
+
+  it("text already in the box when the chat's script starts is kept, and a line ended with Enter is sent once", async () => {
+    for (const typed of ["Sent once ready\n", "Still drafting"]) {
+      await asFreshVisitor(
+        async (page, release) => {
+          await openChat(page);
+          const frame = widget(page);
+          // As if the box were usable early (a browser restoring a draft, or markup without `disabled`).
+          await frame.locator("#input").evaluate((el) => ((el as HTMLTextAreaElement).disabled = false));
+          await frame.locator("#input").pressSequentially(typed.trim());
+          if (typed.endsWith("\n")) await frame.locator("#input").press("Enter");
+          assert.equal(await frame.locator("#input").inputValue(), typed, "no script yet: Enter made a newline");
+          release();
+          await frame.locator("#input:enabled").waitFor();
+          const session = await visitorSession(page);
+          assert.ok(session);
+          if (typed.endsWith("\n")) {
+            await frame.locator(".m.visitor:not(.pending)", { hasText: typed.trim() }).waitFor();
+            assert.equal(await frame.locator("#input").inputValue(), "", "the box is empty once the line is sent");
+            const stored = await storedMessages(session.conversationId);
+            assert.ok(typeof stored !== "string", stored as string);
+            assert.deepEqual(
+              stored.filter((m) => m.kind === "text").map((m) => m.text),
+              [typed.trim()],
+              "the line is stored exactly once",
+            );
+          } else {
+            assert.equal(await frame.locator("#input").inputValue(), typed, "the draft stays in the box, unsent");
+            assert.equal(await frame.locator(".m.visitor").count(), 0, "nothing was sent");
+          }
+        },
+        [CHAT_SCRIPT],
+      );
+    }
+  });
+});
