@@ -3,20 +3,23 @@
  * - what is typed in the chat's first moments is never lost: an Enter pressed
  *   the moment the input can be used sends the message, exactly once, on 50
  *   fresh opens (each a fresh browser context, so a fresh visitor and a cold
- *   cache), and a draft already in the box when the script starts is kept.
+ *   cache), and a draft already in the box when the script starts is kept;
+ * - the newest message is in view: after many messages, after minimise and
+ *   reopen, after a reload, after a picture loads, and above the survey card.
  * Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { APIRequestContext, Browser, BrowserContext, FrameLocator, Page } from "playwright-core";
+import type { APIRequestContext, Browser, BrowserContext, Frame, FrameLocator, Page } from "playwright-core";
 import type { Message, VisitorSession } from "../../worker/protocol.ts";
 import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
 
 const shots = join(import.meta.dirname, "../../test-results/screenshots");
+const fixtures = join(import.meta.dirname, "fixtures");
 mkdirSync(shots, { recursive: true });
 
 let app: AppServer;
@@ -102,6 +105,45 @@ async function firstEnterOnFreshOpen(i: number): Promise<string | null> {
   });
 }
 
+/**
+ * Runs in the chat frame. The newest message is in view when its bottom is
+ * inside the visible part of the log and its time stamp can be seen
+ * (hit-testing its centre finds it: not scrolled away, not covered by a
+ * card). With `check`, says whether it is; without, what was seen instead.
+ */
+function newestMessageInView(check: boolean): boolean | string {
+  const log = document.getElementById("log")!;
+  const last = [...log.querySelectorAll(".m")].at(-1);
+  if (!last) return check ? false : "no message in the log";
+  const area = log.getBoundingClientRect();
+  const box = last.getBoundingClientRect();
+  const stamp = last.querySelector(".t")!.getBoundingClientRect();
+  const hit = document.elementFromPoint(stamp.left + stamp.width / 2, stamp.top + stamp.height / 2);
+  const seen = `log ${Math.round(area.top)}–${Math.round(area.bottom)}, newest message ${Math.round(box.top)}–${Math.round(box.bottom)}`;
+  let problem = "";
+  if (box.bottom > area.bottom + 1 || box.bottom <= area.top) problem = `newest message cut off: ${seen}`;
+  else if (!last.contains(hit)) {
+    const what = hit ? `${hit.tagName.toLowerCase()}#${hit.id}.${hit.className}` : "nothing";
+    problem = `newest time stamp not visible (${what} is there): ${seen}`;
+  }
+  return check ? problem === "" : problem;
+}
+
+/** The chat frame of a page (for waiting on a condition inside it). */
+function chatFrame(page: Page): Frame {
+  const frame = page.frames().find((f) => new URL(f.url()).pathname.startsWith("/widget/frame"));
+  assert.ok(frame, "the chat frame is on the page");
+  return frame;
+}
+
+/** Waits until the newest message is in view; fails with what the frame showed. */
+async function expectNewestInView(page: Page, when: string): Promise<void> {
+  const frame = chatFrame(page);
+  await frame
+    .waitForFunction(newestMessageInView, true, { timeout: 5000 })
+    .catch(async () => assert.fail(`${when}: ${await frame.evaluate(newestMessageInView, false)}`));
+}
+
 describe("the widget as a visitor meets it", () => {
   before(async () => {
     // 50 fresh visitors from one IP are more new conversations than the
@@ -134,6 +176,82 @@ describe("the widget as a visitor meets it", () => {
     };
     await Promise.all(Array.from({ length: LANES }, lane));
     assert.deepEqual(problems, [], `${problems.length} of ${OPENS} fresh opens went wrong:\n${problems.join("\n")}`);
+  });
+
+  it("the newest message is in view: many messages, minimise and reopen, reload, a picture, the survey", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    try {
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (err) => errors.push(err.message));
+      await page.goto(app.base + "/demo/");
+      await openChat(page);
+      const frame = widget(page);
+      await frame.locator("#input").fill("Hello, I have a few questions");
+      await frame.locator("#input").press("Enter");
+      await frame.locator(".m.visitor:not(.pending)").waitFor();
+      const session = await visitorSession(page);
+      assert.ok(session);
+      const id = session.conversationId;
+      assert.equal((await operator.post(`${app.base}/api/conversations/${id}/join`)).status(), 200);
+      const say = async (text: string) => {
+        const res = await operator.post(`${app.base}/api/v1/conversations/${id}/messages`, { data: { text } });
+        assert.equal(res.status(), 201, await res.text());
+        // Attached, not visible: it also arrives while the chat is minimised.
+        await frame.locator(".m.operator", { hasText: text }).waitFor({ state: "attached" });
+      };
+      for (let n = 1; n <= 24; n++) await say(n % 5 === 0 ? `Answer ${n}.\nline two\nline three` : `Answer ${n}.`);
+      await expectNewestInView(page, "after 24 replies");
+      await page.screenshot({ path: join(shots, "widget-many-messages.png") });
+
+      // Minimised (the frame is display:none), two more replies arrive; the visitor reopens.
+      await frame.locator("#minimise").click();
+      await page.locator('iframe[title="Chat"]').waitFor({ state: "hidden" });
+      await say("While you were away 1");
+      await say("While you were away 2");
+      await openChat(page);
+      await expectNewestInView(page, "after minimise and reopen");
+
+      await page.reload();
+      await frame.locator(".m.operator", { hasText: "While you were away 2" }).waitFor();
+      await expectNewestInView(page, "after a reload");
+
+      const pic = await operator.post(`${app.base}/api/conversations/${id}/files`, {
+        multipart: {
+          clientId: `pic-${randomUUID()}`,
+          file: { name: "sunset.png", mimeType: "image/png", buffer: readFileSync(join(fixtures, "sunset.png")) },
+        },
+      });
+      assert.equal(pic.status(), 201, await pic.text());
+      await frame
+        .locator(".m.operator.file img")
+        .evaluate(
+          (img) => new Promise((r) => ((img as HTMLImageElement).complete ? r(null) : img.addEventListener("load", r))),
+        );
+      await expectNewestInView(page, "after a picture loaded");
+      await say("And one more line after the picture");
+      await expectNewestInView(page, "after a reply below the picture");
+
+      // Reading earlier messages: a new reply does not pull the visitor down; sending does.
+      const log = frame.locator("#log");
+      await log.evaluate((el) => el.scrollTo({ top: 0 }));
+      await chatFrame(page).waitForFunction(() => document.getElementById("log")!.scrollTop === 0);
+      await log.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      await say("A reply while the visitor reads");
+      assert.equal(await log.evaluate((el) => el.scrollTop), 0, "the log stays where the visitor was reading");
+      await frame.locator("#input").fill("Thanks, got it");
+      await frame.locator("#input").press("Enter");
+      await frame.locator(".m.visitor:not(.pending)", { hasText: "Thanks, got it" }).waitFor();
+      await expectNewestInView(page, "after the visitor sent a message");
+
+      assert.equal((await operator.post(`${app.base}/api/conversations/${id}/leave`)).status(), 200);
+      await frame.locator("#survey").waitFor();
+      await expectNewestInView(page, "with the survey card shown");
+      await page.screenshot({ path: join(shots, "widget-survey-scrolled.png") });
+      assert.deepEqual(errors, [], "no page errors");
+    } finally {
+      await ctx.close();
+    }
   });
 
   it("until the chat's script has started, the message box takes no input; then it does, focused", async () => {

@@ -188,6 +188,8 @@ function fileBubble(file: FileRef, role: string, name: string | null, at: number
     img.alt = file.name;
     img.title = `${file.name} — open full size`;
     img.tabIndex = 0;
+    // A picture grows its bubble when it loads: keep the newest message in view.
+    img.addEventListener("load", follow);
     void fileUrl(file).then(
       (url) => (img.src = url),
       () => (img.alt = `${file.name} (could not load)`),
@@ -257,8 +259,8 @@ async function upload(file: File): Promise<void> {
   }
   const u: Upload = { clientId: crypto.randomUUID(), name: file.name || "file", size: file.size, progress: 0 };
   uploads.push(u);
+  pinned = true;
   render();
-  log.scrollTop = log.scrollHeight;
   const body = new FormData();
   body.set("file", file);
   body.set("clientId", u.clientId);
@@ -318,8 +320,47 @@ document.addEventListener("drop", (e) => {
   for (const f of e.dataTransfer?.files ?? []) void upload(f);
 });
 
+/**
+ * Whether the log follows the newest message: true until the visitor scrolls
+ * up to read, and again once they are back at the bottom or send something.
+ * Kept as state rather than measured at each render because the log has no
+ * size while the chat is minimised (the iframe is display:none).
+ */
+let pinned = true;
+/** Where follow() last put the log: the scroll event that causes says nothing about the visitor. */
+let followedTo = -1;
+
+function follow(): void {
+  if (!pinned) return;
+  log.scrollTop = log.scrollHeight;
+  followedTo = log.scrollTop;
+}
+
+// The log changes size when the chat is reopened after minimise, when a card
+// (survey, email prompt, notice) appears above the composer, or the window
+// is resized: stay at the newest message.
+new ResizeObserver(follow).observe(log);
+
+/** Each stored message's element, built once: a re-render never reloads a picture or shifts the log. */
+const built = new WeakMap<Message, HTMLLIElement>();
+
+function messageItem(m: Message): HTMLLIElement {
+  let li = built.get(m);
+  if (li) return li;
+  if (m.kind === "event") {
+    li = document.createElement("li");
+    li.className = "ev";
+    li.textContent = m.text;
+  } else {
+    const name = m.author.role === "operator" ? m.author.name : null;
+    li = m.kind === "file" && m.file ? fileBubble(m.file, m.author.role, name, m.at) : bubble(m, m.author.role, name);
+    li.dataset.seq = String(m.seq);
+  }
+  built.set(m, li);
+  return li;
+}
+
 function render(): void {
-  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const items: HTMLLIElement[] = [];
   if (hasMore) {
     const more = document.createElement("li");
@@ -327,22 +368,7 @@ function render(): void {
     more.textContent = loadingOlder ? "Loading earlier messages…" : "Scroll up for earlier messages";
     items.push(more);
   }
-  for (const m of [...messages.values()].sort((a, b) => a.seq - b.seq)) {
-    if (m.kind === "event") {
-      const li = document.createElement("li");
-      li.className = "ev";
-      li.textContent = m.text;
-      items.push(li);
-    } else if (m.kind === "file" && m.file) {
-      const li = fileBubble(m.file, m.author.role, m.author.role === "operator" ? m.author.name : null, m.at);
-      li.dataset.seq = String(m.seq);
-      items.push(li);
-    } else {
-      const li = bubble(m, m.author.role, m.author.role === "operator" ? m.author.name : null);
-      li.dataset.seq = String(m.seq);
-      items.push(li);
-    }
-  }
+  for (const m of [...messages.values()].sort((a, b) => a.seq - b.seq)) items.push(messageItem(m));
   for (const u of uploads) items.push(uploadBubble(u));
   for (const p of outbox) {
     const li = bubble(p, "visitor", null, "pending");
@@ -352,7 +378,7 @@ function render(): void {
   log.replaceChildren(...items);
   empty.hidden = items.length > 0;
   offerProfile();
-  if (atBottom) log.scrollTop = log.scrollHeight;
+  follow();
 }
 
 const profileForm = $<HTMLFormElement>("profile");
@@ -373,7 +399,10 @@ function offerProfile(): void {
   away.textContent = knownEmail
     ? `No one is online right now. We'll reply to ${knownEmail}.`
     : "No one is online right now. Leave your email and we'll reply by email.";
-  profileForm.hidden = available ? known || !wrote || load<boolean>(PROFILE_SKIP_KEY) === true : knownEmail !== null;
+  // One card above the composer at a time: the survey first, then this.
+  profileForm.hidden =
+    !surveyForm.hidden ||
+    (available ? known || !wrote || load<boolean>(PROFILE_SKIP_KEY) === true : knownEmail !== null);
 }
 
 profileForm.addEventListener("submit", (e) => {
@@ -408,6 +437,7 @@ function paintStars(): void {
     b.tabIndex = n === (rating || 1) ? 0 : -1;
   }
   $<HTMLButtonElement>("survey-submit").disabled = rating === 0;
+  $("survey-more").hidden = rating === 0;
 }
 
 function showSurvey(offer: ConversationState["survey"]): void {
@@ -421,6 +451,7 @@ function showSurvey(offer: ConversationState["survey"]): void {
   }
   if (!offer) surveyId = null;
   surveyForm.hidden = !offer;
+  offerProfile();
 }
 
 for (const b of stars) {
@@ -447,12 +478,14 @@ surveyForm.addEventListener("submit", (e) => {
   if (comment) frame.comment = comment;
   send(frame);
   surveyForm.hidden = true;
+  offerProfile();
   surveyThanks.hidden = false;
   setTimeout(() => (surveyThanks.hidden = true), 4000);
 });
 $("survey-dismiss").addEventListener("click", () => {
   if (surveyId) send({ type: "dismissSurvey", surveyId });
   surveyForm.hidden = true;
+  offerProfile();
 });
 
 function setState(state: ConversationState): void {
@@ -704,8 +737,8 @@ function submit(): void {
   save(OUTBOX_KEY, outbox);
   input.value = "";
   autosize();
+  pinned = true;
   render();
-  log.scrollTop = log.scrollHeight;
   send({ type: "send", clientId: p.clientId, text: p.text });
 }
 
@@ -735,6 +768,11 @@ input.addEventListener("paste", (e) => {
   }
 });
 log.addEventListener("scroll", () => {
+  // A hidden log (the chat minimised) has no size and says nothing about where the visitor was.
+  // Our own scroll says nothing either: the content may have grown again before its event.
+  if (log.clientHeight > 0 && log.scrollTop !== followedTo) {
+    pinned = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  }
   if (log.scrollTop < 60 && hasMore && !loadingOlder) {
     const first = Math.min(...messages.keys());
     if (Number.isFinite(first)) {
