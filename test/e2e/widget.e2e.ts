@@ -5,7 +5,8 @@
  *   fresh opens (each a fresh browser context, so a fresh visitor and a cold
  *   cache), and a draft already in the box when the script starts is kept;
  * - the newest message is in view: after many messages, after minimise and
- *   reopen, after a reload, after a picture loads, and above the survey card.
+ *   reopen, after a reload, after a picture loads, and above the survey card;
+ * - with nobody online the header says so, and it names the operator who joins.
  * Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
@@ -252,6 +253,30 @@ describe("the widget as a visitor meets it", () => {
     } finally {
       await ctx.close();
     }
+  });
+
+  it("with nobody online the widget says so once; when an operator joins, the header names them", async () => {
+    await asFreshVisitor(async (page) => {
+      await openChat(page);
+      const frame = widget(page);
+      await frame.locator("#sub", { hasText: "No one is online right now" }).waitFor();
+      await frame.locator("#input").fill("Is anyone there?");
+      await frame.locator("#input").press("Enter");
+      await frame.locator(".m.visitor:not(.pending)").waitFor();
+      const session = await visitorSession(page);
+      assert.ok(session);
+      // Skipping the email prompt leaves one line saying what happens next.
+      await frame.locator("#pskip").click();
+      await frame.locator("#away", { hasText: "We'll answer here when someone is back." }).waitFor();
+      assert.equal(await frame.locator("#profile").isVisible(), false);
+
+      const join = await operator.post(`${app.base}/api/conversations/${session.conversationId}/join`);
+      assert.equal(join.status(), 200, await join.text());
+      await frame.locator("#sub", { hasText: "You're chatting with Olivia Operator" }).waitFor();
+      await frame.locator("#away").waitFor({ state: "hidden" });
+      const shown = await frame.locator("main").innerText();
+      assert.doesNotMatch(shown, /no one is online|when someone is back/i, `stale notice, saw:\n${shown}`);
+    });
   });
 
   it("until the chat's script has started, the message box takes no input; then it does, focused", async () => {

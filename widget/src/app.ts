@@ -385,24 +385,40 @@ const profileForm = $<HTMLFormElement>("profile");
 const PROFILE_SKIP_KEY = `microchat:profile-skipped:${siteKey}`;
 let known = false;
 
-let available = true;
+/** Whether anyone can answer now: null until the server's first welcome says. */
+let available: boolean | null = null;
 let knownEmail: string | null = null;
+let operators: ConversationState["operators"] = [];
 
 /**
- * Offers the name/email form once the visitor has written and is still
- * anonymous, or at once when nobody is online (so the reply can come by email).
+ * Says one consistent thing about who can answer: the header's subtitle, and
+ * when nobody is online, one email prompt (or, once the email is known, one
+ * line saying where the reply goes). Otherwise offers the name/email card
+ * once the visitor has written and is still anonymous.
  */
 function offerProfile(): void {
   const wrote = [...messages.values()].some((m) => m.author.role === "visitor") || outbox.length > 0;
-  const away = $("away");
-  away.hidden = available;
-  away.textContent = knownEmail
-    ? `No one is online right now. We'll reply to ${knownEmail}.`
-    : "No one is online right now. Leave your email and we'll reply by email.";
+  const skipped = load<boolean>(PROFILE_SKIP_KEY) === true;
+  const away = available === false;
+  $("sub").textContent =
+    available === null
+      ? "Connecting…"
+      : away
+        ? "No one is online right now"
+        : operators.length > 0
+          ? `You're chatting with ${operators.map((o) => o.name).join(", ")}`
+          : "We usually reply in a few minutes";
+  $("empty-text").textContent = away
+    ? "Leave a message and we'll get back to you."
+    : "Ask us anything. We're here to help.";
   // One card above the composer at a time: the survey first, then this.
-  profileForm.hidden =
-    !surveyForm.hidden ||
-    (available ? known || !wrote || load<boolean>(PROFILE_SKIP_KEY) === true : knownEmail !== null);
+  profileForm.hidden = !surveyForm.hidden || skipped || (away ? knownEmail !== null : known || !wrote);
+  $("profile-text").textContent = away
+    ? "Leave your email and we'll reply there."
+    : "Leave your name and email so we can get back to you.";
+  const note = $("away");
+  note.hidden = !away || !profileForm.hidden || (knownEmail === null && !skipped);
+  note.textContent = knownEmail ? `We'll reply to ${knownEmail} by email.` : "We'll answer here when someone is back.";
 }
 
 profileForm.addEventListener("submit", (e) => {
@@ -417,7 +433,7 @@ profileForm.addEventListener("submit", (e) => {
 });
 $("pskip").addEventListener("click", () => {
   save(PROFILE_SKIP_KEY, true);
-  profileForm.hidden = true;
+  offerProfile();
 });
 
 // ---------------------------------------------------------------------------
@@ -488,13 +504,14 @@ $("survey-dismiss").addEventListener("click", () => {
   offerProfile();
 });
 
-function setState(state: ConversationState): void {
-  showSurvey(state.survey);
+/** `live`: a change as it happens (not the welcome's snapshot). */
+function setState(state: ConversationState, live = false): void {
+  // Availability is told at welcome; an operator joining now is evidently online.
+  if (live && state.operators.some((o) => !operators.some((p) => p.id === o.id))) available = true;
+  operators = state.operators;
   known = state.visitor.name !== null || state.visitor.email !== null;
   knownEmail = state.visitor.email;
-  const names = state.operators.map((o) => o.name);
-  $("sub").textContent =
-    names.length > 0 ? `You're chatting with ${names.join(", ")}` : "We usually reply in a few minutes";
+  showSurvey(state.survey);
 }
 
 function notifyUnread(): void {
@@ -632,7 +649,7 @@ function scheduleReconnect(): void {
 function onFrame(frame: ServerFrame | { type: "pong" }): void {
   switch (frame.type) {
     case "welcome":
-      if (frame.available !== undefined) available = frame.available;
+      available = frame.available ?? true;
       if (lastSeq === 0) hasMore = frame.hasMore;
       addMessages(frame.messages);
       setState(frame.state);
@@ -644,6 +661,7 @@ function onFrame(frame: ServerFrame | { type: "pong" }): void {
     case "message":
       addMessages([frame.message]);
       if (frame.message.author.role === "operator") {
+        available = true; // someone is answering right now
         // For Microchat.on("message", fn) on the host page.
         parent.postMessage(
           {
@@ -682,8 +700,7 @@ function onFrame(frame: ServerFrame | { type: "pong" }): void {
       addMessages(frame.messages, true);
       return;
     case "state":
-      setState(frame.state);
-      offerProfile();
+      setState(frame.state, true);
       return;
     case "error":
       if (frame.code === "deleted") {
