@@ -20,6 +20,7 @@ import type {
   UploadResponse,
   VisitorSession,
 } from "../../worker/protocol";
+import { fileLabel } from "../../shared/file-label";
 
 interface Pending {
   clientId: string;
@@ -142,12 +143,6 @@ let uploads: Upload[] = [];
 /** Object URLs of files already fetched, by file id (fetched with the bearer token, never a token in a URL). */
 const blobs = new Map<string, Promise<string>>();
 
-function formatSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${Math.round(n / 102.4) / 10} KB`;
-  return `${Math.round(n / (1024 * 104.8576)) / 10} MB`;
-}
-
 function fileUrl(file: FileRef): Promise<string> {
   let url = blobs.get(file.id);
   if (!url) {
@@ -213,7 +208,7 @@ function fileBubble(file: FileRef, role: string, name: string | null, at: number
     fn.textContent = file.name;
     const fs = document.createElement("span");
     fs.className = "fs";
-    fs.textContent = `${formatSize(file.size)} · ${file.type}`;
+    fs.textContent = fileLabel(file);
     meta.append(fn, fs);
     card.append(ic, meta);
     card.addEventListener("click", () => download(file));
