@@ -6,7 +6,8 @@
  *   cache), and a draft already in the box when the script starts is kept;
  * - the newest message is in view: after many messages, after minimise and
  *   reopen, after a reload, after a picture loads, and above the survey card;
- * - with nobody online the header says so, and it names the operator who joins.
+ * - with nobody online the header says so, and it names the operator who joins;
+ * - an operator's name heads each run of their messages.
  * Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
@@ -67,6 +68,35 @@ async function storedMessages(conversationId: string): Promise<Message[] | strin
   const res = await operator.get(`${app.base}/api/conversations/${conversationId}/messages?limit=100`);
   if (!res.ok()) return `HTTP ${res.status()}: ${await res.text()}`;
   return ((await res.json()) as { messages: Message[] }).messages;
+}
+
+/** The visitor writes a line and waits until the server has it. */
+async function visitorWrites(frame: FrameLocator, text: string): Promise<void> {
+  await frame.locator("#input").fill(text);
+  await frame.locator("#input").press("Enter");
+  await frame.locator(".m.visitor:not(.pending)", { hasText: text }).waitFor();
+}
+
+/**
+ * The operator joins this visitor's conversation; `say` replies in it and
+ * waits until the widget has the reply (attached: also while minimised).
+ */
+async function operatorJoins(page: Page): Promise<{ conversationId: string; say(text: string): Promise<void> }> {
+  const session = await visitorSession(page);
+  assert.ok(session, "the visitor has a session");
+  const { conversationId } = session;
+  const join = await operator.post(`${app.base}/api/conversations/${conversationId}/join`);
+  assert.equal(join.status(), 200, await join.text());
+  return {
+    conversationId,
+    async say(text) {
+      const res = await operator.post(`${app.base}/api/v1/conversations/${conversationId}/messages`, {
+        data: { text },
+      });
+      assert.equal(res.status(), 201, await res.text());
+      await widget(page).locator(".m.operator", { hasText: text }).waitFor({ state: "attached" });
+    },
+  };
 }
 
 /**
@@ -180,27 +210,13 @@ describe("the widget as a visitor meets it", () => {
   });
 
   it("the newest message is in view: many messages, minimise and reopen, reload, a picture, the survey", async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    try {
-      const page = await ctx.newPage();
+    await asFreshVisitor(async (page) => {
       const errors: string[] = [];
       page.on("pageerror", (err) => errors.push(err.message));
-      await page.goto(app.base + "/demo/");
       await openChat(page);
       const frame = widget(page);
-      await frame.locator("#input").fill("Hello, I have a few questions");
-      await frame.locator("#input").press("Enter");
-      await frame.locator(".m.visitor:not(.pending)").waitFor();
-      const session = await visitorSession(page);
-      assert.ok(session);
-      const id = session.conversationId;
-      assert.equal((await operator.post(`${app.base}/api/conversations/${id}/join`)).status(), 200);
-      const say = async (text: string) => {
-        const res = await operator.post(`${app.base}/api/v1/conversations/${id}/messages`, { data: { text } });
-        assert.equal(res.status(), 201, await res.text());
-        // Attached, not visible: it also arrives while the chat is minimised.
-        await frame.locator(".m.operator", { hasText: text }).waitFor({ state: "attached" });
-      };
+      await visitorWrites(frame, "Hello, I have a few questions");
+      const { conversationId: id, say } = await operatorJoins(page);
       for (let n = 1; n <= 24; n++) await say(n % 5 === 0 ? `Answer ${n}.\nline two\nline three` : `Answer ${n}.`);
       await expectNewestInView(page, "after 24 replies");
       await page.screenshot({ path: join(shots, "widget-many-messages.png") });
@@ -240,9 +256,7 @@ describe("the widget as a visitor meets it", () => {
       await log.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       await say("A reply while the visitor reads");
       assert.equal(await log.evaluate((el) => el.scrollTop), 0, "the log stays where the visitor was reading");
-      await frame.locator("#input").fill("Thanks, got it");
-      await frame.locator("#input").press("Enter");
-      await frame.locator(".m.visitor:not(.pending)", { hasText: "Thanks, got it" }).waitFor();
+      await visitorWrites(frame, "Thanks, got it");
       await expectNewestInView(page, "after the visitor sent a message");
 
       assert.equal((await operator.post(`${app.base}/api/conversations/${id}/leave`)).status(), 200);
@@ -250,9 +264,7 @@ describe("the widget as a visitor meets it", () => {
       await expectNewestInView(page, "with the survey card shown");
       await page.screenshot({ path: join(shots, "widget-survey-scrolled.png") });
       assert.deepEqual(errors, [], "no page errors");
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 
   it("with nobody online the widget says so once; when an operator joins, the header names them", async () => {
@@ -260,22 +272,42 @@ describe("the widget as a visitor meets it", () => {
       await openChat(page);
       const frame = widget(page);
       await frame.locator("#sub", { hasText: "No one is online right now" }).waitFor();
-      await frame.locator("#input").fill("Is anyone there?");
-      await frame.locator("#input").press("Enter");
-      await frame.locator(".m.visitor:not(.pending)").waitFor();
-      const session = await visitorSession(page);
-      assert.ok(session);
+      await visitorWrites(frame, "Is anyone there?");
       // Skipping the email prompt leaves one line saying what happens next.
       await frame.locator("#pskip").click();
       await frame.locator("#away", { hasText: "We'll answer here when someone is back." }).waitFor();
       assert.equal(await frame.locator("#profile").isVisible(), false);
 
-      const join = await operator.post(`${app.base}/api/conversations/${session.conversationId}/join`);
-      assert.equal(join.status(), 200, await join.text());
+      await operatorJoins(page);
       await frame.locator("#sub", { hasText: "You're chatting with Olivia Operator" }).waitFor();
       await frame.locator("#away").waitFor({ state: "hidden" });
       const shown = await frame.locator("main").innerText();
       assert.doesNotMatch(shown, /no one is online|when someone is back/i, `stale notice, saw:\n${shown}`);
+    });
+  });
+
+  it("an operator's name heads each run of their messages, not every bubble", async () => {
+    await asFreshVisitor(async (page) => {
+      await openChat(page);
+      const frame = widget(page);
+      await visitorWrites(frame, "Hi, a question about pots");
+      const { say } = await operatorJoins(page);
+      await say("Hello!");
+      await say("Which size?");
+      await say("We have three.");
+      await visitorWrites(frame, "The middle one");
+      await say("Good choice.");
+      await say("It ships tomorrow.");
+      // Which bubbles show a name a sighted visitor can read (screen readers still get all).
+      const names = await frame.locator(".m.operator").evaluateAll((els) =>
+        els.map((el) => {
+          const n = el.querySelector(".n");
+          return n && n.getBoundingClientRect().width > 2 ? n.textContent : "";
+        }),
+      );
+      assert.deepEqual(names, ["Olivia Operator", "", "", "Olivia Operator", ""], "names on the operator's bubbles");
+      assert.equal(await frame.locator(".m.operator .n").count(), 5, "every bubble keeps its name for screen readers");
+      await page.screenshot({ path: join(shots, "widget-name-per-group.png") });
     });
   });
 

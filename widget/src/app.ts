@@ -363,7 +363,15 @@ function render(): void {
     more.textContent = loadingOlder ? "Loading earlier messages…" : "Scroll up for earlier messages";
     items.push(more);
   }
-  for (const m of [...messages.values()].sort((a, b) => a.seq - b.seq)) items.push(messageItem(m));
+  let prev: Message | undefined;
+  for (const m of [...messages.values()].sort((a, b) => a.seq - b.seq)) {
+    const li = messageItem(m);
+    // An operator's name heads each run of their messages (kept for screen readers on the rest).
+    const same = prev && prev.kind !== "event" && m.kind !== "event" && prev.author.id === m.author.id;
+    li.classList.toggle("cont", !!same && prev?.author.role === m.author.role);
+    prev = m;
+    items.push(li);
+  }
   for (const u of uploads) items.push(uploadBubble(u));
   for (const p of outbox) {
     const li = bubble(p, "visitor", null, "pending");
