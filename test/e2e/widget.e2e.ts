@@ -7,17 +7,20 @@
  * - the newest message is in view: after many messages, after minimise and
  *   reopen, after a reload, after a picture loads, and above the survey card;
  * - with nobody online the header says so, and it names the operator who joins;
- * - an operator's name heads each run of their messages.
+ * - an operator's name heads each run of their messages;
+ * - keyboard only, on another origin: open, write, Tab order, survey stars
+ *   with arrows, Escape to minimise.
  * Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { APIRequestContext, Browser, BrowserContext, Frame, FrameLocator, Page } from "playwright-core";
 import type { Message, VisitorSession } from "../../worker/protocol.ts";
-import { startApp, type AppServer } from "./app-server.ts";
+import { freePort, startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
 
 const shots = join(import.meta.dirname, "../../test-results/screenshots");
@@ -167,6 +170,32 @@ function chatFrame(page: Page): Frame {
   return frame;
 }
 
+/**
+ * What has the keyboard focus: "launcher: <label>", "chat: #id" (or the
+ * element's accessible label) inside the chat frame, or the host page's element.
+ */
+async function focused(page: Page): Promise<string> {
+  const outside = await page.evaluate(() => {
+    const inRoot = document.querySelector("[data-microchat]")?.shadowRoot?.activeElement;
+    if (inRoot?.tagName === "IFRAME") return "";
+    if (inRoot) return `launcher: ${inRoot.getAttribute("aria-label")}`;
+    const el = document.activeElement;
+    return el?.textContent?.trim() || el?.tagName || "nothing";
+  });
+  if (outside) return outside;
+  return `chat: ${await chatFrame(page).evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return "nothing";
+    return el.id ? `#${el.id}` : (el.getAttribute("aria-label") ?? el.textContent?.trim() ?? el.tagName);
+  })}`;
+}
+
+/** Puts the keyboard focus on an element of the chat (the starting point of a Tab walk) and says what has it. */
+async function focusFrom(page: Page, selector: string): Promise<string> {
+  await widget(page).locator(selector).focus();
+  return focused(page);
+}
+
 /** Waits until the newest message is in view; fails with what the frame showed. */
 async function expectNewestInView(page: Page, when: string): Promise<void> {
   const frame = chatFrame(page);
@@ -263,6 +292,10 @@ describe("the widget as a visitor meets it", () => {
       await frame.locator("#survey").waitFor();
       await expectNewestInView(page, "with the survey card shown");
       await page.screenshot({ path: join(shots, "widget-survey-scrolled.png") });
+      // A phone: the chat fills the screen; still the newest message above the card.
+      await page.setViewportSize({ width: 375, height: 667 });
+      await expectNewestInView(page, "at 375×667 with the survey card");
+      await page.screenshot({ path: join(shots, "widget-survey-phone.png") });
       assert.deepEqual(errors, [], "no page errors");
     });
   });
@@ -309,6 +342,130 @@ describe("the widget as a visitor meets it", () => {
       assert.equal(await frame.locator(".m.operator .n").count(), 5, "every bubble keeps its name for screen readers");
       await page.screenshot({ path: join(shots, "widget-name-per-group.png") });
     });
+  });
+
+  it("keyboard only, on another site: open, write, Tab through the chat, rate with arrows, minimise", async () => {
+    // A customer's site: its own origin (another port), embedding the widget from ours.
+    const site = createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end(`<!doctype html><title>Shop</title><a href="#main">Skip to content</a><h1 id="main">Shop</h1>
+<script src="${app.base}/widget.js" data-site-key="demo" async></script>`);
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => site.listen(port, "127.0.0.1", r));
+    const shop = `http://127.0.0.1:${port}/`;
+    const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(shop);
+      await page.locator("[data-microchat] button.l").waitFor();
+      const tab = async (key = "Tab") => {
+        await page.keyboard.press(key);
+        return focused(page);
+      };
+      assert.equal(await tab(), "Skip to content");
+      assert.equal(await tab(), "launcher: Open chat");
+      await page.keyboard.press("Enter");
+      const frame = widget(page);
+      await frame.locator("#input:enabled").waitFor();
+      await chatFrame(page).waitForFunction(() => document.activeElement?.id === "input");
+      assert.equal(await focused(page), "chat: #input", "opening puts the cursor in the message box");
+      await page.keyboard.type("Hello by keyboard");
+      await page.keyboard.press("Enter");
+      await frame.locator(".m.visitor:not(.pending)", { hasText: "Hello by keyboard" }).waitFor();
+      // The name/email card is offered (nobody online); skip it by keyboard: the cursor comes back.
+      await frame.locator("#profile").waitFor();
+
+      const { conversationId, say } = await operatorJoins(page);
+      for (let n = 1; n <= 6; n++) await say(`Step ${n} of 6:\nfirst this,\nthen that.`);
+      await say("Here is the invoice you asked for.");
+      const pdf = await operator.post(`${app.base}/api/conversations/${conversationId}/files`, {
+        multipart: {
+          clientId: `pdf-${randomUUID()}`,
+          file: {
+            name: "invoice.pdf",
+            mimeType: "application/pdf",
+            buffer: readFileSync(join(fixtures, "invoice.pdf")),
+          },
+        },
+      });
+      assert.equal(pdf.status(), 201, await pdf.text());
+      await frame.locator(".card", { hasText: "invoice.pdf" }).waitFor();
+
+      // Top to bottom, as it is drawn: header, messages, the card under them, the composer.
+      const order: string[] = [await focusFrom(page, "#minimise")];
+      let after = "";
+      for (let i = 0; i < 12 && !after; i++) {
+        const next = await tab();
+        if (next.startsWith("chat:")) order.push(next);
+        else after = next;
+      }
+      assert.deepEqual(
+        order,
+        [
+          "chat: #minimise",
+          "chat: #log",
+          "chat: Download invoice.pdf",
+          "chat: #pname",
+          "chat: #pemail",
+          "chat: Save",
+          "chat: #pskip",
+          "chat: #attach",
+          "chat: #input",
+          "chat: #send",
+        ],
+        "Tab order through the chat",
+      );
+      assert.ok(after, "Tab from Send leaves the chat");
+      await focusFrom(page, "#pskip");
+      await page.keyboard.press("Enter");
+      await frame.locator("#profile").waitFor({ state: "hidden" });
+      assert.equal(await focused(page), "chat: #input", "after skipping the card the cursor is in the message box");
+
+      // The log scrolls by keyboard once focused.
+      await focusFrom(page, "#log");
+      const top = await frame.locator("#log").evaluate((el) => el.scrollTop);
+      assert.ok(top > 0, "the log is scrolled to its newest message");
+      await page.keyboard.press("Home");
+      await chatFrame(page).waitForFunction(() => document.getElementById("log")!.scrollTop === 0);
+
+      // The survey: one Tab stop for the stars, arrows choose, then comment and send.
+      const left = await operator.post(`${app.base}/api/conversations/${conversationId}/leave`);
+      assert.equal(left.status(), 200, await left.text());
+      await frame.locator("#survey").waitFor();
+      await focusFrom(page, "#survey-dismiss");
+      assert.equal(await tab(), "chat: 1 of 5: very poor", "the stars are one Tab stop, starting at the first");
+      for (let i = 0; i < 4; i++) await page.keyboard.press("ArrowRight");
+      assert.equal(await focused(page), "chat: 4 of 5: good");
+      assert.equal(await frame.locator('.stars [aria-checked="true"]').getAttribute("data-rating"), "4");
+      await page.keyboard.press("ArrowLeft");
+      assert.equal(await focused(page), "chat: 3 of 5: okay");
+      await page.keyboard.press("ArrowUp");
+      assert.equal(await tab(), "chat: #survey-comment");
+      await page.keyboard.type("Clear and quick");
+      assert.equal(await tab(), "chat: #survey-submit");
+      await page.screenshot({ path: join(shots, "widget-survey-keyboard.png") });
+      await page.keyboard.press("Enter");
+      await frame.locator("#survey-thanks").waitFor();
+      assert.equal(await focused(page), "chat: #input", "after rating the cursor is back in the message box");
+      const stored = await storedMessages(conversationId);
+      assert.ok(typeof stored !== "string", stored as string);
+      assert.ok(
+        stored.some((m) => m.event === "rated" && /4\/5: Clear and quick/.test(m.text)),
+        `rated 4 with the comment, stored: ${stored.map((m) => m.text).join(" | ")}`,
+      );
+
+      // Escape minimises; the launcher has the focus again.
+      await page.keyboard.press("Escape");
+      await page.locator('iframe[title="Chat"]').waitFor({ state: "hidden" });
+      assert.equal(await focused(page), "launcher: Open chat");
+      await page.keyboard.press("Enter");
+      await chatFrame(page).waitForFunction(() => document.activeElement?.id === "input");
+      assert.equal(await focused(page), "chat: #input", "reopening puts the cursor back in the message box");
+    } finally {
+      await ctx.close();
+      site.close();
+    }
   });
 
   it("until the chat's script has started, the message box takes no input; then it does, focused", async () => {

@@ -422,6 +422,10 @@ function offerProfile(): void {
   const note = $("away");
   note.hidden = !away || !profileForm.hidden || (knownEmail === null && !skipped);
   note.textContent = knownEmail ? `We'll reply to ${knownEmail} by email.` : "We'll answer here when someone is back.";
+  // A card that goes away under the keyboard's focus hands it to the message box.
+  for (const card of [profileForm, surveyForm]) {
+    if (card.hidden && card.contains(document.activeElement)) input.focus();
+  }
 }
 
 profileForm.addEventListener("submit", (e) => {
@@ -802,7 +806,11 @@ log.addEventListener("scroll", () => {
     }
   }
 });
-$("minimise").addEventListener("click", () => parent.postMessage({ microchat: "minimise" }, hostOrigin));
+const minimise = () => parent.postMessage({ microchat: "minimise" }, hostOrigin);
+$("minimise").addEventListener("click", minimise);
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && !e.isComposing) minimise();
+});
 window.addEventListener("message", (e) => {
   if (e.source !== parent || e.origin !== hostOrigin) return;
   const data = e.data as { microchat?: string } | null;
