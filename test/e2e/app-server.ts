@@ -30,12 +30,23 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startApp(port?: number): Promise<AppServer> {
+/**
+ * `vars` become `wrangler dev --var NAME:value` (e.g. `{ RATE_LIMITS: "off" }`
+ * for a test that opens more than the per-IP limit of new conversations).
+ */
+export async function startApp(port?: number, vars: Record<string, string> = {}): Promise<AppServer> {
   port ??= await freePort();
+  const wranglerArgs = Object.entries(vars).map(([name, value]) => `--var ${name}:${value}`);
   const state = mkdtempSync(join(tmpdir(), "microchat-e2e-"));
   const child: ChildProcess = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
     cwd: root,
-    env: { ...process.env, MICROCHAT_PORT: String(port), MICROCHAT_STATE: state, MICROCHAT_SKIP_BUILD: "1" },
+    env: {
+      ...process.env,
+      MICROCHAT_PORT: String(port),
+      MICROCHAT_STATE: state,
+      MICROCHAT_SKIP_BUILD: "1",
+      MICROCHAT_WRANGLER_ARGS: [process.env.MICROCHAT_WRANGLER_ARGS ?? "", ...wranglerArgs].join(" ").trim(),
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

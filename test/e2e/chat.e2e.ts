@@ -143,6 +143,18 @@ describe("live chat in the browser", () => {
     );
     await frame.locator(".m.operator.file .card", { hasText: "invoice.pdf" }).waitFor();
     await operator.getByTestId("file-card").filter({ hasText: "invoice.pdf" }).waitFor();
+    // One wording for a file on both sides.
+    const inWidget = await frame
+      .locator(".m.operator.file .card", { hasText: "invoice.pdf" })
+      .locator(".fs")
+      .innerText();
+    const inPanel = await operator
+      .getByTestId("file-card")
+      .filter({ hasText: "invoice.pdf" })
+      .locator(".file-card-meta")
+      .innerText();
+    assert.equal(inWidget, "PDF document · 77 B", "the widget's file card");
+    assert.equal(inPanel, inWidget, "the panel's file card says the same");
     await visitor.screenshot({ path: join(shots, "widget-files.png") });
     await operator.screenshot({ path: join(shots, "conversation-files.png") });
   });

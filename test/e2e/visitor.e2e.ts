@@ -33,12 +33,22 @@ describe("visitor pages and availability", () => {
     await visitor.goto(app.base + "/demo/");
     await visitor.locator("[data-microchat]").locator('button[aria-label="Open chat"]').click();
     const frame = visitor.frameLocator('iframe[title="Chat"]');
-    await frame.locator("#away", { hasText: "No one is online" }).waitFor();
-    await frame.locator("#profile").waitFor();
+    // One message: the header says it, and one prompt asks for the email.
+    await frame.locator("#sub", { hasText: "No one is online right now" }).waitFor();
+    await frame.locator("#profile", { hasText: "Leave your email and we'll reply there." }).waitFor();
+    // What a sighted visitor reads (innerText, less the labels kept for screen readers).
+    const shown = await frame
+      .locator("main")
+      .evaluate((main) => (main as HTMLElement).innerText.replace(/^(Name|Email|Message)$/gm, ""));
+    assert.equal(shown.match(/email/gi)?.length, 1, `one mention of email in the widget, saw:\n${shown}`);
+    assert.doesNotMatch(shown, /usually reply|here to help/i, `nothing promises a quick answer, saw:\n${shown}`);
+    assert.equal(await frame.locator("#away").isVisible(), false, "no second notice above the log");
     await visitor.screenshot({ path: join(shots, "widget-nobody-online.png") });
     await frame.locator("#pemail").fill("nora@example.org");
     await frame.locator("#profile button[type=submit]").click();
-    await frame.locator("#away", { hasText: "We'll reply to nora@example.org" }).waitFor();
+    await frame.locator("#away", { hasText: "We'll reply to nora@example.org by email." }).waitFor();
+    await frame.locator("#profile").waitFor({ state: "hidden" });
+    assert.equal(await frame.locator("#sub").innerText(), "No one is online right now");
     await frame.locator("#input").fill("Do you ship to Norway?");
     await frame.locator("#input").press("Enter");
     await frame.locator(".m.visitor:not(.pending)").waitFor();

@@ -20,6 +20,7 @@ import type {
   UploadResponse,
   VisitorSession,
 } from "../../worker/protocol";
+import { fileLabel } from "../../shared/file-label";
 
 interface Pending {
   clientId: string;
@@ -142,12 +143,6 @@ let uploads: Upload[] = [];
 /** Object URLs of files already fetched, by file id (fetched with the bearer token, never a token in a URL). */
 const blobs = new Map<string, Promise<string>>();
 
-function formatSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${Math.round(n / 102.4) / 10} KB`;
-  return `${Math.round(n / (1024 * 104.8576)) / 10} MB`;
-}
-
 function fileUrl(file: FileRef): Promise<string> {
   let url = blobs.get(file.id);
   if (!url) {
@@ -188,6 +183,8 @@ function fileBubble(file: FileRef, role: string, name: string | null, at: number
     img.alt = file.name;
     img.title = `${file.name} — open full size`;
     img.tabIndex = 0;
+    // A picture grows its bubble when it loads: keep the newest message in view.
+    img.addEventListener("load", follow);
     void fileUrl(file).then(
       (url) => (img.src = url),
       () => (img.alt = `${file.name} (could not load)`),
@@ -211,7 +208,7 @@ function fileBubble(file: FileRef, role: string, name: string | null, at: number
     fn.textContent = file.name;
     const fs = document.createElement("span");
     fs.className = "fs";
-    fs.textContent = `${formatSize(file.size)} · ${file.type}`;
+    fs.textContent = fileLabel(file);
     meta.append(fn, fs);
     card.append(ic, meta);
     card.addEventListener("click", () => download(file));
@@ -257,8 +254,8 @@ async function upload(file: File): Promise<void> {
   }
   const u: Upload = { clientId: crypto.randomUUID(), name: file.name || "file", size: file.size, progress: 0 };
   uploads.push(u);
+  pinned = true;
   render();
-  log.scrollTop = log.scrollHeight;
   const body = new FormData();
   body.set("file", file);
   body.set("clientId", u.clientId);
@@ -318,8 +315,47 @@ document.addEventListener("drop", (e) => {
   for (const f of e.dataTransfer?.files ?? []) void upload(f);
 });
 
+/**
+ * Whether the log follows the newest message: true until the visitor scrolls
+ * up to read, and again once they are back at the bottom or send something.
+ * Kept as state rather than measured at each render because the log has no
+ * size while the chat is minimised (the iframe is display:none).
+ */
+let pinned = true;
+/** Where follow() last put the log: the scroll event that causes says nothing about the visitor. */
+let followedTo = -1;
+
+function follow(): void {
+  if (!pinned) return;
+  log.scrollTop = log.scrollHeight;
+  followedTo = log.scrollTop;
+}
+
+// The log changes size when the chat is reopened after minimise, when a card
+// (survey, email prompt, notice) appears above the composer, or the window
+// is resized: stay at the newest message.
+new ResizeObserver(follow).observe(log);
+
+/** Each stored message's element, built once: a re-render never reloads a picture or shifts the log. */
+const built = new WeakMap<Message, HTMLLIElement>();
+
+function messageItem(m: Message): HTMLLIElement {
+  let li = built.get(m);
+  if (li) return li;
+  if (m.kind === "event") {
+    li = document.createElement("li");
+    li.className = "ev";
+    li.textContent = m.text;
+  } else {
+    const name = m.author.role === "operator" ? m.author.name : null;
+    li = m.kind === "file" && m.file ? fileBubble(m.file, m.author.role, name, m.at) : bubble(m, m.author.role, name);
+    li.dataset.seq = String(m.seq);
+  }
+  built.set(m, li);
+  return li;
+}
+
 function render(): void {
-  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const items: HTMLLIElement[] = [];
   if (hasMore) {
     const more = document.createElement("li");
@@ -327,21 +363,14 @@ function render(): void {
     more.textContent = loadingOlder ? "Loading earlier messages…" : "Scroll up for earlier messages";
     items.push(more);
   }
+  let prev: Message | undefined;
   for (const m of [...messages.values()].sort((a, b) => a.seq - b.seq)) {
-    if (m.kind === "event") {
-      const li = document.createElement("li");
-      li.className = "ev";
-      li.textContent = m.text;
-      items.push(li);
-    } else if (m.kind === "file" && m.file) {
-      const li = fileBubble(m.file, m.author.role, m.author.role === "operator" ? m.author.name : null, m.at);
-      li.dataset.seq = String(m.seq);
-      items.push(li);
-    } else {
-      const li = bubble(m, m.author.role, m.author.role === "operator" ? m.author.name : null);
-      li.dataset.seq = String(m.seq);
-      items.push(li);
-    }
+    const li = messageItem(m);
+    // An operator's name heads each run of their messages (kept for screen readers on the rest).
+    const same = prev && prev.kind !== "event" && m.kind !== "event" && prev.author.id === m.author.id;
+    li.classList.toggle("cont", !!same && prev?.author.role === m.author.role);
+    prev = m;
+    items.push(li);
   }
   for (const u of uploads) items.push(uploadBubble(u));
   for (const p of outbox) {
@@ -352,28 +381,51 @@ function render(): void {
   log.replaceChildren(...items);
   empty.hidden = items.length > 0;
   offerProfile();
-  if (atBottom) log.scrollTop = log.scrollHeight;
+  follow();
 }
 
 const profileForm = $<HTMLFormElement>("profile");
 const PROFILE_SKIP_KEY = `microchat:profile-skipped:${siteKey}`;
 let known = false;
 
-let available = true;
+/** Whether anyone can answer now: null until the server's first welcome says. */
+let available: boolean | null = null;
 let knownEmail: string | null = null;
+let operators: ConversationState["operators"] = [];
 
 /**
- * Offers the name/email form once the visitor has written and is still
- * anonymous, or at once when nobody is online (so the reply can come by email).
+ * Says one consistent thing about who can answer: the header's subtitle, and
+ * when nobody is online, one email prompt (or, once the email is known, one
+ * line saying where the reply goes). Otherwise offers the name/email card
+ * once the visitor has written and is still anonymous.
  */
 function offerProfile(): void {
   const wrote = [...messages.values()].some((m) => m.author.role === "visitor") || outbox.length > 0;
-  const away = $("away");
-  away.hidden = available;
-  away.textContent = knownEmail
-    ? `No one is online right now. We'll reply to ${knownEmail}.`
-    : "No one is online right now. Leave your email and we'll reply by email.";
-  profileForm.hidden = available ? known || !wrote || load<boolean>(PROFILE_SKIP_KEY) === true : knownEmail !== null;
+  const skipped = load<boolean>(PROFILE_SKIP_KEY) === true;
+  const away = available === false;
+  $("sub").textContent =
+    available === null
+      ? "Connecting…"
+      : away
+        ? "No one is online right now"
+        : operators.length > 0
+          ? `You're chatting with ${operators.map((o) => o.name).join(", ")}`
+          : "We usually reply in a few minutes";
+  $("empty-text").textContent = away
+    ? "Leave a message and we'll get back to you."
+    : "Ask us anything. We're here to help.";
+  // One card above the composer at a time: the survey first, then this.
+  profileForm.hidden = !surveyForm.hidden || skipped || (away ? knownEmail !== null : known || !wrote);
+  $("profile-text").textContent = away
+    ? "Leave your email and we'll reply there."
+    : "Leave your name and email so we can get back to you.";
+  const note = $("away");
+  note.hidden = !away || !profileForm.hidden || (knownEmail === null && !skipped);
+  note.textContent = knownEmail ? `We'll reply to ${knownEmail} by email.` : "We'll answer here when someone is back.";
+  // A card that goes away under the keyboard's focus hands it to the message box.
+  for (const card of [profileForm, surveyForm]) {
+    if (card.hidden && card.contains(document.activeElement)) input.focus();
+  }
 }
 
 profileForm.addEventListener("submit", (e) => {
@@ -388,7 +440,7 @@ profileForm.addEventListener("submit", (e) => {
 });
 $("pskip").addEventListener("click", () => {
   save(PROFILE_SKIP_KEY, true);
-  profileForm.hidden = true;
+  offerProfile();
 });
 
 // ---------------------------------------------------------------------------
@@ -408,6 +460,7 @@ function paintStars(): void {
     b.tabIndex = n === (rating || 1) ? 0 : -1;
   }
   $<HTMLButtonElement>("survey-submit").disabled = rating === 0;
+  $("survey-more").hidden = rating === 0;
 }
 
 function showSurvey(offer: ConversationState["survey"]): void {
@@ -421,6 +474,7 @@ function showSurvey(offer: ConversationState["survey"]): void {
   }
   if (!offer) surveyId = null;
   surveyForm.hidden = !offer;
+  offerProfile();
 }
 
 for (const b of stars) {
@@ -447,21 +501,24 @@ surveyForm.addEventListener("submit", (e) => {
   if (comment) frame.comment = comment;
   send(frame);
   surveyForm.hidden = true;
+  offerProfile();
   surveyThanks.hidden = false;
   setTimeout(() => (surveyThanks.hidden = true), 4000);
 });
 $("survey-dismiss").addEventListener("click", () => {
   if (surveyId) send({ type: "dismissSurvey", surveyId });
   surveyForm.hidden = true;
+  offerProfile();
 });
 
-function setState(state: ConversationState): void {
-  showSurvey(state.survey);
+/** `live`: a change as it happens (not the welcome's snapshot). */
+function setState(state: ConversationState, live = false): void {
+  // Availability is told at welcome; an operator joining now is evidently online.
+  if (live && state.operators.some((o) => !operators.some((p) => p.id === o.id))) available = true;
+  operators = state.operators;
   known = state.visitor.name !== null || state.visitor.email !== null;
   knownEmail = state.visitor.email;
-  const names = state.operators.map((o) => o.name);
-  $("sub").textContent =
-    names.length > 0 ? `You're chatting with ${names.join(", ")}` : "We usually reply in a few minutes";
+  showSurvey(state.survey);
 }
 
 function notifyUnread(): void {
@@ -599,7 +656,7 @@ function scheduleReconnect(): void {
 function onFrame(frame: ServerFrame | { type: "pong" }): void {
   switch (frame.type) {
     case "welcome":
-      if (frame.available !== undefined) available = frame.available;
+      available = frame.available ?? true;
       if (lastSeq === 0) hasMore = frame.hasMore;
       addMessages(frame.messages);
       setState(frame.state);
@@ -611,6 +668,7 @@ function onFrame(frame: ServerFrame | { type: "pong" }): void {
     case "message":
       addMessages([frame.message]);
       if (frame.message.author.role === "operator") {
+        available = true; // someone is answering right now
         // For Microchat.on("message", fn) on the host page.
         parent.postMessage(
           {
@@ -649,8 +707,7 @@ function onFrame(frame: ServerFrame | { type: "pong" }): void {
       addMessages(frame.messages, true);
       return;
     case "state":
-      setState(frame.state);
-      offerProfile();
+      setState(frame.state, true);
       return;
     case "error":
       if (frame.code === "deleted") {
@@ -704,8 +761,8 @@ function submit(): void {
   save(OUTBOX_KEY, outbox);
   input.value = "";
   autosize();
+  pinned = true;
   render();
-  log.scrollTop = log.scrollHeight;
   send({ type: "send", clientId: p.clientId, text: p.text });
 }
 
@@ -735,6 +792,11 @@ input.addEventListener("paste", (e) => {
   }
 });
 log.addEventListener("scroll", () => {
+  // A hidden log (the chat minimised) has no size and says nothing about where the visitor was.
+  // Our own scroll says nothing either: the content may have grown again before its event.
+  if (log.clientHeight > 0 && log.scrollTop !== followedTo) {
+    pinned = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  }
   if (log.scrollTop < 60 && hasMore && !loadingOlder) {
     const first = Math.min(...messages.keys());
     if (Number.isFinite(first)) {
@@ -744,7 +806,11 @@ log.addEventListener("scroll", () => {
     }
   }
 });
-$("minimise").addEventListener("click", () => parent.postMessage({ microchat: "minimise" }, hostOrigin));
+const minimise = () => parent.postMessage({ microchat: "minimise" }, hostOrigin);
+$("minimise").addEventListener("click", minimise);
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && !e.isComposing) minimise();
+});
 window.addEventListener("message", (e) => {
   if (e.source !== parent || e.origin !== hostOrigin) return;
   const data = e.data as { microchat?: string } | null;
@@ -768,4 +834,11 @@ window.addEventListener("online", () => {
 
 render();
 void connect();
+// The composer is disabled in frame.html until now, when every handler is
+// bound: before, an Enter would have been a newline and nothing sent. Should
+// text be in the box anyway (a browser restoring a draft), it is kept, and if
+// it ends with an Enter that came before the handler, it is sent now.
+for (const el of form.elements) (el as HTMLButtonElement).disabled = false;
+if (input.value.endsWith("\n")) submit();
+else autosize();
 input.focus();

@@ -165,18 +165,25 @@
     }
   };
 
+  let wanted = false;
   async function setOpen(open: boolean): Promise<void> {
+    wanted = open;
     if (open && !frame) {
       const s = await ensureSession();
-      frame = document.createElement("iframe");
-      frame.className = "f";
-      frame.title = "Chat";
-      frame.setAttribute("allow", "clipboard-write");
-      // The site key travels in the fragment, which is never sent to a server or logged.
-      frame.src = `${origin}/widget/frame.html#k=${encodeURIComponent(siteKey)}&p=${encodeURIComponent(location.href)}${
-        s ? `&s=${encodeURIComponent(JSON.stringify(s))}` : ""
-      }`;
-      root.append(frame);
+      // Clicked again while the session was on its way: open only if the
+      // visitor still wants it, and one frame however many clicks.
+      if (!wanted) return;
+      if (!frame) {
+        frame = document.createElement("iframe");
+        frame.className = "f";
+        frame.title = "Chat";
+        frame.setAttribute("allow", "clipboard-write");
+        // The site key travels in the fragment, which is never sent to a server or logged.
+        frame.src = `${origin}/widget/frame.html#k=${encodeURIComponent(siteKey)}&p=${encodeURIComponent(location.href)}${
+          s ? `&s=${encodeURIComponent(JSON.stringify(s))}` : ""
+        }`;
+        root.append(frame);
+      }
     }
     if (frame) frame.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
@@ -193,7 +200,7 @@
     frame?.contentWindow?.postMessage({ microchat: open ? "opened" : "minimised" }, origin);
   }
 
-  launcher.addEventListener("click", () => void setOpen(!frame || frame.hidden));
+  launcher.addEventListener("click", () => void setOpen(!wanted));
   window.addEventListener("message", (e) => {
     if (e.origin !== origin || !frame || e.source !== frame.contentWindow) return;
     const data = e.data as { microchat?: string; count?: number } | null;

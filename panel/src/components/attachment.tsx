@@ -2,7 +2,7 @@
 import { createSignal, Show } from "solid-js";
 import type { FileRef } from "../../../worker/protocol";
 import { api } from "../lib/api";
-import { fileKind, fileSize } from "../lib/format";
+import { fileLabel } from "../lib/format";
 import { FileIcon } from "./icons";
 
 /** A stored file: a picture inline (opens full size), anything else a download card. */
@@ -26,9 +26,7 @@ export function Attachment(props: {
             <span class="file-card-name" title={props.file.name}>
               {props.file.name}
             </span>
-            <span class="file-card-meta">
-              {fileKind(props.file)} · {fileSize(props.file.size)}
-            </span>
+            <span class="file-card-meta">{fileLabel(props.file)}</span>
           </span>
         </a>
       }

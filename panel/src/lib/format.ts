@@ -1,6 +1,6 @@
 /** How visitors, times and statuses are written in the panel. */
 import { createSignal } from "solid-js";
-import type { ConversationStatus, FileRef, VisitorRef } from "../../../worker/protocol";
+import type { ConversationStatus, VisitorRef } from "../../../worker/protocol";
 
 const firstChar = (s: string): string => Array.from(s)[0] ?? "";
 const clean = (s: string | null | undefined): string => (s ?? "").trim();
@@ -62,42 +62,8 @@ export function newClientId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** "512 B", "12 KB", "1.4 MB". */
-export function fileSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  const mb = bytes / (1024 * 1024);
-  return `${mb < 10 ? Math.round(mb * 10) / 10 : Math.round(mb)} MB`;
-}
-
-const TYPE_LABEL: Record<FileRef["type"], string> = {
-  "image/png": "PNG image",
-  "image/jpeg": "JPEG image",
-  "image/gif": "GIF image",
-  "image/webp": "WebP image",
-  "application/pdf": "PDF document",
-  "application/zip": "ZIP archive",
-  "text/plain": "Text file",
-};
-
-// Office documents are ZIP files inside: the server can only say "zip", the name says which.
-const OFFICE_LABEL: Record<string, string> = {
-  docx: "Word document",
-  xlsx: "Excel workbook",
-  pptx: "PowerPoint presentation",
-  odt: "OpenDocument text",
-  ods: "OpenDocument spreadsheet",
-  odp: "OpenDocument presentation",
-};
-
-/** What kind of file this is, in words: "PDF document", "Word document". */
-export function fileKind(file: Pick<FileRef, "name" | "type">): string {
-  if (file.type === "application/zip") {
-    const ext = /\.([a-z0-9]+)$/i.exec(file.name)?.[1]?.toLowerCase() ?? "";
-    return OFFICE_LABEL[ext] ?? TYPE_LABEL[file.type];
-  }
-  return TYPE_LABEL[file.type] ?? "File";
-}
+// Files are described by one formatter shared with the widget.
+export { fileKind, fileLabel, fileSize } from "../../../shared/file-label";
 
 /** "45 s", "3 min", "1 h 5 min", "2 d 4 h"; "—" when unknown. */
 export function duration(ms: number | null): string {
