@@ -20,7 +20,7 @@ import type {
   UploadResponse,
   VisitorSession,
 } from "../../worker/protocol";
-import { fileLabel } from "../../shared/file-label";
+import { fileLabel } from "./lib/file-label";
 
 interface Pending {
   clientId: string;
