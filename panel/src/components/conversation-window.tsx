@@ -158,6 +158,7 @@ export function ConversationWindow(props: {
     <div class="window-layout" classList={{ "info-column": wide(), "info-drawer": !wide() && drawer() }}>
       <div
         class="window"
+        role="region"
         aria-label="Conversation"
         onDragEnter={onDragEnter}
         onDragOver={onDragOver}
