@@ -42,12 +42,12 @@ export function App() {
   return (
     <Switch>
       <Match when={session.phase === "loading"}>
-        <div class="gate" aria-busy="true">
+        <main class="gate" aria-busy="true">
           <span class="spinner large" aria-label="Loading" />
-        </div>
+        </main>
       </Match>
       <Match when={session.phase === "error"}>
-        <div class="gate">
+        <main class="gate">
           <div class="card gate-card" role="alert">
             <h1>Cannot reach Microchat</h1>
             <p class="muted">{session.error}</p>
@@ -55,7 +55,7 @@ export function App() {
               Try again
             </button>
           </div>
-        </div>
+        </main>
       </Match>
       <Match when={session.phase === "setup"}>
         <SetupPage onSetup={actions.setup} />

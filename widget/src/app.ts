@@ -197,9 +197,13 @@ function fileBubble(file: FileRef, role: string, name: string | null, at: number
     const card = document.createElement("button");
     card.type = "button";
     card.className = "card";
-    card.setAttribute("aria-label", `Download ${file.name}`);
+    // Named by what it shows (WCAG 2.5.3, label in name), with the action said first to screen readers.
+    const verb = document.createElement("span");
+    verb.className = "sr";
+    verb.textContent = "Download ";
     const ic = document.createElement("span");
     ic.className = "ic";
+    ic.setAttribute("aria-hidden", "true");
     ic.textContent = "📄";
     const meta = document.createElement("span");
     meta.className = "meta";
@@ -210,7 +214,7 @@ function fileBubble(file: FileRef, role: string, name: string | null, at: number
     fs.className = "fs";
     fs.textContent = fileLabel(file);
     meta.append(fn, fs);
-    card.append(ic, meta);
+    card.append(verb, ic, meta);
     card.addEventListener("click", () => download(file));
     li.append(card);
   }

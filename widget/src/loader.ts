@@ -122,7 +122,7 @@
     :host{all:initial}
     .l{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;cursor:pointer;
       background:#2563eb;color:#fff;box-shadow:0 6px 20px rgba(0,0,0,.25);z-index:2147483646;display:grid;place-items:center}
-    .l:focus-visible{outline:3px solid #93c5fd;outline-offset:3px}
+    .l:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px;box-shadow:0 0 0 2px #fff,0 6px 20px rgba(0,0,0,.25)}
     .l svg{width:28px;height:28px}
     .b{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;border-radius:10px;background:#dc2626;color:#fff;
       font:600 12px/20px system-ui,sans-serif;text-align:center;padding:0 5px;box-sizing:border-box}

@@ -76,6 +76,14 @@ export function ConversationWindow(props: {
   const joined = () => state.conversation?.operators.some((o) => o.id === props.me.id) ?? false;
   // Joining makes this operator responsible: what is on screen now counts as read.
   createEffect(on(joined, (j) => j && document.visibilityState === "visible" && actions.markRead()));
+  // Leaving removes the Leave button that had the keyboard focus: JOIN, which takes its
+  // place, gets it rather than the page (only when focus was lost, never taken from elsewhere).
+  let joinButton: HTMLButtonElement | undefined;
+  const leave = async () => {
+    await actions.leave();
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (!joined() && lost) joinButton?.focus();
+  };
 
   // Reply channel: Email while the visitor is away and has an address (the
   // answer would otherwise wait unseen in a closed widget), Chat otherwise.
@@ -158,6 +166,7 @@ export function ConversationWindow(props: {
     <div class="window-layout" classList={{ "info-column": wide(), "info-drawer": !wide() && drawer() }}>
       <div
         class="window"
+        role="region"
         aria-label="Conversation"
         onDragEnter={onDragEnter}
         onDragOver={onDragOver}
@@ -185,7 +194,7 @@ export function ConversationWindow(props: {
                       class="button secondary small"
                       data-testid="leave-button"
                       disabled={state.busy}
-                      onClick={() => void actions.leave()}
+                      onClick={() => void leave()}
                     >
                       Leave Conversation
                     </button>
@@ -214,6 +223,7 @@ export function ConversationWindow(props: {
                   <button
                     type="button"
                     class="button primary join"
+                    ref={joinButton}
                     data-testid="join-button"
                     disabled={state.busy}
                     onClick={() => void actions.join()}

@@ -3,7 +3,7 @@ import type { JSX } from "solid-js";
 
 /**
  * `<form>` in a card with the logo and a heading that labels it; the fields
- * and the submit button come as children.
+ * and the submit button come as children. The screen's main landmark.
  */
 export function GateForm(props: {
   title: string;
@@ -16,7 +16,7 @@ export function GateForm(props: {
   children: JSX.Element;
 }) {
   return (
-    <div class="gate">
+    <main class="gate">
       <form
         class="card gate-card"
         onSubmit={(e) => props.onSubmit(e)}
@@ -30,6 +30,6 @@ export function GateForm(props: {
         <h1 id={props.titleId}>{props.title}</h1>
         {props.children}
       </form>
-    </div>
+    </main>
   );
 }

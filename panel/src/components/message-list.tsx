@@ -112,7 +112,7 @@ export function MessageList(props: {
   const dayOf = (at: number) => new Date(at).toDateString();
 
   return (
-    <div class="messages" ref={el} onScroll={onScroll} tabIndex={0} aria-label="Messages">
+    <div class="messages" ref={el} onScroll={onScroll} tabIndex={0} role="region" aria-label="Messages">
       <div class="messages-top">
         <Switch>
           <Match when={props.state.loadingOlder}>

@@ -115,8 +115,9 @@ export function NavRail(props: {
         aria-checked={online()}
         aria-label="Online: get notified of waiting visitors"
         title={online() ? "Online: you are notified. Click to go Away." : "Away: no notifications. Click to go Online."}
-        disabled={props.statusBusy}
-        onClick={() => props.onStatus(online() ? "away" : "online")}
+        // aria-disabled, not disabled: a disabled button drops keyboard focus to the page while the change is saved.
+        aria-disabled={props.statusBusy}
+        onClick={() => !props.statusBusy && props.onStatus(online() ? "away" : "online")}
         data-testid="presence-toggle"
         data-status={props.status}
       >

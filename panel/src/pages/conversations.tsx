@@ -43,8 +43,9 @@ export default function ConversationsPage(props: {
   return (
     <div class="page conversations" classList={{ "has-selection": props.selectedId !== null }}>
       <ConnectionBanner show={bannerShown()} />
-      <div class="panes">
-        <aside class="list-pane" aria-label="Conversation lists">
+      {/* Both panes are the main content: on a phone only one of them shows at a time. */}
+      <main class="panes">
+        <section class="list-pane" aria-label="Conversation lists">
           <ConversationList
             inbox={props.inbox}
             actions={props.inboxActions}
@@ -58,8 +59,10 @@ export default function ConversationsPage(props: {
             }}
             banner={<Show when={notifications}>{(n) => <NotificationBanner state={n()[0]} actions={n()[1]} />}</Show>}
           />
-        </aside>
-        <main class="window-pane">
+        </section>
+        <div class="window-pane">
+          {/* On a phone the list, and its heading, hide while a conversation is open: the page keeps its h1. */}
+          <h1 class="sr-only window-pane-heading">Conversations</h1>
           <Show
             when={props.selectedId}
             keyed
@@ -85,8 +88,8 @@ export default function ConversationsPage(props: {
               />
             )}
           </Show>
-        </main>
-      </div>
+        </div>
+      </main>
     </div>
   );
 }

@@ -551,7 +551,7 @@ function SignatureHelp() {
     <div class="signature-help" data-testid="signature-help">
       <h3>Checking the signature</h3>
       <p>Every request carries a header</p>
-      <pre>
+      <pre tabIndex={0}>
         <code>Microchat-Signature: t=1735689600,v1=5f0c…e9a1</code>
       </pre>
       <p>

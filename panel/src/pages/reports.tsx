@@ -265,7 +265,8 @@ function OperatorReportView() {
                 <h2 id="operators-title" class="card-title">
                   Operators
                 </h2>
-                <div class="table-scroll">
+                {/* Scrolls sideways on a phone: focusable so the keyboard can scroll it too. */}
+                <div class="table-scroll" role="region" aria-label="Operators table" tabIndex={0}>
                   <table class="report-table" data-testid="operator-report">
                     <thead>
                       <tr>
@@ -325,7 +326,7 @@ function OperatorRow(props: { o: OperatorReport }) {
       <td data-testid="average-rating">
         <Show when={o().averageRating} fallback={<span class="muted">—</span>}>
           {(avg) => (
-            <span class="rating" aria-label={`${decimal(avg())} out of 5`}>
+            <span class="rating" role="img" aria-label={`${decimal(avg())} out of 5`}>
               <span class="rating-stars" aria-hidden="true">
                 {stars(avg())}
               </span>

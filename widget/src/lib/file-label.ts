@@ -3,7 +3,7 @@
  * visitor's widget: "PDF document · 77 B". Pure and dependency-free, so the
  * widget's bundle stays small; wire types come from worker/protocol.ts.
  */
-import type { FileRef } from "../worker/protocol";
+import type { FileRef } from "../../../worker/protocol";
 
 /** "512 B", "12 KB", "1.4 MB", "23 MB". */
 export function fileSize(bytes: number): string {
