@@ -72,6 +72,7 @@ if (vt) {
   passed += Number(vt[2]);
 } else if (!vitest.ok) failed += 1;
 
+const e2eStarted = Date.now();
 const e2e = run(
   "browser tests (Playwright + Chromium)",
   process.execPath,
@@ -82,6 +83,15 @@ const ep = /# pass (\d+)/.exec(e2e.out);
 const ef = /# fail (\d+)/.exec(e2e.out);
 passed += Number(ep?.[1] ?? 0);
 failed += Number(ef?.[1] ?? (e2e.ok ? 0 : 1));
+
+// Every committed screenshot must have been taken again by this run's browser tests.
+const shots = run("committed screenshots come from the tests", process.execPath, [
+  "scripts/screenshots.mjs",
+  "--check",
+  String(e2eStarted),
+]);
+if (shots.ok) passed += 1;
+else failed += 1;
 
 const faults = run("fault tolerance (SIGKILL mid-stream)", process.execPath, ["bench/kill.mjs"], { capture: true });
 const fp = /faults: (\d+) passed, (\d+) failed/.exec(faults.out);
