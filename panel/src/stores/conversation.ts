@@ -162,7 +162,9 @@ export function createConversation(
         earlyDelivery.delete(m.seq);
         return { ...m, delivery: d };
       });
-    const replacing = new Map(incoming.filter((m) => provisional.has(m.seq)).map((m) => [m.seq, m]));
+    // Only a copy of a message already held replaces it: the provisional
+    // message itself arrives here first and must stay provisional until then.
+    const replacing = new Map(incoming.filter((m) => held.has(m.seq) && provisional.has(m.seq)).map((m) => [m.seq, m]));
     const ids = new Set(incoming.map((m) => m.clientId));
     batch(() => {
       if (fresh.length || replacing.size) {
