@@ -158,6 +158,34 @@ describe("the email channel in the browser", () => {
     assert.equal(await operator.getByTestId("channel-email").getAttribute("aria-checked"), "true");
   });
 
+  it("a file sent on the Email channel goes out by email; one too large for a mail is refused with a clear error", async () => {
+    assert.equal(await operator.getByTestId("channel-email").getAttribute("aria-checked"), "true");
+    await operator.getByTestId("file-input").setInputFiles(join(import.meta.dirname, "fixtures/invoice.pdf"));
+    const sent = operator.locator(
+      '[data-testid="message"][data-kind="file"][data-channel="email"][data-status="sent"]',
+      {
+        hasText: "invoice.pdf",
+      },
+    );
+    await sent.getByTestId("email-badge").waitFor({ timeout: 10_000 });
+    await sent
+      .getByTestId("delivery-state")
+      .filter({ hasText: /^Sent$/ })
+      .waitFor({ timeout: 15_000 });
+    assert.equal((await sent.getByTestId("email-subject").innerText()).trim(), "Re: Order 4521 arrived damaged");
+
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
+    big.write("%PDF-1.4\n");
+    await operator
+      .getByTestId("file-input")
+      .setInputFiles({ name: "scan.pdf", mimeType: "application/pdf", buffer: big });
+    const error = operator.getByTestId("conversation-error");
+    await error.waitFor();
+    assert.match(await error.innerText(), /scan\.pdf: Too large to send by email/);
+    assert.equal(await operator.getByTestId("message").filter({ hasText: "scan.pdf" }).count(), 0);
+    await error.getByRole("button", { name: "Dismiss error" }).click();
+  });
+
   it("a hostile HTML mail runs nothing in the panel when shown formatted", async () => {
     await postMail(
       "mallory@example.org",
