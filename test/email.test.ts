@@ -411,6 +411,36 @@ describe("outbound email", () => {
     op.close();
   });
 
+  it("each email message keeps the address it came to or went out from when Settings change", async () => {
+    const admin = await signInAdmin();
+    const { id } = await joinedMailThread(admin, "Address change");
+    const op = await operatorSocket(admin, id);
+    await op.next("welcome");
+    const reply = async (clientId: string) => {
+      op.send({ type: "send", clientId, text: `Reply ${clientId}`, channel: "email" });
+      const ack = await op.until("ack", (a) => a.clientId === clientId);
+      await op.until("delivery", (d) => d.seq === ack.seq);
+    };
+    const setAddress = async (emailAddress: string) => {
+      const res = await fetchApp("/api/settings", { ...json({ emailAddress }, { Cookie: admin }), method: "PUT" });
+      expect(res.status).toBe(200);
+    };
+    await reply("before-change");
+    await setAddress("help@acme.example");
+    try {
+      await reply("after-change");
+      const mail = (await messagesOf(admin, id)).filter((m) => m.channel === "email");
+      expect(mail.map((m) => [m.author.role, m.email?.to, m.email?.from.address])).toEqual([
+        ["visitor", SUPPORT, expect.stringMatching(/@example\.org$/)],
+        ["operator", expect.stringMatching(/@example\.org$/), SUPPORT],
+        ["operator", expect.stringMatching(/@example\.org$/), "help@acme.example"],
+      ]);
+    } finally {
+      await setAddress(SUPPORT);
+      op.close();
+    }
+  });
+
   it("a file an operator sends on the Email channel goes out as an attachment of a reply", async () => {
     const admin = await signInAdmin();
     const { sender, id } = await joinedMailThread(admin, "Receipt");

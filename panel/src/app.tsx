@@ -99,7 +99,7 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
   });
   inboxActions.connect();
   onCleanup(() => inboxActions.disconnect());
-  // Any operator reads the settings: the mailbox address shows under email messages.
+  // The workspace settings, shared with the Settings page.
   const settings = createSettings();
   void settings[1].load();
 

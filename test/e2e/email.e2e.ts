@@ -251,6 +251,43 @@ describe("the email channel in the browser", () => {
     await operator.screenshot({ path: join(shots, "settings.png") });
   });
 
+  it("each email shows the address it was received at or sent from, even after Settings change", async () => {
+    const page = operator.getByTestId("settings-page");
+    await page.locator("input[name=emailAddress]").fill("help@microchat.example");
+    await page.getByTestId("settings-save").click();
+    await page.getByRole("status").filter({ hasText: /Saved/ }).waitFor();
+
+    await operator.getByTestId("nav-conversations").click();
+    await operator
+      .getByTestId("mine-list")
+      .getByTestId("conversation-row")
+      .filter({ hasText: "Alice" })
+      .locator(".row-link")
+      .click();
+    const note = (text: string) =>
+      operator.getByTestId("message").filter({ hasText: text }).getByTestId("email-address-note");
+    await note("arrived broken").waitFor();
+    assert.equal((await note("arrived broken").innerText()).trim(), "Received at support@microchat.example");
+    assert.equal((await note("A new vase is on its way.").innerText()).trim(), "Sent from support@microchat.example");
+
+    await operator.getByTestId("composer").fill("One more thing: the courier comes on Monday.");
+    await operator.getByTestId("composer").press("Enter");
+    const reply = operator.locator('[data-testid="message"][data-status="sent"]', {
+      hasText: "courier comes on Monday",
+    });
+    await reply
+      .getByTestId("delivery-state")
+      .filter({ hasText: /^Sent$/ })
+      .waitFor({ timeout: 15_000 });
+    await reply.getByTestId("email-address-note").filter({ hasText: "help@microchat.example" }).waitFor();
+    assert.equal(
+      (await reply.getByTestId("email-address-note").innerText()).trim(),
+      "Sent from help@microchat.example",
+    );
+    assert.equal((await note("A new vase is on its way.").innerText()).trim(), "Sent from support@microchat.example");
+    await operator.screenshot({ path: join(shots, "email-addresses.png") });
+  });
+
   it("a long Unassigned list draws only the rows in view; scrolling reaches every row; past 200 it pages", async () => {
     await operator.getByTestId("nav-conversations").click();
     // More than the 200 rows a panel gets when it connects, so the reload below has to page.

@@ -1,7 +1,8 @@
 /**
  * A message that travelled by email: the blue envelope, subject and sender,
  * the text (quoted history trimmed, the full mail on request), attachments,
- * the delivery state of a reply, and the workspace mailbox under it.
+ * the delivery state of a reply, and the workspace address it came to or
+ * went out from under it.
  *
  * Security: mail HTML is never put into the panel's document. "View
  * formatted" shows it only inside `<iframe sandbox="">` (no script, no
@@ -13,7 +14,6 @@
 import { createSignal, For, Match, Show, Switch } from "solid-js";
 import type { Delivery, EmailMeta, Message } from "../../../worker/protocol";
 import { clockTime, fullTime } from "../lib/format";
-import { useSettings } from "../stores/settings";
 import { Attachment } from "./attachment";
 import { MailIcon } from "./icons";
 
@@ -61,18 +61,30 @@ export function DeliveryState(props: { delivery: Delivery }) {
   );
 }
 
-/** "Support mailbox: support@example.com", under every email message. */
-export function MailboxNote() {
-  const [settings] = useSettings();
+/**
+ * The workspace address a mail was received at, without the conversation's
+ * thread tag (`support+<16-character token>@…`, see worker/email.ts), which
+ * only routes replies back and means nothing to an operator.
+ */
+export function mailboxAddress(address: string): string {
+  return address.trim().replace(/^([^+@]+)\+[a-z0-9]{16}@/i, "$1@");
+}
+
+/**
+ * Under every email message: the address it was received at or sent from,
+ * as stored with that message. (Not today's Settings: the address may have
+ * changed since.) Nothing is shown until a reply's stored copy arrives.
+ */
+export function MailboxNote(props: { meta: EmailMeta; inbound: boolean }) {
+  const address = () => (props.inbound ? mailboxAddress(props.meta.to) : props.meta.from.address.trim());
   return (
-    <div class="email-address-note" data-testid="email-address-note">
-      <Switch fallback={<span>Support mailbox: …</span>}>
-        <Match when={settings.settings?.emailAddress}>{(address) => <span>Support mailbox: {address()}</span>}</Match>
-        <Match when={settings.settings}>
-          <span>No support mailbox set yet (an admin sets it in Settings)</span>
-        </Match>
-      </Switch>
-    </div>
+    <Show when={address()}>
+      {(a) => (
+        <div class="email-address-note" data-testid="email-address-note" title={props.inbound ? props.meta.to : a()}>
+          {props.inbound ? "Received at" : "Sent from"} {a()}
+        </div>
+      )}
+    </Show>
   );
 }
 
@@ -214,7 +226,7 @@ export function EmailMessage(props: {
         </time>
         <Show when={m().delivery}>{(d) => <DeliveryState delivery={d()} />}</Show>
       </div>
-      <MailboxNote />
+      <Show when={meta()}>{(e) => <MailboxNote meta={e()} inbound={inbound()} />}</Show>
     </div>
   );
 }
