@@ -2,6 +2,8 @@
  * The operator panel keeps up with what happens, in a real browser: a visitor
  * on the demo page writes from the widget, the operator joins and answers.
  * - an email reply shows its stored subject ("Re: …") without a reload;
+ * - the open conversation's list row follows reads and replies at once,
+ *   before the conversation's (coalesced) index report reaches the panel;
  * Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
@@ -21,6 +23,57 @@ let operator: Page;
 let visitor: Page;
 
 const widget = (page: Page): FrameLocator => page.frameLocator('iframe[title="Chat"]');
+
+/** One entry of the operator page's event log (see `recordPanelFrames`, `watchRow`). */
+type Logged =
+  | { kind: "upsert"; id: string; unread: number; preview: string }
+  | { kind: "row"; id: string; unread: number; preview: string };
+
+/**
+ * Runs in the operator page before the panel: logs every `upsert` frame the
+ * panel socket receives, in `window.__log`, before the panel handles it.
+ */
+function recordPanelFrames(): void {
+  const w = window as unknown as { __log: unknown[] };
+  w.__log = [];
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      if (!String(url).includes("/ws/panel")) return;
+      this.addEventListener("message", (e) => {
+        const f = JSON.parse(String(e.data)) as {
+          type: string;
+          conversation?: { id: string; unread: number; preview: string };
+        };
+        if (f.type === "upsert" && f.conversation) {
+          const { id, unread, preview } = f.conversation;
+          w.__log.push({ kind: "upsert", id, unread, preview });
+        }
+      });
+    }
+  };
+}
+
+/** Logs each change of the Mine row of conversation `id` (unread badge, preview) in `window.__log`, as the DOM changes. */
+async function watchRow(id: string): Promise<void> {
+  await operator.evaluate((id) => {
+    const w = window as unknown as { __log: unknown[] };
+    let last = "";
+    const look = () => {
+      const row = document.querySelector(`[data-testid="mine-list"] [data-conversation-id="${id}"]`);
+      if (!row) return;
+      const unread = Number(row.querySelector('[data-testid="unread-badge"]')?.textContent ?? 0);
+      const preview = row.querySelector(".row-preview")?.textContent ?? "";
+      const key = `${unread}\n${preview}`;
+      if (key === last) return;
+      last = key;
+      w.__log.push({ kind: "row", id, unread, preview });
+    };
+    look();
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
+  }, id);
+}
 
 async function visitorSays(text: string): Promise<void> {
   await widget(visitor).locator("#input").fill(text);
@@ -44,6 +97,7 @@ describe("the panel keeps up", () => {
     app = await startApp();
     browser = await launch();
     const operatorCtx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    await operatorCtx.addInitScript(recordPanelFrames);
     operator = await operatorCtx.newPage();
     visitor = await (await browser.newContext({ viewport: { width: 1100, height: 860 } })).newPage();
     for (const page of [operator, visitor]) page.on("pageerror", (err) => console.error("page error:", err.message));
@@ -91,5 +145,50 @@ describe("the panel keeps up", () => {
       /^Re: Your conversation with Microchat Demo$/,
       "the reply's subject",
     );
+  });
+
+  it("the open conversation's row follows its read and its reply at once, before the index reports them", async () => {
+    const row = operator.getByTestId("mine-list").getByTestId("conversation-row").filter({ hasText: "Nora" });
+    const id = (await row.getAttribute("data-conversation-id"))!;
+    // Close it, and let the visitor write: the row shows one unread message.
+    await operator.getByTestId("nav-conversations").click();
+    await operator.locator(".window-empty").waitFor();
+    await visitorSays("Thanks! Is the invoice paid already?");
+    await row
+      .filter({ hasText: "Is the invoice paid already?" })
+      .getByTestId("unread-badge")
+      .waitFor({ timeout: 10_000 });
+    assert.equal((await row.getByTestId("unread-badge").innerText()).trim(), "1");
+
+    await watchRow(id);
+    await row.locator(".row-link").click();
+    await operator.getByTestId("message").filter({ hasText: "Is the invoice paid already?" }).waitFor();
+    await operator.getByTestId("channel-chat").click();
+    await operator.getByTestId("composer").fill("Yes, it is paid.");
+    await operator.getByTestId("composer").press("Enter");
+    await operator.locator('[data-testid="message"][data-status="sent"]', { hasText: "Yes, it is paid." }).waitFor();
+    // Wait for the index to report the reply too, so the whole order is in the log.
+    await operator.waitForFunction(
+      (id) =>
+        (window as unknown as { __log: Logged[] }).__log.some(
+          (e) => e.kind === "upsert" && e.id === id && e.preview === "Yes, it is paid.",
+        ),
+      id,
+      { timeout: 15_000 },
+    );
+    const log = (await operator.evaluate(() => (window as unknown as { __log: Logged[] }).__log)).filter(
+      (e) => e.id === id,
+    );
+    const story = log.map((e) => `${e.kind}: unread ${e.unread}, ${JSON.stringify(e.preview)}`).join("\n");
+    const first = (pred: (e: Logged) => boolean) => log.findIndex(pred);
+    const rowRead = first((e) => e.kind === "row" && e.unread === 0);
+    const indexRead = first((e) => e.kind === "upsert" && e.unread === 0);
+    assert.ok(rowRead >= 0 && rowRead < indexRead, `the row lost its unread badge before the index said so:\n${story}`);
+    const rowReply = first((e) => e.kind === "row" && e.preview.includes("Yes, it is paid."));
+    const indexReply = first((e) => e.kind === "upsert" && e.preview === "Yes, it is paid.");
+    assert.ok(rowReply >= 0 && rowReply < indexReply, `the row showed the reply before the index did:\n${story}`);
+    // And no older index row took it back afterwards.
+    assert.equal((await row.locator(".row-preview").innerText()).trim(), "Reply: Yes, it is paid.");
+    assert.equal(await row.getByTestId("unread-badge").count(), 0);
   });
 });

@@ -81,6 +81,8 @@ export interface ConversationStoreState {
   error: string | null;
   /** Text for the screen reader live region: the newest incoming message. */
   announcement: string;
+  /** The last `read` this panel sent (everything up to it is read); 0 for none. */
+  readSeq: number;
 }
 
 export interface ConversationActions {
@@ -123,6 +125,7 @@ export function createConversation(
     busy: false,
     error: null,
     announcement: "",
+    readSeq: 0,
   });
 
   /** True between `welcome` and the socket closing: sends may go out. */
@@ -435,7 +438,10 @@ export function createConversation(
         lastReadSent = top;
         return;
       }
-      if (socket.send({ type: "read", seq: top } satisfies ClientFrame)) lastReadSent = top;
+      if (socket.send({ type: "read", seq: top } satisfies ClientFrame)) {
+        lastReadSent = top;
+        setState("readSeq", top);
+      }
     },
     async join() {
       if (state.busy) return;
