@@ -87,6 +87,8 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
       if (ownStatus() === "online") alertActions.waiting(c, reason);
     },
     onUpsert: (before, after) => {
+      // A toast says what the list says: the visitor's current name.
+      alertActions.update(after);
       // A visitor wrote in a conversation I joined: worth a system notification if the tab is hidden.
       if (
         before &&

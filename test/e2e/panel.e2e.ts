@@ -4,6 +4,7 @@
  * - an email reply shows its stored subject ("Re: …") without a reload;
  * - the open conversation's list row follows reads and replies at once,
  *   before the conversation's (coalesced) index report reaches the panel;
+ * - a notification names the visitor as the list does, also after a rename;
  * Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
@@ -75,6 +76,21 @@ async function watchRow(id: string): Promise<void> {
   }, id);
 }
 
+/** Opens the chat on `page` and waits until its script runs (the input is in the page's HTML before that). */
+async function openChat(page: Page): Promise<void> {
+  await page.locator("[data-microchat]").locator('button[aria-label="Open chat"]').click();
+  await widget(page).locator("#input").waitFor();
+  const frame = page.frames().find((f) => new URL(f.url()).pathname.startsWith("/widget/frame"));
+  assert.ok(
+    frame,
+    `the chat frame is loaded (frames: ${page
+      .frames()
+      .map((f) => f.url())
+      .join(", ")})`,
+  );
+  await frame.waitForFunction(() => document.readyState === "complete");
+}
+
 async function visitorSays(text: string): Promise<void> {
   await widget(visitor).locator("#input").fill(text);
   await widget(visitor).locator("#input").press("Enter");
@@ -118,7 +134,7 @@ describe("the panel keeps up", () => {
 
   it("a visitor writes, then gives a name and an email address", async () => {
     await visitor.goto(app.base + "/demo/");
-    await visitor.locator("[data-microchat]").locator('button[aria-label="Open chat"]').click();
+    await openChat(visitor);
     await visitorSays("Hello! Could you send me the invoice for order 88?");
     await widget(visitor).locator("#pname").fill("Nora");
     await widget(visitor).locator("#pemail").fill("nora@example.org");
@@ -176,9 +192,11 @@ describe("the panel keeps up", () => {
       id,
       { timeout: 15_000 },
     );
-    const log = (await operator.evaluate(() => (window as unknown as { __log: Logged[] }).__log)).filter(
+    const all = (await operator.evaluate(() => (window as unknown as { __log: Logged[] }).__log)).filter(
       (e) => e.id === id,
     );
+    // From the index's word on the new visitor message on (earlier replies had unread 0 too).
+    const log = all.slice(all.findIndex((e) => e.preview.includes("Is the invoice paid already?")));
     const story = log.map((e) => `${e.kind}: unread ${e.unread}, ${JSON.stringify(e.preview)}`).join("\n");
     const first = (pred: (e: Logged) => boolean) => log.findIndex(pred);
     const rowRead = first((e) => e.kind === "row" && e.unread === 0);
@@ -190,5 +208,39 @@ describe("the panel keeps up", () => {
     // And no older index row took it back afterwards.
     assert.equal((await row.locator(".row-preview").innerText()).trim(), "Reply: Yes, it is paid.");
     assert.equal(await row.getByTestId("unread-badge").count(), 0);
+  });
+
+  it("a notification and the list row use one current name for the visitor", async () => {
+    const other = await (await browser.newContext({ viewport: { width: 1100, height: 860 } })).newPage();
+    await other.goto(app.base + "/demo/");
+    await openChat(other);
+    await widget(other).locator("#input").fill("Do you sell gift cards?");
+    await widget(other).locator("#input").press("Enter");
+    try {
+      await widget(other).locator(".m.visitor:not(.pending)", { hasText: "gift cards" }).waitFor({ timeout: 10000 });
+    } catch (e) {
+      await other.screenshot({ path: join(shots, "DEBUG-other.png") });
+      console.log("DEBUG", await widget(other).locator("body").innerHTML());
+      throw e;
+    }
+
+    const toast = operator.getByTestId("notify-toast").filter({ hasText: "Do you sell gift cards?" });
+    await toast.waitFor({ timeout: 10_000 });
+    const row = operator
+      .getByTestId("unassigned-list")
+      .getByTestId("conversation-row")
+      .filter({ hasText: "gift cards" });
+    const anonymous = (await row.locator(".row-name").innerText()).trim();
+    assert.match(anonymous, /^Visitor #/);
+    assert.equal((await toast.locator(".notify-name").innerText()).trim(), anonymous);
+
+    // The visitor tells their name: the row and the toast both say it.
+    await widget(other).locator("#pname").fill("Bjørn");
+    await widget(other).locator("#profile button[type=submit]").click();
+    await textBecomes(row.locator(".row-name"), /^Bjørn$/, "the list row's name");
+    await textBecomes(toast.locator(".notify-name"), /^Bjørn$/, "the notification's name");
+    assert.equal(await toast.getByTestId("notify-view").getAttribute("aria-label"), "View the conversation with Bjørn");
+    await operator.screenshot({ path: join(shots, "notification-renamed.png") });
+    await other.close();
   });
 });
