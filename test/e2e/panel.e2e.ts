@@ -5,6 +5,8 @@
  * - the open conversation's list row follows reads and replies at once,
  *   before the conversation's (coalesced) index report reaches the panel;
  * - a notification names the visitor as the list does, also after a rename;
+ * - a long name starting with "<" fits the row, the header and the visitor
+ *   info, with its first letter as the avatar;
  * Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
@@ -241,6 +243,55 @@ describe("the panel keeps up", () => {
     await textBecomes(toast.locator(".notify-name"), /^Bjørn$/, "the notification's name");
     assert.equal(await toast.getByTestId("notify-view").getAttribute("aria-label"), "View the conversation with Bjørn");
     await operator.screenshot({ path: join(shots, "notification-renamed.png") });
+    await toast.getByRole("button", { name: "Dismiss the notification about Bjørn" }).click();
+    await toast.waitFor({ state: "detached" });
+    await other.close();
+  });
+
+  it("a long name starting with '<' fits the row, the header and the visitor info; its avatar is its first letter", async () => {
+    const long = "<Zed> " + "Wolfeschlegelsteinhausenbergerdorff".repeat(2);
+    assert.ok(long.length <= 80, "within the 80-character limit on names");
+    const other = await (await browser.newContext({ viewport: { width: 1100, height: 860 } })).newPage();
+    await other.goto(app.base + "/demo/");
+    await openChat(other);
+    await widget(other).locator("#input").fill("My name is rather long");
+    await widget(other).locator("#input").press("Enter");
+    await widget(other).locator(".m.visitor:not(.pending)", { hasText: "rather long" }).waitFor();
+    await widget(other).locator("#pname").fill(long);
+    await widget(other).locator("#profile button[type=submit]").click();
+
+    const row = operator
+      .getByTestId("unassigned-list")
+      .getByTestId("conversation-row")
+      .filter({ hasText: "rather long" });
+    await textBecomes(row.locator(".row-name"), /Wolfeschlegel/, "the row's name");
+    await row.locator(".row-link").click();
+    const header = operator.getByTestId("conversation-header");
+    await header.filter({ hasText: "Wolfeschlegel" }).waitFor();
+    const info = operator.getByTestId("visitor-identity");
+    await info.filter({ hasText: "Wolfeschlegel" }).waitFor();
+
+    assert.equal((await row.locator(".avatar").innerText()).trim(), "Z", "the row's avatar letter");
+    assert.equal((await header.locator(".avatar").innerText()).trim(), "Z", "the header's avatar letter");
+    assert.equal(await row.locator(".row-name").getAttribute("title"), long);
+    assert.equal(await header.locator(".window-name").getAttribute("title"), long);
+    /** Width a box needs beyond the width it has (0 when its content fits). */
+    const overflow = (l: Locator) => l.evaluate((el) => el.scrollWidth - el.clientWidth);
+    for (const [what, box] of [
+      ["the list row", row],
+      ["the conversation header", header],
+      ["the visitor info", operator.getByTestId("visitor-info")],
+    ] as const) {
+      assert.equal(await overflow(box), 0, `${what} does not overflow`);
+    }
+    assert.equal(await info.locator("dd").first().innerText(), long, "the visitor info shows the whole name");
+    const dd = await info.locator("dd").first().boundingBox();
+    const aside = await operator.getByTestId("visitor-info").boundingBox();
+    assert.ok(
+      dd && aside && dd.x + dd.width <= aside.x + aside.width,
+      `the name stays in the panel: ${JSON.stringify({ dd, aside })}`,
+    );
+    await operator.screenshot({ path: join(shots, "long-name.png") });
     await other.close();
   });
 });

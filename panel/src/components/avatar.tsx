@@ -7,7 +7,7 @@ export function VisitorAvatar(props: { visitor: VisitorRef; size?: "sm" | "md" |
   return (
     <span
       class={`avatar avatar-${props.size ?? "md"}`}
-      classList={{ "avatar-id": text().startsWith("#"), "avatar-online": props.online === true }}
+      classList={{ "avatar-online": props.online === true }}
       aria-hidden="true"
     >
       {text()}

@@ -188,7 +188,9 @@ export function ConversationWindow(props: {
               <VisitorAvatar visitor={v()} size="lg" online={state.conversation?.visitorOnline} />
               <div class="window-title">
                 <div class="window-name-line">
-                  <h2 class="window-name">{visitorName(v())}</h2>
+                  <h2 class="window-name" title={visitorName(v())}>
+                    {visitorName(v())}
+                  </h2>
                   <Show when={state.conversation && joined()}>
                     <button
                       type="button"
@@ -396,7 +398,9 @@ function StatusLine(props: {
         </span>
       </Show>
       <Show when={email()}>
-        <span class="muted ellipsis">{email()}</span>
+        <span class="muted ellipsis" title={email() ?? undefined}>
+          {email()}
+        </span>
       </Show>
     </p>
   );

@@ -2,7 +2,6 @@
 import { createSignal } from "solid-js";
 import type { ConversationStatus, FileRef, VisitorRef } from "../../../worker/protocol";
 
-const firstChar = (s: string): string => Array.from(s)[0] ?? "";
 const clean = (s: string | null | undefined): string => (s ?? "").trim();
 
 /** Name, else email, else "Visitor #abc123". */
@@ -10,14 +9,27 @@ export function visitorName(v: VisitorRef): string {
   return clean(v.name) || clean(v.email) || `Visitor #${v.id.slice(0, 6)}`;
 }
 
-/** Avatar letters: first letter of name or email, else "#" + 2 chars of the id. */
-export function visitorInitial(v: VisitorRef): string {
-  const s = clean(v.name) || clean(v.email);
-  return s ? firstChar(s).toUpperCase() : `#${v.id.slice(0, 2)}`;
+/** The first letter or digit of `s`, upper-cased ("" if it has none: "<b>" → "B", "!!!" → ""). */
+function initial(s: string | null | undefined): string {
+  return (
+    Array.from(clean(s))
+      .find((c) => /[\p{L}\p{N}]/u.test(c))
+      ?.toLocaleUpperCase() ?? ""
+  );
 }
 
+/**
+ * A visitor's avatar letter: the first letter or digit of their name, else
+ * of their email, else one taken from their id, so an anonymous visitor
+ * keeps the same letter everywhere and across visits.
+ */
+export function visitorInitial(v: VisitorRef): string {
+  return initial(v.name) || initial(v.email) || initial(v.id) || "V";
+}
+
+/** An operator's avatar letter: the first letter or digit of their name. */
 export function personInitial(name: string): string {
-  return firstChar(name.trim()).toUpperCase() || "?";
+  return initial(name) || "?";
 }
 
 // One clock for every relative time on screen, ticking twice a minute.
