@@ -7,6 +7,8 @@
  * - a notification names the visitor as the list does, also after a rename;
  * - a long name starting with "<" fits the row, the header and the visitor
  *   info, with its first letter as the avatar;
+ * - each group of messages has its author's avatar; an anonymous visitor's
+ *   letter and colour come from their id, the same in list, header and log;
  * Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
@@ -292,6 +294,76 @@ describe("the panel keeps up", () => {
       `the name stays in the panel: ${JSON.stringify({ dd, aside })}`,
     );
     await operator.screenshot({ path: join(shots, "long-name.png") });
+    await other.close();
+  });
+
+  it("each group of messages has its author's avatar; an anonymous visitor's letter and colour come from their id", async () => {
+    const other = await (await browser.newContext({ viewport: { width: 1100, height: 860 } })).newPage();
+    await other.goto(app.base + "/demo/");
+    await openChat(other);
+    for (const text of ["Do you ship cacti to Tromsø?", "And to Svalbard?"]) {
+      await widget(other).locator("#input").fill(text);
+      await widget(other).locator("#input").press("Enter");
+      await widget(other).locator(".m.visitor:not(.pending)", { hasText: text }).waitFor();
+    }
+    const row = operator.getByTestId("unassigned-list").getByTestId("conversation-row").filter({ hasText: "Svalbard" });
+    await row.waitFor({ timeout: 10_000 });
+    await row.getByTestId("join-button").click();
+    await operator.getByTestId("leave-button").waitFor();
+    await operator.getByTestId("channel-chat").click();
+    for (const text of ["Yes to Tromsø.", "Svalbard too, by boat."]) {
+      await operator.getByTestId("composer").fill(text);
+      await operator.getByTestId("composer").press("Enter");
+      await operator.locator('[data-testid="message"][data-status="sent"]', { hasText: text }).waitFor();
+    }
+    await widget(other).locator("#input").fill("Lovely, thanks!");
+    await widget(other).locator("#input").press("Enter");
+    await operator.getByTestId("message").filter({ hasText: "Lovely, thanks!" }).waitFor();
+
+    // One avatar per group: visitor (2 messages), operator (2), visitor (1); none on the join event.
+    const messages = operator.locator('.messages [data-testid="message"]');
+    const groups = await messages.evaluateAll((els) =>
+      els.map((el) => ({
+        text: el.querySelector(".bubble")?.textContent ?? el.textContent ?? "",
+        avatar: el.querySelector(':scope > [data-testid="message-avatar"]')?.textContent ?? null,
+      })),
+    );
+    const expected = [
+      ["Do you ship cacti to Tromsø?", "visitor"],
+      ["And to Svalbard?", null],
+      ["Yes to Tromsø.", "O"],
+      ["Svalbard too, by boat.", null],
+      ["Lovely, thanks!", "visitor"],
+    ] as const;
+    const id = (await operator.getByTestId("visitor-id").innerText()).trim();
+    const letter = /[A-Za-z0-9]/.exec(id)![0].toUpperCase();
+    const seen = groups.filter((g) => expected.some(([t]) => g.text.includes(t)));
+    assert.deepEqual(
+      seen.map((g) => g.avatar),
+      expected.map(([, a]) => (a === "visitor" ? letter : a)),
+      `avatars beside the messages: ${JSON.stringify(groups)}`,
+    );
+
+    // The anonymous visitor's letter and colour are the same in the row, the header and the log.
+    const looks = async (l: Locator) =>
+      l.evaluate((el) => `${el.textContent?.trim()} ${getComputedStyle(el).backgroundColor}`);
+    const inLog = await looks(operator.locator('[data-testid="message-avatar"][data-role="visitor"] .avatar').first());
+    const inRow = await looks(
+      operator.getByTestId("mine-list").locator(`[data-conversation-id] .avatar`).filter({ hasText: letter }).first(),
+    );
+    const inHeader = await looks(operator.getByTestId("conversation-header").locator(".avatar"));
+    assert.equal(inHeader, inLog, "header and log");
+    assert.equal(inRow, inLog, "list row and log");
+    assert.notEqual(inLog.split(" ").slice(1).join(" "), "rgba(0, 0, 0, 0)", "the avatar has a colour");
+    await operator.screenshot({ path: join(shots, "conversation-avatars.png") });
+
+    // The same after a reload: it comes from the id, not from the session.
+    await operator.reload();
+    await operator.getByTestId("message").filter({ hasText: "Lovely, thanks!" }).waitFor();
+    assert.equal(await looks(operator.getByTestId("conversation-header").locator(".avatar")), inLog);
+    await operator.setViewportSize({ width: 390, height: 760 });
+    await operator.screenshot({ path: join(shots, "conversation-avatars-390.png") });
+    await operator.setViewportSize({ width: 1280, height: 860 });
     await other.close();
   });
 });

@@ -11,7 +11,7 @@
  * the HTML; the sandbox and the CSP are the second wall in case it missed
  * something.
  */
-import { createSignal, For, Match, Show, Switch } from "solid-js";
+import { createSignal, For, Match, Show, Switch, type JSX } from "solid-js";
 import type { Delivery, EmailMeta, Message } from "../../../worker/protocol";
 import { clockTime, fullTime } from "../lib/format";
 import { Attachment } from "./attachment";
@@ -93,6 +93,8 @@ export function EmailMessage(props: {
   meId: string;
   conversationId: string;
   showAuthor: boolean;
+  /** The author's avatar, beside the first message of a group. */
+  avatar?: JSX.Element;
   onMediaLoad: (img: HTMLImageElement) => void;
 }) {
   const m = () => props.m;
@@ -124,6 +126,7 @@ export function EmailMessage(props: {
       data-kind={m().kind === "file" ? "file" : "text"}
       data-channel="email"
     >
+      {props.avatar}
       <Show when={props.showAuthor && !inbound()}>
         <div class="msg-author">{m().author.id === props.meId ? `${m().author.name} (you)` : m().author.name}</div>
       </Show>

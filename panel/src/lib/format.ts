@@ -27,6 +27,16 @@ export function visitorInitial(v: VisitorRef): string {
   return initial(v.name) || initial(v.email) || initial(v.id) || "V";
 }
 
+/** How many avatar colours there are (`.avatar-c0` … in styles.css). */
+export const AVATAR_COLOURS = 8;
+
+/** A visitor's avatar colour, 0 to AVATAR_COLOURS - 1: from their id, so it never changes (FNV-1a). */
+export function avatarColour(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % AVATAR_COLOURS;
+}
+
 /** An operator's avatar letter: the first letter or digit of their name. */
 export function personInitial(name: string): string {
   return initial(name) || "?";
