@@ -211,11 +211,12 @@ describe("the email channel in the browser", () => {
 
     const frame = mail.getByTestId("email-frame");
     await frame.waitFor();
-    assert.equal(await frame.getAttribute("sandbox"), "");
+    // Same origin, so the panel can measure it; never scripts, so nothing in it runs.
+    assert.equal(await frame.getAttribute("sandbox"), "allow-same-origin");
     const srcdoc = (await frame.getAttribute("srcdoc")) ?? "";
     assert.ok(
       srcdoc.startsWith(
-        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+        `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
       ),
       "the frame's document starts with the CSP",
     );
@@ -224,6 +225,64 @@ describe("the email channel in the browser", () => {
     assert.equal(await operator.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
     assert.equal(await operator.locator("img[src=x]").count(), 0, "no mail HTML in the panel's own document");
     await operator.screenshot({ path: join(shots, "email-formatted.png") });
+  });
+
+  it("a formatted mail's frame is as tall as the mail, up to a maximum, then scrolls inside", async () => {
+    const paragraphs = Array.from({ length: 120 }, (_, i) => `<p>Line ${i + 1} of a very long newsletter.</p>`);
+    for (const [who, html] of [
+      ["shorty", "<p>Just <b>one</b> short line.</p>"],
+      ["longo", `<h1>Spring newsletter</h1>${paragraphs.join("")}<p>The end.</p>`],
+    ] as const) {
+      await postMail(
+        `${who}@example.org`,
+        rawMail({
+          from: `${who}@example.org`,
+          fromName: who,
+          subject: `Formatted ${who}`,
+          text: `Formatted mail from ${who}`,
+          html,
+        }),
+      );
+    }
+    /** Opens `who`'s mail formatted; returns the frame's height and its page's height and viewport. */
+    const open = async (who: string) => {
+      const row = unassignedRow(`Formatted mail from ${who}`);
+      await row.waitFor({ timeout: 10_000 });
+      await row.locator(".row-link").click();
+      const byText = operator.getByTestId("message").filter({ hasText: `Formatted mail from ${who}` });
+      await byText.waitFor();
+      const mail = operator.locator(`[data-testid="message"][data-seq="${await byText.getAttribute("data-seq")}"]`);
+      await mail.getByTestId("email-formatted-toggle").click();
+      const frame = mail.getByTestId("email-frame");
+      await operator.frameLocator('[data-testid="email-frame"]').locator("body").filter({ hasText: "line" }).waitFor();
+      // The panel sizes the frame when it has loaded: wait for that (the frame gets an inline height).
+      await operator
+        .waitForFunction((el) => (el as HTMLIFrameElement).style.height !== "", await frame.elementHandle(), {
+          timeout: 10_000,
+        })
+        .catch(() => assert.fail(`the frame of ${who}'s mail was never sized to its content`));
+      const inner = (await frame.contentFrame()).locator("html");
+      const size = {
+        frame: (await frame.boundingBox())!.height,
+        content: await inner.evaluate((el) => el.scrollHeight),
+        view: await inner.evaluate((el) => el.clientHeight),
+      };
+      return { size, mail };
+    };
+    const { size: short } = await open("shorty");
+    assert.ok(short.frame < 120, `a short mail gets a short frame: ${JSON.stringify(short)}`);
+    assert.ok(short.content <= short.view, `a short mail does not scroll inside: ${JSON.stringify(short)}`);
+    await operator.screenshot({ path: join(shots, "email-formatted-short.png") });
+
+    const { size: long, mail } = await open("longo");
+    assert.ok(
+      long.frame >= 600 && long.frame <= 660,
+      `a long mail's frame stops at the maximum: ${JSON.stringify(long)}`,
+    );
+    assert.ok(long.content > long.view, `the rest of a long mail scrolls inside its frame: ${JSON.stringify(long)}`);
+    await mail.scrollIntoViewIfNeeded();
+    await operator.screenshot({ path: join(shots, "email-formatted-long.png") });
+    assert.equal(await operator.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
   });
 
   it("an admin changes the mailbox on the Settings page; bad input shows the server's error", async () => {
