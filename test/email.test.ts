@@ -4,7 +4,7 @@ import PostalMime from "postal-mime";
 import { buildReply, trimQuoted } from "../worker/email";
 import type { Env } from "../worker/env";
 import worker from "../worker/index";
-import type { ConversationSummary, Message } from "../worker/protocol";
+import type { ConversationSummary, Message, VisitorInfo, VisitorThreadsResponse } from "../worker/protocol";
 import {
   fetchApp,
   join,
@@ -374,6 +374,53 @@ ${btoa("<html><script>alert(1)</script></html>")}
       expect.stringMatching(/too large/),
     ]);
     expect(pulled).toBe(false);
+  });
+});
+
+describe("email contacts in the visitor panel", () => {
+  it("an email-only contact has no web info, says where their mail came, and lists their other threads", async () => {
+    const admin = await signInAdmin();
+    const sender = `threads.${Date.now()}@example.org`;
+    const mails = ["First question", "Second question"];
+    for (const subject of mails) {
+      await deliver(
+        `From: Ines <${sender}>\nTo: ${SUPPORT}\nSubject: ${subject}\nMessage-ID: ${mid()}\n\n${subject}\n`,
+        {
+          from: sender,
+        },
+      );
+    }
+    // Someone else's mail is never among them.
+    await deliver(`From: other.${sender}\nTo: ${SUPPORT}\nSubject: Other\nMessage-ID: ${mid()}\n\nOther\n`, {
+      from: `other.${sender}`,
+    });
+    const mine = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 2,
+    );
+    expect(mine).toHaveLength(2);
+    const [newer, older] = mine.sort((a, b) => b.lastAt - a.lastAt);
+
+    const res = await fetchApp(`/api/conversations/${older!.id}/visitor`, { headers: { Cookie: admin } });
+    const { visitor } = (await res.json()) as { visitor: VisitorInfo };
+    expect(visitor).toMatchObject({
+      email: sender,
+      web: false,
+      ip: null,
+      browser: null,
+      location: null,
+      referrer: null,
+    });
+    expect(visitor.mail).toMatchObject({ to: SUPPORT, count: 1 });
+    expect(visitor.pages.count).toBe(0);
+
+    const threads = async (id: string, cookie = admin) =>
+      fetchApp(`/api/conversations/${id}/threads`, { headers: cookie ? { Cookie: cookie } : {} });
+    const list = (await (await threads(older!.id)).json()) as VisitorThreadsResponse;
+    expect(list.conversations.map((c) => c.id)).toEqual([newer!.id]);
+    expect(list.conversations[0]!.preview).toBe("Second question");
+    expect((await threads(older!.id, "")).status).toBe(401);
+    expect((await threads("no-such-conversation-id0")).status).toBe(404);
   });
 });
 

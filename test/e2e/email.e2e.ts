@@ -149,6 +149,45 @@ describe("the email channel in the browser", () => {
     await operator.screenshot({ path: join(shots, "conversation-email.png") });
   });
 
+  it("an email-only contact's info shows their address, the mailbox and their other threads, not web details", async () => {
+    const first = operator.url();
+    await postMail(
+      "alice@example.org",
+      rawMail({
+        from: "alice@example.org",
+        fromName: "Alice Example",
+        subject: "Also: a missing saucer",
+        text: "The saucer was missing too.",
+        html: "<p>The saucer was missing too.</p>",
+      }),
+    );
+    const row = unassignedRow("The saucer was missing too.");
+    await row.waitFor({ timeout: 10_000 });
+    await row.locator(".row-link").click();
+    await operator.getByTestId("message").filter({ hasText: "The saucer was missing too." }).waitFor();
+
+    const info = operator.getByTestId("visitor-info");
+    await info.getByTestId("visitor-mail").waitFor();
+    for (const web of ["visitor-place", "visitor-pages", "visitor-tech"]) {
+      assert.equal(await info.getByTestId(web).count(), 0, `no ${web} for someone who only wrote by email`);
+    }
+    assert.equal(await info.locator(".map-box").count(), 0, "no map");
+    assert.match(await info.getByTestId("visitor-identity").innerText(), /alice@example\.org/);
+    assert.match(await info.getByTestId("visitor-presence").innerText(), /Writes by email/);
+    assert.equal((await info.getByTestId("visitor-mailbox").innerText()).trim(), MAILBOX);
+    assert.equal((await info.getByTestId("visitor-mail-count").innerText()).trim(), "1");
+    const thread = info.getByTestId("visitor-thread").filter({ hasText: "arrived broken" });
+    await thread.waitFor();
+    assert.equal(await info.getByTestId("visitor-thread").count(), 1);
+    await operator.screenshot({ path: join(shots, "visitor-info-email.png") });
+
+    // The other thread opens; its info lists this one.
+    await thread.locator("a").click();
+    await operator.waitForURL(first);
+    await info.getByTestId("visitor-thread").filter({ hasText: "The saucer was missing too." }).waitFor();
+    await operator.getByTestId("message").filter({ hasText: "arrived broken" }).waitFor();
+  });
+
   it("the channel can be switched with the keyboard, and back", async () => {
     await operator.getByTestId("channel-email").focus();
     await operator.keyboard.press("ArrowLeft");

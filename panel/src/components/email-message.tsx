@@ -19,7 +19,7 @@
  */
 import { createSignal, For, Match, onCleanup, Show, Switch, type JSX } from "solid-js";
 import type { Delivery, EmailMeta, Message } from "../../../worker/protocol";
-import { clockTime, fullTime } from "../lib/format";
+import { clockTime, fullTime, mailboxAddress } from "../lib/format";
 import { Attachment } from "./attachment";
 import { MailIcon } from "./icons";
 
@@ -102,15 +102,6 @@ export function DeliveryState(props: { delivery: Delivery }) {
       </Switch>
     </span>
   );
-}
-
-/**
- * The workspace address a mail was received at, without the conversation's
- * thread tag (`support+<16-character token>@…`, see worker/email.ts), which
- * only routes replies back and means nothing to an operator.
- */
-export function mailboxAddress(address: string): string {
-  return address.trim().replace(/^([^+@]+)\+[a-z0-9]{16}@/i, "$1@");
 }
 
 /**

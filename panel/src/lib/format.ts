@@ -170,3 +170,12 @@ export function safeHref(url: string | null | undefined): string | null {
     return null;
   }
 }
+
+/**
+ * The workspace address a mail was received at, without the conversation's
+ * thread tag (`support+<16-character token>@…`, see worker/email.ts), which
+ * only routes replies back and means nothing to an operator.
+ */
+export function mailboxAddress(address: string): string {
+  return address.trim().replace(/^([^+@]+)\+[a-z0-9]{16}@/i, "$1@");
+}
