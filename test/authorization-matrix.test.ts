@@ -54,6 +54,7 @@ describe("authorization matrix", () => {
       { method: "GET", path: `/api/conversations/${id}`, allowed: ops },
       { method: "GET", path: `/api/conversations/${id}/messages`, allowed: ops },
       { method: "GET", path: `/api/conversations/${id}/visitor`, allowed: ops },
+      { method: "GET", path: `/api/conversations/${id}/threads`, allowed: ops },
       { method: "PATCH", path: `/api/conversations/${id}/visitor`, body: { name: "Owner" }, allowed: ops },
       { method: "PUT", path: "/api/operators/me/status", body: { status: "online" }, allowed: ops },
       { method: "GET", path: "/api/v1/conversations", allowed: ops },

@@ -2,8 +2,9 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import PostalMime from "postal-mime";
 import { buildReply, REFUSED, trimQuoted } from "../worker/email";
+import type { Env } from "../worker/env";
 import worker from "../worker/index";
-import type { ConversationSummary, Message } from "../worker/protocol";
+import type { ConversationSummary, Message, VisitorInfo, VisitorThreadsResponse } from "../worker/protocol";
 import {
   fetchApp,
   join,
@@ -47,6 +48,26 @@ async function deliver(raw: string, opts: Parameters<typeof inbound>[1] = {}) {
   return rejected;
 }
 
+/**
+ * What conversation `id` hands to its send_email binding, as raw MIME. The
+ * real binding still gets every message (it checks and "sends" it as in
+ * `wrangler dev`); this only keeps a copy to parse back.
+ */
+async function recordSentMail(id: string): Promise<string[]> {
+  const sent: string[] = [];
+  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(id)), (object) => {
+    const o = object as unknown as { env: Env };
+    const real = o.env.SEND_EMAIL;
+    const send: SendEmail["send"] = async (message) => {
+      const raw = (message as unknown as Record<string, unknown>)["EmailMessage::raw"];
+      sent.push(typeof raw === "string" ? raw : "(raw is not a string)");
+      return real.send(message as EmailMessage);
+    };
+    o.env = { ...o.env, SEND_EMAIL: { send } as SendEmail };
+  });
+  return sent;
+}
+
 let n = 0;
 function mid(): string {
   return `<m${Date.now()}.${n++}@example.org>`;
@@ -71,6 +92,22 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 3
     if (ok(v) || Date.now() > end) return v;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A fresh sender mails us about `subject`; the admin joins the conversation it starts. */
+async function joinedMailThread(admin: string, subject: string): Promise<{ sender: string; id: string }> {
+  const sender = `${subject.toLowerCase().replace(/\W+/g, "-")}.${Date.now()}.${n++}@example.org`;
+  await deliver(
+    `From: Olga <${sender}>\nTo: ${SUPPORT}\nSubject: ${subject}\nMessage-ID: ${mid()}\n\nAbout ${subject}\n`,
+    { from: sender },
+  );
+  const [c] = await eventually(
+    () => findBySender(admin, sender),
+    (l) => l.length === 1,
+  );
+  expect(c, `a conversation for ${sender}`).toBeDefined();
+  await join(admin, c!.id);
+  return { sender, id: c!.id };
 }
 
 describe("inbound email", () => {
@@ -493,25 +530,64 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
   });
 });
 
+describe("email contacts in the visitor panel", () => {
+  it("an email-only contact has no web info, says where their mail came, and lists their other threads", async () => {
+    const admin = await signInAdmin();
+    const sender = `threads.${Date.now()}@example.org`;
+    const mails = ["First question", "Second question"];
+    for (const subject of mails) {
+      await deliver(
+        `From: Ines <${sender}>\nTo: ${SUPPORT}\nSubject: ${subject}\nMessage-ID: ${mid()}\n\n${subject}\n`,
+        {
+          from: sender,
+        },
+      );
+    }
+    // Someone else's mail is never among them.
+    await deliver(`From: other.${sender}\nTo: ${SUPPORT}\nSubject: Other\nMessage-ID: ${mid()}\n\nOther\n`, {
+      from: `other.${sender}`,
+    });
+    const mine = await eventually(
+      () => findBySender(admin, sender),
+      (l) => l.length === 2,
+    );
+    expect(mine).toHaveLength(2);
+    const [newer, older] = mine.sort((a, b) => b.lastAt - a.lastAt);
+
+    const res = await fetchApp(`/api/conversations/${older!.id}/visitor`, { headers: { Cookie: admin } });
+    const { visitor } = (await res.json()) as { visitor: VisitorInfo };
+    expect(visitor).toMatchObject({
+      email: sender,
+      web: false,
+      ip: null,
+      browser: null,
+      location: null,
+      referrer: null,
+    });
+    expect(visitor.mail).toMatchObject({ to: SUPPORT, count: 1 });
+    expect(visitor.pages.count).toBe(0);
+
+    const threads = async (id: string, cookie = admin) =>
+      fetchApp(`/api/conversations/${id}/threads`, { headers: cookie ? { Cookie: cookie } : {} });
+    const list = (await (await threads(older!.id)).json()) as VisitorThreadsResponse;
+    expect(list.conversations.map((c) => c.id)).toEqual([newer!.id]);
+    expect(list.conversations[0]!.preview).toBe("Second question");
+    expect((await threads(older!.id, "")).status).toBe(401);
+    expect((await threads("no-such-conversation-id0")).status).toBe(404);
+  });
+});
+
 describe("outbound email", () => {
   it("an operator replies on the Email channel: the message is stored, acked, sent and marked sent", async () => {
     const admin = await signInAdmin();
-    const sender = `out.${Date.now()}@example.org`;
-    await deliver(`From: Olga <${sender}>\nTo: ${SUPPORT}\nSubject: Refund\nMessage-ID: ${mid()}\n\nPlease refund\n`, {
-      from: sender,
-    });
-    const [c] = await eventually(
-      () => findBySender(admin, sender),
-      (l) => l.length === 1,
-    );
-    await join(admin, c!.id);
-    const op = await operatorSocket(admin, c!.id);
+    const { sender, id } = await joinedMailThread(admin, "Refund");
+    const op = await operatorSocket(admin, id);
     await op.next("welcome");
     op.send({ type: "send", clientId: "mail-1", text: "Your refund is on its way.", channel: "email" });
     const ack = await op.until("ack", (a) => a.clientId === "mail-1");
     const delivery = await op.until("delivery", (d) => d.seq === ack.seq);
     expect(delivery.delivery).toEqual({ state: "sent" });
-    const stored = (await messagesOf(admin, c!.id)).find((m) => m.seq === ack.seq)!;
+    const stored = (await messagesOf(admin, id)).find((m) => m.seq === ack.seq)!;
     expect(stored).toMatchObject({ channel: "email", delivery: { state: "sent" } });
     expect(stored.email).toMatchObject({ subject: "Re: Refund", to: sender, from: { address: SUPPORT } });
     op.close();
@@ -535,30 +611,87 @@ describe("outbound email", () => {
     op.close();
   });
 
+  it("each email message keeps the address it came to or went out from when Settings change", async () => {
+    const admin = await signInAdmin();
+    const { id } = await joinedMailThread(admin, "Address change");
+    const op = await operatorSocket(admin, id);
+    await op.next("welcome");
+    const reply = async (clientId: string) => {
+      op.send({ type: "send", clientId, text: `Reply ${clientId}`, channel: "email" });
+      const ack = await op.until("ack", (a) => a.clientId === clientId);
+      await op.until("delivery", (d) => d.seq === ack.seq);
+    };
+    const setAddress = async (emailAddress: string) => {
+      const res = await fetchApp("/api/settings", { ...json({ emailAddress }, { Cookie: admin }), method: "PUT" });
+      expect(res.status).toBe(200);
+    };
+    await reply("before-change");
+    await setAddress("help@acme.example");
+    try {
+      await reply("after-change");
+      const mail = (await messagesOf(admin, id)).filter((m) => m.channel === "email");
+      expect(mail.map((m) => [m.author.role, m.email?.to, m.email?.from.address])).toEqual([
+        ["visitor", SUPPORT, expect.stringMatching(/@example\.org$/)],
+        ["operator", expect.stringMatching(/@example\.org$/), SUPPORT],
+        ["operator", expect.stringMatching(/@example\.org$/), "help@acme.example"],
+      ]);
+    } finally {
+      await setAddress(SUPPORT);
+      op.close();
+    }
+  });
+
+  it("a file an operator sends on the Email channel goes out as an attachment of a reply", async () => {
+    const admin = await signInAdmin();
+    const { sender, id } = await joinedMailThread(admin, "Receipt");
+    const op = await operatorSocket(admin, id);
+    await op.next("welcome");
+    const sent = await recordSentMail(id);
+    const pdf = new TextEncoder().encode("%PDF-1.4\n% receipt 4521\n" + "x".repeat(3000) + "\n%%EOF\n");
+    const form = new FormData();
+    form.set("file", new File([pdf], "receipt.pdf"));
+    form.set("clientId", "file-mail-1");
+    form.set("channel", "email");
+    const res = await fetchApp(`/api/conversations/${id}/files`, {
+      method: "POST",
+      headers: { Cookie: admin },
+      body: form,
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { message } = (await res.json()) as { message: Message };
+    expect(message).toMatchObject({ kind: "file", channel: "email", delivery: { state: "sending" } });
+    expect(message.email).toMatchObject({ subject: "Re: Receipt", to: sender });
+    const delivery = await op.until("delivery", (d) => d.seq === message.seq);
+    expect(delivery.delivery).toEqual({ state: "sent" });
+
+    expect(sent).toHaveLength(1);
+    const mail = await PostalMime.parse(sent[0]!);
+    expect(mail.subject).toBe("Re: Receipt");
+    expect(mail.to?.map((t) => t.address)).toEqual([sender]);
+    expect(mail.attachments.map((a) => [a.filename, a.mimeType])).toEqual([["receipt.pdf", "application/pdf"]]);
+    expect(new Uint8Array(mail.attachments[0]!.content as ArrayBuffer)).toEqual(pdf);
+    op.close();
+  });
+
   it("a file too large for an email is refused with a clear error", async () => {
     const admin = await signInAdmin();
-    const sender = `bigfile.${Date.now()}@example.org`;
-    await deliver(`From: ${sender}\nTo: ${SUPPORT}\nSubject: Docs\nMessage-ID: ${mid()}\n\nSend docs\n`, {
-      from: sender,
-    });
-    const [c] = await eventually(
-      () => findBySender(admin, sender),
-      (l) => l.length === 1,
-    );
-    await join(admin, c!.id);
+    const { id } = await joinedMailThread(admin, "Docs");
     const big = new Uint8Array(4 * 1024 * 1024);
     big.set(new TextEncoder().encode("%PDF-1.4\n"));
     const form = new FormData();
     form.set("file", new File([big], "big.pdf"));
     form.set("clientId", "big-mail");
     form.set("channel", "email");
-    const res = await fetchApp(`/api/conversations/${c!.id}/files`, {
+    const res = await fetchApp(`/api/conversations/${id}/files`, {
       method: "POST",
       headers: { Cookie: admin },
       body: form,
     });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/at most 5 MB/);
+    // Nothing half-stored: no message, no object in R2.
+    expect((await messagesOf(admin, id)).filter((m) => m.kind === "file")).toEqual([]);
+    expect((await env.ATTACHMENTS.list({ prefix: `conversations/${id}/` })).objects).toEqual([]);
   });
 
   it("replies are MIME with threading headers, a Reply-To back to the conversation, and text + HTML parts", async () => {

@@ -83,6 +83,8 @@ describe("visitor information", () => {
       ["Pricing", null],
       ["Home", 42_000],
     ]);
+    expect(visitor.web).toBe(true);
+    expect(visitor.mail).toBeNull();
     v.close();
   });
 

@@ -1338,6 +1338,19 @@ export class Conversation extends DurableObject<Env> {
         .toArray()
         .map((r) => ({ url: r.url, title: r.title, at: r.at, ms: r.ms }));
       const lastSeen = this.getMeta("last_seen");
+      const mail = this.sql
+        .exec<{ n: number; first: number | null; last: number | null }>(
+          "SELECT COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last FROM messages WHERE channel = 'email' AND author_role = 'visitor'",
+        )
+        .one();
+      const mailTo =
+        mail.n > 0
+          ? this.sql
+              .exec<{ to: string | null }>(
+                "SELECT json_extract(email, '$.to') AS \"to\" FROM messages WHERE channel = 'email' AND author_role = 'visitor' ORDER BY seq DESC LIMIT 1",
+              )
+              .one().to
+          : null;
       return {
         id: this.getMeta("visitor_id") ?? "",
         name: this.getMeta("visitor_name"),
@@ -1352,6 +1365,12 @@ export class Conversation extends DurableObject<Env> {
         location: geo ? (JSON.parse(geo) as VisitorInfo["location"]) : null,
         referrer: this.getMeta("referrer"),
         pages: { count: stored + Number(this.getMeta("page_views_dropped") ?? 0), items },
+        // The widget's socket records IP and User-Agent, its loader page views: mail records none of them.
+        web: stored > 0 || this.getMeta("ip") !== null || this.getMeta("user_agent") !== null,
+        mail:
+          mail.n > 0 && mail.first !== null && mail.last !== null
+            ? { to: mailTo ?? "", count: mail.n, firstAt: mail.first, lastAt: mail.last }
+            : null,
       };
     });
   }

@@ -413,6 +413,24 @@ export interface VisitorInfo {
   /** Referrer of the first page view. */
   referrer: string | null;
   pages: { count: number; items: PageView[] };
+  /**
+   * Whether the visitor ever came through the widget. False for someone who
+   * only wrote by email: location, pages, browser and IP are then unknowable.
+   */
+  web: boolean;
+  /** The mail they sent, if they wrote by email. */
+  mail: {
+    /** The workspace address their latest mail was received at (as delivered, with any thread tag). */
+    to: string;
+    count: number;
+    firstAt: number;
+    lastAt: number;
+  } | null;
+}
+
+/** `GET /api/conversations/:id/threads`: the other conversations with the same visitor email, newest first. */
+export interface VisitorThreadsResponse {
+  conversations: ConversationSummary[];
 }
 
 /** An API token as listed (the secret itself is shown once, at creation). */

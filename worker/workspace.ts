@@ -710,6 +710,19 @@ export class Workspace extends DurableObject<Env> {
     return [...ids];
   }
 
+  /** Other conversations with this visitor email (any case), newest first: the contact's other threads. */
+  async conversationsByEmail(email: string, exceptId: string, limit: number): Promise<ConversationSummary[]> {
+    return this.sql
+      .exec<ConversationRow>(
+        "SELECT * FROM conversations WHERE visitor_email = ? COLLATE NOCASE AND id != ? ORDER BY last_at DESC LIMIT ?",
+        email,
+        exceptId,
+        limit,
+      )
+      .toArray()
+      .map(toSummary);
+  }
+
   async hasConversation(id: string): Promise<boolean> {
     return this.sql.exec("SELECT 1 FROM conversations WHERE id = ?", id).toArray().length > 0;
   }

@@ -87,6 +87,8 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
       if (ownStatus() === "online") alertActions.waiting(c, reason);
     },
     onUpsert: (before, after) => {
+      // A toast says what the list says: the visitor's current name.
+      alertActions.update(after);
       // A visitor wrote in a conversation I joined: worth a system notification if the tab is hidden.
       if (
         before &&
@@ -99,7 +101,7 @@ function Shell(props: { me: Operator; onLogout: () => void; verify: () => void }
   });
   inboxActions.connect();
   onCleanup(() => inboxActions.disconnect());
-  // Any operator reads the settings: the mailbox address shows under email messages.
+  // The workspace settings, shared with the Settings page.
   const settings = createSettings();
   void settings[1].load();
 

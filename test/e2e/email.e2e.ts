@@ -149,6 +149,45 @@ describe("the email channel in the browser", () => {
     await operator.screenshot({ path: join(shots, "conversation-email.png") });
   });
 
+  it("an email-only contact's info shows their address, the mailbox and their other threads, not web details", async () => {
+    const first = operator.url();
+    await postMail(
+      "alice@example.org",
+      rawMail({
+        from: "alice@example.org",
+        fromName: "Alice Example",
+        subject: "Also: a missing saucer",
+        text: "The saucer was missing too.",
+        html: "<p>The saucer was missing too.</p>",
+      }),
+    );
+    const row = unassignedRow("The saucer was missing too.");
+    await row.waitFor({ timeout: 10_000 });
+    await row.locator(".row-link").click();
+    await operator.getByTestId("message").filter({ hasText: "The saucer was missing too." }).waitFor();
+
+    const info = operator.getByTestId("visitor-info");
+    await info.getByTestId("visitor-mail").waitFor();
+    for (const web of ["visitor-place", "visitor-pages", "visitor-tech"]) {
+      assert.equal(await info.getByTestId(web).count(), 0, `no ${web} for someone who only wrote by email`);
+    }
+    assert.equal(await info.locator(".map-box").count(), 0, "no map");
+    assert.match(await info.getByTestId("visitor-identity").innerText(), /alice@example\.org/);
+    assert.match(await info.getByTestId("visitor-presence").innerText(), /Writes by email/);
+    assert.equal((await info.getByTestId("visitor-mailbox").innerText()).trim(), MAILBOX);
+    assert.equal((await info.getByTestId("visitor-mail-count").innerText()).trim(), "1");
+    const thread = info.getByTestId("visitor-thread").filter({ hasText: "arrived broken" });
+    await thread.waitFor();
+    assert.equal(await info.getByTestId("visitor-thread").count(), 1);
+    await operator.screenshot({ path: join(shots, "visitor-info-email.png") });
+
+    // The other thread opens; its info lists this one.
+    await thread.locator("a").click();
+    await operator.waitForURL(first);
+    await info.getByTestId("visitor-thread").filter({ hasText: "The saucer was missing too." }).waitFor();
+    await operator.getByTestId("message").filter({ hasText: "arrived broken" }).waitFor();
+  });
+
   it("the channel can be switched with the keyboard, and back", async () => {
     await operator.getByTestId("channel-email").focus();
     await operator.keyboard.press("ArrowLeft");
@@ -156,6 +195,34 @@ describe("the email channel in the browser", () => {
     await operator.getByTestId("channel-hint").waitFor({ state: "detached" });
     await operator.keyboard.press("ArrowRight");
     assert.equal(await operator.getByTestId("channel-email").getAttribute("aria-checked"), "true");
+  });
+
+  it("a file sent on the Email channel goes out by email; one too large for a mail is refused with a clear error", async () => {
+    assert.equal(await operator.getByTestId("channel-email").getAttribute("aria-checked"), "true");
+    await operator.getByTestId("file-input").setInputFiles(join(import.meta.dirname, "fixtures/invoice.pdf"));
+    const sent = operator.locator(
+      '[data-testid="message"][data-kind="file"][data-channel="email"][data-status="sent"]',
+      {
+        hasText: "invoice.pdf",
+      },
+    );
+    await sent.getByTestId("email-badge").waitFor({ timeout: 10_000 });
+    await sent
+      .getByTestId("delivery-state")
+      .filter({ hasText: /^Sent$/ })
+      .waitFor({ timeout: 15_000 });
+    assert.equal((await sent.getByTestId("email-subject").innerText()).trim(), "Re: Order 4521 arrived damaged");
+
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
+    big.write("%PDF-1.4\n");
+    await operator
+      .getByTestId("file-input")
+      .setInputFiles({ name: "scan.pdf", mimeType: "application/pdf", buffer: big });
+    const error = operator.getByTestId("conversation-error");
+    await error.waitFor();
+    assert.match(await error.innerText(), /scan\.pdf: Too large to send by email/);
+    assert.equal(await operator.getByTestId("message").filter({ hasText: "scan.pdf" }).count(), 0);
+    await error.getByRole("button", { name: "Dismiss error" }).click();
   });
 
   it("a hostile HTML mail runs nothing in the panel when shown formatted", async () => {
@@ -183,11 +250,12 @@ describe("the email channel in the browser", () => {
 
     const frame = mail.getByTestId("email-frame");
     await frame.waitFor();
-    assert.equal(await frame.getAttribute("sandbox"), "");
+    // Same origin, so the panel can measure it; never scripts, so nothing in it runs.
+    assert.equal(await frame.getAttribute("sandbox"), "allow-same-origin");
     const srcdoc = (await frame.getAttribute("srcdoc")) ?? "";
     assert.ok(
       srcdoc.startsWith(
-        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+        `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
       ),
       "the frame's document starts with the CSP",
     );
@@ -196,6 +264,64 @@ describe("the email channel in the browser", () => {
     assert.equal(await operator.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
     assert.equal(await operator.locator("img[src=x]").count(), 0, "no mail HTML in the panel's own document");
     await operator.screenshot({ path: join(shots, "email-formatted.png") });
+  });
+
+  it("a formatted mail's frame is as tall as the mail, up to a maximum, then scrolls inside", async () => {
+    const paragraphs = Array.from({ length: 120 }, (_, i) => `<p>Line ${i + 1} of a very long newsletter.</p>`);
+    for (const [who, html] of [
+      ["shorty", "<p>Just <b>one</b> short line.</p>"],
+      ["longo", `<h1>Spring newsletter</h1>${paragraphs.join("")}<p>The end.</p>`],
+    ] as const) {
+      await postMail(
+        `${who}@example.org`,
+        rawMail({
+          from: `${who}@example.org`,
+          fromName: who,
+          subject: `Formatted ${who}`,
+          text: `Formatted mail from ${who}`,
+          html,
+        }),
+      );
+    }
+    /** Opens `who`'s mail formatted; returns the frame's height and its page's height and viewport. */
+    const open = async (who: string) => {
+      const row = unassignedRow(`Formatted mail from ${who}`);
+      await row.waitFor({ timeout: 10_000 });
+      await row.locator(".row-link").click();
+      const byText = operator.getByTestId("message").filter({ hasText: `Formatted mail from ${who}` });
+      await byText.waitFor();
+      const mail = operator.locator(`[data-testid="message"][data-seq="${await byText.getAttribute("data-seq")}"]`);
+      await mail.getByTestId("email-formatted-toggle").click();
+      const frame = mail.getByTestId("email-frame");
+      await operator.frameLocator('[data-testid="email-frame"]').locator("body").filter({ hasText: "line" }).waitFor();
+      // The panel sizes the frame when it has loaded: wait for that (the frame gets an inline height).
+      await operator
+        .waitForFunction((el) => (el as HTMLIFrameElement).style.height !== "", await frame.elementHandle(), {
+          timeout: 10_000,
+        })
+        .catch(() => assert.fail(`the frame of ${who}'s mail was never sized to its content`));
+      const inner = (await frame.contentFrame()).locator("html");
+      const size = {
+        frame: (await frame.boundingBox())!.height,
+        content: await inner.evaluate((el) => el.scrollHeight),
+        view: await inner.evaluate((el) => el.clientHeight),
+      };
+      return { size, mail };
+    };
+    const { size: short } = await open("shorty");
+    assert.ok(short.frame < 120, `a short mail gets a short frame: ${JSON.stringify(short)}`);
+    assert.ok(short.content <= short.view, `a short mail does not scroll inside: ${JSON.stringify(short)}`);
+    await operator.screenshot({ path: join(shots, "email-formatted-short.png") });
+
+    const { size: long, mail } = await open("longo");
+    assert.ok(
+      long.frame >= 600 && long.frame <= 660,
+      `a long mail's frame stops at the maximum: ${JSON.stringify(long)}`,
+    );
+    assert.ok(long.content > long.view, `the rest of a long mail scrolls inside its frame: ${JSON.stringify(long)}`);
+    await mail.scrollIntoViewIfNeeded();
+    await operator.screenshot({ path: join(shots, "email-formatted-long.png") });
+    assert.equal(await operator.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
   });
 
   it("an admin changes the mailbox on the Settings page; bad input shows the server's error", async () => {
@@ -221,6 +347,43 @@ describe("the email channel in the browser", () => {
     await page.getByTestId("settings-save").click();
     await page.getByRole("status").filter({ hasText: /Saved/ }).waitFor();
     await operator.screenshot({ path: join(shots, "settings.png") });
+  });
+
+  it("each email shows the address it was received at or sent from, even after Settings change", async () => {
+    const page = operator.getByTestId("settings-page");
+    await page.locator("input[name=emailAddress]").fill("help@microchat.example");
+    await page.getByTestId("settings-save").click();
+    await page.getByRole("status").filter({ hasText: /Saved/ }).waitFor();
+
+    await operator.getByTestId("nav-conversations").click();
+    await operator
+      .getByTestId("mine-list")
+      .getByTestId("conversation-row")
+      .filter({ hasText: "Alice" })
+      .locator(".row-link")
+      .click();
+    const note = (text: string) =>
+      operator.getByTestId("message").filter({ hasText: text }).getByTestId("email-address-note");
+    await note("arrived broken").waitFor();
+    assert.equal((await note("arrived broken").innerText()).trim(), "Received at support@microchat.example");
+    assert.equal((await note("A new vase is on its way.").innerText()).trim(), "Sent from support@microchat.example");
+
+    await operator.getByTestId("composer").fill("One more thing: the courier comes on Monday.");
+    await operator.getByTestId("composer").press("Enter");
+    const reply = operator.locator('[data-testid="message"][data-status="sent"]', {
+      hasText: "courier comes on Monday",
+    });
+    await reply
+      .getByTestId("delivery-state")
+      .filter({ hasText: /^Sent$/ })
+      .waitFor({ timeout: 15_000 });
+    await reply.getByTestId("email-address-note").filter({ hasText: "help@microchat.example" }).waitFor();
+    assert.equal(
+      (await reply.getByTestId("email-address-note").innerText()).trim(),
+      "Sent from help@microchat.example",
+    );
+    assert.equal((await note("A new vase is on its way.").innerText()).trim(), "Sent from support@microchat.example");
+    await operator.screenshot({ path: join(shots, "email-addresses.png") });
   });
 
   it("a long Unassigned list draws only the rows in view; scrolling reaches every row; past 200 it pages", async () => {

@@ -10,16 +10,20 @@
  *   DELETE /api/conversations/:id                  delete it: messages, files, index entry
  *   GET  /api/conversations/:id/visitor            visitor info: location, pages, browser, OS, IP
  *   PATCH /api/conversations/:id/visitor           correct the visitor's name / email
+ *   GET  /api/conversations/:id/threads            the visitor's other conversations (same email)
  */
 import { Hono } from "hono";
 import { isId } from "../lib/crypto";
 import { cleanName, isEmail } from "../lib/frames";
 import { fail, jsonBody, requireOperator, unwrap, workspaceStub, type AppEnv } from "../lib/http";
-import { LIMITS } from "../protocol";
+import { LIMITS, type VisitorThreadsResponse } from "../protocol";
 import type { Env as WorkerEnv } from "../env";
 import type { Env } from "../env";
 import type { View } from "../workspace";
 import { handleUpload, serveFile } from "./files";
+
+/** Most other conversations of one visitor listed beside a conversation. */
+const THREADS_SHOWN = 20;
 
 export function conversationStub(env: Env, id: string) {
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
@@ -112,6 +116,16 @@ export const conversations = new Hono<AppEnv>()
   .get("/:id/visitor", async (c) => {
     const id = conversationId(c.req.param("id"));
     return c.json({ visitor: unwrap(await conversationStub(c.env, id).visitorInfo(id, c.env.SITE_KEY)) });
+  })
+  .get("/:id/threads", async (c) => {
+    const id = conversationId(c.req.param("id"));
+    const { visitor } = unwrap(await conversationStub(c.env, id).getState(id, c.env.SITE_KEY));
+    const body: VisitorThreadsResponse = {
+      conversations: visitor.email
+        ? await workspaceStub(c.env).conversationsByEmail(visitor.email, id, THREADS_SHOWN)
+        : [],
+    };
+    return c.json(body);
   })
   .patch("/:id/visitor", async (c) => {
     const id = conversationId(c.req.param("id"));

@@ -85,6 +85,7 @@ export async function handleUpload(c: Context<AppEnv>, conversationId: string, w
       who,
       clientId,
       file,
+      channel,
     );
     if (!result.ok) await bucket.delete(key);
     stored = unwrap(result);

@@ -205,6 +205,10 @@ const VisitorInfo = z
         z.object({ url: z.string(), title: z.string(), at: z.number().int(), ms: z.number().int().nullable() }),
       ),
     }),
+    web: z.boolean(),
+    mail: z
+      .object({ to: z.string(), count: z.number().int(), firstAt: z.number().int(), lastAt: z.number().int() })
+      .nullable(),
   })
   .openapi("VisitorInfo") satisfies z.ZodType<VisitorInfoType>;
 

@@ -144,4 +144,10 @@ export const workspaceMigrations: readonly Migration[] = [
     name: "verified site users",
     sql: `CREATE TABLE verified_users (user_id TEXT PRIMARY KEY, visitor_id TEXT NOT NULL, conversation_id TEXT NOT NULL);`,
   },
+  {
+    id: 8,
+    name: "conversations by visitor email",
+    // The visitor panel lists a contact's other conversations by address (and erasure finds them).
+    sql: `CREATE INDEX conversations_email ON conversations(visitor_email COLLATE NOCASE, last_at DESC);`,
+  },
 ];

@@ -260,7 +260,9 @@ function ConversationRow(props: {
         <VisitorAvatar visitor={props.c.visitor} />
         <span class="row-main">
           <span class="row-top">
-            <span class="row-name">{name()}</span>
+            <span class="row-name" title={name()}>
+              {name()}
+            </span>
             <time class="row-time" dateTime={new Date(props.c.lastAt).toISOString()} title={fullTime(props.c.lastAt)}>
               {relativeTime(props.c.lastAt)}
             </time>

@@ -10,6 +10,7 @@ import { errorText } from "../lib/api";
 import { STATUS_LABEL, visitorName } from "../lib/format";
 import { createMediaQuery } from "../lib/media";
 import { createConversation } from "../stores/conversation";
+import { liveRow, type LiveRow } from "../stores/live-row";
 import { useNotifications } from "../stores/notifications";
 import { VisitorAvatar } from "./avatar";
 import { Composer } from "./composer";
@@ -32,6 +33,8 @@ export function ConversationWindow(props: {
   onDeleted: () => void;
   onConnection: (down: boolean) => void;
   onRepeatedFailure: () => void;
+  /** What this conversation's socket knows about its list row, at once (null when closed). */
+  onLive: (row: LiveRow | null) => void;
 }) {
   const alerts = useNotifications()?.[1];
   // Keyed <Show> remounts this component per id, so the store is per conversation.
@@ -50,6 +53,13 @@ export function ConversationWindow(props: {
   onCleanup(() => {
     actions.dispose();
     props.onConnection(false);
+    props.onLive(null);
+  });
+  // The list row follows what this socket sees (new messages, replies, reads) without waiting for the index.
+  createEffect(() => {
+    if (state.phase !== "ready") return;
+    const row = liveRow(state.messages, state.readSeq, state.hasMore);
+    if (row) props.onLive(row);
   });
 
   createEffect(() =>
@@ -187,7 +197,9 @@ export function ConversationWindow(props: {
               <VisitorAvatar visitor={v()} size="lg" online={state.conversation?.visitorOnline} />
               <div class="window-title">
                 <div class="window-name-line">
-                  <h2 class="window-name">{visitorName(v())}</h2>
+                  <h2 class="window-name" title={visitorName(v())}>
+                    {visitorName(v())}
+                  </h2>
                   <Show when={state.conversation && joined()}>
                     <button
                       type="button"
@@ -396,7 +408,9 @@ function StatusLine(props: {
         </span>
       </Show>
       <Show when={email()}>
-        <span class="muted ellipsis">{email()}</span>
+        <span class="muted ellipsis" title={email() ?? undefined}>
+          {email()}
+        </span>
       </Show>
     </p>
   );

@@ -1,30 +1,73 @@
 /**
  * A message that travelled by email: the blue envelope, subject and sender,
  * the text (quoted history trimmed, the full mail on request), attachments,
- * the delivery state of a reply, and the workspace mailbox under it.
+ * the delivery state of a reply, and the workspace address it came to or
+ * went out from under it.
  *
  * Security: mail HTML is never put into the panel's document. "View
- * formatted" shows it only inside `<iframe sandbox="">` (no script, no
- * same-origin access, no navigation, no forms) whose document starts with a
- * CSP that forbids every load but inline style. The server already sanitised
- * the HTML; the sandbox and the CSP are the second wall in case it missed
- * something.
+ * formatted" shows it only inside `<iframe sandbox="allow-same-origin">`
+ * (no script, no navigation, no forms, no popups) whose document starts
+ * with a CSP that forbids every load but inline style. The server already
+ * sanitised the HTML; the sandbox and the CSP are the second wall in case
+ * it missed something.
+ *
+ * Why allow-same-origin: it lets the panel read the frame's document to
+ * size the frame to the mail. Without allow-scripts nothing in the frame can
+ * run, so the frame cannot use that origin itself (the dangerous pair is
+ * allow-scripts with allow-same-origin, which lets a frame lift its own
+ * sandbox; allow-scripts is never given).
  */
-import { createSignal, For, Match, Show, Switch } from "solid-js";
+import { createSignal, For, Match, onCleanup, Show, Switch, type JSX } from "solid-js";
 import type { Delivery, EmailMeta, Message } from "../../../worker/protocol";
-import { clockTime, fullTime } from "../lib/format";
-import { useSettings } from "../stores/settings";
+import { clockTime, fullTime, mailboxAddress } from "../lib/format";
 import { Attachment } from "./attachment";
 import { MailIcon } from "./icons";
 
-/** Must come first in the frame's document so it applies before anything else is parsed. */
-const FRAME_CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`;
+/**
+ * Must come first in the frame's document so it applies before anything else
+ * is parsed. (The doctype before it is no element: it only keeps the frame in
+ * standards mode, where the page is as tall as its content, not the frame.)
+ */
+const FRAME_CSP = `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`;
 const FRAME_STYLE =
   "<style>body{margin:12px;font:14px/1.45 system-ui,sans-serif;color:#111827;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style>";
+/** The sandbox of the formatted-mail frame: never with allow-scripts (see the header). */
+export const FRAME_SANDBOX = "allow-same-origin";
+/** Heights a formatted mail's frame takes: its content's, within these (then it scrolls inside), in px. */
+const FRAME_MIN_PX = 48;
+const FRAME_MAX_PX = 640;
 
 /** The `srcdoc` for a sanitised mail body. */
 export function formattedDocument(html: string): string {
   return FRAME_CSP + FRAME_STYLE + html;
+}
+
+/**
+ * Sizes the frame to its document, up to FRAME_MAX_PX, and again whenever
+ * the frame's width changes (the text wraps differently). Reading the
+ * document needs allow-same-origin; the frame's own scripts stay off.
+ */
+function fitToContent(frame: HTMLIFrameElement): () => void {
+  const fit = () => {
+    const root = frame.contentDocument?.documentElement;
+    if (!root) return;
+    // The frame's own border is part of its height (border-box), so add it to the page's height.
+    const height = Math.ceil(root.getBoundingClientRect().height) + frame.offsetHeight - frame.clientHeight;
+    const px = `${Math.min(FRAME_MAX_PX, Math.max(FRAME_MIN_PX, height))}px`;
+    if (frame.style.height !== px) frame.style.height = px;
+  };
+  let width = 0;
+  const resized = new ResizeObserver(([entry]) => {
+    if (!entry || entry.contentRect.width === width) return;
+    width = entry.contentRect.width;
+    fit();
+  });
+  frame.addEventListener("load", fit);
+  resized.observe(frame);
+  return () => {
+    frame.removeEventListener("load", fit);
+    resized.disconnect();
+  };
 }
 
 /** The blue envelope that marks email on a message (and in the composer). */
@@ -61,18 +104,21 @@ export function DeliveryState(props: { delivery: Delivery }) {
   );
 }
 
-/** "Support mailbox: support@example.com", under every email message. */
-export function MailboxNote() {
-  const [settings] = useSettings();
+/**
+ * Under every email message: the address it was received at or sent from,
+ * as stored with that message. (Not today's Settings: the address may have
+ * changed since.) Nothing is shown until a reply's stored copy arrives.
+ */
+export function MailboxNote(props: { meta: EmailMeta; inbound: boolean }) {
+  const address = () => (props.inbound ? mailboxAddress(props.meta.to) : props.meta.from.address.trim());
   return (
-    <div class="email-address-note" data-testid="email-address-note">
-      <Switch fallback={<span>Support mailbox: …</span>}>
-        <Match when={settings.settings?.emailAddress}>{(address) => <span>Support mailbox: {address()}</span>}</Match>
-        <Match when={settings.settings}>
-          <span>No support mailbox set yet (an admin sets it in Settings)</span>
-        </Match>
-      </Switch>
-    </div>
+    <Show when={address()}>
+      {(a) => (
+        <div class="email-address-note" data-testid="email-address-note" title={props.inbound ? props.meta.to : a()}>
+          {props.inbound ? "Received at" : "Sent from"} {a()}
+        </div>
+      )}
+    </Show>
   );
 }
 
@@ -81,6 +127,8 @@ export function EmailMessage(props: {
   meId: string;
   conversationId: string;
   showAuthor: boolean;
+  /** The author's avatar, beside the first message of a group. */
+  avatar?: JSX.Element;
   onMediaLoad: (img: HTMLImageElement) => void;
 }) {
   const m = () => props.m;
@@ -112,6 +160,7 @@ export function EmailMessage(props: {
       data-kind={m().kind === "file" ? "file" : "text"}
       data-channel="email"
     >
+      {props.avatar}
       <Show when={props.showAuthor && !inbound()}>
         <div class="msg-author">{m().author.id === props.meId ? `${m().author.name} (you)` : m().author.name}</div>
       </Show>
@@ -158,8 +207,9 @@ export function EmailMessage(props: {
             {(html) => (
               <iframe
                 class="email-frame"
-                sandbox=""
+                sandbox={FRAME_SANDBOX}
                 title={`Formatted email: ${meta()?.subject ?? ""}`}
+                ref={(frame) => onCleanup(fitToContent(frame))}
                 srcdoc={formattedDocument(html())}
                 data-testid="email-frame"
               />
@@ -214,7 +264,7 @@ export function EmailMessage(props: {
         </time>
         <Show when={m().delivery}>{(d) => <DeliveryState delivery={d()} />}</Show>
       </div>
-      <MailboxNote />
+      <Show when={meta()}>{(e) => <MailboxNote meta={e()} inbound={inbound()} />}</Show>
     </div>
   );
 }

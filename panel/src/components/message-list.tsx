@@ -5,7 +5,7 @@
  * Email messages get their own card (`EmailMessage`).
  */
 import { createEffect, For, Match, on, onCleanup, onMount, Show, Switch } from "solid-js";
-import type { Message } from "../../../worker/protocol";
+import type { Message, VisitorRef } from "../../../worker/protocol";
 import { clockTime, fileSize, fullTime, stars } from "../lib/format";
 import type {
   ConversationActions,
@@ -14,6 +14,7 @@ import type {
   PendingUpload,
 } from "../stores/conversation";
 import { Attachment } from "./attachment";
+import { AuthorAvatar } from "./avatar";
 import { EmailBadge, EmailMessage } from "./email-message";
 import { FileIcon } from "./icons";
 
@@ -159,6 +160,7 @@ export function MessageList(props: {
                 meId={props.meId}
                 conversationId={props.conversationId}
                 showAuthor={!sameRun()}
+                visitor={props.state.conversation?.visitor}
                 onMediaLoad={onMediaLoad}
               />
             </>
@@ -197,10 +199,13 @@ function MessageItem(props: {
   m: Message;
   meId: string;
   conversationId: string;
+  /** First of a group of messages by one author: name and avatar go beside it. */
   showAuthor: boolean;
+  visitor: VisitorRef | undefined;
   onMediaLoad: (img: HTMLImageElement) => void;
 }) {
   const m = () => props.m;
+  const avatar = () => (props.showAuthor ? <AuthorAvatar author={m().author} visitor={props.visitor} /> : undefined);
   const file = () => (m().kind === "file" ? m().file : undefined);
   return (
     <Switch
@@ -235,6 +240,7 @@ function MessageItem(props: {
           meId={props.meId}
           conversationId={props.conversationId}
           showAuthor={props.showAuthor}
+          avatar={avatar()}
           onMediaLoad={props.onMediaLoad}
         />
       </Match>
@@ -253,6 +259,7 @@ function MessageItem(props: {
           data-status="sent"
           data-kind={file() ? "file" : "text"}
         >
+          {avatar()}
           <Show when={props.showAuthor && m().author.role !== "visitor"}>
             <div class="msg-author">{m().author.id === props.meId ? `${m().author.name} (you)` : m().author.name}</div>
           </Show>

@@ -25,7 +25,9 @@ export function NotifyToasts(props: { state: NotificationsState; actions: Notifi
             <div class="notify-toast" data-testid="notify-toast" data-conversation-id={item.id}>
               <div class="notify-text">
                 <span class="notify-reason small">{REASON[item.reason]}</span>
-                <strong class="notify-name ellipsis">{item.name}</strong>
+                <strong class="notify-name ellipsis" title={item.name}>
+                  {item.name}
+                </strong>
                 <span class="notify-preview">{item.preview}</span>
               </div>
               <div class="notify-actions">

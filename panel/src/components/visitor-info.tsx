@@ -3,6 +3,11 @@
  * (map, place, local time), who they are (name, email, id, editable), whether
  * they are online, the pages they viewed and their browser, system and IP.
  *
+ * Someone who only ever wrote by email has none of the web parts: for them
+ * the panel shows what is known instead, the address their mail came to and
+ * their other conversations (by email address, also shown for web visitors
+ * who gave one).
+ *
  * Everything here comes from the visitor's browser or the edge and is shown
  * as text; page URLs become links only when they are http(s).
  */
@@ -21,9 +26,19 @@ import {
   Switch,
   type JSX,
 } from "solid-js";
-import type { VisitorDevice, VisitorInfo, VisitorRef } from "../../../worker/protocol";
+import type { ConversationSummary, VisitorDevice, VisitorInfo, VisitorRef } from "../../../worker/protocol";
 import { errorText } from "../lib/api";
-import { ago, clockTime, duration, fullTime, safeHref } from "../lib/format";
+import {
+  ago,
+  clockTime,
+  duration,
+  fullTime,
+  mailboxAddress,
+  relativeTime,
+  safeHref,
+  STATUS_LABEL,
+} from "../lib/format";
+import { conversationPath, linkClick } from "../lib/router";
 import { createVisitorInfo } from "../stores/visitor";
 import { FormMessage } from "./field";
 import { CloseIcon } from "./icons";
@@ -90,15 +105,23 @@ export function VisitorInfoPanel(props: {
                   Could not refresh: {state.error}
                 </p>
               </Show>
-              <LocationSection info={info()} />
+              <Show when={info().web}>
+                <LocationSection info={info()} />
+              </Show>
               <IdentitySection
                 info={info()}
                 verified={props.visitor?.verified}
                 online={props.online ?? info().online}
                 onSave={actions.save}
               />
-              <PagesSection info={info()} online={props.online ?? info().online} />
-              <TechSection info={info()} />
+              <Show when={info().mail}>{(mail) => <MailSection mail={mail()} />}</Show>
+              <Show when={info().email && (!info().web || (state.threads?.length ?? 0) > 0)}>
+                <ThreadsSection threads={state.threads} />
+              </Show>
+              <Show when={info().web}>
+                <PagesSection info={info()} online={props.online ?? info().online} />
+                <TechSection info={info()} />
+              </Show>
             </>
           )}
         </Match>
@@ -277,14 +300,18 @@ function IdentitySection(props: {
       }
     >
       <p class="vi-presence" data-testid="visitor-presence">
-        <Show
-          when={props.online}
+        <Switch
           fallback={
             <span class="presence">{props.info.lastSeen ? `Last seen ${ago(props.info.lastSeen)}` : "Offline"}</span>
           }
         >
-          <span class="presence online">Online now</span>
-        </Show>
+          <Match when={props.online}>
+            <span class="presence online">Online now</span>
+          </Match>
+          <Match when={!props.info.web && props.info.mail}>
+            {(mail) => <span>Writes by email · last mail {ago(mail().lastAt)}</span>}
+          </Match>
+        </Switch>
         <Show when={props.verified !== undefined}>
           <span
             class="tag"
@@ -350,6 +377,80 @@ function IdentitySection(props: {
           </div>
         </form>
       </Show>
+    </Section>
+  );
+}
+
+// ---------------------------------------------------------------- email
+
+function MailSection(props: { mail: NonNullable<VisitorInfo["mail"]> }) {
+  return (
+    <Section title="Email" testId="visitor-mail">
+      <dl class="vi-list">
+        <dt>Wrote to</dt>
+        <dd data-testid="visitor-mailbox" title={props.mail.to}>
+          {mailboxAddress(props.mail.to)}
+        </dd>
+        <dt>Mails</dt>
+        <dd data-testid="visitor-mail-count">{props.mail.count}</dd>
+        <dt>First</dt>
+        <dd>
+          <time datetime={new Date(props.mail.firstAt).toISOString()} title={fullTime(props.mail.firstAt)}>
+            {ago(props.mail.firstAt)}
+          </time>
+        </dd>
+      </dl>
+    </Section>
+  );
+}
+
+/** The visitor's other conversations (same email address), newest first, each a link. */
+function ThreadsSection(props: { threads: ConversationSummary[] | null }) {
+  return (
+    <Section
+      title="Other conversations"
+      testId="visitor-threads"
+      aside={
+        <Show when={props.threads}>
+          {(list) => (
+            <span class="count" data-testid="visitor-threads-count">
+              {list().length}
+            </span>
+          )}
+        </Show>
+      }
+    >
+      <Switch>
+        <Match when={props.threads === null}>
+          <span class="skeleton line" aria-busy="true" aria-label="Loading other conversations" />
+        </Match>
+        <Match when={props.threads?.length === 0}>
+          <p class="muted small">No other conversations with this address.</p>
+        </Match>
+        <Match when={props.threads}>
+          {(list) => (
+            <ul class="vi-threads">
+              <For each={list()}>
+                {(c) => (
+                  <li data-testid="visitor-thread">
+                    <a class="vi-thread" href={conversationPath(c.id)} onClick={linkClick}>
+                      <span class="vi-thread-preview ellipsis" title={c.preview}>
+                        {c.preview || "…"}
+                      </span>
+                      <span class="vi-thread-meta muted small">
+                        <span class={`status-pill status-${c.status}`}>{STATUS_LABEL[c.status]}</span>
+                        <time datetime={new Date(c.lastAt).toISOString()} title={fullTime(c.lastAt)}>
+                          {relativeTime(c.lastAt)}
+                        </time>
+                      </span>
+                    </a>
+                  </li>
+                )}
+              </For>
+            </ul>
+          )}
+        </Match>
+      </Switch>
     </Section>
   );
 }

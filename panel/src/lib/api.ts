@@ -16,6 +16,7 @@ import type {
   SetupStatus,
   UploadResponse,
   VisitorInfo,
+  VisitorThreadsResponse,
   WebhookDeliveryInfo,
   WebhookEvent,
   WebhookInfo,
@@ -163,6 +164,8 @@ export const api = {
   upload,
   /** What is known about the conversation's visitor: location, pages, browser, IP. */
   visitor: (id: string) => request<{ visitor: VisitorInfo }>("GET", `/api/conversations/${enc(id)}/visitor`),
+  /** The visitor's other conversations, by the same email address. */
+  visitorThreads: (id: string) => request<VisitorThreadsResponse>("GET", `/api/conversations/${enc(id)}/threads`),
   /** Correct the visitor's name or email (null clears it). */
   updateVisitor: (id: string, body: { name?: string | null; email?: string | null }) =>
     request<{ visitor: VisitorInfo }>("PATCH", `/api/conversations/${enc(id)}/visitor`, body),

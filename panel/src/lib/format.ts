@@ -2,7 +2,6 @@
 import { createSignal } from "solid-js";
 import type { ConversationStatus, VisitorRef } from "../../../worker/protocol";
 
-const firstChar = (s: string): string => Array.from(s)[0] ?? "";
 const clean = (s: string | null | undefined): string => (s ?? "").trim();
 
 /** Name, else email, else "Visitor #abc123". */
@@ -10,14 +9,37 @@ export function visitorName(v: VisitorRef): string {
   return clean(v.name) || clean(v.email) || `Visitor #${v.id.slice(0, 6)}`;
 }
 
-/** Avatar letters: first letter of name or email, else "#" + 2 chars of the id. */
-export function visitorInitial(v: VisitorRef): string {
-  const s = clean(v.name) || clean(v.email);
-  return s ? firstChar(s).toUpperCase() : `#${v.id.slice(0, 2)}`;
+/** The first letter or digit of `s`, upper-cased ("" if it has none: "<b>" → "B", "!!!" → ""). */
+function initial(s: string | null | undefined): string {
+  return (
+    Array.from(clean(s))
+      .find((c) => /[\p{L}\p{N}]/u.test(c))
+      ?.toLocaleUpperCase() ?? ""
+  );
 }
 
+/**
+ * A visitor's avatar letter: the first letter or digit of their name, else
+ * of their email, else one taken from their id, so an anonymous visitor
+ * keeps the same letter everywhere and across visits.
+ */
+export function visitorInitial(v: VisitorRef): string {
+  return initial(v.name) || initial(v.email) || initial(v.id) || "V";
+}
+
+/** How many avatar colours there are (`.avatar-c0` … in styles.css). */
+export const AVATAR_COLOURS = 8;
+
+/** A visitor's avatar colour, 0 to AVATAR_COLOURS - 1: from their id, so it never changes (FNV-1a). */
+export function avatarColour(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % AVATAR_COLOURS;
+}
+
+/** An operator's avatar letter: the first letter or digit of their name. */
 export function personInitial(name: string): string {
-  return firstChar(name.trim()).toUpperCase() || "?";
+  return initial(name) || "?";
 }
 
 // One clock for every relative time on screen, ticking twice a minute.
@@ -113,4 +135,13 @@ export function safeHref(url: string | null | undefined): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The workspace address a mail was received at, without the conversation's
+ * thread tag (`support+<16-character token>@…`, see worker/email.ts), which
+ * only routes replies back and means nothing to an operator.
+ */
+export function mailboxAddress(address: string): string {
+  return address.trim().replace(/^([^+@]+)\+[a-z0-9]{16}@/i, "$1@");
 }

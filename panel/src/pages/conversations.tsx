@@ -84,6 +84,7 @@ export default function ConversationsPage(props: {
                   notify("Conversation deleted");
                 }}
                 onConnection={setWindowDown}
+                onLive={(row) => props.inboxActions.live(id, row)}
                 onRepeatedFailure={props.onRepeatedFailure}
               />
             )}

@@ -81,6 +81,8 @@ export interface ConversationStoreState {
   error: string | null;
   /** Text for the screen reader live region: the newest incoming message. */
   announcement: string;
+  /** The last `read` this panel sent (everything up to it is read); 0 for none. */
+  readSeq: number;
 }
 
 export interface ConversationActions {
@@ -123,6 +125,7 @@ export function createConversation(
     busy: false,
     error: null,
     announcement: "",
+    readSeq: 0,
   });
 
   /** True between `welcome` and the socket closing: sends may go out. */
@@ -162,7 +165,9 @@ export function createConversation(
         earlyDelivery.delete(m.seq);
         return { ...m, delivery: d };
       });
-    const replacing = new Map(incoming.filter((m) => provisional.has(m.seq)).map((m) => [m.seq, m]));
+    // Only a copy of a message already held replaces it: the provisional
+    // message itself arrives here first and must stay provisional until then.
+    const replacing = new Map(incoming.filter((m) => held.has(m.seq) && provisional.has(m.seq)).map((m) => [m.seq, m]));
     const ids = new Set(incoming.map((m) => m.clientId));
     batch(() => {
       if (fresh.length || replacing.size) {
@@ -433,7 +438,10 @@ export function createConversation(
         lastReadSent = top;
         return;
       }
-      if (socket.send({ type: "read", seq: top } satisfies ClientFrame)) lastReadSent = top;
+      if (socket.send({ type: "read", seq: top } satisfies ClientFrame)) {
+        lastReadSent = top;
+        setState("readSeq", top);
+      }
     },
     async join() {
       if (state.busy) return;

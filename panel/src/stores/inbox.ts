@@ -5,7 +5,7 @@
  * `remove` frames. An upsert is re-placed into the lists by the same rules
  * the server uses: unassigned → Unassigned, joined by me → Mine, all → All.
  */
-import { batch } from "solid-js";
+import { batch, untrack } from "solid-js";
 import { createStore, produce, reconcile, unwrap } from "solid-js/store";
 import type {
   ConversationSummary,
@@ -15,6 +15,7 @@ import type {
   PanelServerFrame,
 } from "../../../worker/protocol";
 import { LiveSocket, type SocketStatus } from "../lib/socket";
+import { caughtUp, overlay, type LiveRow } from "./live-row";
 
 export interface InboxState {
   /** "loading" until the first index arrives. */
@@ -40,6 +41,11 @@ export interface InboxActions {
   loadMore(view?: PagedView): void;
   /** Apply a summary we learned about outside the socket. */
   upsert(c: ConversationSummary): void;
+  /**
+   * What the open conversation's socket knows about its row (null: it was
+   * closed). Shown over the index's row until the index has caught up.
+   */
+  live(id: string, row: LiveRow | null): void;
   find(id: string): ConversationSummary | undefined;
   dismissError(): void;
 }
@@ -110,13 +116,32 @@ export function createInbox(
     );
   };
 
+  /**
+   * Live rows of conversations open here, or closed but not yet caught up
+   * with by the index; beside each, the newest row the index sent for it.
+   */
+  const lives = new Map<string, { row: LiveRow; open: boolean; index: ConversationSummary | null }>();
+
+  /** The row to show for an index row: the index's, unless a live row knows more. */
+  const shown = (c: ConversationSummary): ConversationSummary => {
+    const live = lives.get(c.id);
+    if (!live) return c;
+    live.index = c;
+    if (!live.open && caughtUp(c, live.row)) {
+      lives.delete(c.id);
+      return c;
+    }
+    return overlay(c, live.row);
+  };
+  const shownAll = (list: ConversationSummary[]) => (lives.size ? list.map(shown) : list);
+
   const onFrame = (f: PanelServerFrame) => {
     switch (f.type) {
       case "index":
         batch(() => {
-          setState("unassigned", reconcile([...f.unassigned].sort(byLastAtDesc), { key: "id" }));
-          setState("mine", reconcile([...f.mine].sort(byLastAtDesc), { key: "id" }));
-          setState("all", reconcile([...f.all].sort(byLastAtDesc), { key: "id" }));
+          setState("unassigned", reconcile(shownAll(f.unassigned).sort(byLastAtDesc), { key: "id" }));
+          setState("mine", reconcile(shownAll(f.mine).sort(byLastAtDesc), { key: "id" }));
+          setState("all", reconcile(shownAll(f.all).sort(byLastAtDesc), { key: "id" }));
           setState("operators", reconcile(f.operators, { key: "id" }));
           setState({
             phase: "ready",
@@ -129,8 +154,9 @@ export function createInbox(
       case "upsert": {
         const before = actions.find(f.conversation.id);
         const copy = before ? { ...before } : undefined;
-        place(f.conversation);
-        opts.onUpsert?.(copy, f.conversation);
+        const row = shown(f.conversation);
+        place(row);
+        opts.onUpsert?.(copy, row);
         break;
       }
       case "notify":
@@ -142,7 +168,7 @@ export function createInbox(
           const known = new Set(unwrap(state[view]).map((c) => c.id));
           setState(
             produce((s) => {
-              for (const c of f.conversations) if (!known.has(c.id)) insertSorted(s[view], c);
+              for (const c of f.conversations) if (!known.has(c.id)) insertSorted(s[view], shown(c));
             }),
           );
           setState("hasMore", view, f.hasMore);
@@ -153,6 +179,7 @@ export function createInbox(
         setState("waiting", f.waiting);
         break;
       case "remove":
+        lives.delete(f.id);
         setState(
           produce((s) => {
             removeFrom(s.unassigned, f.id);
@@ -168,6 +195,23 @@ export function createInbox(
         setState({ error: f.message, loadingMore: null });
         break;
     }
+  };
+
+  const showLive = (id: string, row: LiveRow | null) => {
+    const known = lives.get(id);
+    if (!row) {
+      if (!known) return;
+      known.open = false;
+      if (known.index && caughtUp(known.index, known.row)) lives.delete(id);
+      return;
+    }
+    const held = actions.find(id);
+    const index = known?.index ?? (held ? { ...unwrap(held) } : null);
+    lives.set(id, { row, open: true, index });
+    if (!index) return;
+    const next = overlay(index, row);
+    if (!held || next.lastAt !== held.lastAt || next.unread !== held.unread || next.preview !== held.preview)
+      place(next);
   };
 
   let socket: LiveSocket<PanelServerFrame, PanelClientFrame> | null = null;
@@ -201,6 +245,10 @@ export function createInbox(
       setState("loadingMore", view);
     },
     upsert: place,
+    live(id, row) {
+      // Called from effects: reading the lists here must not make the caller depend on them.
+      untrack(() => showLive(id, row));
+    },
     find(id) {
       return (
         state.all.find((c) => c.id === id) ??

@@ -50,6 +50,8 @@ export interface NotificationsState {
 export interface NotificationsActions {
   /** A `notify` frame: a visitor wrote in Unassigned. */
   waiting(c: ConversationSummary, reason: AlertItem["reason"]): void;
+  /** A conversation changed: its alerts take the visitor's current name, as the lists show it. */
+  update(c: ConversationSummary): void;
   /** A visitor message in a conversation this operator joined; alerts only while the tab is hidden. */
   visitorMessage(input: { id: string; name: string; text: string }): void;
   /** Open the conversation (from a toast or a system notification). */
@@ -162,6 +164,11 @@ export function createNotifications(opts: {
       add({ id: c.id, kind: "waiting", name, preview, reason, at: c.lastAt });
       if (!state.muted) chime();
       system(c.id, reason === "message" ? name : `${name} is waiting`, preview);
+    },
+    update(c) {
+      const name = visitorName(c.visitor);
+      if (state.items.some((x) => x.id === c.id && x.name !== name))
+        setState("items", (x) => x.id === c.id, "name", name);
     },
     visitorMessage({ id, name, text }) {
       if (!hidden()) return;

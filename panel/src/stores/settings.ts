@@ -1,7 +1,8 @@
 /**
  * Workspace settings (the mailbox email replies come from). Loaded once per
- * signed-in shell and shared through `SettingsContext`: every email message
- * shows the address under it, and the Settings page (admins) changes it.
+ * signed-in shell and shared through `SettingsContext`; the Settings page
+ * (admins) changes them. Email messages show the address stored with each
+ * message, not this one.
  */
 import { createContext, useContext } from "solid-js";
 import { createStore } from "solid-js/store";
@@ -29,7 +30,7 @@ export function createSettings(): [SettingsState, SettingsActions] {
         const settings = await api.settings();
         setState({ phase: "ready", settings, error: null });
       } catch (e) {
-        // Keep what we had: a failed refresh must not blank the address notes.
+        // Keep what we had: a failed refresh must not blank the form.
         setState({ phase: state.settings ? "ready" : "error", error: errorText(e) });
       }
     },
