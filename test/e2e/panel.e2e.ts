@@ -362,6 +362,31 @@ describe("the panel keeps up", () => {
     await operator.getByTestId("message").filter({ hasText: "Lovely, thanks!" }).waitFor();
     assert.equal(await looks(operator.getByTestId("conversation-header").locator(".avatar")), inLog);
     await operator.setViewportSize({ width: 390, height: 760 });
+    // On a phone the header's name, Leave and actions each keep their own room: none overlaps another or the edge.
+    const boxes = await operator.getByTestId("conversation-header").evaluate((header) => {
+      const edge = header.getBoundingClientRect();
+      return [...header.querySelectorAll<HTMLElement>(".window-name, button")]
+        .filter((el) => el.offsetParent !== null)
+        .map((el) => {
+          const r = el.getBoundingClientRect();
+          const name = el.getAttribute("data-testid") ?? el.getAttribute("aria-label") ?? el.className;
+          return {
+            name,
+            left: r.left,
+            right: r.right,
+            top: r.top,
+            bottom: r.bottom,
+            inside: r.right <= edge.right + 0.5,
+          };
+        });
+    });
+    for (const b of boxes) assert.ok(b.inside, `${b.name} runs past the header's edge`);
+    for (const [i, a] of boxes.entries())
+      for (const b of boxes.slice(i + 1)) {
+        const overlap =
+          a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+        assert.ok(!overlap, `${a.name} overlaps ${b.name} in the phone header: ${JSON.stringify([a, b])}`);
+      }
     await operator.screenshot({ path: join(shots, "conversation-avatars-390.png") });
     await operator.setViewportSize({ width: 1280, height: 860 });
     await other.close();

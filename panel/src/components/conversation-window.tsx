@@ -208,7 +208,7 @@ export function ConversationWindow(props: {
                       disabled={state.busy}
                       onClick={() => void leave()}
                     >
-                      Leave Conversation
+                      Leave<span class="button-label"> Conversation</span>
                     </button>
                   </Show>
                 </div>
@@ -255,7 +255,7 @@ export function ConversationWindow(props: {
                     }}
                   >
                     <TrashIcon />
-                    <span>Delete</span>
+                    <span class="button-label">Delete</span>
                   </button>
                 </Show>
               </div>
