@@ -234,7 +234,8 @@ describe("accessibility: axe on every screen, and the story with the keyboard al
     await laptopVisitor.locator("[data-microchat]").locator("button.l").waitFor();
     await check(laptopVisitor, "demo page with the launcher (laptop)");
     const frame = await openWidget(laptopVisitor);
-    await frame.locator("#away:not([hidden])").waitFor();
+    // Nobody online: the header says so and one email prompt is offered.
+    await frame.locator("#sub", { hasText: "No one is online right now" }).waitFor();
     await frame.locator("#profile:not([hidden])").waitFor();
     await check(laptopVisitor, "demo page, widget open (laptop)");
     await check(frame, "widget: nobody online, empty, email form (laptop)");

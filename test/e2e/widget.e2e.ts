@@ -186,7 +186,13 @@ async function focused(page: Page): Promise<string> {
   return `chat: ${await chatFrame(page).evaluate(() => {
     const el = document.activeElement;
     if (!el || el === document.body) return "nothing";
-    return el.id ? `#${el.id}` : (el.getAttribute("aria-label") ?? el.textContent?.trim() ?? el.tagName);
+    if (el.id) return `#${el.id}`;
+    const label = el.getAttribute("aria-label");
+    if (label) return label;
+    // Its name from content, as a screen reader has it: without what is aria-hidden.
+    const copy = el.cloneNode(true) as Element;
+    for (const hidden of copy.querySelectorAll("[aria-hidden=true]")) hidden.remove();
+    return copy.textContent?.replace(/\s+/g, " ").trim() || el.tagName;
   })}`;
 }
 
@@ -405,7 +411,7 @@ describe("the widget as a visitor meets it", () => {
         [
           "chat: #minimise",
           "chat: #log",
-          "chat: Download invoice.pdf",
+          "chat: Download invoice.pdf, PDF document · 77 B",
           "chat: #pname",
           "chat: #pemail",
           "chat: Save",

@@ -213,7 +213,11 @@ function fileBubble(file: FileRef, role: string, name: string | null, at: number
     const fs = document.createElement("span");
     fs.className = "fs";
     fs.textContent = fileLabel(file);
-    meta.append(fn, fs);
+    // A pause between the name and the kind, for screen readers ("invoice.pdf, PDF document · 77 B").
+    const pause = document.createElement("span");
+    pause.className = "sr";
+    pause.textContent = ", ";
+    meta.append(fn, pause, fs);
     card.append(verb, ic, meta);
     card.addEventListener("click", () => download(file));
     li.append(card);
