@@ -14,6 +14,7 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
+import { imagesSettled } from "./waits.ts";
 
 const shots = join(import.meta.dirname, "../../test-results/screenshots");
 mkdirSync(shots, { recursive: true });
@@ -260,7 +261,7 @@ describe("the email channel in the browser", () => {
       "the frame's document starts with the CSP",
     );
     await operator.frameLocator('[data-testid="email-frame"]').locator("text=Please see the invoice.").waitFor();
-    await operator.waitForTimeout(500);
+    await imagesSettled(operator);
     assert.equal(await operator.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
     assert.equal(await operator.locator("img[src=x]").count(), 0, "no mail HTML in the panel's own document");
     await operator.screenshot({ path: join(shots, "email-formatted.png") });

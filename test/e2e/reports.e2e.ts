@@ -145,7 +145,7 @@ describe("reports, ratings and deleting in the browser", () => {
 
     // Let the refresh fade (a range change dims the old figures) finish before the picture.
     await operator.locator('.report[aria-busy="false"] .report-body:not(.refreshing)').waitFor();
-    await operator.waitForTimeout(300);
+    await operator.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
     await operator.screenshot({ path: join(shots, "reports.png") });
 
     await operator.setViewportSize({ width: 800, height: 700 });

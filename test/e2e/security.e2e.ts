@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, FrameLocator, Page } from "playwright-core";
 import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
+import { imagesSettled } from "./waits.ts";
 
 const P = "window.__pwned=1";
 export const PAYLOADS = [
@@ -104,7 +105,8 @@ describe("stored XSS", () => {
     await operator.getByTestId("message").filter({ hasText: "<script>window.__pwned=1</script>" }).first().waitFor();
     await operator.getByTestId("conversation-header").filter({ hasText: "Eve" }).waitFor();
     assert.ok((await operator.getByTestId("conversation-header").innerText()).includes("<img src=x"));
-    await operator.waitForTimeout(500);
+    await imagesSettled(operator);
+    await imagesSettled(visitor);
     assert.equal(await pwned(operator), undefined, "nothing ran in the panel");
     assert.equal(
       await frame.locator("body").evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned),
@@ -154,15 +156,21 @@ describe("stored XSS", () => {
     await row.click();
     await operator.getByTestId("email-badge").first().waitFor();
     await operator.getByText("<script>window.__pwned=1</script>", { exact: false }).first().waitFor();
-    const formatted = operator.getByRole("button", { name: /formatted/i }).first();
-    if (await formatted.count()) await formatted.click();
-    await operator.waitForTimeout(800);
+    // The mail has an HTML part, so its formatted view must be offered; open it.
+    await operator
+      .getByRole("button", { name: /formatted/i })
+      .first()
+      .click();
+    await operator.frameLocator('[data-testid="email-frame"]').locator("body").waitFor();
+    await imagesSettled(operator);
     assert.equal(await pwned(operator), undefined, "nothing ran in the panel");
-    for (const f of operator.frames()) {
-      if (f === operator.mainFrame()) continue;
+    const frames = operator.frames().filter((f) => f !== operator.mainFrame());
+    assert.ok(frames.length > 0, "the formatted mail is in a frame");
+    for (const f of frames) {
       assert.equal(
-        await f.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned).catch(() => undefined),
+        await f.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned),
         undefined,
+        `nothing ran in the frame ${f.url()}`,
       );
     }
     await operator.screenshot({ path: join(import.meta.dirname, "../../test-results/screenshots/xss-email.png") });

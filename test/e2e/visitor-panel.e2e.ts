@@ -109,7 +109,6 @@ describe("visitor info, notifications and integrations", () => {
 
   it("a visitor writes: the online operator is notified (system, toast, title); the Away one is not", async () => {
     await visitor.goto(app.base + "/demo/pricing.html");
-    await visitor.waitForTimeout(300);
     await visitor.goto(app.base + "/demo/");
     await visitor.locator("[data-microchat]").locator('button[aria-label="Open chat"]').click();
     const frame = visitor.frameLocator('iframe[title="Chat"]');
@@ -135,7 +134,15 @@ describe("visitor info, notifications and integrations", () => {
       .getByTestId("conversation-row")
       .filter({ hasText: "monstera" })
       .waitFor({ timeout: 10_000 });
-    await away.waitForTimeout(500);
+    // A notification would come right after that row's update on the same socket. To know none is
+    // coming, wait for a later frame: the visitor writes again and the Away panel shows it.
+    await frame.locator("#input").fill("And the pothos?");
+    await frame.locator("#input").press("Enter");
+    await away
+      .getByTestId("unassigned-list")
+      .getByTestId("conversation-row")
+      .filter({ hasText: "And the pothos?" })
+      .waitFor({ timeout: 20_000 });
     assert.deepEqual(await notifications(away), []);
     assert.equal(await away.getByTestId("notify-toast").count(), 0);
     assert.equal(await away.title(), "Microchat");

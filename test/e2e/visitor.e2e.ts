@@ -12,6 +12,7 @@ import type { Browser, Page } from "playwright-core";
 import type { ConversationSummary, VisitorInfo } from "../../worker/protocol.ts";
 import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
+import { until } from "./waits.ts";
 
 const shots = join(import.meta.dirname, "../../test-results/screenshots");
 let app: AppServer;
@@ -58,9 +59,7 @@ describe("visitor pages and availability", () => {
     // Close the chat, then browse: views are still recorded.
     await visitor.locator("[data-microchat]").locator('button[aria-label="Minimise chat"]').click();
     await visitor.goto(app.base + "/demo/pricing.html");
-    await visitor.waitForTimeout(300);
     await visitor.goto(app.base + "/demo/");
-    await visitor.waitForTimeout(500);
 
     const operator = await (await browser.newContext()).newPage();
     const setup = await operator.request.post(app.base + "/api/setup", {
@@ -72,14 +71,15 @@ describe("visitor pages and availability", () => {
     };
     const conv = list.conversations.find((c) => c.visitor.email === "nora@example.org");
     assert.ok(conv, "the conversation is in Unassigned");
-    let info: VisitorInfo | null = null;
-    for (let i = 0; i < 20; i++) {
-      const res = await operator.request.get(`${app.base}/api/conversations/${conv.id}/visitor`);
-      info = ((await res.json()) as { visitor: VisitorInfo }).visitor;
-      if (info.pages.count >= 3 && info.pages.items[1]?.ms !== null) break;
-      await operator.waitForTimeout(250);
-    }
-    assert.ok(info);
+    // Page views arrive by beacon (batched, and on leaving a page): wait for the three of this visit.
+    const info = await until(
+      async () => {
+        const res = await operator.request.get(`${app.base}/api/conversations/${conv.id}/visitor`);
+        return ((await res.json()) as { visitor: VisitorInfo }).visitor;
+      },
+      (v) => v.pages.count >= 3 && v.pages.items[1]?.ms !== null,
+      "three page views, the pricing page's with its time on page",
+    );
     assert.ok(info.pages.count >= 3, `3 page views, got ${info.pages.count}`);
     assert.deepEqual(
       // Static assets serve pricing.html at its pretty URL.
