@@ -460,9 +460,21 @@ describe("accessibility: axe on every screen, and the story with the keyboard al
     await check(desk, "conversation open: chat, email, files, visitor info (desktop)");
     await desk.screenshot({ path: join(shots, "a11y-conversation.png") });
 
+    // The email contact's other threads load after the rest: hold that answer so its loading state is checked too.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await desk.route("**/api/conversations/*/threads", async (route) => {
+      await held;
+      await route.continue();
+    });
     const email = rows(desk, "unassigned-list").filter({ hasText: "wholesale prices" });
     await email.locator(".row-link").click();
     await desk.getByTestId("email-badge").first().waitFor();
+    await desk.getByTestId("visitor-threads").locator(".skeleton").waitFor();
+    await check(desk, "conversation open: an email, other threads loading (desktop)");
+    release();
+    await desk.getByTestId("visitor-threads").locator(".skeleton").waitFor({ state: "detached" });
+    await desk.unroute("**/api/conversations/*/threads");
     await check(desk, "conversation open: an email, not joined (desktop)");
 
     await phone.goto(app.base + (await bergen.locator(".row-link").getAttribute("href")));

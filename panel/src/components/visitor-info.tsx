@@ -422,7 +422,7 @@ function ThreadsSection(props: { threads: ConversationSummary[] | null }) {
     >
       <Switch>
         <Match when={props.threads === null}>
-          <span class="skeleton line" aria-busy="true" aria-label="Loading other conversations" />
+          <span class="skeleton line" role="status" aria-busy="true" aria-label="Loading other conversations" />
         </Match>
         <Match when={props.threads?.length === 0}>
           <p class="muted small">No other conversations with this address.</p>
