@@ -723,10 +723,6 @@ export class Workspace extends DurableObject<Env> {
       .map(toSummary);
   }
 
-  async hasConversation(id: string): Promise<boolean> {
-    return this.sql.exec("SELECT 1 FROM conversations WHERE id = ?", id).toArray().length > 0;
-  }
-
   /**
    * One page of a view, newest first. The cursor is the last row seen:
    * `before` (its lastAt) and `beforeId` (its id, which breaks ties between
@@ -1262,11 +1258,6 @@ export class Workspace extends DurableObject<Env> {
       .exec<{ id: string; name: string; away: number }>("SELECT id, name, away FROM operators ORDER BY name")
       .toArray()
       .map((r) => ({ id: r.id, name: r.name, online: online.has(r.id), status: r.away ? "away" : "online" }));
-  }
-
-  /** Operators with an open panel right now. */
-  async onlineOperators(): Promise<OperatorPresence[]> {
-    return this.presence().filter((p) => p.online);
   }
 
   /** Whether anyone can answer a visitor now: an operator with the panel open and not away. */
