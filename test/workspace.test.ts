@@ -1,6 +1,6 @@
 /**
  * The Workspace object's own rules, reached through its RPC methods the way
- * the Worker reaches them: the one alarm, and settings
+ * the Worker reaches them: the one admin check, the one alarm, and settings
  * stored by older versions. Each test uses a workspace of its own.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
@@ -28,6 +28,68 @@ async function alarmAt(ws: Stub): Promise<number | null> {
 }
 
 describe("workspace", () => {
+  it("every admin-only operation refuses an operator who is not an admin, even one whose copy says admin", async () => {
+    const ws = freshWorkspace();
+    const admin = await withAdmin(ws);
+    const added = await ws.addOperator(admin, {
+      name: "Otto",
+      email: "otto@example.com",
+      passwordHash: "not-a-real-hash",
+      admin: false,
+    });
+    if (!added.ok) throw new Error(`addOperator refused: ${added.message}`);
+    // A stale or forged copy of the operator: the workspace reads the flag from storage, not from the caller.
+    const otto = { ...added.value, admin: true };
+    const hook = await ws.addWebhook(admin, "https://hooks.test/ok", ["conversation.created"]);
+    const token = await ws.createToken(admin, "CI");
+    if (!hook.ok || !token.ok) throw new Error("admin setup of webhook/token refused");
+    const before = { settings: await ws.getSettings(), operators: await ws.listOperators() };
+
+    const attempts = {
+      addOperator: ws.addOperator(otto, { name: "Eve", email: "eve@example.com", passwordHash: "x", admin: true }),
+      removeOperator: ws.removeOperator(otto, admin.id),
+      createToken: ws.createToken(otto, "mine"),
+      listTokens: ws.listTokens(otto),
+      revokeToken: ws.revokeToken(otto, token.value.info.id),
+      updateSettings: ws.updateSettings(otto, { emailName: "Hijacked", retentionDays: 1 }),
+      addWebhook: ws.addWebhook(otto, "https://hooks.test/steal", ["message.created"]),
+      listWebhooks: ws.listWebhooks(otto),
+      removeWebhook: ws.removeWebhook(otto, hook.value.webhook.id),
+      webhookDeliveries: ws.webhookDeliveries(otto, hook.value.webhook.id),
+      conversationsOf: ws.conversationsOf(otto, { email: "someone@example.com" }),
+    };
+    for (const [name, pending] of Object.entries(attempts)) {
+      const result = await pending;
+      expect(result, `${name} by a non-admin answered ${JSON.stringify(result)}`).toMatchObject({
+        ok: false,
+        code: "forbidden",
+      });
+    }
+
+    // Nothing changed.
+    expect(await ws.getSettings()).toEqual(before.settings);
+    expect(await ws.listOperators()).toEqual(before.operators);
+    const hooks = await ws.listWebhooks(admin);
+    expect(hooks.ok && hooks.value.map((h) => h.url)).toEqual(["https://hooks.test/ok"]);
+    const tokens = await ws.listTokens(admin);
+    expect(tokens.ok && tokens.value.map((t) => t.name)).toEqual(["CI"]);
+  });
+
+  it("a removed webhook, or one that never existed, is not_found for its deliveries and its removal", async () => {
+    const ws = freshWorkspace();
+    const admin = await withAdmin(ws);
+    const hook = await ws.addWebhook(admin, "https://hooks.test/ok", ["conversation.created"]);
+    if (!hook.ok) throw new Error("addWebhook refused");
+    expect(await ws.webhookDeliveries(admin, hook.value.webhook.id)).toEqual({ ok: true, value: [] });
+    expect(await ws.removeWebhook(admin, hook.value.webhook.id)).toEqual({ ok: true, value: null });
+    for (const result of [
+      await ws.removeWebhook(admin, hook.value.webhook.id),
+      await ws.webhookDeliveries(admin, hook.value.webhook.id),
+    ]) {
+      expect(result).toEqual({ ok: false, code: "not_found", message: "No such webhook" });
+    }
+  });
+
   it("the one alarm is re-armed to the earliest deadline: a webhook retry before the next retention check", async () => {
     const ws = freshWorkspace();
     const admin = await withAdmin(ws);
@@ -41,11 +103,13 @@ describe("workspace", () => {
     expect(first, `alarm after turning retention on: ${first}`).toBeLessThanOrEqual(Date.now() + 60_000);
 
     // An event for an endpoint that answers 500: its delivery is due now, sooner than retention's check.
-    const hook = { value: await ws.addWebhook("https://hooks.test/fail/scheduler", ["conversation.deleted"]) };
+    const hook = await ws.addWebhook(admin, "https://hooks.test/fail/scheduler", ["conversation.deleted"]);
+    if (!hook.ok) throw new Error("addWebhook refused");
     await ws.emit("conversation.deleted", JSON.stringify({ conversationId: "gone" }));
     const attempted = async () => {
       await runDurableObjectAlarm(ws);
-      return ws.webhookDeliveries(hook.value.webhook.id);
+      const log = await ws.webhookDeliveries(admin, hook.value.webhook.id);
+      return log.ok ? log.value : [];
     };
     await expect.poll(attempted, { timeout: 5000 }).toMatchObject([{ status: "pending", attempts: 1 }]);
 
@@ -57,7 +121,7 @@ describe("workspace", () => {
     );
 
     // With the endpoint gone, the only deadline left is retention's.
-    expect(await ws.removeWebhook(hook.value.webhook.id)).toBe(true);
+    expect(await ws.removeWebhook(admin, hook.value.webhook.id)).toMatchObject({ ok: true });
     expect(await runDurableObjectAlarm(ws)).toBe(true);
     const later = await alarmAt(ws);
     expect(later, `alarm with only retention left: ${later}`).toBeGreaterThan(Date.now() + 5 * HOUR);

@@ -234,8 +234,8 @@ export class Workspace extends DurableObject<Env> {
   }
 
   /** Conversations of one visitor (by id) or one email address, for an erasure request. */
-  async conversationsOf(who: { visitorId?: string; email?: string }): Promise<string[]> {
-    return this.index.conversationsOf(who);
+  async conversationsOf(actor: Operator, who: { visitorId?: string; email?: string }): Promise<Result<string[]>> {
+    return this.asAdmin(actor, "erase a person's data", () => this.index.conversationsOf(who));
   }
 
   // Verified site users -------------------------------------------------------
@@ -258,22 +258,28 @@ export class Workspace extends DurableObject<Env> {
 
   // Webhooks ------------------------------------------------------------------
 
-  async addWebhook(url: string, events: WebhookEvent[]): Promise<{ webhook: WebhookInfo; secret: string }> {
-    return this.webhooks.add(url, events);
+  async addWebhook(
+    actor: Operator,
+    url: string,
+    events: WebhookEvent[],
+  ): Promise<Result<{ webhook: WebhookInfo; secret: string }>> {
+    return this.asAdmin(actor, "manage webhooks", () => this.webhooks.add(url, events));
   }
 
-  async listWebhooks(): Promise<WebhookInfo[]> {
-    return this.webhooks.list();
+  async listWebhooks(actor: Operator): Promise<Result<WebhookInfo[]>> {
+    return this.asAdmin(actor, "manage webhooks", () => this.webhooks.list());
   }
 
-  /** False if there was no such webhook. */
-  async removeWebhook(id: string): Promise<boolean> {
-    return this.webhooks.remove(id);
+  async removeWebhook(actor: Operator, id: string): Promise<Result<null>> {
+    return this.asAdmin(actor, "manage webhooks", () => {
+      this.webhooks.remove(id);
+      return null;
+    });
   }
 
   /** The 50 most recent deliveries of a webhook, for the admins' log. */
-  async webhookDeliveries(id: string): Promise<WebhookDeliveryInfo[]> {
-    return this.webhooks.deliveries(id);
+  async webhookDeliveries(actor: Operator, id: string): Promise<Result<WebhookDeliveryInfo[]>> {
+    return this.asAdmin(actor, "manage webhooks", () => this.webhooks.deliveries(id));
   }
 
   /** Queues an event (its data as JSON text) for every webhook that wants it; the alarm delivers them. */

@@ -12,6 +12,7 @@
  * receivers recompute it with their endpoint's secret and reject old
  * timestamps (replay). `verifyWebhookSignature` is what a receiver runs.
  */
+import { refuse } from "../errors";
 import { randomId } from "../lib/crypto";
 import type { WebhookDeliveryInfo, WebhookEvent, WebhookInfo } from "../protocol";
 import type { WorkspaceContext } from "./context";
@@ -63,6 +64,10 @@ function backoffMs(attempt: number): number {
 
 /** After this many failed attempts a delivery is marked failed. */
 const MAX_WEBHOOK_ATTEMPTS = 8;
+
+function refuseUnknown(): never {
+  refuse("not_found", "No such webhook");
+}
 
 type Subscription = { id: string; events: WebhookEvent[]; createdAt: number };
 
@@ -118,16 +123,17 @@ export class Webhooks implements ScheduledJob {
       .map((r) => ({ id: r.id, url: r.url, events: JSON.parse(r.events) as WebhookEvent[], createdAt: r.created_at }));
   }
 
-  /** Removes an endpoint and its delivery log; false if there was no such endpoint. */
-  remove(id: string): boolean {
+  /** Removes an endpoint and its delivery log. */
+  remove(id: string): void {
     const gone = this.w.sql.exec("DELETE FROM webhooks WHERE id = ?", id).rowsWritten > 0;
     this.hooks = null;
     this.w.sql.exec("DELETE FROM webhook_deliveries WHERE webhook_id = ?", id);
-    return gone;
+    if (!gone) refuseUnknown();
   }
 
   /** The 50 most recent deliveries of an endpoint, for the admins' log. */
   deliveries(id: string): WebhookDeliveryInfo[] {
+    if (this.w.sql.exec("SELECT 1 FROM webhooks WHERE id = ?", id).toArray().length === 0) refuseUnknown();
     return this.w.sql
       .exec<DeliveryRow>(
         `SELECT id, event, status, attempts, last_error, response_status, created_at, delivered_at
