@@ -7,7 +7,7 @@
 import type { ErrorCode, PanelClientFrame } from "../protocol";
 
 /** A valid panel frame, or the error to answer with. */
-export type PanelFrameResult = { ok: true; frame: PanelClientFrame } | { ok: false; code: ErrorCode; message: string };
+type PanelFrameResult = { ok: true; frame: PanelClientFrame } | { ok: false; code: ErrorCode; message: string };
 
 /** Checks a parsed panel frame's type and fields. */
 export function validatePanelFrame(raw: unknown): PanelFrameResult {
