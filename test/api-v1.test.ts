@@ -2,7 +2,7 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import { HTTPException } from "hono/http-exception";
 import { errorFromException } from "../worker/lib/http";
-import { verifyWebhookSignature } from "../worker/lib/webhooks";
+import { verifyWebhookSignature } from "../worker/workspace/webhooks";
 import { fetchApp, json, newOperator, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
 async function newToken(admin: string, name = "CRM sync"): Promise<string> {
@@ -492,7 +492,7 @@ describe("webhooks", () => {
   });
 
   it("signatures expire (replay protection)", async () => {
-    const { signWebhook } = await import("../worker/lib/webhooks");
+    const { signWebhook } = await import("../worker/workspace/webhooks");
     const old = await signWebhook("whsec_x", "{}", Date.now() - 3600_000);
     expect(await verifyWebhookSignature("whsec_x", old, "{}")).toBe(false);
     expect(await verifyWebhookSignature("whsec_x", await signWebhook("whsec_x", "{}"), "{}")).toBe(true);

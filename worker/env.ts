@@ -1,6 +1,6 @@
 /** Bindings and variables the Worker and its Durable Objects receive. */
 import type { Conversation } from "./conversation";
-import type { Workspace } from "./workspace";
+import type { Workspace } from "./workspace/object";
 
 export interface Env {
   CONVERSATION: DurableObjectNamespace<Conversation>;

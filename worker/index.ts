@@ -4,7 +4,7 @@ import { receiveEmail } from "./email";
 import type { Env } from "./env";
 
 export { Conversation } from "./conversation";
-export { Workspace } from "./workspace";
+export { Workspace } from "./workspace/object";
 
 export default {
   fetch: app.fetch,

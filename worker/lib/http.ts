@@ -8,7 +8,8 @@ import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
 import type { Env } from "../env";
 import type { Operator } from "../protocol";
-import type { Result } from "./result";
+import { STATUS, type Result as Outcome } from "../errors";
+import type { Refusal, Result } from "./result";
 
 export type AppEnv = {
   Bindings: Env;
@@ -147,8 +148,10 @@ export function workspaceStub(env: Env) {
 }
 
 /** Unwraps a Durable Object's Result, turning a refusal into its HTTP error. */
-export function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) fail(result.status, result.code, result.message);
+export function unwrap<T>(result: Result<T> | Outcome<T>): T {
+  // The Workspace answers with errors.ts results (no status: it follows from the code).
+  if (!result.ok)
+    fail("status" in result ? result.status : (STATUS[result.code] as Refusal["status"]), result.code, result.message);
   return result.value;
 }
 

@@ -21,7 +21,7 @@ import {
   type AppEnv,
 } from "../lib/http";
 import type { MeResponse, SetupStatus } from "../protocol";
-import { SESSION_TTL_MS } from "../workspace";
+import { SESSION_TTL_MS } from "../workspace/operators";
 
 /** A hash of a password nobody has, so unknown emails cost the same time as wrong passwords. */
 let decoyHash: Promise<string> | null = null;

@@ -19,7 +19,7 @@ import { fail, jsonBody, requireOperator, unwrap, workspaceStub, type AppEnv } f
 import { LIMITS, type VisitorThreadsResponse } from "../protocol";
 import type { Env as WorkerEnv } from "../env";
 import type { Env } from "../env";
-import type { View } from "../workspace";
+import type { IndexView as View } from "../workspace/conversation-index";
 import { handleUpload, serveFile } from "./files";
 
 /** Most other conversations of one visitor listed beside a conversation. */

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { isId } from "../lib/crypto";
 import { isEmail } from "../lib/frames";
-import { fail, jsonBody, requireOperator, workspaceStub, type AppEnv } from "../lib/http";
+import { fail, jsonBody, requireOperator, unwrap, workspaceStub, type AppEnv } from "../lib/http";
 import { deleteConversation } from "./conversations";
 
 export const erasure = new Hono<AppEnv>().use(requireOperator).post("/", async (c) => {
@@ -17,7 +17,7 @@ export const erasure = new Hono<AppEnv>().use(requireOperator).post("/", async (
   if (visitorId !== undefined && !isId(visitorId)) fail(400, "bad_request", "visitorId is not a visitor id");
   if (email !== undefined && !isEmail(email)) fail(400, "bad_request", "That email address does not look right");
   if (!visitorId && !email) fail(400, "bad_request", "Give a visitorId or an email");
-  const ids = await workspaceStub(c.env).conversationsOf({ visitorId, email });
+  const ids = unwrap(await workspaceStub(c.env).conversationsOf(c.get("operator"), { visitorId, email }));
   for (const id of ids) await deleteConversation(c.env, id);
   return c.json({ deleted: ids.length });
 });

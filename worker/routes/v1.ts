@@ -608,7 +608,7 @@ export const routes = v1
     }),
     async (c) => {
       requireAdmin(c);
-      return c.json({ webhooks: await workspaceStub(c.env).listWebhooks() }, 200);
+      return c.json({ webhooks: unwrap(await workspaceStub(c.env).listWebhooks(c.get("operator"))) }, 200);
     },
   )
   .openapi(
@@ -640,7 +640,10 @@ export const routes = v1
     async (c) => {
       requireAdmin(c);
       const body = c.req.valid("json");
-      return c.json(await workspaceStub(c.env).addWebhook(body.url, [...new Set(body.events)]), 201);
+      return c.json(
+        unwrap(await workspaceStub(c.env).addWebhook(c.get("operator"), body.url, [...new Set(body.events)])),
+        201,
+      );
     },
   )
   .openapi(
@@ -654,8 +657,7 @@ export const routes = v1
     }),
     async (c) => {
       requireAdmin(c);
-      if (!(await workspaceStub(c.env).removeWebhook(c.req.valid("param").id)))
-        fail(404, "not_found", "No such webhook");
+      unwrap(await workspaceStub(c.env).removeWebhook(c.get("operator"), c.req.valid("param").id));
       return c.body(null, 204);
     },
   )
@@ -670,10 +672,10 @@ export const routes = v1
     }),
     async (c) => {
       requireAdmin(c);
-      const id = c.req.valid("param").id;
-      const workspace = workspaceStub(c.env);
-      if (!(await workspace.listWebhooks()).some((w) => w.id === id)) fail(404, "not_found", "No such webhook");
-      return c.json({ deliveries: await workspace.webhookDeliveries(id) }, 200);
+      const deliveries = unwrap(
+        await workspaceStub(c.env).webhookDeliveries(c.get("operator"), c.req.valid("param").id),
+      );
+      return c.json({ deliveries }, 200);
     },
   );
 

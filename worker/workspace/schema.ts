@@ -1,6 +1,11 @@
-/** Schema of the Workspace Durable Object's SQLite storage. */
-import type { Migration } from "./migrate";
+/**
+ * Schema of the Workspace Durable Object's SQLite storage: numbered,
+ * append-only migrations (run by `migrate` in the object's constructor).
+ * A shipped migration is never edited; a change is a new entry at the end.
+ */
+import type { Migration } from "../schema/migrate";
 
+/** Every migration of the workspace's storage, in order. */
 export const workspaceMigrations: readonly Migration[] = [
   {
     id: 1,
@@ -149,5 +154,19 @@ export const workspaceMigrations: readonly Migration[] = [
     name: "conversations by visitor email",
     // The visitor panel lists a contact's other conversations by address (and erasure finds them).
     sql: `CREATE INDEX conversations_email ON conversations(visitor_email COLLATE NOCASE, last_at DESC);`,
+  },
+  {
+    id: 9,
+    name: "settings values as JSON",
+    // Settings were stored as bare text ("1"/"0" for a yes/no, digits for a
+    // number); from here on each value is JSON, read and written only through
+    // the typed accessors in settings.ts. This converts what older versions stored.
+    sql: `
+      UPDATE settings SET value = CASE
+        WHEN key = 'survey_by_email' THEN CASE WHEN value = '1' THEN 'true' ELSE 'false' END
+        WHEN key IN ('retention_days', 'retention_next_at') THEN CAST(CAST(value AS INTEGER) AS TEXT)
+        ELSE json_quote(value)
+      END;
+    `,
   },
 ];

@@ -1,0 +1,222 @@
+/**
+ * Operators, their sessions and API tokens, and the one admin check.
+ *
+ * Session tokens and API tokens are stored as SHA-256 hashes only: the raw
+ * token exists in the cookie or the integrator's config, never here.
+ * Password hashing runs in the Worker, not here: PBKDF2 is deliberately slow
+ * and would stall every panel of the workspace while it ran.
+ */
+import { refuse } from "../errors";
+import { randomId, sha256 } from "../lib/crypto";
+import type { ApiTokenInfo, Operator, PresenceStatus } from "../protocol";
+import type { WorkspaceContext } from "./context";
+
+/** How long an operator session lasts. */
+export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+
+type OperatorRow = {
+  id: string;
+  name: string;
+  email: string;
+  password_hash: string;
+  admin: number;
+  created_at: number;
+};
+
+/** What a new operator is made of (the password already hashed by the Worker). */
+export interface NewOperator {
+  name: string;
+  email: string;
+  passwordHash: string;
+  admin: boolean;
+}
+
+function toOperator(r: OperatorRow): Operator {
+  return { id: r.id, name: r.name, email: r.email, admin: r.admin === 1, createdAt: r.created_at };
+}
+
+/** The operators table and everything that proves who an operator is. */
+export class Operators {
+  constructor(private readonly w: WorkspaceContext) {}
+
+  /**
+   * The one admin check, run by every admin-only operation of the workspace.
+   * It re-reads the flag from storage: the caller's copy of the operator was
+   * made when the request was authenticated and may predate a demotion or removal.
+   */
+  requireAdmin(actor: Operator, what: string): void {
+    const row = this.w.sql.exec<{ admin: number }>("SELECT admin FROM operators WHERE id = ?", actor.id).toArray()[0];
+    if (row?.admin !== 1) refuse("forbidden", `Only admins can ${what}`);
+  }
+
+  needsSetup(): boolean {
+    return this.w.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM operators").one().n === 0;
+  }
+
+  /**
+   * Creates the first admin and signs them in. Two setup requests racing
+   * each other cannot both succeed: the check and the insert run with no
+   * await between them, so no other request of this object runs in between.
+   */
+  async setup(input: Omit<NewOperator, "admin">): Promise<{ operator: Operator; token: string }> {
+    if (!this.needsSetup()) refuse("already_set_up", "This workspace is already set up");
+    const operator = this.insert({ ...input, admin: true });
+    return { operator, token: await this.createSession(operator.id) };
+  }
+
+  insert(input: NewOperator): Operator {
+    if (this.w.sql.exec("SELECT 1 FROM operators WHERE email = ?", input.email).toArray().length > 0) {
+      refuse("email_taken", "An operator with that email already exists");
+    }
+    const row: OperatorRow = {
+      id: randomId(),
+      name: input.name,
+      email: input.email,
+      password_hash: input.passwordHash,
+      admin: input.admin ? 1 : 0,
+      created_at: Date.now(),
+    };
+    this.w.sql.exec(
+      "INSERT INTO operators (id, name, email, password_hash, admin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      row.id,
+      row.name,
+      row.email,
+      row.password_hash,
+      row.admin,
+      row.created_at,
+    );
+    return toOperator(row);
+  }
+
+  /** Removes an operator and ends their sessions (their API tokens stop working with them). */
+  remove(actor: Operator, operatorId: string): void {
+    if (operatorId === actor.id) refuse("cannot_remove_self", "You cannot remove yourself");
+    if (!this.exists(operatorId)) refuse("not_found", "No such operator");
+    this.w.ctx.storage.transactionSync(() => {
+      this.w.sql.exec("DELETE FROM sessions WHERE operator_id = ?", operatorId);
+      this.w.sql.exec("DELETE FROM operators WHERE id = ?", operatorId);
+    });
+  }
+
+  exists(operatorId: string): boolean {
+    return this.w.sql.exec("SELECT 1 FROM operators WHERE id = ?", operatorId).toArray().length > 0;
+  }
+
+  /** Every operator, oldest first. */
+  list(): Operator[] {
+    return this.w.sql.exec<OperatorRow>("SELECT * FROM operators ORDER BY created_at").toArray().map(toOperator);
+  }
+
+  /** Every operator's name and chosen status, by name: for presence and reports. */
+  roster(): { id: string; name: string; status: PresenceStatus }[] {
+    return this.w.sql
+      .exec<{ id: string; name: string; away: number }>("SELECT id, name, away FROM operators ORDER BY name")
+      .toArray()
+      .map((r) => ({ id: r.id, name: r.name, status: r.away ? "away" : "online" }));
+  }
+
+  /** An operator sets themselves online or away. */
+  setStatus(operatorId: string, status: PresenceStatus): void {
+    this.w.sql.exec("UPDATE operators SET away = ? WHERE id = ?", status === "away" ? 1 : 0, operatorId);
+  }
+
+  // Sessions (the panel's cookie) ------------------------------------------
+
+  /** The stored password hash for an email, for the Worker to verify. */
+  credentials(email: string): { operatorId: string; passwordHash: string } | null {
+    const row = this.w.sql
+      .exec<{ id: string; password_hash: string }>("SELECT id, password_hash FROM operators WHERE email = ?", email)
+      .toArray()[0];
+    return row ? { operatorId: row.id, passwordHash: row.password_hash } : null;
+  }
+
+  /** Starts a session; the raw token goes to the cookie, only its hash is stored. */
+  async createSession(operatorId: string): Promise<string> {
+    const token = randomId() + randomId();
+    const hash = await sha256(token);
+    const now = Date.now();
+    this.w.sql.exec("DELETE FROM sessions WHERE expires_at < ?", now);
+    this.w.sql.exec(
+      "INSERT INTO sessions (token_hash, operator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      hash,
+      operatorId,
+      now,
+      now + SESSION_TTL_MS,
+    );
+    return token;
+  }
+
+  async endSession(token: string): Promise<void> {
+    this.w.sql.exec("DELETE FROM sessions WHERE token_hash = ?", await sha256(token));
+  }
+
+  /** The operator a session token belongs to, or null if unknown or expired. */
+  async authenticate(token: string): Promise<Operator | null> {
+    if (typeof token !== "string" || token.length !== 44) return null;
+    const hash = await sha256(token);
+    const row = this.w.sql
+      .exec<OperatorRow>(
+        "SELECT o.* FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ? AND s.expires_at > ?",
+        hash,
+        Date.now(),
+      )
+      .toArray()[0];
+    return row ? toOperator(row) : null;
+  }
+
+  // API tokens (REST API): shown once, stored as a hash, acting as their creator
+
+  async createToken(actor: Operator, name: string): Promise<{ token: string; info: ApiTokenInfo }> {
+    const token = `mct_${randomId()}${randomId()}`;
+    const info: ApiTokenInfo = { id: randomId(), name, operatorId: actor.id, createdAt: Date.now(), lastUsedAt: null };
+    this.w.sql.exec(
+      "INSERT INTO api_tokens (id, name, token_hash, operator_id, created_at) VALUES (?, ?, ?, ?, ?)",
+      info.id,
+      name,
+      await sha256(token),
+      actor.id,
+      info.createdAt,
+    );
+    return { token, info };
+  }
+
+  listTokens(): ApiTokenInfo[] {
+    return this.w.sql
+      .exec<{ id: string; name: string; operator_id: string; created_at: number; last_used_at: number | null }>(
+        "SELECT id, name, operator_id, created_at, last_used_at FROM api_tokens WHERE revoked_at IS NULL ORDER BY created_at",
+      )
+      .toArray()
+      .map((r) => ({
+        id: r.id,
+        name: r.name,
+        operatorId: r.operator_id,
+        createdAt: r.created_at,
+        lastUsedAt: r.last_used_at,
+      }));
+  }
+
+  revokeToken(id: string): void {
+    const done = this.w.sql.exec(
+      "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+      Date.now(),
+      id,
+    );
+    if (done.rowsWritten === 0) refuse("not_found", "No such token");
+  }
+
+  /** The operator an API token acts as, or null (unknown, revoked, or its operator removed). */
+  async authenticateToken(token: string): Promise<Operator | null> {
+    if (typeof token !== "string" || !/^mct_[A-Za-z0-9_-]{44}$/.test(token)) return null;
+    const hash = await sha256(token);
+    const row = this.w.sql
+      .exec<OperatorRow & { token_id: string }>(
+        `SELECT o.*, t.id AS token_id FROM api_tokens t JOIN operators o ON o.id = t.operator_id
+         WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
+        hash,
+      )
+      .toArray()[0];
+    if (!row) return null;
+    this.w.sql.exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", Date.now(), row.token_id);
+    return toOperator(row);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Panel sockets: each open operator panel holds one, and receives the
+ * conversation index live (its first lists, then every change), operators'
+ * presence, and notifications of visitors waiting.
+ *
+ * Sockets are accepted through the Hibernation API with the tags `panel`
+ * and `op:<operator id>`, and carry their operator in their attachment, so
+ * the object can sleep while panels stay connected. After a wake, sockets
+ * are found again with `getWebSockets(tag)`; nothing here is kept in memory.
+ */
+import { Refused, refusalResponse } from "../errors";
+import { validatePanelFrame } from "./panel-frames";
+import type {
+  ConversationSummary,
+  OperatorPresence,
+  PagedView,
+  PanelServerFrame,
+  ErrorCode as FrameErrorCode,
+} from "../protocol";
+import type { WorkspaceContext } from "./context";
+import type { Operators } from "./operators";
+
+/** Rows of "all" sent with the first index frame, and a page's size when a panel does not ask for one. */
+const ALL_FIRST_PAGE = 100;
+/** Rows of Unassigned and Mine sent with the first index frame. */
+const FIRST_PAGE = 200;
+/** Largest frame a panel may send. */
+const MAX_FRAME_CHARS = 4096;
+/** The header by which the Worker tells the object which operator opens the socket. */
+const ACTOR_HEADER = "X-Microchat-Actor-Id";
+
+/** What a panel socket remembers across hibernation (its attachment). */
+interface PanelIdentity {
+  operatorId: string;
+}
+
+/** The pages of the index a panel socket reads: implemented by the conversation index. */
+export interface IndexLists {
+  page(
+    view: PagedView,
+    operatorId: string,
+    before: number | null,
+    limit: number,
+    beforeId?: string | null,
+  ): { conversations: ConversationSummary[]; hasMore: boolean };
+  waitingCount(): number;
+}
+
+function identity(ws: WebSocket): PanelIdentity | null {
+  return ws.deserializeAttachment() as PanelIdentity | null;
+}
+
+function trySend(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text);
+  } catch {
+    // Closed meanwhile; its close event tidies up.
+  }
+}
+
+/** The panels' sockets: connecting, frames in, broadcasts out, presence. */
+export class PanelSockets {
+  constructor(
+    private readonly w: WorkspaceContext,
+    private readonly operators: Operators,
+  ) {}
+
+  /** Accepts a panel socket forwarded by the Worker, and sends it the first lists. */
+  connect(request: Request, lists: IndexLists): Response {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return refusalResponse(new Refused("upgrade_required", "Expected a WebSocket upgrade"));
+    }
+    const operatorId = request.headers.get(ACTOR_HEADER) ?? "";
+    if (!this.operators.exists(operatorId)) return refusalResponse(new Refused("unauthorized", "Not signed in"));
+
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    this.w.ctx.acceptWebSocket(server, ["panel", `op:${operatorId}`]);
+    server.serializeAttachment({ operatorId } satisfies PanelIdentity);
+
+    // Built after accepting, so the presence in it counts this panel as online.
+    const unassigned = lists.page("unassigned", operatorId, null, FIRST_PAGE);
+    const mine = lists.page("mine", operatorId, null, FIRST_PAGE);
+    const all = lists.page("all", operatorId, null, ALL_FIRST_PAGE);
+    this.send(server, {
+      type: "index",
+      unassigned: unassigned.conversations,
+      mine: mine.conversations,
+      all: all.conversations,
+      allHasMore: all.hasMore,
+      unassignedHasMore: unassigned.hasMore,
+      mineHasMore: mine.hasMore,
+      waiting: lists.waitingCount(),
+      operators: this.presence(),
+    });
+    this.broadcastPresence();
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  /** A frame from a panel: checked for size and shape first, then answered. */
+  message(ws: WebSocket, data: string | ArrayBuffer, lists: IndexLists): void {
+    const who = identity(ws);
+    if (!who) return ws.close(1011, "Lost identity");
+    const fail = (code: FrameErrorCode, message: string) => this.send(ws, { type: "error", code, message });
+    if (typeof data !== "string") return fail("bad_frame", "Binary frames are not supported");
+    if (data.length > MAX_FRAME_CHARS) return fail("too_large", "Frame too large");
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data);
+    } catch {
+      return fail("bad_json", "Frame is not valid JSON");
+    }
+    const parsed = validatePanelFrame(raw);
+    if (!parsed.ok) return fail(parsed.code, parsed.message);
+    const { view = "all", beforeLastAt, beforeId = null, limit = ALL_FIRST_PAGE } = parsed.frame;
+    const page = lists.page(view, who.operatorId, beforeLastAt, limit, beforeId);
+    this.send(ws, { type: "page", view, conversations: page.conversations, hasMore: page.hasMore });
+  }
+
+  /** A panel closed: completes the close handshake and tells the others. */
+  close(ws: WebSocket, code: number): void {
+    try {
+      // 1005/1006 mean "no code": they may not be sent back, so answer a normal close.
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "Closed");
+    } catch {
+      // Already closed.
+    }
+    this.broadcastPresence(ws);
+  }
+
+  /** Closes every panel of an operator (removed from the workspace): they stop receiving anything at once. */
+  disconnect(operatorId: string): void {
+    for (const ws of this.w.ctx.getWebSockets(`op:${operatorId}`)) {
+      try {
+        ws.close(4003, "Operator removed");
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+
+  /** Every operator, with whether they have a panel open (`except` counts as closed). */
+  presence(except?: WebSocket): OperatorPresence[] {
+    const online = new Set<string>();
+    for (const ws of this.w.ctx.getWebSockets("panel")) {
+      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      const who = identity(ws);
+      if (who) online.add(who.operatorId);
+    }
+    return this.operators.roster().map((r) => ({ id: r.id, name: r.name, online: online.has(r.id), status: r.status }));
+  }
+
+  /** Whether anyone can answer a visitor now: an operator with the panel open and not away. */
+  available(): boolean {
+    return this.presence().some((p) => p.online && p.status === "online");
+  }
+
+  broadcastPresence(except?: WebSocket): void {
+    this.broadcast({ type: "presence", operators: this.presence(except) }, except);
+  }
+
+  /** Sends a frame to every open panel (but `except`). */
+  broadcast(frame: PanelServerFrame, except?: WebSocket): void {
+    const text = JSON.stringify(frame);
+    for (const ws of this.w.ctx.getWebSockets("panel")) if (ws !== except) trySend(ws, text);
+  }
+
+  /** Sends a frame to the panels of operators who are not away. */
+  broadcastToAvailable(frame: PanelServerFrame): void {
+    const away = new Set(
+      this.operators
+        .roster()
+        .filter((r) => r.status === "away")
+        .map((r) => r.id),
+    );
+    const text = JSON.stringify(frame);
+    for (const ws of this.w.ctx.getWebSockets("panel")) {
+      const who = identity(ws);
+      if (who && !away.has(who.operatorId)) trySend(ws, text);
+    }
+  }
+
+  private send(ws: WebSocket, frame: PanelServerFrame): void {
+    ws.send(JSON.stringify(frame));
+  }
+}
