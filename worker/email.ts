@@ -1,3 +1,3 @@
 // shim: removed at merge
-/** Old path of the email helpers still imported by the Durable Objects (and, until routes use services, routes/files); the code lives in `email/`. */
-export { buildReply, MAX_OUTBOUND_EMAIL_BYTES, newThreadToken, replySubject, tokenAddress } from "./email/outbound";
+/** Old path of the email helpers the Durable Objects still import; the code lives in `email/`. */
+export { buildReply, newThreadToken, replySubject, tokenAddress } from "./email/outbound";
