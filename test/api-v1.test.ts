@@ -1,7 +1,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { HTTPException } from "hono/http-exception";
-import { errorFromException } from "../worker/lib/http";
+import { errorFromException } from "../worker/errors";
 import { verifyWebhookSignature } from "../worker/workspace/webhooks";
 import { fetchApp, json, newOperator, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 

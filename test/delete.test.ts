@@ -4,6 +4,7 @@ import worker from "../worker/index";
 import type { ConversationSummary } from "../worker/protocol";
 import {
   fetchApp,
+  inboundMail,
   json,
   newOperator,
   newVisitorSession,
@@ -24,15 +25,7 @@ async function objects(conversationId: string): Promise<number> {
 
 function mail(from: string, subject: string, messageId: string): ForwardableEmailMessage {
   const raw = `From: ${from}\r\nTo: support@microchat.example\r\nSubject: ${subject}\r\nMessage-ID: ${messageId}\r\n\r\nHello\r\n`;
-  const bytes = new TextEncoder().encode(raw);
-  return {
-    from,
-    to: "support@microchat.example",
-    headers: new Headers(),
-    raw: new Response(bytes).body!,
-    rawSize: bytes.byteLength,
-    setReject() {},
-  } as unknown as ForwardableEmailMessage;
+  return inboundMail(raw, from).message;
 }
 
 async function all(cookie: string): Promise<ConversationSummary[]> {

@@ -18,7 +18,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import PostalMime from "postal-mime";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import { fallbackMessageId, REFUSED } from "../worker/email";
+import { fallbackMessageId, REFUSED } from "../worker/email/parse";
 import worker from "../worker/index";
 import type { Message } from "../worker/protocol";
 import { fetchApp, signInAdmin } from "./helpers";

@@ -1,7 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import PostalMime from "postal-mime";
-import { buildReply, REFUSED, trimQuoted } from "../worker/email";
+import { buildReply } from "../worker/email/outbound";
+import { REFUSED, trimQuoted } from "../worker/email/parse";
 import type { Env } from "../worker/env";
 import worker from "../worker/index";
 import type { ConversationSummary, Message, VisitorInfo, VisitorThreadsResponse } from "../worker/protocol";
@@ -748,7 +749,7 @@ describe("settings", () => {
 
 describe("HTML-only mail as text", () => {
   it("drops tags, decodes entities and keeps blocks on their own lines", async () => {
-    const { htmlToText } = await import("../worker/email");
+    const { htmlToText } = await import("../worker/email/parse");
     expect(htmlToText("<p>Fish &amp; chips &lt;3</p><p>Line&nbsp;two<br>three &#8364;</p><script>x()</script>")).toBe(
       "Fish & chips <3\nLine two\nthree €",
     );

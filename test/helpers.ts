@@ -226,3 +226,20 @@ export async function join(cookie: string, conversationId: string): Promise<Resp
 export async function leave(cookie: string, conversationId: string): Promise<Response> {
   return fetchApp(`/api/conversations/${conversationId}/leave`, { method: "POST", headers: { Cookie: cookie } });
 }
+
+/** An inbound mail as Email Routing hands it to the Worker's `email()` handler; `rejected` collects its refusals. */
+export function inboundMail(raw: string, from: string, to = "support@microchat.example") {
+  const bytes = new TextEncoder().encode(raw);
+  const rejected: string[] = [];
+  const message = {
+    from,
+    to,
+    headers: new Headers(),
+    raw: new Response(bytes).body!,
+    rawSize: bytes.byteLength,
+    setReject(reason: string) {
+      rejected.push(reason);
+    },
+  } as unknown as ForwardableEmailMessage;
+  return { message, rejected };
+}

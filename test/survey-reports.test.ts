@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { OperatorReportResponse } from "../worker/protocol";
-import { reportCsv } from "../worker/routes/reports";
+import { reportCsv } from "../worker/services/reports";
 import {
   fetchApp,
   join,

@@ -1,9 +1,11 @@
 /**
  * The Hono application: mounts one route module per resource and turns
- * every error into JSON `{ error: { code, message } }`.
+ * every error into JSON `{ error: { code, message } }` (`errors.onError`).
+ * Routes parse and authorise, then call `services/`; none imports another.
  */
 import { Hono } from "hono";
-import { errorFromException, notFoundOrNotAllowed, refuseCrossSite, type AppEnv } from "./lib/http";
+import { onError } from "./errors";
+import { notFoundOrNotAllowed, refuseCrossSite, type AppEnv } from "./lib/http";
 import { auth } from "./routes/auth";
 import { conversations } from "./routes/conversations";
 import { erasure } from "./routes/erasure";
@@ -36,6 +38,6 @@ export const app = new Hono<AppEnv>()
 
 app.notFound(notFoundOrNotAllowed(() => app.routes));
 
-app.onError((err, c) => errorFromException(err, c.req.raw));
+app.onError(onError);
 
 export type AppType = typeof app;

@@ -1,6 +1,6 @@
 /** Worker entry: HTTP and sockets through Hono; the Durable Object classes. */
 import { app } from "./app";
-import { receiveEmail } from "./email";
+import { receiveEmail } from "./email/inbound";
 import type { Env } from "./env";
 
 export { Conversation } from "./conversation";

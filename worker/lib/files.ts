@@ -76,7 +76,6 @@ export function safeFileName(raw: unknown): string {
   name = name.normalize("NFC");
   name = name.split(/[\\/]/).pop() ?? "";
   // Control characters, and the bidi controls that make "exe.png" read as "png.exe".
-  // eslint-disable-next-line no-control-regex
   name = name.replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "");
   name = name.replace(/\s+/g, " ").trim().replace(/^\.+/, "");
   if ([...name].length > MAX_NAME) {

@@ -1,15 +1,19 @@
+// shim: removed at merge
 /**
- * Results of Durable Object RPC calls that can be refused. Errors thrown
- * inside a Durable Object cross RPC as plain `Error`s (their class is lost),
- * so refusals travel as data and the Worker turns them into HTTP statuses.
+ * The Durable Objects' old refusal model, kept only until their split
+ * branches (which use `errors.ts`) are merged. Its `Refusal` is an
+ * `errors.ts` refusal plus a `status` the Worker ignores (`unwrap` answers
+ * with `STATUS[code]`), so the Worker already reads both shapes alike.
  */
-export type Refusal = { ok: false; status: 400 | 401 | 403 | 404 | 409; code: string; message: string };
+import type { RefusalCode } from "../errors";
+
+export type Refusal = { ok: false; status: 400 | 401 | 403 | 404 | 409; code: RefusalCode; message: string };
 export type Result<T> = { ok: true; value: T } | Refusal;
 
 export class RefusedError extends Error {
   constructor(
     readonly status: Refusal["status"],
-    readonly code: string,
+    readonly code: RefusalCode,
     message: string,
   ) {
     super(message);

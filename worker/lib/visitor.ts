@@ -56,6 +56,20 @@ export async function readTicket(
   return { workspace: p.w, visitorId: p.v, conversationId: p.c, nonce: p.n, expiresAt: p.exp };
 }
 
+/**
+ * The claims of a survey link (`/rate/:token`, sent by email to email-only
+ * visitors): the conversation and survey it answers, until it expires.
+ */
+export async function readSurveyToken(
+  env: Env,
+  token: string,
+): Promise<{ conversationId: string; surveyId: string } | null> {
+  const p = (await verifyToken(secret(env), token)) as Record<string, unknown> | null;
+  if (!p || p.t !== "rate" || !isId(p.c) || !isId(p.s) || typeof p.exp !== "number" || p.exp < Date.now()) return null;
+  return { conversationId: p.c, surveyId: p.s };
+}
+
+/** A fresh visitor with a conversation of their own (not stored until they write). */
 export function newVisitor(env: Env): VisitorClaims {
   return { workspace: env.SITE_KEY, visitorId: randomId(), conversationId: randomId() };
 }

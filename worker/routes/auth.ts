@@ -8,25 +8,15 @@
  */
 import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { hashPassword, verifyPassword } from "../lib/crypto";
-import { isEmail } from "../lib/frames";
-import {
-  fail,
-  jsonBody,
-  requireOperator,
-  SESSION_COOKIE,
-  stringField,
-  unwrap,
-  workspaceStub,
-  type AppEnv,
-} from "../lib/http";
+import type { AppEnv } from "../lib/http";
+import { SESSION_COOKIE, SESSION_TTL_MS } from "../lib/sessions";
 import type { MeResponse, SetupStatus } from "../protocol";
-import { SESSION_TTL_MS } from "../workspace/operators";
+import { logIn, logOut, requireOperator, setUp } from "../services/auth";
+import { workspaceStub } from "../stubs";
+import { Login, Setup } from "../validate/bodies";
+import { readBody } from "../validate/http";
 
-/** A hash of a password nobody has, so unknown emails cost the same time as wrong passwords. */
-let decoyHash: Promise<string> | null = null;
-
-export function setSessionCookie(c: Context<AppEnv>, token: string): void {
+function setSessionCookie(c: Context<AppEnv>, token: string): void {
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,
     // Secure whenever served over https; wrangler dev on http://127.0.0.1 cannot set Secure cookies.
@@ -37,48 +27,24 @@ export function setSessionCookie(c: Context<AppEnv>, token: string): void {
   });
 }
 
-export function readCredentials(body: Record<string, unknown>, withName: boolean) {
-  const name = withName ? stringField(body, "name", 1, 80, "Name") : "";
-  const email = stringField(body, "email", 3, 254, "Email").toLowerCase();
-  if (!isEmail(email)) fail(400, "bad_request", "That email address does not look right");
-  const password = body.password;
-  if (typeof password !== "string" || password.length < 10 || password.length > 256) {
-    fail(400, "bad_request", "Password must be 10–256 characters");
-  }
-  return { name, email, password };
-}
-
 export const auth = new Hono<AppEnv>()
   .get("/setup", async (c) => {
     return c.json({ needsSetup: await workspaceStub(c.env).needsSetup() } satisfies SetupStatus);
   })
   .post("/setup", async (c) => {
-    const { name, email, password } = readCredentials(await jsonBody(c), true);
-    const result = unwrap(
-      await workspaceStub(c.env).setup({ name, email, passwordHash: await hashPassword(password) }),
-    );
-    setSessionCookie(c, result.token);
-    return c.json({ operator: result.operator } satisfies MeResponse, 201);
+    const { operator, token } = await setUp(c.env, await readBody(c, Setup));
+    setSessionCookie(c, token);
+    return c.json({ operator } satisfies MeResponse, 201);
   })
   .post("/auth/login", async (c) => {
-    const body = await jsonBody(c);
-    const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
-    const password = typeof body.password === "string" ? body.password : "";
-    if (!email || !password || password.length > 256) fail(400, "bad_request", "Email and password are required");
-    const ws = workspaceStub(c.env);
-    const creds = await ws.credentials(email);
-    decoyHash ??= hashPassword("decoy password nobody has");
-    const ok = await verifyPassword(password, creds?.passwordHash ?? (await decoyHash));
-    if (!creds || !ok) fail(401, "bad_credentials", "Email or password is wrong");
-    const token = await ws.createSession(creds.operatorId);
-    const operator = await ws.authenticate(token);
-    if (!operator) fail(401, "bad_credentials", "Email or password is wrong");
+    const body = await readBody(c, Login);
+    const { operator, token } = await logIn(c.env, body.email, body.password);
     setSessionCookie(c, token);
     return c.json({ operator } satisfies MeResponse);
   })
   .post("/auth/logout", async (c) => {
     const token = getCookie(c, SESSION_COOKIE);
-    if (token) await workspaceStub(c.env).endSession(token);
+    if (token) await logOut(c.env, token);
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.body(null, 204);
   })

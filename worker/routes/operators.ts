@@ -6,40 +6,29 @@
  *   PUT    /api/operators/me/status  { status: "online" | "away" }
  */
 import { Hono } from "hono";
-import { hashPassword, isId } from "../lib/crypto";
-import { fail, jsonBody, requireOperator, unwrap, workspaceStub, type AppEnv } from "../lib/http";
-import { readCredentials } from "./auth";
+import { refuse, unwrap } from "../errors";
+import { isId } from "../lib/crypto";
+import type { AppEnv } from "../lib/http";
+import { addOperator, requireOperator } from "../services/auth";
+import { workspaceStub } from "../stubs";
+import { NewOperator, OperatorStatus } from "../validate/bodies";
+import { readBody } from "../validate/http";
 
 export const operators = new Hono<AppEnv>()
   .use(requireOperator)
   .get("/", async (c) => c.json({ operators: await workspaceStub(c.env).listOperators() }))
   .post("/", async (c) => {
-    const actor = c.get("operator");
-    if (!actor.admin) fail(403, "forbidden", "Only admins can add operators");
-    const body = await jsonBody(c);
-    const { name, email, password } = readCredentials(body, true);
-    const operator = unwrap(
-      await workspaceStub(c.env).addOperator(actor, {
-        name,
-        email,
-        passwordHash: await hashPassword(password),
-        admin: body.admin === true,
-      }),
-    );
+    const operator = await addOperator(c.env, c.get("operator"), await readBody(c, NewOperator));
     return c.json({ operator }, 201);
   })
   .put("/me/status", async (c) => {
-    const body = await jsonBody(c);
-    if (body.status !== "online" && body.status !== "away")
-      fail(400, "bad_request", 'status must be "online" or "away"');
-    await workspaceStub(c.env).setStatus(c.get("operator").id, body.status);
-    return c.json({ status: body.status });
+    const { status } = await readBody(c, OperatorStatus);
+    await workspaceStub(c.env).setStatus(c.get("operator").id, status);
+    return c.json({ status });
   })
   .delete("/:id", async (c) => {
-    const actor = c.get("operator");
-    if (!actor.admin) fail(403, "forbidden", "Only admins can remove operators");
     const id = c.req.param("id");
-    if (!isId(id)) fail(404, "not_found", "No such operator");
-    unwrap(await workspaceStub(c.env).removeOperator(actor, id));
+    if (!isId(id)) refuse("not_found", "No such operator");
+    unwrap(await workspaceStub(c.env).removeOperator(c.get("operator"), id));
     return c.body(null, 204);
   });

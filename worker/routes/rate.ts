@@ -7,12 +7,11 @@
  * no user text and no script.
  */
 import { Hono } from "hono";
-import { verifyToken } from "../lib/crypto";
-import { isId } from "../lib/crypto";
-import { cleanText } from "../lib/frames";
 import type { AppEnv } from "../lib/http";
+import { readSurveyToken } from "../lib/visitor";
 import { LIMITS } from "../protocol";
-import { conversationStub } from "./conversations";
+import { conversationStub } from "../stubs";
+import { surveyComment } from "../validate/text";
 
 const page = (title: string, body: string, status = 200) =>
   new Response(
@@ -32,20 +31,11 @@ textarea{width:100%;min-height:5rem;margin:.75rem 0;font:inherit}button{backgrou
     },
   );
 
-async function claims(
-  env: AppEnv["Bindings"],
-  token: string,
-): Promise<{ conversationId: string; surveyId: string } | null> {
-  const p = (await verifyToken(env.SESSION_SECRET, token)) as Record<string, unknown> | null;
-  if (!p || p.t !== "rate" || !isId(p.c) || !isId(p.s) || typeof p.exp !== "number" || p.exp < Date.now()) return null;
-  return { conversationId: p.c, surveyId: p.s };
-}
-
 const expired = () => page("Link expired", "<h1>This link has expired</h1><p>Thank you all the same.</p>", 404);
 
 export const rate = new Hono<AppEnv>()
   .get("/:token", async (c) => {
-    if (!(await claims(c.env, c.req.param("token")))) return expired();
+    if (!(await readSurveyToken(c.env, c.req.param("token")))) return expired();
     const options = [1, 2, 3, 4, 5]
       .map(
         (n) =>
@@ -60,16 +50,24 @@ export const rate = new Hono<AppEnv>()
     );
   })
   .post("/:token", async (c) => {
-    const who = await claims(c.env, c.req.param("token"));
+    const who = await readSurveyToken(c.env, c.req.param("token"));
     if (!who) return expired();
     const form = await c.req.formData().catch(() => null);
     const rating = Number(form?.get("rating"));
     if (!Number.isInteger(rating) || rating < 1 || rating > 5) {
       return page("Choose a rating", "<h1>Please choose a rating from 1 to 5</h1><p><a href=''>Back</a></p>", 400);
     }
+    // The comment follows the one text rule, as over the widget's socket; the form's maxlength keeps people under the limit.
     const raw = form?.get("comment");
-    const comment = typeof raw === "string" ? cleanText(raw).slice(0, LIMITS.commentChars) || null : null;
-    const result = await conversationStub(c.env, who.conversationId).rateFromEmail(who.surveyId, rating, comment);
+    const comment = surveyComment.safeParse(typeof raw === "string" ? raw : "");
+    if (!comment.success) {
+      return page("Comment too long", `<h1>${comment.error.issues[0]!.message}</h1><p><a href=''>Back</a></p>`, 400);
+    }
+    const result = await conversationStub(c.env, who.conversationId).rateFromEmail(
+      who.surveyId,
+      rating,
+      comment.data || null,
+    );
     if (!result.ok) return page("Already answered", "<h1>This survey was already answered</h1><p>Thank you!</p>", 409);
     return page("Thank you", "<h1>Thank you for your feedback!</h1>");
   });

@@ -1,0 +1,94 @@
+/**
+ * Who is asking: operators sign in with a password (a session cookie) or an
+ * API token, and these guards find them before a route runs. Whether they
+ * are an admin is checked in one place, the workspace object, because every
+ * admin-only operation is one of its methods: a route cannot forget it.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import type { Env } from "../env";
+import { refuse, unwrap } from "../errors";
+import { hashPassword, verifyPassword } from "../lib/crypto";
+import type { AppEnv } from "../lib/http";
+import { SESSION_COOKIE } from "../lib/sessions";
+import type { Operator } from "../protocol";
+import { workspaceStub } from "../stubs";
+
+/** A hash of a password nobody has, so unknown emails cost the same time as wrong passwords. */
+let decoyHash: Promise<string> | null = null;
+
+/** The operator signed in by session cookie (remembered on the context), or null. */
+export async function currentOperator(c: Context<AppEnv>): Promise<Operator | null> {
+  const token = getCookie(c, SESSION_COOKIE);
+  if (!token) return null;
+  const operator = await workspaceStub(c.env).authenticate(token);
+  if (operator) {
+    c.set("operator", operator);
+    c.set("sessionToken", token);
+  }
+  return operator;
+}
+
+/** Route guard: 401 unless an operator is signed in. */
+export const requireOperator: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!(await currentOperator(c))) refuse("unauthorized", "Sign in first");
+  await next();
+};
+
+/** `/api/v1`'s guard: an API token (`Authorization: Bearer mct_…`, acting as its creator) or the panel's session. */
+export const requireApiCaller: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const header = c.req.header("Authorization");
+  if (header !== undefined) {
+    const match = /^Bearer (\S+)$/.exec(header);
+    const operator = match ? await workspaceStub(c.env).authenticateToken(match[1]!) : null;
+    if (!operator) refuse("unauthorized", "API token is missing, revoked or invalid");
+    c.set("operator", operator);
+  } else if (!(await currentOperator(c))) {
+    refuse("unauthorized", "Send an API token (Authorization: Bearer …) or sign in");
+  }
+  await next();
+};
+
+/** Creates the workspace's first admin and signs them in; refused once an operator exists. */
+export async function setUp(
+  env: Env,
+  input: { name: string; email: string; password: string },
+): Promise<{ operator: Operator; token: string }> {
+  const passwordHash = await hashPassword(input.password);
+  return unwrap(await workspaceStub(env).setup({ name: input.name, email: input.email, passwordHash }));
+}
+
+/** Checks a password and opens a session; the same refusal (and the same time) for an unknown email. */
+export async function logIn(env: Env, email: string, password: string): Promise<{ operator: Operator; token: string }> {
+  const workspace = workspaceStub(env);
+  const creds = await workspace.credentials(email);
+  decoyHash ??= hashPassword("decoy password nobody has");
+  const ok = await verifyPassword(password, creds?.passwordHash ?? (await decoyHash));
+  if (!creds || !ok) refuse("bad_credentials", "Email or password is wrong");
+  const token = await workspace.createSession(creds.operatorId);
+  const operator = await workspace.authenticate(token);
+  if (!operator) refuse("bad_credentials", "Email or password is wrong");
+  return { operator, token };
+}
+
+/** Ends a session. */
+export async function logOut(env: Env, token: string): Promise<void> {
+  await workspaceStub(env).endSession(token);
+}
+
+/** Adds an operator (the workspace refuses a non-admin actor or a taken email). */
+export async function addOperator(
+  env: Env,
+  actor: Operator,
+  input: { name: string; email: string; password: string; admin: boolean },
+): Promise<Operator> {
+  const passwordHash = await hashPassword(input.password);
+  return unwrap(
+    await workspaceStub(env).addOperator(actor, {
+      name: input.name,
+      email: input.email,
+      passwordHash,
+      admin: input.admin,
+    }),
+  );
+}
