@@ -39,7 +39,7 @@ import {
   type Role,
   type ServerFrame,
 } from "./protocol";
-import { conversationMigrations } from "./schema/conversation";
+import { conversationMigrations } from "./conversation/schema";
 import { migrate } from "./schema/migrate";
 
 /** What each socket carries across hibernation. */
@@ -80,6 +80,7 @@ type MessageRow = {
   author_name: string;
   text: string;
   event: string | null;
+  rating: number | null;
   at: number;
 };
 
@@ -587,7 +588,7 @@ export class Conversation extends DurableObject<Env> {
       at: r.at,
     };
     if (r.event) m.event = r.event as "joined" | "left" | "rated";
-    if (r.event === "rated") m.rating = Number(/Rated (\d)\/5/.exec(r.text)?.[1] ?? 0);
+    if (r.event === "rated") m.rating = r.rating ?? 0;
     if (r.file) m.file = JSON.parse(r.file) as FileRef;
     if (r.channel === "email") m.channel = "email";
     if (r.email) m.email = JSON.parse(r.email) as EmailMeta;
@@ -632,8 +633,8 @@ export class Conversation extends DurableObject<Env> {
     const seq = this.lastSeq() + 1;
     const at = Date.now();
     this.sql.exec(
-      `INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, event, file, channel, email, delivery, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, event, rating, file, channel, email, delivery, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq,
       clientId,
       kind,
@@ -642,6 +643,7 @@ export class Conversation extends DurableObject<Env> {
       author.name,
       text,
       extra.event ?? null,
+      extra.rating ?? null,
       extra.file ? JSON.stringify(extra.file) : null,
       extra.channel ?? "chat",
       extra.email ? JSON.stringify(extra.email) : null,
