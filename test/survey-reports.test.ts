@@ -1,4 +1,5 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import PostalMime from "postal-mime";
 import { describe, expect, it } from "vitest";
 import type { Message, OperatorReportResponse } from "../worker/protocol";
 import { reportCsv } from "../worker/routes/reports";
@@ -10,6 +11,7 @@ import {
   newOperator,
   newVisitorSession,
   operatorSocket,
+  recordSentMail,
   say,
   signInAdmin,
   visitorSocket,
@@ -173,6 +175,7 @@ describe("survey by email", () => {
 
     // On: the survey goes out by email with a one-click link.
     await fetchApp("/api/settings", { ...json({ surveyByEmail: true }, { Cookie: admin }), method: "PUT" });
+    const sent = await recordSentMail(c1.id);
     await join(admin, c1.id);
     await leave(admin, c1.id);
     let surveyId: string | null = null;
@@ -181,6 +184,10 @@ describe("survey by email", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(surveyId).not.toBeNull();
+    // The survey mail is automatic and says so, so auto-responders leave it unanswered.
+    expect(sent, "mail handed to send_email for the survey").toHaveLength(1);
+    const surveyMail = await PostalMime.parse(sent[0]!);
+    expect(surveyMail.headers.find((h) => h.key === "auto-submitted")?.value).toBe("auto-generated");
     const token = await signToken("test-secret-0123456789abcdef", {
       t: "rate",
       c: c1.id,

@@ -1461,15 +1461,10 @@ export class Conversation extends DurableObject<Env> {
         messageId: `<${randomId()}@${from.slice(from.lastIndexOf("@") + 1)}>`,
         inReplyTo: null,
         references: [],
+        // A survey mail is automatic: marked so, auto-responders do not answer it.
+        autoSubmitted: "auto-generated",
       });
-      // A survey mail is automatic: mark it so, so auto-responders do not answer it.
-      await this.env.SEND_EMAIL.send(
-        new EmailMessage(
-          from,
-          this.getMeta("visitor_email")!,
-          raw.replace("Auto-Submitted: no", "Auto-Submitted: auto-generated"),
-        ),
-      );
+      await this.env.SEND_EMAIL.send(new EmailMessage(from, this.getMeta("visitor_email")!, raw));
       this.setMeta("survey_emailed", survey.id);
     } catch (err) {
       console.error("Conversation", this.id, "survey email failed", err);

@@ -360,6 +360,12 @@ export interface OutboundEmail {
   inReplyTo: string | null;
   references: string[];
   attachment?: { name: string; type: string; bytes: Uint8Array };
+  /**
+   * RFC 3834 Auto-Submitted: "no" (the default) for a person's reply,
+   * "auto-generated" for mail the product sends by itself (the survey), so
+   * auto-responders do not answer it.
+   */
+  autoSubmitted?: "no" | "auto-generated";
 }
 
 /** Builds the raw MIME of a reply (text + HTML parts, threading headers, optional attachment). */
@@ -372,7 +378,7 @@ export function buildReply(mail: OutboundEmail): string {
   msg.setHeader("Message-ID", mail.messageId);
   if (mail.inReplyTo) msg.setHeader("In-Reply-To", mail.inReplyTo);
   if (mail.references.length) msg.setHeader("References", mail.references.join(" "));
-  msg.setHeader("Auto-Submitted", "no");
+  msg.setHeader("Auto-Submitted", mail.autoSubmitted ?? "no");
   // Base64 parts: the text is UTF-8 and may hold any character; 7bit would mangle it.
   msg.addMessage({ contentType: "text/plain", encoding: "base64", data: msg.toBase64(mail.text) });
   msg.addMessage({
