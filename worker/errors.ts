@@ -24,6 +24,8 @@ export const STATUS = {
   unknown_field: 400,
   unknown_type: 400,
   cannot_remove_self: 400,
+  no_email: 400,
+  no_sender: 400,
   unauthorized: 401,
   bad_credentials: 401,
   forbidden: 403,

@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
 import type { Env } from "../env";
 import type { Operator } from "../protocol";
+import { STATUS, type Result as RefusalResult } from "../errors";
 import type { Result } from "./result";
 
 export type AppEnv = {
@@ -146,9 +147,16 @@ export function workspaceStub(env: Env) {
   return env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
 }
 
-/** Unwraps a Durable Object's Result, turning a refusal into its HTTP error. */
-export function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) fail(result.status, result.code, result.message);
+/**
+ * Unwraps a Durable Object's Result, turning a refusal into its HTTP error.
+ * The Conversation object already answers with errors.ts results (no
+ * `status`: it comes from the code's row in `STATUS`).
+ */
+export function unwrap<T>(result: Result<T> | RefusalResult<T>): T {
+  if (!result.ok) {
+    const status = "status" in result ? result.status : (STATUS[result.code] as Parameters<typeof fail>[0]);
+    fail(status, result.code, result.message);
+  }
   return result.value;
 }
 
