@@ -15,6 +15,7 @@ import {
   signInAdmin,
   newVisitorSession,
   visitorSocket,
+  recordSentMail,
   say,
 } from "./helpers";
 
@@ -47,26 +48,6 @@ async function deliver(raw: string, opts: Parameters<typeof inbound>[1] = {}) {
   const { message, rejected } = inbound(raw, opts);
   await worker.email(message, env);
   return rejected;
-}
-
-/**
- * What conversation `id` hands to its send_email binding, as raw MIME. The
- * real binding still gets every message (it checks and "sends" it as in
- * `wrangler dev`); this only keeps a copy to parse back.
- */
-async function recordSentMail(id: string): Promise<string[]> {
-  const sent: string[] = [];
-  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(id)), (object) => {
-    const o = object as unknown as { env: Env };
-    const real = o.env.SEND_EMAIL;
-    const send: SendEmail["send"] = async (message) => {
-      const raw = (message as unknown as Record<string, unknown>)["EmailMessage::raw"];
-      sent.push(typeof raw === "string" ? raw : "(raw is not a string)");
-      return real.send(message as EmailMessage);
-    };
-    o.env = { ...o.env, SEND_EMAIL: { send } as SendEmail };
-  });
-  return sent;
 }
 
 let n = 0;

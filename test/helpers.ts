@@ -2,7 +2,9 @@
  * Test helpers: real HTTP requests and real WebSockets against the Worker
  * (and through it the Durable Objects) running in workerd.
  */
+import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import type { Env } from "../worker/env";
 import type { ClientFrame, PanelServerFrame, ServerFrame, VisitorSession } from "../worker/protocol";
 
 export const ORIGIN = "http://microchat.test";
@@ -242,4 +244,24 @@ export function inboundMail(raw: string, from: string, to = "support@microchat.e
     },
   } as unknown as ForwardableEmailMessage;
   return { message, rejected };
+}
+
+/**
+ * What conversation `id` hands to its send_email binding, as raw MIME. The
+ * real binding still gets every message (it checks and "sends" it as in
+ * `wrangler dev`); this only keeps a copy to parse back.
+ */
+export async function recordSentMail(id: string): Promise<string[]> {
+  const sent: string[] = [];
+  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(id)), (object) => {
+    const o = object as unknown as { env: Env };
+    const real = o.env.SEND_EMAIL;
+    const send: SendEmail["send"] = async (message) => {
+      const raw = (message as unknown as Record<string, unknown>)["EmailMessage::raw"];
+      sent.push(typeof raw === "string" ? raw : "(raw is not a string)");
+      return real.send(message as EmailMessage);
+    };
+    o.env = { ...o.env, SEND_EMAIL: { send } as SendEmail };
+  });
+  return sent;
 }

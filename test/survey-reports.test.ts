@@ -1,6 +1,7 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import PostalMime from "postal-mime";
 import { describe, expect, it } from "vitest";
-import type { OperatorReportResponse } from "../worker/protocol";
+import type { Message, OperatorReportResponse } from "../worker/protocol";
 import { reportCsv } from "../worker/services/reports";
 import {
   fetchApp,
@@ -10,6 +11,7 @@ import {
   newOperator,
   newVisitorSession,
   operatorSocket,
+  recordSentMail,
   say,
   signInAdmin,
   visitorSocket,
@@ -93,6 +95,42 @@ describe("satisfaction survey", () => {
     expect((await op.next("error")).code).toBe("forbidden");
     op.close();
   });
+  it("a rating is kept in its own column, never read back from its text, and ratings stored before the column keep working", async () => {
+    const admin = await signInAdmin();
+    const session = await newVisitorSession();
+    const id = session.conversationId;
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "help please");
+    await join(admin, id);
+    await leave(admin, id);
+    const offered = await v.until("state", (f) => f.state.survey !== null);
+    v.send({ type: "rate", surveyId: offered.state.survey!.id, rating: 4, comment: "Rated 1/5 elsewhere, 4 here" });
+    await v.until("message", (f) => f.message.event === "rated");
+    v.close();
+    const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+    const rated = async () => {
+      const res = await fetchApp(`/api/conversations/${id}/messages`, { headers: { Cookie: admin } });
+      const { messages } = (await res.json()) as { messages: Message[] };
+      return messages.filter((m) => m.event === "rated").map((m) => [m.text, m.rating]);
+    };
+
+    // The text is for display only: rewritten behind the object's back, the rating stays 4.
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("UPDATE messages SET text = 'Rated 1/5' WHERE event = 'rated'");
+    });
+    await evictDurableObject(stub);
+    expect(await rated(), "rating after its text changed").toEqual([["Rated 1/5", 4]]);
+
+    // A conversation stored before the rating column existed: its migration reads the rating from the text once.
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("UPDATE messages SET text = 'Rated 3/5: from before' WHERE event = 'rated'");
+      state.storage.sql.exec("ALTER TABLE messages DROP COLUMN rating");
+      state.storage.sql.exec("DELETE FROM _migrations WHERE id = 5");
+    });
+    await evictDurableObject(stub);
+    expect(await rated(), "rating of a message stored before the column").toEqual([["Rated 3/5: from before", 3]]);
+  });
 });
 
 describe("survey by email", () => {
@@ -137,6 +175,7 @@ describe("survey by email", () => {
 
     // On: the survey goes out by email with a one-click link.
     await fetchApp("/api/settings", { ...json({ surveyByEmail: true }, { Cookie: admin }), method: "PUT" });
+    const sent = await recordSentMail(c1.id);
     await join(admin, c1.id);
     await leave(admin, c1.id);
     let surveyId: string | null = null;
@@ -145,6 +184,10 @@ describe("survey by email", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(surveyId).not.toBeNull();
+    // The survey mail is automatic and says so, so auto-responders leave it unanswered.
+    expect(sent, "mail handed to send_email for the survey").toHaveLength(1);
+    const surveyMail = await PostalMime.parse(sent[0]!);
+    expect(surveyMail.headers.find((h) => h.key === "auto-submitted")?.value).toBe("auto-generated");
     const token = await signToken("test-secret-0123456789abcdef", {
       t: "rate",
       c: c1.id,

@@ -7,7 +7,7 @@
  * its To address or by In-Reply-To/References. A match counts only from the
  * conversation's own sender, so two people are never merged.
  */
-import { newThreadToken } from "../email";
+import { newThreadToken } from "../email/outbound";
 import { randomId } from "../lib/crypto";
 import type { WorkspaceContext } from "./context";
 

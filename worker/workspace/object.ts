@@ -8,7 +8,6 @@
  *   conversation-index  the panel's lists, kept by conversations' reports
  *   report-window       pacing of those reports by how many conversations are busy
  *   panel-sockets       open panels: first lists, live changes, presence
- *   panel-frames        validation of what a panel sends
  *   reports             ratings and Report > Operator
  *   webhooks            endpoints, delivery queue, signatures, retries
  *   email-threads       which conversation an inbound mail belongs to

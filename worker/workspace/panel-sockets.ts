@@ -9,7 +9,7 @@
  * are found again with `getWebSockets(tag)`; nothing here is kept in memory.
  */
 import { Refused, refusalResponse } from "../errors";
-import { validatePanelFrame } from "./panel-frames";
+import { validatePanelFrame } from "../validate/frames";
 import type {
   ConversationSummary,
   OperatorPresence,

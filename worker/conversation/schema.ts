@@ -1,5 +1,9 @@
-/** Schema of a Conversation Durable Object's SQLite storage. */
-import type { Migration } from "./migrate";
+/**
+ * Schema of a Conversation Durable Object's SQLite storage, as numbered,
+ * append-only migrations (run by `migrate` from the object's constructor).
+ * A shipped migration is never edited, only followed by a new one.
+ */
+import type { Migration } from "../schema/migrate";
 
 export const conversationMigrations: readonly Migration[] = [
   {
@@ -62,6 +66,18 @@ export const conversationMigrations: readonly Migration[] = [
         ms INTEGER
       );
       CREATE INDEX page_views_at ON page_views(at DESC);
+    `,
+  },
+  {
+    id: 5,
+    name: "a rating column, so a rating is never read back from display text",
+    // Ratings stored before this column existed live only in their text,
+    // which has always been written as "Rated N/5" (then ": comment"): read
+    // them from there once, here, so old conversations show their ratings.
+    sql: `
+      ALTER TABLE messages ADD COLUMN rating INTEGER;
+      UPDATE messages SET rating = CAST(substr(text, 7, 1) AS INTEGER)
+        WHERE event = 'rated' AND text GLOB 'Rated [1-5]/5*';
     `,
   },
 ];

@@ -1,0 +1,226 @@
+/**
+ * A socket's life as the conversation sees it: admission of the upgrade the
+ * Worker forwarded, each frame it sends (checked for size and shape first),
+ * the welcome (or resume) it gets on hello, and presence when it closes.
+ *
+ * The Worker is the only caller (Durable Objects are not reachable from the
+ * internet), so the identity headers it sets on an upgrade are trusted.
+ */
+import { Refused, refuse, refusalResponse } from "../errors";
+import type { ClientInfo } from "../lib/client";
+import { IDENTITY_HEADERS } from "../lib/upgrade";
+import { validateClientFrame } from "../validate/frames";
+import { LIMITS, type ClientFrame, type Message, type ServerFrame } from "../protocol";
+import { workspaceStub } from "../stubs";
+import { markRead } from "./assignment";
+import type { ConversationContext } from "./context";
+import { post, prepareEmail, publish } from "./email-channel";
+import { exists, init, requireConversation, requireVisitor } from "./lifecycle";
+import { after, page } from "./log";
+import {
+  broadcast,
+  identityOf,
+  markReady,
+  send,
+  sendError,
+  takeAllowance,
+  visitorSockets,
+  type SocketIdentity,
+} from "./sockets";
+import { dismissSurvey, rate } from "./survey";
+import { broadcastState, conversationState } from "./state";
+import { noteClient, setProfile } from "./visitor";
+
+/** Admits (101) or refuses a WebSocket upgrade forwarded by the Worker. */
+export function connect(c: ConversationContext, request: Request): Response {
+  try {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      refuse("upgrade_required", "Expected a WebSocket upgrade");
+    }
+    const h = request.headers;
+    const conversationId = h.get(IDENTITY_HEADERS.conversation) ?? "";
+    const workspace = h.get(IDENTITY_HEADERS.workspace) ?? "";
+    const role = h.get(IDENTITY_HEADERS.role);
+    const actorId = h.get(IDENTITY_HEADERS.actorId) ?? "";
+    const actorName = h.get(IDENTITY_HEADERS.actorName) ?? "";
+    if ((role !== "visitor" && role !== "operator") || !conversationId || !workspace || !actorId) {
+      refuse("bad_request", "Missing identity");
+    }
+    if (role === "visitor") {
+      init(c, conversationId, workspace, actorId);
+      requireVisitor(c, actorId);
+      // Socket tickets are single-use: a ticket seen in a log cannot be replayed.
+      const nonce = h.get(IDENTITY_HEADERS.ticketNonce) ?? "";
+      const expires = Number(h.get(IDENTITY_HEADERS.ticketExpires) ?? 0);
+      const used = c.sql.exec("SELECT 1 FROM used_tickets WHERE nonce = ?", nonce).toArray().length > 0;
+      if (!nonce || used) refuse("forbidden", "Ticket already used");
+      c.sql.exec("INSERT INTO used_tickets (nonce, expires_at) VALUES (?, ?)", nonce, expires);
+      const client = h.get(IDENTITY_HEADERS.client);
+      if (client) noteClient(c, JSON.parse(client) as ClientInfo);
+      // The alarm clears the ticket once it could no longer be used anyway.
+      c.ctx.waitUntil(c.armAlarm(expires + 1000));
+    } else {
+      requireConversation(c, conversationId, workspace);
+    }
+
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    const identity: SocketIdentity = {
+      role,
+      id: actorId,
+      name: actorName || (role === "visitor" ? "Visitor" : "Operator"),
+    };
+    // Accepted for hibernation: tags find the socket again, the attachment says who it is.
+    c.ctx.acceptWebSocket(server, [role, `${role}:${actorId}`]);
+    server.serializeAttachment(identity);
+    // The visitor just came online: operators' channel hint changes.
+    if (role === "visitor" && visitorSockets(c, server).length === 0) broadcastState(c, server);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  } catch (err) {
+    if (err instanceof Refused) return refusalResponse(err);
+    throw err;
+  }
+}
+
+/** One frame from a socket: size and shape checked before anything else, then handled. */
+export async function receive(c: ConversationContext, ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+  const who = identityOf(ws);
+  if (!who) {
+    ws.close(1011, "Lost identity");
+    return;
+  }
+  const size = typeof data === "string" ? data.length : data.byteLength;
+  if (size > LIMITS.frameBytes) return sendError(ws, "too_large", `Frame is larger than ${LIMITS.frameBytes} bytes`);
+  if (typeof data !== "string") return sendError(ws, "bad_frame", "Binary frames are not supported");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return sendError(ws, "bad_json", "Frame is not valid JSON");
+  }
+  const parsed = validateClientFrame(raw);
+  if (!parsed.ok) return sendError(ws, parsed.code, parsed.message, parsed.clientId);
+  const frame = parsed.frame;
+  try {
+    await handle(c, ws, who, frame);
+  } catch (err) {
+    if (err instanceof Refused) {
+      return sendError(ws, err.code, err.message, frame.type === "send" ? frame.clientId : undefined);
+    }
+    console.error("Conversation", c.meta.id, "webSocketMessage failed", err);
+    return sendError(ws, "internal", "Something went wrong; please retry");
+  }
+}
+
+async function handle(c: ConversationContext, ws: WebSocket, who: SocketIdentity, frame: ClientFrame): Promise<void> {
+  switch (frame.type) {
+    case "hello":
+      return hello(c, ws, who, frame.lastSeq);
+    case "send": {
+      if (who.role === "visitor") {
+        const wait = takeAllowance(c, ws);
+        if (wait > 0) {
+          // Nothing is stored; a well-behaved client keeps the message and resends it after the wait.
+          return send(ws, {
+            type: "error",
+            code: "rate_limited",
+            message: `You're sending messages too fast; try again in ${Math.ceil(wait / 1000)} s`,
+            clientId: frame.clientId,
+            retryAfterMs: wait,
+          });
+        }
+      }
+      const channel = frame.channel ?? "chat";
+      if (channel === "email") {
+        if (who.role !== "operator") refuse("forbidden", "Only operators reply by email");
+        await prepareEmail(c);
+      }
+      const result = post(c, who, frame.clientId, "text", frame.text, channel);
+      // The write above is committed before this frame leaves: the output
+      // gate holds outgoing messages until storage confirms, so an ack
+      // always means "stored".
+      send(ws, { type: "ack", clientId: frame.clientId, seq: result.message.seq, at: result.message.at });
+      return publish(c, result, ws);
+    }
+    case "history": {
+      const limit = Math.min(frame.limit ?? LIMITS.historyPage, LIMITS.historyPageMax);
+      const { messages, hasMore } = page(c, frame.beforeSeq, limit);
+      return send(ws, { type: "history", messages, hasMore });
+    }
+    case "read":
+      if (who.role !== "operator") refuse("forbidden", "Only operators mark messages read");
+      return markRead(c, frame.seq);
+    case "profile":
+      if (who.role !== "visitor") refuse("forbidden", "Only the visitor sets their profile");
+      return setProfile(c, frame.name, frame.email);
+    case "rate":
+      if (who.role !== "visitor") refuse("forbidden", "Only the visitor rates the conversation");
+      return rate(c, frame.surveyId, frame.rating, frame.comment);
+    case "dismissSurvey":
+      if (who.role !== "visitor") refuse("forbidden", "Only the visitor answers the survey");
+      return dismissSurvey(c, frame.surveyId);
+  }
+}
+
+/**
+ * A hello: the welcome with the newest page, or, when the client names the
+ * last seq it has, exactly what it missed, in order, in bounded chunks.
+ */
+async function hello(c: ConversationContext, ws: WebSocket, who: SocketIdentity, lastSeq: number): Promise<void> {
+  // A second hello starts over: nothing live until this welcome is out.
+  if (who.ready) markReady(c, ws, who, false);
+  // Visitors learn whether anyone can answer now (else the widget offers email).
+  let available: boolean | undefined;
+  if (who.role === "visitor") {
+    try {
+      available = await workspaceStub(c.env, c.meta.workspace!).availability();
+    } catch {
+      available = true;
+    }
+  }
+  const state = conversationState(c);
+  // From here to the last chunk nothing awaits, so no message can slip between the welcome and live frames.
+  markReady(c, ws, who, true);
+  const welcome = (messages: Message[], hasMore: boolean, partial: boolean): ServerFrame => ({
+    type: "welcome",
+    role: who.role,
+    you: who.id,
+    state,
+    messages,
+    hasMore,
+    partial,
+    ...(available === undefined ? {} : { available }),
+  });
+  if (lastSeq <= 0 || lastSeq > state.lastSeq) {
+    // Fresh open (or a client that knows a future we don't): newest page.
+    const { messages, hasMore } = page(c, state.lastSeq + 1, LIMITS.historyPage);
+    return send(ws, welcome(messages, hasMore, false));
+  }
+  // Resume: exactly what the client missed, in order, in bounded chunks.
+  let from = lastSeq;
+  let first = true;
+  for (;;) {
+    const chunk = after(c, from, LIMITS.resumeChunk);
+    const done = chunk.length < LIMITS.resumeChunk || chunk[chunk.length - 1]!.seq >= state.lastSeq;
+    if (first) send(ws, welcome(chunk, lastSeq > 0, !done));
+    else send(ws, { type: "messages", messages: chunk, done });
+    first = false;
+    if (done) return;
+    from = chunk[chunk.length - 1]!.seq;
+  }
+}
+
+/** A socket closed: echo the close, and if the visitor's last socket went, they are offline. */
+export function disconnect(c: ConversationContext, ws: WebSocket, code: number): void {
+  const who = identityOf(ws);
+  try {
+    // Echo the close so the client sees a clean shutdown.
+    ws.close(code === 1005 || code === 1006 ? 1000 : code, "Closed");
+  } catch {
+    // Already closed.
+  }
+  if (who?.role === "visitor" && visitorSockets(c, ws).length === 0) {
+    if (exists(c)) c.meta.lastSeen = Date.now();
+    broadcast(c, { type: "state", state: conversationState(c, ws) }, ws);
+  }
+}

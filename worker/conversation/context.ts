@@ -1,0 +1,185 @@
+/**
+ * The working set every conversation module is handed: the object's SQLite
+ * (`sql`), its runtime handle (`ctx`), its bindings (`env`), its typed meta,
+ * and ALL of its in-memory state, declared here and nowhere else.
+ *
+ * Hibernation: between any two events the runtime may drop the object from
+ * memory while its sockets stay open. What survives is what the runtime
+ * keeps for us:
+ *   - SQLite: the message log, meta, joined operators, tickets, stats, views;
+ *   - each socket with its tags (`visitor`, `operator`, `role:id`) and its
+ *     attachment (`SocketIdentity`, including whether its welcome went out);
+ *   - the alarm.
+ * Everything in `Memory` below is lost then. Each field says whether it is
+ * rebuilt from the above on first use, or why losing it is harmless.
+ */
+import type { Env } from "../env";
+import type { OperatorRef } from "../protocol";
+import { createMeta, type Meta } from "./meta";
+
+/** Hot facts copied from SQLite; every message reads several of them. */
+interface HotCopy {
+  /** The meta table (a few dozen keys), as stored text. */
+  meta: Map<string, string>;
+  /** The last sequence number and its time (`lastAt` null while the log is empty). */
+  lastSeq: number;
+  lastAt: number | null;
+  /** Operators joined right now, in joining order. */
+  operators: OperatorRef[];
+}
+
+/** A visitor socket's send allowance (token bucket). */
+interface Allowance {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * How this conversation reports its summary to the workspace's index (see
+ * index-report.ts): one object, so all of the coalescing lives together.
+ * All of it may be lost to an eviction: a change not yet reported has the
+ * durable alarm as its backstop, and each field restarts safely.
+ */
+interface IndexReport {
+  /**
+   * Changes not reported yet. `null` after a wake-up: unknown, so the next
+   * report (or the alarm) sends the summary anyway.
+   */
+  dirty: number | null;
+  /** The in-memory timer of the next coalesced report (cheap and exact, unlike an alarm write). */
+  timer: { due: number; handle: ReturnType<typeof setTimeout> } | null;
+  /** The workspace's latest word on how long to wait between reports while busy. */
+  windowMs: number;
+  /** When the last report started, and how many are on their way. */
+  lastAt: number;
+  inFlight: number;
+  /**
+   * Version of the last report. Reports are numbered from the clock (µs), so
+   * a fresh instance needs no stored counter; should a clock ever run behind
+   * a newer report, the workspace answers with its version and we go on
+   * from there.
+   */
+  version: number;
+  /** Whether any webhook wants message.created (`null`: not asked since waking up). */
+  wantsMessages: boolean | null;
+  /** Whether pending_stats may hold rows (`null`: not known since waking up, so look). */
+  statsPending: boolean | null;
+}
+
+/** How often, at most, a busy conversation reports until the workspace names its window. */
+const DEFAULT_REPORT_WINDOW_MS = 1000;
+
+/** Everything the object keeps in memory. Nothing else may hold state between events. */
+interface Memory {
+  /**
+   * Written through to SQLite, so it is only a copy: rebuilt from storage on
+   * first use after a wake-up, and dropped when a transaction rolls back.
+   * (A SQLite round trip per read was most of a message's CPU time.)
+   */
+  hot: HotCopy | null;
+  /**
+   * Sockets whose welcome went out (live frames go only to them). The truth
+   * is the `ready` flag in each socket's attachment; this only spares
+   * deserialising it per broadcast, and is re-learned from it after a wake-up.
+   */
+  readySockets: WeakSet<WebSocket>;
+  /**
+   * Send allowance per visitor socket. Lost on eviction, which only refills
+   * it, loosening the limit briefly; a storage write per message just to
+   * count would cost more than it saves.
+   */
+  allowances: WeakMap<WebSocket, Allowance>;
+  /**
+   * When the alarm is known to be set at or before this time, arming it
+   * again is a no-op, so a busy conversation does not read the alarm on
+   * every message. Lost on eviction: the alarm is then read once again.
+   */
+  alarmAt: number | null;
+  /** The index report's coalescing state. */
+  report: IndexReport;
+}
+
+/** The object's storage, runtime, bindings and memory, handed to every module. */
+export class ConversationContext {
+  readonly sql: SqlStorage;
+  /** Meta read and written through typed fields (see meta.ts). */
+  readonly meta: Meta;
+  readonly memory: Memory = {
+    hot: null,
+    readySockets: new WeakSet(),
+    allowances: new WeakMap(),
+    alarmAt: null,
+    report: {
+      dirty: null,
+      timer: null,
+      windowMs: DEFAULT_REPORT_WINDOW_MS,
+      lastAt: 0,
+      inFlight: 0,
+      version: 0,
+      wantsMessages: null,
+      statsPending: null,
+    },
+  };
+
+  /**
+   * `env` is read through the object on every use rather than copied: the
+   * object's `env` is the one the runtime (and a test standing in for a
+   * binding) sees.
+   */
+  constructor(
+    readonly ctx: DurableObjectState,
+    private readonly envOf: () => Env,
+  ) {
+    this.sql = ctx.storage.sql;
+    this.meta = createMeta(this.sql, () => this.hot.meta);
+  }
+
+  get env(): Env {
+    return this.envOf();
+  }
+
+  /** The hot copy, read from SQLite if this instance has none yet. */
+  get hot(): HotCopy {
+    if (this.memory.hot) return this.memory.hot;
+    const meta = new Map(
+      this.sql
+        .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
+        .toArray()
+        .map((r) => [r.key, r.value]),
+    );
+    const last = this.sql
+      .exec<{ seq: number; at: number }>("SELECT seq, at FROM messages ORDER BY seq DESC LIMIT 1")
+      .toArray()[0];
+    const operators = this.sql
+      .exec<{ operator_id: string; name: string }>("SELECT operator_id, name FROM operators ORDER BY joined_at")
+      .toArray()
+      .map((r) => ({ id: r.operator_id, name: r.name }));
+    this.memory.hot = { meta, lastSeq: last?.seq ?? 0, lastAt: last?.at ?? null, operators };
+    return this.memory.hot;
+  }
+
+  /** A synchronous transaction; if it rolls back, the hot copy is rebuilt from storage. */
+  transaction<T>(fn: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (err) {
+      this.memory.hot = null;
+      throw err;
+    }
+  }
+
+  /** Makes sure the alarm fires at `at` or earlier. */
+  async armAlarm(at: number): Promise<void> {
+    const memory = this.memory;
+    if (memory.alarmAt !== null && memory.alarmAt <= at) return;
+    memory.alarmAt = at; // claimed now, so callers meanwhile do not read the alarm again
+    try {
+      const current = await this.ctx.storage.getAlarm();
+      if (current !== null && current <= at) memory.alarmAt = current;
+      else await this.ctx.storage.setAlarm(at);
+    } catch (err) {
+      memory.alarmAt = null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Reporting to the workspace: this conversation's summary for the panel's
+ * index, the figures for Report > Operator, and new messages for
+ * message.created webhooks, all in one call (`upsertConversation`).
+ *
+ * State changes (new, joined, left, requeued) are reported at once. Previews
+ * of ordinary messages go at once too when the conversation has been quiet;
+ * within a burst they are coalesced, so a busy conversation costs the
+ * workspace at most one report per window (the workspace names the window),
+ * not one per message. The coalescing state is `c.memory.report` (see
+ * context.ts); the durable alarm is the backstop for anything an evicted
+ * instance did not get to report.
+ */
+import type { ConversationSummary, Role } from "../protocol";
+import { workspaceStub } from "../stubs";
+import type { ConversationContext } from "./context";
+import { after } from "./log";
+import { conversationState } from "./state";
+
+/** Back-off when the workspace could not be told. */
+const RETRY_MS = 5000;
+/** The alarm that reports changes an evicted instance did not get to report. */
+const BACKSTOP_MS = 30_000;
+const PREVIEW_CHARS = 140;
+/** New messages carried by one report for message.created webhooks. */
+const WEBHOOK_MESSAGES_PER_REPORT = 200;
+/** Operator figures carried by one report. */
+const STATS_PER_REPORT = 500;
+
+/** A figure for Report > Operator. */
+type StatKind = "joined" | "message" | "first_response";
+
+/** Tells the workspace (now, or coalesced if `immediate` is false) that the summary changed. */
+export function touchIndex(c: ConversationContext, immediate: boolean): void {
+  if (!c.meta.started) return;
+  const report = c.memory.report;
+  report.dirty = (report.dirty ?? 0) + 1;
+  const now = Date.now();
+  if (immediate) {
+    // State changes are on their way before this event ends, so whoever
+    // hears of the change next (an HTTP response, an ack) finds the index current.
+    c.ctx.waitUntil(flushIndex(c));
+  } else {
+    // Previews start after the current event (the ack and the broadcast go first).
+    const quiet = report.inFlight === 0 && now - report.lastAt >= report.windowMs;
+    reportAfter(c, quiet ? 0 : nextReportAt(c) - now);
+  }
+  // The durable backstop: should this instance go away before it reports,
+  // the alarm wakes the conversation to report. Armed once per BACKSTOP_MS,
+  // not per message (an alarm write costs more than the report).
+  const alarmAt = c.memory.alarmAt;
+  if (alarmAt === null || alarmAt > now + BACKSTOP_MS) c.ctx.waitUntil(c.armAlarm(now + BACKSTOP_MS));
+}
+
+/** Queues a figure for Report > Operator; it goes with the next (coalesced) report. */
+export function queueStat(c: ConversationContext, kind: StatKind, operatorId: string, value: number): void {
+  c.memory.report.statsPending = true;
+  c.sql.exec(
+    "INSERT INTO pending_stats (kind, operator_id, at, value) VALUES (?, ?, ?, ?)",
+    kind,
+    operatorId,
+    Date.now(),
+    value,
+  );
+}
+
+/**
+ * When a busy conversation reports next: a window after the last report,
+ * plus up to a quarter window at random, so conversations that started
+ * together (a burst of visitors, a deploy) do not report in lock-step.
+ */
+function nextReportAt(c: ConversationContext): number {
+  const report = c.memory.report;
+  return report.lastAt + report.windowMs * (1 + Math.random() / 4);
+}
+
+/** Reports in `ms` (an in-memory timer: cheap and exact), unless one is planned sooner. */
+function reportAfter(c: ConversationContext, ms: number): void {
+  const report = c.memory.report;
+  const due = Date.now() + Math.max(0, ms);
+  if (report.timer !== null) {
+    if (report.timer.due <= due) return;
+    clearTimeout(report.timer.handle);
+  }
+  const handle = setTimeout(
+    () => {
+      report.timer = null;
+      c.ctx.waitUntil(flushIndex(c));
+    },
+    Math.max(0, ms),
+  );
+  report.timer = { due, handle };
+}
+
+function summary(c: ConversationContext, version: number): ConversationSummary & { version: number } {
+  const last = c.sql
+    .exec<{ text: string; author_role: string; kind: string }>(
+      "SELECT text, author_role, kind FROM messages WHERE kind IN ('text', 'file') ORDER BY seq DESC LIMIT 1",
+    )
+    .toArray()[0];
+  const unread = c.sql
+    .exec<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM messages WHERE author_role = 'visitor' AND seq > ?",
+      c.meta.lastReadSeq,
+    )
+    .one().n;
+  const state = conversationState(c);
+  return {
+    id: state.id,
+    status: state.status,
+    visitor: state.visitor,
+    operators: state.operators,
+    preview: last ? (last.kind === "file" ? `📎 ${last.text}` : last.text).slice(0, PREVIEW_CHARS) : "",
+    previewRole: (last?.author_role as Role | undefined) ?? "visitor",
+    lastAt: c.hot.lastAt ?? state.createdAt,
+    unread,
+    createdAt: state.createdAt,
+    version,
+  };
+}
+
+/** Sends the summary, queued figures and new messages; on failure, the alarm retries. */
+export async function flushIndex(c: ConversationContext): Promise<void> {
+  const meta = c.meta;
+  const report = c.memory.report;
+  if (!meta.started || meta.deleted) return;
+  const dirty = report.dirty;
+  if (dirty === 0) return;
+  report.inFlight++;
+  report.lastAt = Date.now();
+  report.version = Math.max(report.version + 1, Date.now() * 1000);
+  const version = report.version;
+  const body = summary(c, version);
+  const stats =
+    report.statsPending === false
+      ? []
+      : c.sql
+          .exec<{ rowid: number; kind: StatKind; operator_id: string; at: number; value: number }>(
+            "SELECT rowid, kind, operator_id, at, value FROM pending_stats ORDER BY rowid LIMIT ?",
+            STATS_PER_REPORT,
+          )
+          .toArray();
+  // New messages since the last report, for message.created webhooks
+  // (bounded per report; skipped while no webhook wants them).
+  const fresh = report.wantsMessages ? after(c, meta.reportedSeq, WEBHOOK_MESSAGES_PER_REPORT) : [];
+  try {
+    const answer = await workspaceStub(c.env, meta.workspace!).upsertConversation(
+      body,
+      stats.map((r) => ({ kind: r.kind, operatorId: r.operator_id, at: r.at, value: r.value })),
+      fresh,
+    );
+    if (stats.length > 0) c.sql.exec("DELETE FROM pending_stats WHERE rowid <= ?", stats[stats.length - 1]!.rowid);
+    report.statsPending = stats.length === STATS_PER_REPORT;
+    if (fresh.length > 0) meta.reportedSeq = fresh[fresh.length - 1]!.seq;
+    // A full batch may have left more behind: report again after the window.
+    if (fresh.length === WEBHOOK_MESSAGES_PER_REPORT) report.dirty = (report.dirty ?? 0) + 1;
+    if (answer.messages && report.wantsMessages !== true) {
+      // Webhooks want messages (news to this instance): report those from
+      // the subscription on, not an old backlog, and soon.
+      const floor =
+        c.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM messages WHERE at < ?", answer.since ?? 0).one()
+          .s ?? 0;
+      if (floor > meta.reportedSeq) meta.reportedSeq = floor;
+      report.dirty = (report.dirty ?? 0) + 1;
+    }
+    report.wantsMessages = answer.messages;
+    report.windowMs = answer.windowMs;
+    if (answer.version > report.version) {
+      // The workspace holds a newer version than our clock gave: go on from its number and report again.
+      report.version = answer.version;
+      report.dirty = (report.dirty ?? 0) + 1;
+    }
+    // Clear only if nothing changed while we were waiting; otherwise report
+    // the newer summary after the window.
+    if (report.dirty === dirty) report.dirty = 0;
+    else reportAfter(c, nextReportAt(c) - Date.now());
+  } catch (err) {
+    console.error("Conversation", meta.id, "index update failed; retrying", err);
+    await c.armAlarm(Date.now() + RETRY_MS);
+  } finally {
+    report.inFlight--;
+  }
+}

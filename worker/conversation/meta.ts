@@ -1,0 +1,125 @@
+/**
+ * The conversation's small facts (the `meta` key/value table), read and
+ * written as typed fields: `meta.visitorEmail`, `meta.started = true`,
+ * `meta.waitingSince = null` (deletes). Each storage key and its type are
+ * named once, in `FIELDS`; no other module spells a key.
+ *
+ * Values are stored as text exactly as they always were (numbers in decimal,
+ * booleans as "1"/"0", objects as JSON), so conversations stored before
+ * these accessors read the same. Reads come from the hot copy in memory
+ * (see context.ts); writes go through to SQLite first.
+ */
+import type { ClientInfo } from "../lib/client";
+import type { ConversationStatus, OperatorRef } from "../protocol";
+
+/** A survey offer as stored: who it credits and where it stands. */
+export interface StoredSurvey {
+  id: string;
+  operators: OperatorRef[];
+  state: "pending" | "answered" | "dismissed";
+}
+
+/** How one field is stored: its key, how a stored text (or its absence) reads, and how a value is written. */
+interface Field<T> {
+  key: string;
+  read(stored: string | undefined): T;
+  /** The text to store, or null to delete the key. */
+  write(value: T): string | null;
+}
+
+const text = (key: string): Field<string | null> => ({ key, read: (s) => s ?? null, write: (v) => v });
+/** A count that reads 0 when absent. */
+const count = (key: string): Field<number> => ({ key, read: (s) => (s === undefined ? 0 : Number(s)), write: String });
+const time = (key: string): Field<number | null> => ({
+  key,
+  read: (s) => (s === undefined ? null : Number(s)),
+  write: (v) => (v === null ? null : String(v)),
+});
+/** A yes/no that reads false when absent. */
+const flag = (key: string): Field<boolean> => ({ key, read: (s) => s === "1", write: (v) => (v ? "1" : "0") });
+/** A yes/no where "never said" (null) differs from no. */
+const answer = (key: string): Field<boolean | null> => ({
+  key,
+  read: (s) => (s === undefined ? null : s === "1"),
+  write: (v) => (v === null ? null : v ? "1" : "0"),
+});
+const json = <T>(key: string): Field<T | null> => ({
+  key,
+  read: (s) => (s === undefined ? null : (JSON.parse(s) as T)),
+  write: (v) => (v === null ? null : JSON.stringify(v)),
+});
+const status = (key: string): Field<ConversationStatus> => ({
+  key,
+  read: (s) => (s as ConversationStatus | undefined) ?? "unassigned",
+  write: (v) => v,
+});
+
+/** Every meta key, once. */
+const FIELDS = {
+  // Identity, set on first contact; `id`, `workspace` and `deleted` are all a deleted conversation keeps.
+  id: text("id"),
+  workspace: text("workspace"),
+  visitorId: text("visitor_id"),
+  createdAt: count("created_at"),
+  deleted: flag("deleted"),
+  // Assignment: the visitor has written (`started`), where it stands, since when it waits for a reply.
+  started: flag("started"),
+  status: status("status"),
+  waitingSince: time("waiting_since"),
+  lastReadSeq: count("last_read_seq"),
+  // The visitor, as they or the site told us, and as their requests showed.
+  visitorName: text("visitor_name"),
+  visitorEmail: text("visitor_email"),
+  identityVerified: answer("identity_verified"),
+  ip: text("ip"),
+  userAgent: text("user_agent"),
+  geo: json<NonNullable<ClientInfo["geo"]>>("geo"),
+  lastSeen: time("last_seen"),
+  referrer: text("referrer"),
+  pageViewsDropped: count("page_views_dropped"),
+  // The satisfaction survey.
+  survey: json<StoredSurvey>("survey"),
+  surveyEmailed: text("survey_emailed"),
+  // The email channel: the thread token of the Reply-To address, and the sender replies go out as.
+  emailToken: text("email_token"),
+  emailFrom: text("email_from"),
+  emailName: text("email_name"),
+  // The index report: the last message handed to message.created webhooks.
+  reportedSeq: count("reported_seq"),
+} satisfies Record<string, Field<unknown>>;
+
+/** The conversation's meta as typed, writable fields. */
+export type Meta = { -readonly [K in keyof typeof FIELDS]: (typeof FIELDS)[K] extends Field<infer T> ? T : never };
+
+/**
+ * Typed fields over the meta table. `values` is the in-memory copy of the
+ * table (fetched on each access: it is rebuilt after an eviction or a
+ * rolled-back transaction). A write that changes nothing costs nothing.
+ */
+export function createMeta(sql: SqlStorage, values: () => Map<string, string>): Meta {
+  const meta = {} as Meta;
+  for (const [name, field] of Object.entries(FIELDS) as [keyof Meta, Field<unknown>][]) {
+    Object.defineProperty(meta, name, {
+      enumerable: true,
+      get: () => field.read(values().get(field.key)),
+      set: (value: unknown) => store(sql, values(), field.key, field.write(value)),
+    });
+  }
+  return meta;
+}
+
+function store(sql: SqlStorage, values: Map<string, string>, key: string, text: string | null): void {
+  if (text === null) {
+    if (!values.has(key)) return;
+    sql.exec("DELETE FROM meta WHERE key = ?", key);
+    values.delete(key);
+    return;
+  }
+  if (values.get(key) === text) return;
+  sql.exec(
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    key,
+    text,
+  );
+  values.set(key, text);
+}

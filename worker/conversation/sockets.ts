@@ -1,0 +1,121 @@
+/**
+ * Socket bookkeeping: who a socket is (its attachment), sending to one
+ * socket or to all that are ready, which visitor sockets are open, and a
+ * visitor socket's send allowance.
+ *
+ * Sockets are hibernatable (`ctx.acceptWebSocket`): they are always found
+ * again through `ctx.getWebSockets(tag)` and identified by their attachment,
+ * never through a map of our own, which an eviction would empty.
+ */
+import type { RefusalCode } from "../errors";
+import type { ErrorCode, Role, ServerFrame } from "../protocol";
+import type { ConversationContext } from "./context";
+
+/** What each socket carries across hibernation (its attachment). */
+export interface SocketIdentity {
+  role: Role;
+  id: string;
+  name: string;
+  /**
+   * Set when this socket's welcome went out. Live frames go only to ready
+   * sockets: anything stored before is in the welcome, so a client never
+   * gets the same message twice, live and again in its welcome.
+   */
+  ready?: boolean;
+}
+
+/** The identity a socket was accepted with, or null if its attachment is gone. */
+export function identityOf(ws: WebSocket): SocketIdentity | null {
+  return ws.deserializeAttachment() as SocketIdentity | null;
+}
+
+/** Sends one frame; a socket that closed under us is left to its close handler. */
+export function send(ws: WebSocket, frame: ServerFrame): void {
+  try {
+    ws.send(JSON.stringify(frame));
+  } catch {
+    // The socket closed under us; its close handler cleans up.
+  }
+}
+
+/** The codes an error frame can carry (a `Record`, so a new protocol code must be listed here). */
+const FRAME_CODES: Record<ErrorCode, true> = {
+  bad_json: true,
+  bad_frame: true,
+  too_large: true,
+  unknown_type: true,
+  forbidden: true,
+  not_found: true,
+  deleted: true,
+  rate_limited: true,
+  internal: true,
+};
+
+function isFrameCode(code: RefusalCode): code is ErrorCode {
+  return Object.hasOwn(FRAME_CODES, code);
+}
+
+/**
+ * Answers a frame with an error frame. A refusal whose code the socket
+ * protocol does not have (say `no_email`, which HTTP answers as such) is a
+ * refused frame: `bad_frame`, with the refusal's own words.
+ */
+export function sendError(ws: WebSocket, code: RefusalCode, message: string, clientId?: string): void {
+  const frameCode = isFrameCode(code) ? code : "bad_frame";
+  send(
+    ws,
+    clientId ? { type: "error", code: frameCode, message, clientId } : { type: "error", code: frameCode, message },
+  );
+}
+
+/** Whether this socket's welcome went out; after a wake-up, learned from its attachment. */
+function isReady(c: ConversationContext, ws: WebSocket): boolean {
+  const ready = c.memory.readySockets;
+  if (ready.has(ws)) return true;
+  if (!identityOf(ws)?.ready) return false;
+  ready.add(ws);
+  return true;
+}
+
+/** Records in the attachment (which survives hibernation) whether live frames may go to this socket. */
+export function markReady(c: ConversationContext, ws: WebSocket, who: SocketIdentity, ready: boolean): void {
+  ws.serializeAttachment({ ...who, ready });
+  if (ready) c.memory.readySockets.add(ws);
+  else c.memory.readySockets.delete(ws);
+}
+
+/** Sends a frame to every ready socket (visitor and operators), except `except`. */
+export function broadcast(c: ConversationContext, frame: ServerFrame, except?: WebSocket): void {
+  const text = JSON.stringify(frame);
+  for (const ws of c.ctx.getWebSockets()) {
+    if (ws === except || !isReady(c, ws)) continue;
+    try {
+      ws.send(text);
+    } catch {
+      // Closed; ignore.
+    }
+  }
+}
+
+/** The visitor's open sockets (the widget, maybe in several tabs). */
+export function visitorSockets(c: ConversationContext, except?: WebSocket): WebSocket[] {
+  return c.ctx.getWebSockets("visitor").filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN);
+}
+
+/** Messages a visitor may send in a burst, and how fast the allowance refills. */
+const VISITOR_BURST = 20;
+const VISITOR_REFILL_PER_SEC = 1;
+
+/** Takes one send from the visitor socket's allowance; returns ms to wait when there is none. */
+export function takeAllowance(c: ConversationContext, ws: WebSocket): number {
+  const now = Date.now();
+  const b = c.memory.allowances.get(ws) ?? { tokens: VISITOR_BURST, at: now };
+  b.tokens = Math.min(VISITOR_BURST, b.tokens + ((now - b.at) / 1000) * VISITOR_REFILL_PER_SEC);
+  b.at = now;
+  c.memory.allowances.set(ws, b);
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return 0;
+  }
+  return Math.ceil(((1 - b.tokens) / VISITOR_REFILL_PER_SEC) * 1000);
+}
