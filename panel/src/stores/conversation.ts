@@ -32,7 +32,7 @@ import type {
 } from "../../../worker/protocol";
 import { api, errorText, HttpError } from "../lib/api";
 import { newClientId } from "../lib/format";
-import { LiveSocket, type SocketStatus } from "../lib/socket";
+import { liveSocket, type SocketStatus } from "../../../widget/src/lib/live-socket";
 
 /** Mirrors LIMITS.messageChars; typed so a change there fails the build here. */
 export const MESSAGE_CHARS: (typeof LIMITS)["messageChars"] = 4000;
@@ -312,11 +312,10 @@ export function createConversation(
     }
   };
 
-  const socket: LiveSocket<ServerFrame, ClientFrame> = new LiveSocket<ServerFrame, ClientFrame>({
+  const socket = liveSocket<ServerFrame, ClientFrame>({
     path: `/ws/conversations/${encodeURIComponent(id)}`,
-    onOpen: () => {
-      socket.send({ type: "hello", lastSeq: lastSeq() } satisfies ClientFrame);
-    },
+    // Resume: after a reconnect the server sends only what was missed.
+    resume: () => ({ type: "hello", lastSeq: lastSeq() }),
     onFrame,
     onStatus: (connection) => {
       if (connection !== "open") {

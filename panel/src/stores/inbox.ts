@@ -14,7 +14,7 @@ import type {
   PanelClientFrame,
   PanelServerFrame,
 } from "../../../worker/protocol";
-import { LiveSocket, type SocketStatus } from "../lib/socket";
+import { liveSocket, type LiveSocket, type SocketStatus } from "../../../widget/src/lib/live-socket";
 import { caughtUp, overlay, type LiveRow } from "./live-row";
 
 export interface InboxState {
@@ -214,14 +214,13 @@ export function createInbox(
       place(next);
   };
 
-  let socket: LiveSocket<PanelServerFrame, PanelClientFrame> | null = null;
+  let socket: LiveSocket<PanelClientFrame> | null = null;
 
   const actions: InboxActions = {
     connect() {
       if (socket) return;
-      socket = new LiveSocket<PanelServerFrame, PanelClientFrame>({
+      socket = liveSocket<PanelServerFrame, PanelClientFrame>({
         path: "/ws/panel",
-        onOpen: () => {},
         onFrame,
         onStatus: (connection) => {
           setState("connection", connection);
