@@ -4,7 +4,7 @@
 import { createSignal, For, Match, Show, Switch, type JSX } from "solid-js";
 import type { ConversationSummary, PagedView } from "../../../worker/protocol";
 import { relativeTime, fullTime, visitorName } from "../lib/format";
-import { conversationPath, linkClick } from "../lib/router";
+import { conversationPath } from "../lib/paths";
 import type { InboxActions, InboxState } from "../stores/inbox";
 import { VisitorAvatar } from "./avatar";
 import { VirtualRows } from "./virtual-rows";
@@ -251,12 +251,7 @@ function ConversationRow(props: {
       data-conversation-id={props.c.id}
       data-status={props.c.status}
     >
-      <a
-        class="row-link"
-        href={conversationPath(props.c.id)}
-        onClick={linkClick}
-        aria-current={props.selected ? "page" : undefined}
-      >
+      <a class="row-link" href={conversationPath(props.c.id)} aria-current={props.selected ? "page" : undefined}>
         <VisitorAvatar visitor={props.c.visitor} />
         <span class="row-main">
           <span class="row-top">

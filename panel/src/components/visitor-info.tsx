@@ -38,7 +38,7 @@ import {
   safeHref,
   STATUS_LABEL,
 } from "../lib/format";
-import { conversationPath, linkClick } from "../lib/router";
+import { conversationPath } from "../lib/paths";
 import { createVisitorInfo } from "../stores/visitor";
 import { FormMessage } from "./field";
 import { CloseIcon } from "./icons";
@@ -433,7 +433,7 @@ function ThreadsSection(props: { threads: ConversationSummary[] | null }) {
               <For each={list()}>
                 {(c) => (
                   <li data-testid="visitor-thread">
-                    <a class="vi-thread" href={conversationPath(c.id)} onClick={linkClick}>
+                    <a class="vi-thread" href={conversationPath(c.id)}>
                       <span class="vi-thread-preview ellipsis" title={c.preview}>
                         {c.preview || "…"}
                       </span>

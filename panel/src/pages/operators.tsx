@@ -5,14 +5,14 @@ import { errorText } from "../lib/api";
 import { fullTime } from "../lib/format";
 import { OperatorAvatar } from "../components/avatar";
 import { Field, FormMessage } from "../components/field";
+import { useShell } from "../components/shell";
 import { createOperators } from "../stores/operators";
 import { MIN_PASSWORD } from "./setup";
 
-export default function OperatorsPage(props: {
-  me: Operator;
+export default function OperatorsPage() {
+  const { me, inbox } = useShell();
   /** Live presence from the panel socket; undefined for someone it has not reported. */
-  presence: (id: string) => OperatorPresence | undefined;
-}) {
+  const presence = (id: string) => inbox.operators.find((o) => o.id === id);
   const [state, actions] = createOperators();
   onMount(() => void actions.load());
 
@@ -49,8 +49,8 @@ export default function OperatorsPage(props: {
                     {(o) => (
                       <OperatorRow
                         operator={o}
-                        isMe={o.id === props.me.id}
-                        presence={props.presence(o.id)}
+                        isMe={o.id === me.id}
+                        presence={presence(o.id)}
                         onRemove={() => actions.remove(o.id)}
                       />
                     )}

@@ -9,7 +9,8 @@ import { createEffect, createMemo, createSignal, For, Match, on, Show, Switch, t
 import type { OperatorReport } from "../../../worker/protocol";
 import { api } from "../lib/api";
 import { decimal, duration, stars } from "../lib/format";
-import { navigate, REPORT_TABS, type ReportTab } from "../lib/router";
+import { useNavigate } from "@solidjs/router";
+import { REPORT_TABS, type ReportTab } from "../lib/paths";
 import { DownloadIcon } from "../components/icons";
 import { RatingsChart, shortDay } from "../components/ratings-chart";
 import {
@@ -26,6 +27,7 @@ const TAB_LABEL: Record<ReportTab, string> = { operator: "Operator" };
 
 export default function ReportsPage(props: { tab: ReportTab }) {
   const tabs: HTMLButtonElement[] = [];
+  const navigate = useNavigate();
   const select = (t: ReportTab) => navigate(`/reports/${t}`);
   // Arrow keys move between tabs (the WAI-ARIA tabs pattern).
   const onTabKey = (e: KeyboardEvent, i: number) => {

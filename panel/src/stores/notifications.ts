@@ -21,7 +21,6 @@ import { createStore, produce } from "solid-js/store";
 import type { ConversationSummary } from "../../../worker/protocol";
 import { armChime, chime } from "../lib/chime";
 import { visitorName } from "../lib/format";
-import { conversationPath, navigate } from "../lib/router";
 
 export type Permission = NotificationPermission | "unsupported";
 
@@ -97,6 +96,8 @@ const hidden = () => document.visibilityState === "hidden";
 export function createNotifications(opts: {
   /** The conversation open in the panel, if any. */
   openId: () => string | null;
+  /** Opens a conversation in the panel. */
+  open: (id: string) => void;
 }): [NotificationsState, NotificationsActions] {
   const [state, setState] = createStore<NotificationsState>({
     items: [],
@@ -179,7 +180,7 @@ export function createNotifications(opts: {
       system(id, name, preview);
     },
     view(id) {
-      navigate(conversationPath(id));
+      opts.open(id);
       actions.dismiss(id);
     },
     dismiss(id) {
