@@ -9,7 +9,8 @@ import { createContext, createEffect, on, onCleanup, useContext, type JSX } from
 import type { Operator } from "../../../worker/protocol";
 import { visitorName } from "../lib/format";
 import { conversationId, conversationPath, sectionOf } from "../lib/paths";
-import { createInbox, type InboxActions, type InboxState } from "../stores/inbox";
+import { createInbox } from "../stores/inbox";
+import type { InboxActions, InboxState } from "../stores/inbox-state";
 import { createNotifications, NotificationsContext } from "../stores/notifications";
 import { createOwnStatus } from "../stores/own-status";
 import { createSettings, SettingsContext } from "../stores/settings";
