@@ -1,5 +1,6 @@
 /**
- * A modal confirmation dialog on the native `<dialog>` element.
+ * A modal confirmation dialog on the native `<dialog>` element, with the
+ * alert dialog role (it interrupts to ask before something is destroyed).
  *
  * Why native: `showModal()` makes the rest of the page inert (nothing behind
  * can be clicked or reached with Tab or a screen reader's virtual cursor),
@@ -79,7 +80,8 @@ function DialogBody(props: ConfirmDialogProps) {
     <dialog
       ref={el}
       class="dialog"
-      role="dialog"
+      // A confirmation that interrupts: the WAI-ARIA alert dialog pattern, not a plain dialog.
+      role="alertdialog"
       aria-modal="true"
       aria-labelledby={titleId}
       aria-describedby={bodyId}
