@@ -43,7 +43,10 @@ export function ThreadsSection(props: { threads: ConversationSummary[] | null })
     >
       <Switch>
         <Match when={props.threads === null}>
-          <span class="skeleton line" aria-busy="true" aria-label="Loading other conversations" />
+          {/* A label on a role-less span is not allowed: the words are hidden text inside it instead. */}
+          <span class="skeleton line" aria-busy="true">
+            <span class="sr-only">Loading other conversations</span>
+          </span>
         </Match>
         <Match when={props.threads?.length === 0}>
           <p class="muted small">No other conversations with this address.</p>
