@@ -8,7 +8,7 @@
 // The libraries that were not adopted are not dependencies; to run this,
 // install them without saving first (versions as measured in
 // docs/decisions/panel-libraries.md):
-//   npm i --no-save @solidjs/router @kobalte/core @tanstack/solid-virtual uplot partysocket
+//   npm i --no-save @kobalte/core@0.13.14 @tanstack/solid-virtual@3.13.53 uplot@1.6.32 partysocket@1.3.0
 //   node panel/scripts/measure-libraries.mjs
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
