@@ -182,7 +182,7 @@ describe("reports, ratings and deleting in the browser", () => {
 
     const del = operator.getByTestId("delete-conversation");
     await del.click();
-    const dialog = operator.getByRole("dialog", { name: "Delete this conversation?" });
+    const dialog = operator.getByRole("alertdialog", { name: "Delete this conversation?" });
     await dialog.waitFor();
     assert.equal(await dialog.getAttribute("aria-modal"), "true");
     assert.match(await dialog.innerText(), /messages and files/);
@@ -261,7 +261,7 @@ describe("reports, ratings and deleting in the browser", () => {
     const erasure = operator.getByTestId("erasure-form");
     await erasure.getByTestId("erasure-target").fill("erin@example.com");
     await erasure.getByTestId("erasure-submit").click();
-    const dialog = operator.getByRole("dialog", { name: "Erase all data of this person?" });
+    const dialog = operator.getByRole("alertdialog", { name: "Erase all data of this person?" });
     await dialog.waitFor();
     await operator.getByTestId("confirm-erasure").click();
     await dialog.waitFor({ state: "detached" });

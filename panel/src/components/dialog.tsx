@@ -1,37 +1,34 @@
 /**
- * A modal confirmation dialog on the native `<dialog>` element.
+ * A modal confirmation dialog on the native `<dialog>` element, with the
+ * alert dialog role (it interrupts to ask before something is destroyed).
  *
  * Why native: `showModal()` makes the rest of the page inert (nothing behind
  * can be clicked or reached with Tab or a screen reader's virtual cursor),
  * which no hand-rolled overlay gets fully right. On top of it we keep Tab
  * cycling inside the dialog (the browser would otherwise let focus escape to
- * its own toolbar), route Escape through `onCancel` so the caller's state
+ * its own toolbar), route Escape through the confirmation's `cancel` so its state
  * stays the truth, and give focus back to whatever opened the dialog.
  */
 import { createUniqueId, onCleanup, onMount, Show, type JSX } from "solid-js";
+import type { Confirmation } from "../lib/async";
 
 export interface ConfirmDialogProps {
-  open: boolean;
+  /** What it asks about: open while it has a target; its busy state and error show inside. */
+  confirmation: Pick<Confirmation<unknown>, "target" | "cancel" | "confirm" | "busy" | "error">;
   title: string;
   /** The explanation: what will happen, in words. */
   children: JSX.Element;
   confirmLabel: JSX.Element;
-  /** Shown on the confirm button while `busy`. */
-  busyLabel?: string;
-  busy?: boolean;
-  /** A failure to show inside the dialog (it stays open). */
-  error?: string | null;
-  /** A destructive action: the confirm button is red. */
-  danger?: boolean;
-  confirmTestId?: string;
-  testId?: string;
-  onConfirm: () => void;
-  onCancel: () => void;
+  /** Shown on the confirm button while busy. */
+  busyLabel: string;
+  confirmTestId: string;
+  testId: string;
 }
 
+/** Asks before a destructive action (the confirm button is red); Cancel has the focus first. */
 export function ConfirmDialog(props: ConfirmDialogProps) {
   return (
-    <Show when={props.open}>
+    <Show when={props.confirmation.target() !== null}>
       <DialogBody {...props} />
     </Show>
   );
@@ -48,8 +45,9 @@ function DialogBody(props: ConfirmDialogProps) {
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   let closing = false;
 
+  const c = props.confirmation;
   const cancel = () => {
-    if (!props.busy) props.onCancel();
+    if (!c.busy()) c.cancel();
   };
 
   onMount(() => {
@@ -82,11 +80,12 @@ function DialogBody(props: ConfirmDialogProps) {
     <dialog
       ref={el}
       class="dialog"
-      role="dialog"
+      // A confirmation that interrupts: the WAI-ARIA alert dialog pattern, not a plain dialog.
+      role="alertdialog"
       aria-modal="true"
       aria-labelledby={titleId}
       aria-describedby={bodyId}
-      data-testid={props.testId ?? "confirm-dialog"}
+      data-testid={props.testId}
       onKeyDown={onKeyDown}
       // Escape: keep the dialog under our control (it closes when `open` turns false).
       onCancel={(e) => {
@@ -95,7 +94,7 @@ function DialogBody(props: ConfirmDialogProps) {
       }}
       // Browsers may close it anyway (a second Escape cannot always be refused).
       onClose={() => {
-        if (!closing) props.onCancel();
+        if (!closing) c.cancel();
       }}
       // A click on the backdrop lands on the dialog element itself.
       onClick={(e) => {
@@ -109,9 +108,9 @@ function DialogBody(props: ConfirmDialogProps) {
         <div id={bodyId} class="dialog-body">
           {props.children}
         </div>
-        <Show when={props.error}>
+        <Show when={c.error()}>
           <p class="form-error" role="alert">
-            {props.error}
+            {c.error()}
           </p>
         </Show>
         <div class="dialog-actions">
@@ -119,7 +118,7 @@ function DialogBody(props: ConfirmDialogProps) {
             type="button"
             class="button secondary"
             ref={cancelButton}
-            disabled={props.busy}
+            disabled={c.busy()}
             onClick={cancel}
             data-testid="cancel-dialog"
           >
@@ -127,13 +126,12 @@ function DialogBody(props: ConfirmDialogProps) {
           </button>
           <button
             type="button"
-            class="button"
-            classList={{ danger: props.danger, primary: !props.danger }}
-            disabled={props.busy}
-            onClick={() => props.onConfirm()}
+            class="button danger"
+            disabled={c.busy()}
+            onClick={() => c.confirm()}
             data-testid={props.confirmTestId}
           >
-            {props.busy && props.busyLabel ? props.busyLabel : props.confirmLabel}
+            {c.busy() ? props.busyLabel : props.confirmLabel}
           </button>
         </div>
       </div>

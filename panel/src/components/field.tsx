@@ -45,3 +45,18 @@ export function FormMessage(props: { kind: "error" | "notice"; message: string |
     </Show>
   );
 }
+
+/** The email address field of the sign-in and setup forms. */
+export function EmailField(props: { value: string; onValue: (value: string) => void }) {
+  return (
+    <Field
+      label="Email"
+      type="email"
+      name="email"
+      autocomplete="username"
+      required
+      value={props.value}
+      onValue={props.onValue}
+    />
+  );
+}

@@ -5,13 +5,11 @@
  */
 import { Show, type JSX } from "solid-js";
 import type { Operator, PresenceStatus } from "../../../worker/protocol";
-import { linkClick } from "../lib/router";
+import type { Section } from "../lib/paths";
 import { OperatorAvatar } from "./avatar";
 import { BellIcon, BellOffIcon, ChartIcon, ChatIcon, LogoutIcon, PlugIcon, SettingsIcon, UsersIcon } from "./icons";
 
-type Section = "conversations" | "reports" | "operators" | "integrations" | "settings";
-
-/** One link of the rail: marks itself current, navigates without a reload. */
+/** One link of the rail: marks itself current (the router makes it navigate without a reload). */
 function RailLink(props: {
   section: Section;
   active: Section | null;
@@ -27,7 +25,6 @@ function RailLink(props: {
       aria-current={props.active === props.section ? "page" : undefined}
       aria-label={props.label}
       title={props.title ?? props.label}
-      onClick={linkClick}
       data-testid={`nav-${props.section}`}
     >
       {props.children}

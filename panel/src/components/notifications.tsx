@@ -4,7 +4,7 @@
  * notifications (permission is asked only when its button is clicked).
  */
 import { For, Show } from "solid-js";
-import type { NotificationsActions, NotificationsState } from "../stores/notifications";
+import type { NotificationsActions, NotificationsState } from "../stores/notifications-state";
 import { CloseIcon } from "./icons";
 
 const SHOWN = 3;

@@ -1,24 +1,31 @@
 /** Conversations: the list column and the open conversation side by side. */
+import { Navigate, useNavigate, useParams } from "@solidjs/router";
 import { createSignal, Show } from "solid-js";
-import type { Operator } from "../../../worker/protocol";
 import { api, errorText } from "../lib/api";
-import { conversationPath, navigate } from "../lib/router";
-import { ConversationList } from "../components/conversation-list";
-import { ConversationWindow } from "../components/conversation-window";
+import { conversationId, conversationPath } from "../lib/paths";
+import { ConversationList } from "../components/inbox/conversation-list";
+import { ConversationWindow } from "../components/conversation/window";
 import { ConnectionBanner } from "../components/connection-banner";
 import { ChatIcon } from "../components/icons";
 import { NotificationBanner } from "../components/notifications";
+import { useShell } from "../components/shell";
 import { notify } from "../components/toast";
 import { useNotifications } from "../stores/notifications";
-import type { InboxActions, InboxState } from "../stores/inbox";
 
-export default function ConversationsPage(props: {
-  me: Operator;
-  inbox: InboxState;
-  inboxActions: InboxActions;
-  selectedId: string | null;
-  onRepeatedFailure: () => void;
-}) {
+export default function ConversationsPage() {
+  const params = useParams();
+  // A malformed id in the address (undefined) is no conversation: back to the list.
+  const id = () => conversationId(params.id);
+  return (
+    <Show when={id() !== undefined} fallback={<Navigate href="/conversations" />}>
+      <Conversations selectedId={id() ?? null} />
+    </Show>
+  );
+}
+
+function Conversations(props: { selectedId: string | null }) {
+  const { me, inbox, inboxActions, verify } = useShell();
+  const navigate = useNavigate();
   const [joining, setJoining] = createSignal<string | null>(null);
   const [error, setError] = createSignal<string | null>(null);
   const [windowDown, setWindowDown] = createSignal(false);
@@ -38,7 +45,7 @@ export default function ConversationsPage(props: {
   };
 
   const notifications = useNotifications();
-  const bannerShown = () => props.inbox.connection === "reconnecting" || windowDown();
+  const bannerShown = () => inbox.connection === "reconnecting" || windowDown();
 
   return (
     <div class="page conversations" classList={{ "has-selection": props.selectedId !== null }}>
@@ -47,15 +54,15 @@ export default function ConversationsPage(props: {
       <main class="panes">
         <section class="list-pane" aria-label="Conversation lists">
           <ConversationList
-            inbox={props.inbox}
-            actions={props.inboxActions}
+            inbox={inbox}
+            actions={inboxActions}
             selectedId={props.selectedId}
             joining={joining()}
             onJoin={(id) => void join(id)}
-            error={error() ?? props.inbox.error}
+            error={error() ?? inbox.error}
             onDismissError={() => {
               setError(null);
-              props.inboxActions.dismissError();
+              inboxActions.dismissError();
             }}
             banner={<Show when={notifications}>{(n) => <NotificationBanner state={n()[0]} actions={n()[1]} />}</Show>}
           />
@@ -76,16 +83,16 @@ export default function ConversationsPage(props: {
             {(id) => (
               <ConversationWindow
                 id={id}
-                me={props.me}
-                summary={props.inboxActions.find(id)}
+                me={me}
+                summary={inboxActions.find(id)}
                 onBack={() => navigate("/conversations")}
                 onDeleted={() => {
                   navigate("/conversations", { replace: true });
                   notify("Conversation deleted");
                 }}
                 onConnection={setWindowDown}
-                onLive={(row) => props.inboxActions.live(id, row)}
-                onRepeatedFailure={props.onRepeatedFailure}
+                onLive={(row) => inboxActions.live(id, row)}
+                onRepeatedFailure={verify}
               />
             )}
           </Show>

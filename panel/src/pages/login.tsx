@@ -1,8 +1,8 @@
 /** Sign in with email and password. */
 import { createSignal } from "solid-js";
-import { errorText } from "../lib/api";
-import { Field, FormMessage } from "../components/field";
+import { EmailField, Field, FormMessage } from "../components/field";
 import { GateForm } from "../components/gate";
+import { createAction } from "../lib/async";
 
 export default function LoginPage(props: {
   notice: string | null;
@@ -10,35 +10,21 @@ export default function LoginPage(props: {
 }) {
   const [email, setEmail] = createSignal("");
   const [password, setPassword] = createSignal("");
-  const [error, setError] = createSignal<string | null>(null);
-  const [busy, setBusy] = createSignal(false);
-
-  const submit = async (e: SubmitEvent) => {
-    e.preventDefault();
-    if (busy()) return;
-    setError(null);
-    setBusy(true);
-    try {
-      await props.onLogin({ email: email().trim(), password: password() });
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
-  };
+  const login = createAction(props.onLogin);
 
   return (
-    <GateForm title="Sign in to Microchat" titleId="login-title" testid="login-form" onSubmit={submit}>
-      <FormMessage kind="notice" message={error() ? null : props.notice} />
-      <FormMessage kind="error" message={error()} />
-      <Field
-        label="Email"
-        type="email"
-        name="email"
-        autocomplete="username"
-        required
-        value={email()}
-        onValue={setEmail}
-      />
+    <GateForm
+      title="Sign in to Microchat"
+      titleId="login-title"
+      testid="login-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void login.run({ email: email().trim(), password: password() });
+      }}
+    >
+      <FormMessage kind="notice" message={login.error() ? null : props.notice} />
+      <FormMessage kind="error" message={login.error()} />
+      <EmailField value={email()} onValue={setEmail} />
       <Field
         label="Password"
         type="password"
@@ -48,8 +34,8 @@ export default function LoginPage(props: {
         value={password()}
         onValue={setPassword}
       />
-      <button type="submit" class="button primary block" disabled={busy()}>
-        {busy() ? "Signing in…" : "Sign in"}
+      <button type="submit" class="button primary block" disabled={login.busy()}>
+        {login.busy() ? "Signing in…" : "Sign in"}
       </button>
     </GateForm>
   );

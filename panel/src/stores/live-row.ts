@@ -14,6 +14,7 @@
  * Unread counts only go down between two messages (reads), so at the same
  * `lastAt` the smaller count is the newer one.
  */
+import { unwrap } from "solid-js/store";
 import type { ConversationSummary, Message, Role } from "../../../worker/protocol";
 
 /** What the open conversation's socket knows about its row. */
@@ -57,7 +58,7 @@ export function liveRow(messages: readonly Message[], readSeq: number, hasMore: 
 }
 
 /** The index's row with what the open conversation knows laid over it. */
-export function overlay(index: ConversationSummary, live: LiveRow): ConversationSummary {
+function overlay(index: ConversationSummary, live: LiveRow): ConversationSummary {
   if (index.lastAt > live.lastAt) return index;
   // The index's count plus the visitor messages it has not seen yet is an
   // upper bound; so is the local count. Both only overcount reads not yet known.
@@ -75,7 +76,54 @@ export function overlay(index: ConversationSummary, live: LiveRow): Conversation
 }
 
 /** The index row says everything the live row does: the overlay can go once the conversation is closed. */
-export function caughtUp(index: ConversationSummary, live: LiveRow): boolean {
+function caughtUp(index: ConversationSummary, live: LiveRow): boolean {
   if (index.lastAt !== live.lastAt) return index.lastAt > live.lastAt;
   return live.unread === null || index.unread <= live.unread;
+}
+
+/**
+ * The live rows of conversations open here, or closed but not yet caught up
+ * with by the index; beside each, the newest row the index sent for it.
+ * `held(id)` is the row the lists hold now, `place(row)` puts a row into them.
+ */
+export function createLiveRows(
+  held: (id: string) => ConversationSummary | undefined,
+  place: (row: ConversationSummary) => void,
+) {
+  const lives = new Map<string, { row: LiveRow; open: boolean; index: ConversationSummary | null }>();
+
+  /** The row to show for an index row: the index's, unless a live row knows more. */
+  const shown = (c: ConversationSummary): ConversationSummary => {
+    const live = lives.get(c.id);
+    if (!live) return c;
+    live.index = c;
+    if (!live.open && caughtUp(c, live.row)) {
+      lives.delete(c.id);
+      return c;
+    }
+    return overlay(c, live.row);
+  };
+
+  return {
+    shown,
+    shownAll: (list: ConversationSummary[]) => (lives.size ? list.map(shown) : list),
+    /** The conversation was deleted: nothing to overlay any more. */
+    forget: (id: string) => lives.delete(id),
+    /** What the open conversation's socket knows now; null when it was closed. */
+    show(id: string, row: LiveRow | null) {
+      const known = lives.get(id);
+      if (!row) {
+        if (!known) return;
+        known.open = false;
+        if (known.index && caughtUp(known.index, known.row)) lives.delete(id);
+        return;
+      }
+      const now = held(id);
+      const index = known?.index ?? (now ? { ...unwrap(now) } : null);
+      lives.set(id, { row, open: true, index });
+      if (!index) return;
+      const next = overlay(index, row);
+      if (!now || next.lastAt !== now.lastAt || next.unread !== now.unread || next.preview !== now.preview) place(next);
+    },
+  };
 }

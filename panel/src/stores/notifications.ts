@@ -18,91 +18,28 @@
  */
 import { createContext, onCleanup, useContext } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import type { ConversationSummary } from "../../../worker/protocol";
 import { armChime, chime } from "../lib/chime";
+import { askPermission, currentPermission, notifySystem, storedFlag, storeFlag } from "../lib/desktop-notification";
 import { visitorName } from "../lib/format";
-import { conversationPath, navigate } from "../lib/router";
-
-export type Permission = NotificationPermission | "unsupported";
-
-export interface AlertItem {
-  /** The conversation. */
-  id: string;
-  /** "waiting": in Unassigned (toast + JOIN); "mine": a joined conversation while the tab was hidden. */
-  kind: "waiting" | "mine";
-  name: string;
-  preview: string;
-  reason: "new" | "requeued" | "message";
-  at: number;
-  /** Notifications about it not seen yet (they count in the tab title). */
-  unseen: number;
-}
-
-export interface NotificationsState {
-  /** Newest first. */
-  items: AlertItem[];
-  permission: Permission;
-  muted: boolean;
-  /** The operator said "Not now" to the permission banner. */
-  bannerDismissed: boolean;
-}
-
-export interface NotificationsActions {
-  /** A `notify` frame: a visitor wrote in Unassigned. */
-  waiting(c: ConversationSummary, reason: AlertItem["reason"]): void;
-  /** A conversation changed: its alerts take the visitor's current name, as the lists show it. */
-  update(c: ConversationSummary): void;
-  /** A visitor message in a conversation this operator joined; alerts only while the tab is hidden. */
-  visitorMessage(input: { id: string; name: string; text: string }): void;
-  /** Open the conversation (from a toast or a system notification). */
-  view(id: string): void;
-  dismiss(id: string): void;
-  /** The conversation is on screen: what was said about it is seen. */
-  seen(id: string): void;
-  /** Drop toasts of conversations no longer waiting (someone joined, or it was deleted). */
-  prune(waiting: ReadonlySet<string>): void;
-  /** Ask for permission (call from a click). */
-  enable(): Promise<void>;
-  dismissBanner(): void;
-  setMuted(muted: boolean): void;
-  unseen(): number;
-}
+import type { AlertItem, NotificationsActions, NotificationsState } from "./notifications-state";
 
 const MUTED_KEY = "microchat.notifications.muted";
 const BANNER_KEY = "microchat.notifications.bannerDismissed";
 const REPEAT_MS = 5_000;
-
-function stored(key: string): boolean {
-  try {
-    return localStorage.getItem(key) === "1";
-  } catch {
-    return false;
-  }
-}
-function store(key: string, on: boolean): void {
-  try {
-    if (on) localStorage.setItem(key, "1");
-    else localStorage.removeItem(key);
-  } catch {
-    // Private mode: the choice lasts for this page only.
-  }
-}
-
-function currentPermission(): Permission {
-  return typeof Notification === "undefined" ? "unsupported" : Notification.permission;
-}
 
 const hidden = () => document.visibilityState === "hidden";
 
 export function createNotifications(opts: {
   /** The conversation open in the panel, if any. */
   openId: () => string | null;
+  /** Opens a conversation in the panel. */
+  open: (id: string) => void;
 }): [NotificationsState, NotificationsActions] {
   const [state, setState] = createStore<NotificationsState>({
     items: [],
     permission: currentPermission(),
-    muted: stored(MUTED_KEY),
-    bannerDismissed: stored(BANNER_KEY),
+    muted: storedFlag(MUTED_KEY),
+    bannerDismissed: storedFlag(BANNER_KEY),
   });
   armChime();
 
@@ -113,20 +50,6 @@ export function createNotifications(opts: {
     if (recent.has(key)) return true;
     recent.set(key, now);
     return false;
-  };
-
-  const system = (id: string, title: string, body: string) => {
-    if (currentPermission() !== "granted") return;
-    try {
-      const n = new Notification(title, { body, tag: `conversation-${id}`, icon: "/favicon.svg" });
-      n.onclick = () => {
-        window.focus();
-        actions.view(id);
-        n.close();
-      };
-    } catch {
-      // Some browsers (Chrome on Android) only notify from a service worker: the toast remains.
-    }
   };
 
   const add = (item: Omit<AlertItem, "unseen">) =>
@@ -163,7 +86,7 @@ export function createNotifications(opts: {
       if (repeated(`${c.id}\n${c.lastAt}`)) return;
       add({ id: c.id, kind: "waiting", name, preview, reason, at: c.lastAt });
       if (!state.muted) chime();
-      system(c.id, reason === "message" ? name : `${name} is waiting`, preview);
+      notifySystem(c.id, reason === "message" ? name : `${name} is waiting`, preview, () => actions.view(c.id));
     },
     update(c) {
       const name = visitorName(c.visitor);
@@ -176,10 +99,10 @@ export function createNotifications(opts: {
       const preview = text.slice(0, 140);
       add({ id, kind: "mine", name, preview, reason: "message", at: Date.now() });
       if (!state.muted) chime();
-      system(id, name, preview);
+      notifySystem(id, name, preview, () => actions.view(id));
     },
     view(id) {
-      navigate(conversationPath(id));
+      opts.open(id);
       actions.dismiss(id);
     },
     dismiss(id) {
@@ -195,19 +118,14 @@ export function createNotifications(opts: {
       setState("items", (list) => list.filter((x) => x.kind !== "waiting" || waiting.has(x.id)));
     },
     async enable() {
-      if (typeof Notification === "undefined") return;
-      try {
-        setState("permission", await Notification.requestPermission());
-      } catch {
-        setState("permission", currentPermission());
-      }
+      setState("permission", await askPermission());
     },
     dismissBanner() {
-      store(BANNER_KEY, true);
+      storeFlag(BANNER_KEY, true);
       setState("bannerDismissed", true);
     },
     setMuted(muted) {
-      store(MUTED_KEY, muted);
+      storeFlag(MUTED_KEY, muted);
       setState("muted", muted);
     },
     unseen() {

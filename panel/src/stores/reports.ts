@@ -6,13 +6,14 @@
  * the last day. Answers to superseded requests (the operator clicked another
  * range meanwhile) are dropped, so the screen always matches the range shown.
  */
+import { createMemo, createSignal } from "solid-js";
 import { createStore } from "solid-js/store";
 import type { OperatorReportResponse } from "../../../worker/protocol";
 import { api, errorText } from "../lib/api";
 
-export const DAY_MS = 24 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
 /** Mirrors the server's longest range. */
-export const MAX_RANGE_DAYS = 366;
+const MAX_RANGE_DAYS = 366;
 
 export type RangePreset = "today" | "7" | "30" | "custom";
 
@@ -22,7 +23,7 @@ export interface DayRange {
 }
 
 /** The last `days` UTC days, today included. */
-export function lastDays(days: number, now = Date.now()): DayRange {
+function lastDays(days: number, now = Date.now()): DayRange {
   const today = Math.floor(now / DAY_MS) * DAY_MS;
   return { from: today - (days - 1) * DAY_MS, to: today + DAY_MS };
 }
@@ -33,7 +34,7 @@ export function dayString(at: number): string {
 }
 
 /** The range from the first to the last day, both included; or why it is not valid. */
-export function customRange(first: string, last: string): DayRange | string {
+function customRange(first: string, last: string): DayRange | string {
   const from = Date.parse(`${first}T00:00:00Z`);
   const lastDay = Date.parse(`${last}T00:00:00Z`);
   if (!Number.isFinite(from) || !Number.isFinite(lastDay)) return "Choose a start and an end date.";
@@ -42,6 +43,47 @@ export function customRange(first: string, last: string): DayRange | string {
   if (to - from > MAX_RANGE_DAYS * DAY_MS) return `Choose at most ${MAX_RANGE_DAYS} days.`;
   return { from, to };
 }
+
+/** The range the operator chose: a preset, or custom first and last days. */
+export function createReportRange() {
+  const [preset, setPreset] = createSignal<RangePreset>("30");
+  const initial = lastDays(30);
+  const [first, setFirst] = createSignal(dayString(initial.from));
+  const [last, setLast] = createSignal(dayString(initial.to - DAY_MS));
+
+  /** The range asked for, or why the custom dates do not make one. */
+  const range = createMemo<DayRange | string>(() => {
+    const p = preset();
+    return p === "custom" ? customRange(first(), last()) : lastDays(p === "today" ? 1 : Number(p));
+  });
+  const valid = () => {
+    const r = range();
+    return typeof r === "string" ? null : r;
+  };
+  return {
+    preset,
+    first,
+    last,
+    setFirst,
+    setLast,
+    range,
+    /** The range, or null while the custom dates make none. */
+    valid,
+    choose(p: RangePreset) {
+      if (p === "custom" && preset() !== "custom") {
+        // Start the custom dates from the range on screen.
+        const r = valid();
+        if (r) {
+          setFirst(dayString(r.from));
+          setLast(dayString(r.to - DAY_MS));
+        }
+      }
+      setPreset(p);
+    },
+  };
+}
+
+export type ReportRange = ReturnType<typeof createReportRange>;
 
 export interface ReportState {
   /** "loading" until the first answer. */

@@ -3,8 +3,8 @@
  * radio group (arrow keys move and select, Tab enters at the chosen option).
  */
 import { For } from "solid-js";
-import type { Channel } from "../../../worker/protocol";
-import { ChatIcon, MailIcon } from "./icons";
+import type { Channel } from "../../../../worker/protocol";
+import { ChatIcon, MailIcon } from "../icons";
 
 const OPTIONS: { value: Channel; label: string }[] = [
   { value: "chat", label: "Chat" },

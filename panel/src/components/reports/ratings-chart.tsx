@@ -8,8 +8,8 @@
  * in its label); the figures themselves are in a visually hidden table.
  */
 import { createMemo, createSignal, For, onCleanup, onMount, Show } from "solid-js";
-import type { OperatorReportResponse } from "../../../worker/protocol";
-import { decimal } from "../lib/format";
+import type { OperatorReportResponse } from "../../../../worker/protocol";
+import { decimal } from "../../lib/format";
 
 type Day = OperatorReportResponse["series"][number];
 

@@ -4,10 +4,10 @@
  * text and files go out on the channel chosen there.
  */
 import { createSignal, onMount, Show } from "solid-js";
-import type { Channel } from "../../../worker/protocol";
-import { MESSAGE_CHARS } from "../stores/conversation";
+import type { Channel } from "../../../../worker/protocol";
+import { MESSAGE_CHARS } from "../../stores/conversation-state";
 import { ChannelSelect } from "./channel-select";
-import { PaperclipIcon, SendIcon } from "./icons";
+import { PaperclipIcon, SendIcon } from "../icons";
 
 // Drafts survive switching between conversations (not reloads).
 const drafts = new Map<string, string>();

@@ -1,3 +1,4 @@
+// The panel's hand-written router as it was before @solidjs/router replaced it (commit aa2cc8b), kept to measure against.
 /**
  * A path router small enough to read in one go. The Worker answers unknown
  * paths with index.html, so `/conversations/abc` can be bookmarked.

@@ -1,15 +1,16 @@
 /**
  * The list column: Unassigned (with JOIN on each row), then the Mine / All tabs.
  */
-import { createSignal, For, Match, Show, Switch, type JSX } from "solid-js";
-import type { ConversationSummary, PagedView } from "../../../worker/protocol";
-import { relativeTime, fullTime, visitorName } from "../lib/format";
-import { conversationPath, linkClick } from "../lib/router";
-import type { InboxActions, InboxState } from "../stores/inbox";
-import { VisitorAvatar } from "./avatar";
+import { createSignal, Match, Show, Switch, type JSX } from "solid-js";
+import type { ConversationSummary, PagedView } from "../../../../worker/protocol";
+import type { InboxActions, InboxState } from "../../stores/inbox-state";
+import { InlineError } from "../status";
+import { ConversationRow, LoadingRows } from "./conversation-row";
 import { VirtualRows } from "./virtual-rows";
 
 type TabName = "mine" | "all";
+
+const EMPTY: Record<TabName, string> = { mine: "You have no active conversations", all: "No conversations yet" };
 
 export function ConversationList(props: {
   inbox: InboxState;
@@ -45,14 +46,7 @@ export function ConversationList(props: {
       </header>
       {props.banner}
 
-      <Show when={props.error}>
-        <div class="inline-error" role="alert">
-          <span>{props.error}</span>
-          <button type="button" class="link-button" onClick={() => props.onDismissError()}>
-            Dismiss
-          </button>
-        </div>
-      </Show>
+      <InlineError message={props.error} action="Dismiss" onAction={props.onDismissError} />
 
       <section class="list-section" aria-labelledby="unassigned-heading">
         <h2 id="unassigned-heading" class="section-title">
@@ -101,33 +95,21 @@ export function ConversationList(props: {
         </Tab>
       </div>
 
-      <Show
-        when={tab() === "mine"}
-        fallback={
-          <TabPanel name="all">
+      {/* Keyed: the other tab's list is a new list (its scroll and rows start afresh). */}
+      <Show when={tab()} keyed>
+        {(name) => (
+          <TabPanel name={name}>
             <ConversationRows
-              items={props.inbox.all}
+              items={props.inbox[name]}
               loading={props.inbox.phase === "loading"}
-              empty="No conversations yet"
+              empty={EMPTY[name]}
               selectedId={props.selectedId}
               onJoin={props.onJoin}
             >
-              <LoadMore view="all" inbox={props.inbox} actions={props.actions} label="Load more" />
+              <LoadMore view={name} inbox={props.inbox} actions={props.actions} label="Load more" />
             </ConversationRows>
           </TabPanel>
-        }
-      >
-        <TabPanel name="mine">
-          <ConversationRows
-            items={props.inbox.mine}
-            loading={props.inbox.phase === "loading"}
-            empty="You have no active conversations"
-            selectedId={props.selectedId}
-            onJoin={props.onJoin}
-          >
-            <LoadMore view="mine" inbox={props.inbox} actions={props.actions} label="Load more" />
-          </ConversationRows>
-        </TabPanel>
+        )}
       </Show>
     </div>
   );
@@ -231,87 +213,5 @@ function ConversationRows(props: {
         {props.children}
       </Match>
     </Switch>
-  );
-}
-
-function ConversationRow(props: {
-  c: ConversationSummary;
-  selected: boolean;
-  joinable: boolean;
-  joining: boolean;
-  onJoin: (id: string) => void;
-}) {
-  const name = () => visitorName(props.c.visitor);
-  const preview = () => props.c.preview || (props.c.previewRole === "system" ? "" : "…");
-  return (
-    <div
-      class="row"
-      classList={{ selected: props.selected, unread: props.c.unread > 0, joinable: props.joinable }}
-      data-testid="conversation-row"
-      data-conversation-id={props.c.id}
-      data-status={props.c.status}
-    >
-      <a
-        class="row-link"
-        href={conversationPath(props.c.id)}
-        onClick={linkClick}
-        aria-current={props.selected ? "page" : undefined}
-      >
-        <VisitorAvatar visitor={props.c.visitor} />
-        <span class="row-main">
-          <span class="row-top">
-            <span class="row-name" title={name()}>
-              {name()}
-            </span>
-            <time class="row-time" dateTime={new Date(props.c.lastAt).toISOString()} title={fullTime(props.c.lastAt)}>
-              {relativeTime(props.c.lastAt)}
-            </time>
-          </span>
-          <span class="row-bottom">
-            <span class="row-preview" classList={{ system: props.c.previewRole === "system" }}>
-              <Show when={props.c.previewRole === "operator"}>
-                <span class="row-preview-who">Reply: </span>
-              </Show>
-              {preview()}
-            </span>
-            <Show when={props.c.unread > 0}>
-              <span class="badge" aria-label={`${props.c.unread} unread`} data-testid="unread-badge">
-                {props.c.unread > 99 ? "99+" : props.c.unread}
-              </span>
-            </Show>
-          </span>
-        </span>
-      </a>
-      <Show when={props.joinable}>
-        <button
-          type="button"
-          class="button join small"
-          data-testid="join-button"
-          aria-label={`Join conversation with ${name()}`}
-          disabled={props.joining}
-          onClick={() => props.onJoin(props.c.id)}
-        >
-          {props.joining ? "Joining…" : "Join"}
-        </button>
-      </Show>
-    </div>
-  );
-}
-
-function LoadingRows() {
-  return (
-    <div class="loading-rows" aria-busy="true" aria-label="Loading conversations">
-      <For each={[0, 1, 2]}>
-        {() => (
-          <div class="skeleton-row">
-            <span class="skeleton avatar-md" />
-            <span class="skeleton-lines">
-              <span class="skeleton line" />
-              <span class="skeleton line short" />
-            </span>
-          </div>
-        )}
-      </For>
-    </div>
   );
 }

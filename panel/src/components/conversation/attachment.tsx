@@ -1,9 +1,9 @@
 /** A stored file as the conversation shows it: a picture inline, anything else a download card. */
 import { createSignal, Show } from "solid-js";
-import type { FileRef } from "../../../worker/protocol";
-import { api } from "../lib/api";
-import { fileLabel } from "../lib/format";
-import { FileIcon } from "./icons";
+import type { FileRef } from "../../../../worker/protocol";
+import { api } from "../../lib/api";
+import { fileLabel } from "../../lib/format";
+import { FileIcon } from "../icons";
 
 /** A stored file: a picture inline (opens full size), anything else a download card. */
 export function Attachment(props: {
