@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every check and every test, in the order a failure is cheapest
-// to see. Type checks → format → build → workerd tests (vitest) → browser
+// to see. Type checks → format → layering → unused code → build → workerd tests (vitest) → browser
 // tests (Playwright + Debian's Chromium). Ends with one summary line.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -59,6 +59,18 @@ for (const part of ["worker", "test", "panel", "widget", "scripts", "bench"]) {
   must(run(`typecheck ${part}`, bin("tsc"), ["-p", `${part}/tsconfig.json`]));
 }
 must(run("format check", bin("prettier"), ["--check", "."]));
+// The Worker's layers (scripts/dependency-rules.cjs) and no dead code: an
+// unused file, export or dependency fails here, before anything is built.
+must(
+  run("layering (dependency-cruiser)", bin("depcruise"), [
+    "--config",
+    "scripts/dependency-rules.cjs",
+    "worker",
+    "panel/src",
+    "widget/src",
+  ]),
+);
+must(run("unused code (knip)", bin("knip"), []));
 must(run("build", "npm", ["run", "build"]));
 must(run("widget size budget", process.execPath, ["bench/size.mjs"]));
 must(run("deploy dry-run", bin("wrangler"), ["deploy", "--dry-run", "--outdir", join(root, "dist/worker")]));

@@ -39,5 +39,3 @@ export const app = new Hono<AppEnv>()
 app.notFound(notFoundOrNotAllowed(() => app.routes));
 
 app.onError(onError);
-
-export type AppType = typeof app;

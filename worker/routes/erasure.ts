@@ -10,9 +10,7 @@ import { erasePerson } from "../services/conversations";
 import { Erasure } from "../validate/bodies";
 import { readBody } from "../validate/http";
 
-export const erasure = new Hono<AppEnv>()
-  .use(requireOperator)
-  .post("/", async (c) => {
-    const who = await readBody(c, Erasure);
-    return c.json({ deleted: await erasePerson(c.env, c.get("operator"), who) });
-  });
+export const erasure = new Hono<AppEnv>().use(requireOperator).post("/", async (c) => {
+  const who = await readBody(c, Erasure);
+  return c.json({ deleted: await erasePerson(c.env, c.get("operator"), who) });
+});

@@ -85,7 +85,7 @@ export function newClientId(): string {
 }
 
 // Files are described by one formatter shared with the widget.
-export { fileKind, fileLabel, fileSize } from "../../../widget/src/lib/file-label";
+export { fileLabel, fileSize } from "../../../widget/src/lib/file-label";
 
 /** "45 s", "3 min", "1 h 5 min", "2 d 4 h"; "—" when unknown. */
 export function duration(ms: number | null): string {
