@@ -63,7 +63,7 @@ module.exports = {
       severity: "error",
       comment: "The panel and the widget share only the protocol's types with the Worker.",
       from: { path: "^(panel|widget)/" },
-      to: { path: "^worker/", pathNot: "^worker/protocol\\.ts$" },
+      to: { path: "^worker/", pathNot: "^worker/protocol/" },
     },
     {
       name: "not-to-unresolvable",

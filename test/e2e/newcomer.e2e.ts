@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import PostalMime from "postal-mime";
-import type { ConversationSummary, VisitorInfo } from "../../worker/protocol.ts";
+import type { ConversationSummary, VisitorInfo } from "../../worker/protocol/index.ts";
 import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
 

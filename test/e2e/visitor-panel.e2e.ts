@@ -15,7 +15,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { VisitorInfo } from "../../worker/protocol.ts";
+import type { VisitorInfo } from "../../worker/protocol/index.ts";
 import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
 

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import type { ConversationSummary, VisitorInfo } from "../../worker/protocol.ts";
+import type { ConversationSummary, VisitorInfo } from "../../worker/protocol/index.ts";
 import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
 import { until } from "./waits.ts";

@@ -19,7 +19,7 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { APIRequestContext, Browser, BrowserContext, Frame, FrameLocator, Page } from "playwright-core";
-import type { Message, VisitorSession } from "../../worker/protocol.ts";
+import type { Message, VisitorSession } from "../../worker/protocol/index.ts";
 import { freePort, startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
 

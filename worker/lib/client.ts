@@ -4,19 +4,12 @@
  * The User-Agent is parsed with bowser (MIT; ua-parser-js moved to AGPL).
  */
 import Bowser from "bowser";
-import type { VisitorDevice } from "../protocol";
+import type { GeoLocation, VisitorDevice } from "../protocol";
 
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
-  geo: {
-    country: string | null;
-    region: string | null;
-    city: string | null;
-    latitude: number | null;
-    longitude: number | null;
-    timezone: string | null;
-  } | null;
+  geo: GeoLocation | null;
 }
 
 function text(v: unknown, max = 100): string | null {
