@@ -8,7 +8,8 @@
  */
 import { Refused, refuse, refusalResponse } from "../errors";
 import type { ClientInfo } from "../lib/client";
-import { IDENTITY_HEADERS } from "../lib/upgrade";
+import { echoClose } from "../lib/sockets";
+import { IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
 import { validateClientFrame } from "../validate/frames";
 import { LIMITS, type ClientFrame, type Message, type ServerFrame } from "../protocol";
 import { workspaceStub } from "../stubs";
@@ -34,7 +35,7 @@ import { noteClient, setProfile } from "./visitor";
 /** Admits (101) or refuses a WebSocket upgrade forwarded by the Worker. */
 export function connect(c: ConversationContext, request: Request): Response {
   try {
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+    if (!isWebSocketUpgrade(request)) {
       refuse("upgrade_required", "Expected a WebSocket upgrade");
     }
     const h = request.headers;
@@ -213,12 +214,7 @@ async function hello(c: ConversationContext, ws: WebSocket, who: SocketIdentity,
 /** A socket closed: echo the close, and if the visitor's last socket went, they are offline. */
 export function disconnect(c: ConversationContext, ws: WebSocket, code: number): void {
   const who = identityOf(ws);
-  try {
-    // Echo the close so the client sees a clean shutdown.
-    ws.close(code === 1005 || code === 1006 ? 1000 : code, "Closed");
-  } catch {
-    // Already closed.
-  }
+  echoClose(ws, code); // so the client sees a clean shutdown
   if (who?.role === "visitor" && visitorSockets(c, ws).length === 0) {
     if (exists(c)) c.meta.lastSeen = Date.now();
     broadcast(c, { type: "state", state: conversationState(c, ws) }, ws);

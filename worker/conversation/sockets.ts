@@ -7,6 +7,7 @@
  * again through `ctx.getWebSockets(tag)` and identified by their attachment,
  * never through a map of our own, which an eviction would empty.
  */
+import { trySend } from "../lib/sockets";
 import type { RefusalCode } from "../errors";
 import type { ErrorCode, Role, ServerFrame } from "../protocol";
 import type { ConversationContext } from "./context";
@@ -31,11 +32,7 @@ export function identityOf(ws: WebSocket): SocketIdentity | null {
 
 /** Sends one frame; a socket that closed under us is left to its close handler. */
 export function send(ws: WebSocket, frame: ServerFrame): void {
-  try {
-    ws.send(JSON.stringify(frame));
-  } catch {
-    // The socket closed under us; its close handler cleans up.
-  }
+  trySend(ws, JSON.stringify(frame));
 }
 
 /** The codes an error frame can carry (a `Record`, so a new protocol code must be listed here). */
@@ -88,12 +85,7 @@ export function markReady(c: ConversationContext, ws: WebSocket, who: SocketIden
 export function broadcast(c: ConversationContext, frame: ServerFrame, except?: WebSocket): void {
   const text = JSON.stringify(frame);
   for (const ws of c.ctx.getWebSockets()) {
-    if (ws === except || !isReady(c, ws)) continue;
-    try {
-      ws.send(text);
-    } catch {
-      // Closed; ignore.
-    }
+    if (ws !== except && isReady(c, ws)) trySend(ws, text);
   }
 }
 

@@ -30,13 +30,17 @@ const PASSED_ON = [
   "Origin",
 ];
 
+/** Whether a request asks to become a WebSocket (the objects' first check, and the Worker's). */
+export function isWebSocketUpgrade(request: Request): boolean {
+  return request.headers.get("Upgrade")?.toLowerCase() === "websocket";
+}
+
 /**
  * Refuses anything but a WebSocket upgrade from our own origin: a page on
  * another site must not open a socket that carries an operator's cookie.
  */
 export function checkUpgrade(request: Request): void {
-  if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket")
-    refuse("upgrade_required", "Expected a WebSocket upgrade");
+  if (!isWebSocketUpgrade(request)) refuse("upgrade_required", "Expected a WebSocket upgrade");
   if (!request.headers.get("Origin") || !sameOrigin(request))
     refuse("bad_origin", "WebSocket connections must come from this site");
 }

@@ -8,6 +8,8 @@
  * the object can sleep while panels stay connected. After a wake, sockets
  * are found again with `getWebSockets(tag)`; nothing here is kept in memory.
  */
+import { echoClose, trySend } from "../lib/sockets";
+import { IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
 import { Refused, refusalResponse } from "../errors";
 import { validatePanelFrame } from "../validate/frames";
 import type {
@@ -26,8 +28,6 @@ const ALL_FIRST_PAGE = 100;
 const FIRST_PAGE = 200;
 /** Largest frame a panel may send. */
 const MAX_FRAME_CHARS = 4096;
-/** The header by which the Worker tells the object which operator opens the socket. */
-const ACTOR_HEADER = "X-Microchat-Actor-Id";
 
 /** What a panel socket remembers across hibernation (its attachment). */
 interface PanelIdentity {
@@ -50,14 +50,6 @@ function identity(ws: WebSocket): PanelIdentity | null {
   return ws.deserializeAttachment() as PanelIdentity | null;
 }
 
-function trySend(ws: WebSocket, text: string): void {
-  try {
-    ws.send(text);
-  } catch {
-    // Closed meanwhile; its close event tidies up.
-  }
-}
-
 /** The panels' sockets: connecting, frames in, broadcasts out, presence. */
 export class PanelSockets {
   constructor(
@@ -67,10 +59,10 @@ export class PanelSockets {
 
   /** Accepts a panel socket forwarded by the Worker, and sends it the first lists. */
   connect(request: Request, lists: IndexLists): Response {
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+    if (!isWebSocketUpgrade(request)) {
       return refusalResponse(new Refused("upgrade_required", "Expected a WebSocket upgrade"));
     }
-    const operatorId = request.headers.get(ACTOR_HEADER) ?? "";
+    const operatorId = request.headers.get(IDENTITY_HEADERS.actorId) ?? "";
     if (!this.operators.exists(operatorId)) return refusalResponse(new Refused("unauthorized", "Not signed in"));
 
     const pair = new WebSocketPair();
@@ -119,12 +111,7 @@ export class PanelSockets {
 
   /** A panel closed: completes the close handshake and tells the others. */
   close(ws: WebSocket, code: number): void {
-    try {
-      // 1005/1006 mean "no code": they may not be sent back, so answer a normal close.
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, "Closed");
-    } catch {
-      // Already closed.
-    }
+    echoClose(ws, code);
     this.broadcastPresence(ws);
   }
 
