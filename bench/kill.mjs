@@ -49,6 +49,8 @@ class Client {
     this.n = 0;
     this.lastSeq = 0;
     this.ws = null;
+    /** Called on every ack (the drain below waits for these, not for time). */
+    this.onAck = () => {};
   }
   async connect() {
     try {
@@ -59,9 +61,13 @@ class Client {
         if (f.type === "ack") {
           this.acked.set(f.clientId, f.seq);
           this.outbox.delete(f.clientId);
+          this.onAck();
         }
       });
-      ws.on("close", () => this.ws === ws && (this.ws = null));
+      ws.on("close", () => {
+        if (this.ws === ws) this.ws = null;
+        this.onAck(); // not an ack, but a reason for the drain to look again (reconnect)
+      });
       ws.on("error", () => {});
       ws.send(JSON.stringify({ type: "hello", lastSeq: this.lastSeq }));
       for (const [clientId, text] of this.outbox) ws.send(JSON.stringify({ type: "send", clientId, text }));
@@ -77,6 +83,42 @@ class Client {
     this.outbox.set(clientId, text);
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "send", clientId, text }));
   }
+}
+
+/**
+ * Resends every outbox until all are acknowledged, reconnecting clients whose
+ * socket closed. It waits for acks and closes, not for a set time: it gives
+ * up only when nothing was acknowledged for STALL_MS (a server that stopped
+ * answering), and then says what it saw.
+ */
+const STALL_MS = 60_000;
+async function drain(clients) {
+  const left = () => clients.reduce((n, c) => n + c.outbox.size, 0);
+  let wake = () => {};
+  for (const c of clients) c.onAck = () => wake();
+  let best = left();
+  let progressAt = Date.now();
+  while (left() > 0) {
+    for (const c of clients) if (c.outbox.size > 0 && !c.ws) await c.connect();
+    if (left() < best) {
+      best = left();
+      progressAt = Date.now();
+    }
+    const stalledFor = Date.now() - progressAt;
+    if (stalledFor > STALL_MS) {
+      const waiting = clients.filter((c) => c.outbox.size > 0);
+      return {
+        ok: false,
+        saw: `${left()} messages unacknowledged in ${waiting.length} outboxes, nothing acknowledged for ${Math.round(stalledFor / 1000)} s; ${waiting.filter((c) => c.ws).length} of them connected (e.g. ${waiting[0]?.name})`,
+      };
+    }
+    // The next ack or close, or a second to retry connecting those that could not connect.
+    await new Promise((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, 1000);
+    });
+  }
+  return { ok: true, saw: "" };
 }
 
 const open = (url, headers) =>
@@ -104,7 +146,11 @@ try {
     });
     await visitor.connect();
     visitor.send();
-    await new Promise((r) => setTimeout(r, 50));
+    // JOIN needs the conversation to exist: wait for its first message's ack.
+    await new Promise((resolve) => {
+      visitor.onAck = () => visitor.outbox.size === 0 && resolve();
+    });
+    visitor.onAck = () => {};
     await post(`/api/conversations/${session.conversationId}/join`, {}, { Cookie: cookie });
     const operator = new Client(`o${i}`, () =>
       open(`${wsBase}/ws/conversations/${session.conversationId}`, { Origin: base, Cookie: cookie }),
@@ -123,8 +169,9 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   const ackedBefore = conversations.reduce((n, c) => n + c.operator.acked.size + c.visitor.acked.size, 0);
   const inFlight = conversations.reduce((n, c) => n + c.operator.outbox.size + c.visitor.outbox.size, 0);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
   process.kill(-child.pid, "SIGKILL");
-  await new Promise((r) => setTimeout(r, 300));
+  await exited;
   const down = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
     () => false,
     () => true,
@@ -140,18 +187,10 @@ try {
 
   child = start();
   await ready(child);
-  for (let attempt = 0; attempt < 30; attempt++) {
-    for (const c of conversations) {
-      for (const client of [c.visitor, c.operator]) {
-        if (client.outbox.size > 0 && !client.ws) await client.connect();
-      }
-    }
-    if (conversations.every((c) => c.visitor.outbox.size === 0 && c.operator.outbox.size === 0)) break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  const drained = await drain(conversations.flatMap((c) => [c.visitor, c.operator]));
   check(
-    conversations.every((c) => c.visitor.outbox.size === 0 && c.operator.outbox.size === 0),
-    "after the restart every outbox drained (all messages acknowledged)",
+    drained.ok,
+    `after the restart every outbox drained (all messages acknowledged)${drained.ok ? "" : `: ${drained.saw}`}`,
   );
 
   let gapFree = true;
@@ -186,12 +225,13 @@ try {
   check(noDuplicates, "no message is stored twice (resends after the kill were deduplicated)");
   check(gapFree, "every conversation's log is gap-free");
 } finally {
+  const gone = child.exitCode !== null ? null : new Promise((resolve) => child.once("exit", resolve));
   try {
     process.kill(-child.pid, "SIGTERM");
   } catch {
     // gone
   }
-  await new Promise((r) => setTimeout(r, 500));
+  await gone;
   rmSync(state, { recursive: true, force: true });
 }
 console.log(`\nfaults: ${passes} passed, ${failures} failed`);
