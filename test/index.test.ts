@@ -13,7 +13,11 @@ import {
 
 /** The panel's next upsert of `conversationId` that shows `preview`. */
 function upsertWithPreview(panel: Awaited<ReturnType<typeof panelSocket>>, conversationId: string, preview: string) {
-  return panel.until("upsert", (f) => f.conversation.id === conversationId && f.conversation.preview === preview, 8000);
+  return panel.until(
+    "upsert",
+    (f) => f.conversation.id === conversationId && f.conversation.preview === preview,
+    30_000,
+  );
 }
 
 describe("conversation index", () => {
@@ -128,7 +132,7 @@ describe("conversation index", () => {
     const stale = await report("c-5", 0);
     expect(stale.version).toBe(1);
     expect(stale.windowMs).toBe(10_000);
-  });
+  }, 180_000); // 1,000 reports / 230 conversations: a budget for a loaded machine, not a wait
 
   it("an operator's reply clears the unread count and updates the preview", async () => {
     const admin = await signInAdmin();
@@ -266,10 +270,10 @@ describe("conversation index", () => {
     panel.send({ type: "more", view: "everything", beforeLastAt: Date.now() });
     expect((await panel.next("error")).code).toBe("bad_frame");
     for (const id of ids.slice(2)) await ws.forgetConversation(id);
-    await panel.until("waiting", (f) => f.waiting === index.waiting - 230, 8000);
+    await panel.until("waiting", (f) => f.waiting === index.waiting - 230, 30_000);
     second.close();
     panel.close();
-  });
+  }, 180_000); // 1,000 reports / 230 conversations: a budget for a loaded machine, not a wait
 
   it("paging never skips or repeats conversations that share the same lastAt", async () => {
     const admin = await signInAdmin();
