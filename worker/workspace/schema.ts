@@ -169,4 +169,13 @@ export const workspaceMigrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    id: 10,
+    name: "sign-in throttling",
+    // Failed sign-ins in a row per key ("account:<email>" or "network:<ip or /64>"); see login-throttle.ts.
+    sql: `
+      CREATE TABLE login_failures (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at INTEGER NOT NULL);
+      CREATE INDEX login_failures_last ON login_failures(last_at);
+    `,
+  },
 ];
