@@ -4,7 +4,9 @@
  * one network, and a flood of each kind of frame. Every refused message is
  * answered with its clientId, so the widget keeps it and sends it again.
  */
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { Env } from "../worker/env";
 import type { ServerFrame, VisitorSession } from "../worker/protocol";
 import {
   newVisitorSession,
@@ -145,6 +147,13 @@ describe("visitor limits count per visitor and per network, not per socket", () 
     const answers = new Map<string, Answer>();
     const all = await Promise.all(sockets.map((s, i) => burst([s], 20, `net-${i}`)));
     for (const a of all) for (const [k, v] of a) answers.set(k, v);
+    // Waiting for the network's verdict does not reorder a visitor's messages: stored in the order sent.
+    for (const [i, a] of all.entries()) {
+      const seqs = [...Array(20).keys()]
+        .map((n) => a.get(`net-${i}-${n}`))
+        .flatMap((x) => (x?.kind === "ack" ? [x.seq] : []));
+      expect(seqs, `visitor ${i}'s stored messages in the order sent`).toEqual([...seqs].sort((x, y) => x - y));
+    }
     const windows = windowOf(Date.now()) - windowOf(started) + 1;
     const acked = [...answers.values()].filter((a) => a.kind === "ack").length;
     const refused = [...answers.values()].filter((a) => a.kind === "error");
@@ -170,6 +179,37 @@ describe("visitor limits count per visitor and per network, not per socket", () 
     await other.socket.next("welcome");
     expect((await say(other.socket, "from elsewhere")).seq).toBe(1);
     for (const s of [...sockets, other.socket]) s.close();
+  });
+
+  it("messages waiting for the network's verdict are stored in the order sent, even when verdicts come back out of order", async () => {
+    const session = await newVisitorSession();
+    const r = await tryVisitorSocket(session, "198.51.100.250");
+    if (!("socket" in r)) throw new Error(`refused: ${r.status} ${r.body}`);
+    const v = r.socket;
+    await v.next("welcome");
+    // A stand-in for the limiter that holds its answers until 5 are asked, then gives them last first.
+    const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
+    await runInDurableObject(stub, (object) => {
+      const o = object as unknown as { env: Env };
+      const held: (() => void)[] = [];
+      const limiter: RateLimit = {
+        limit: () =>
+          new Promise((resolve) => {
+            held.push(() => resolve({ success: true }));
+            if (held.length === 5) for (const answer of held.reverse()) answer();
+          }),
+      };
+      o.env = { ...o.env, MESSAGE_LIMIT: limiter };
+    });
+    for (let i = 0; i < 5; i++) v.send({ type: "send", clientId: `order-${i}`, text: `in order ${i}` });
+    const acks = () => v.frames.flatMap((f) => (f.type === "ack" ? [f] : []));
+    expect(await v.settled(() => acks().length === 5), JSON.stringify(v.frames)).toBe(true);
+    const seqOf = new Map(acks().map((a) => [a.clientId, a.seq]));
+    expect(
+      [0, 1, 2, 3, 4].map((i) => seqOf.get(`order-${i}`)),
+      "seq of each message, in the order sent",
+    ).toEqual([1, 2, 3, 4, 5]);
+    v.close();
   });
 
   it("every visitor frame type has a limit; an operator's frames are not limited", async () => {

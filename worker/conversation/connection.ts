@@ -106,11 +106,9 @@ export async function receive(c: ConversationContext, ws: WebSocket, data: strin
   if (!parsed.ok) return sendError(ws, parsed.code, parsed.message, parsed.clientId);
   const frame = parsed.frame;
   try {
-    if (who.role === "visitor") {
-      const tooFast = await admit(c, who.id, frame);
-      if (tooFast) return refuseTooFast(ws, frame, tooFast.message, tooFast.retryAfterMs);
-    }
-    await handle(c, ws, who, frame);
+    if (who.role !== "visitor") return await handle(c, ws, who, frame);
+    const tooFast = await admit(c, who.id, frame, () => handle(c, ws, who, frame));
+    if (tooFast) refuseTooFast(ws, frame, tooFast.message, tooFast.retryAfterMs);
   } catch (err) {
     if (err instanceof Refused) {
       return sendError(ws, err.code, err.message, frame.type === "send" ? frame.clientId : undefined);

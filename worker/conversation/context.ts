@@ -91,9 +91,10 @@ interface Memory {
    */
   allowances: Map<string, Allowance>;
   /**
-   * The last visitor message waiting for its network's verdict (limits.ts):
-   * each waits behind the one before, so they are stored in arrival order.
-   * Lost on eviction with the handlers that awaited it: nothing to restore.
+   * Settles when the last visitor message checked against its network's
+   * limit (limits.ts) has been handled: the next one waits for it, so they
+   * are stored in arrival order. Lost on eviction with the handlers that
+   * awaited it: nothing to restore.
    */
   networkLine: Promise<void>;
   /**

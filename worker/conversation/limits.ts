@@ -104,23 +104,31 @@ function giveBack(c: ConversationContext, visitorId: string, action: Action): vo
 }
 
 /**
- * Checks a visitor's frame against their allowance (and a chat message
- * against their network's too); null to go ahead, else the refusal.
+ * Runs `handle` for a visitor's frame if it is within their allowance (and,
+ * for a chat message, their network's); otherwise does nothing and returns
+ * the refusal.
  *
- * Why messages wait in a line for the network's answer: the binding is
- * asked over I/O, and while one handler waits the object takes the next
- * frame. Each message's answer is awaited behind the one before it, so
- * messages are stored in the order they arrived, as without the check.
+ * Why messages wait in a line: the network's limiter is asked over I/O, and
+ * while one handler waits the object takes the next frame. Each message is
+ * handled only after the one before it was, so messages are stored in the
+ * order they arrived, as without the check.
  */
-export async function admit(c: ConversationContext, visitorId: string, frame: ClientFrame): Promise<TooFast | null> {
+export async function admit(
+  c: ConversationContext,
+  visitorId: string,
+  frame: ClientFrame,
+  handle: () => Promise<void>,
+): Promise<TooFast | null> {
   const action = actionOf(frame);
-  if (action === null) return null;
-  const refused = take(c, visitorId, action);
-  if (refused || action !== "send") return refused;
+  const refused = action === null ? null : take(c, visitorId, action);
+  if (refused) return refused;
   const limiter = c.env.MESSAGE_LIMIT;
   const ip = c.meta.ip;
   // RATE_LIMITS=off: the local load benchmark's hundreds of visitors all come from 127.0.0.1.
-  if (!limiter || !ip || c.env.RATE_LIMITS === "off") return null;
+  if (action !== "send" || !limiter || !ip || c.env.RATE_LIMITS === "off") {
+    await handle();
+    return null;
+  }
   const verdict = limiter.limit({ key: networkOf(ip) }).then(
     (r) => r.success,
     (err: unknown) => {
@@ -129,12 +137,21 @@ export async function admit(c: ConversationContext, visitorId: string, frame: Cl
       return true;
     },
   );
-  const inLine = c.memory.networkLine.then(() => verdict);
-  c.memory.networkLine = inLine.then(() => undefined);
-  if (await inLine) return null;
-  giveBack(c, visitorId, "send");
-  return {
-    message: `Too many messages from your network; try again in ${wordsFor(NETWORK_RETRY_MS)}`,
-    retryAfterMs: NETWORK_RETRY_MS,
-  };
+  const before = c.memory.networkLine;
+  let done!: () => void;
+  c.memory.networkLine = new Promise<void>((resolve) => (done = resolve));
+  try {
+    const [allowed] = await Promise.all([verdict, before]);
+    if (!allowed) {
+      giveBack(c, visitorId, "send");
+      return {
+        message: `Too many messages from your network; try again in ${wordsFor(NETWORK_RETRY_MS)}`,
+        retryAfterMs: NETWORK_RETRY_MS,
+      };
+    }
+    await handle();
+    return null;
+  } finally {
+    done();
+  }
 }
