@@ -81,9 +81,12 @@ describe("visitor profile flood", () => {
       .slice(panelBefore)
       .filter((f) => (f.type === "upsert" || f.type === "notify") && f.conversation.id === id);
     const reported = await reports();
+    // The burst of 5 rides on at most 2 coalesced reports (one may go at once); a
+    // change let through later by the refill (1 per 10 s, on a slow run) is one more.
+    const bound = 2 + (states.length - 5);
     expect(reported, "reports the workspace received for the flood").toBeGreaterThanOrEqual(1);
-    expect(reported, `reports for ${states.length} accepted profiles`).toBeLessThanOrEqual(2);
-    expect(upserts.length, "panel frames for the flood").toBeLessThanOrEqual(2);
+    expect(reported, `reports for ${states.length} accepted profiles in ${elapsedS} s`).toBeLessThanOrEqual(bound);
+    expect(upserts.length, `panel frames for ${states.length} accepted profiles`).toBeLessThanOrEqual(bound);
 
     // The workspace answers the panel's list as ever, with the name the visitor gave last.
     const res = await fetchApp("/api/conversations?view=all", { headers: { Cookie: admin } });
