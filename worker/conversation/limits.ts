@@ -19,8 +19,8 @@ import { networkOf } from "../lib/network";
 import type { ClientFrame } from "../protocol";
 import type { ConversationContext } from "./context";
 
-/** An allowance: how many at once, and how often one more comes back. */
-interface Allowance {
+/** The rule of an allowance: how many at once, and how often one more comes back. */
+interface Rule {
   burst: number;
   refillMs: number;
   /** What the visitor is doing too fast, for the refusal ("You're … too fast"). */
@@ -39,7 +39,7 @@ const VISITOR_ALLOWANCES = {
   profile: { burst: 5, refillMs: 10_000, doing: "changing your name or email" },
   /** Survey answers and dismissals: 5 at once, then 1 every 10 s. */
   survey: { burst: 5, refillMs: 10_000, doing: "answering the survey" },
-} as const satisfies Record<string, Allowance>;
+} as const satisfies Record<string, Rule>;
 
 type Action = keyof typeof VISITOR_ALLOWANCES;
 
@@ -81,7 +81,7 @@ const wordsFor = (ms: number) => `${Math.ceil(ms / 1000)} s`;
  * there was one, else the refusal. Nothing is taken when it is refused.
  */
 function take(c: ConversationContext, visitorId: string, action: Action): TooFast | null {
-  const rule: Allowance = VISITOR_ALLOWANCES[action];
+  const rule: Rule = VISITOR_ALLOWANCES[action];
   const key = `${visitorId}:${action}`;
   const now = Date.now();
   const buckets = c.memory.allowances;
