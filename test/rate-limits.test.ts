@@ -34,6 +34,61 @@ describe("rate limits", () => {
     ).toBe(201);
   });
 
+  it("setUser without a session cannot open conversations past the per-IP limit: 70 identify calls are limited", async () => {
+    const ip = `203.0.113.${Math.floor(Math.random() * 200) + 1}`;
+    const windowOf = (t: number) => Math.floor(t / 60_000);
+    const started = Date.now();
+    const conversations = new Set<string>();
+    const refusals: Response[] = [];
+    for (let i = 0; i < 70; i++) {
+      const res = await fetchApp(
+        "/api/visitor/identify",
+        json({ siteKey: "demo", user: { id: `user-${i}`, name: `User ${i}` } }, { "CF-Connecting-IP": ip }),
+      );
+      if (res.status === 429) refusals.push(res);
+      else {
+        expect(res.status, await res.clone().text()).toBe(200);
+        conversations.add(((await res.json()) as { conversationId: string }).conversationId);
+      }
+    }
+    const windows = windowOf(Date.now()) - windowOf(started) + 1;
+    // 30 a minute per IP, shared with /api/visitor/session (one limiter window, or two if the run straddled a minute).
+    expect(conversations.size, `conversations opened over ${windows} limiter window(s)`).toBeLessThanOrEqual(
+      30 * windows,
+    );
+    expect(refusals.length).toBeGreaterThan(0);
+    const refused = refusals[0]!;
+    expect(refused.headers.get("Retry-After")).toBe("60");
+    // The loader reads the refusal cross-site.
+    expect(refused.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(await refused.json()).toMatchObject({
+      error: { code: "rate_limited", message: "Too many new conversations from your network; try again in a minute" },
+    });
+    // The session limit is the same budget: this network can open no conversation that way either, in that window.
+    if (windows === 1) {
+      expect(
+        (await fetchApp("/api/visitor/session", json({ siteKey: "demo" }, { "CF-Connecting-IP": ip }))).status,
+      ).toBe(429);
+    }
+  });
+
+  it("setUser with the visitor's own session opens nothing new and is not counted", async () => {
+    const ip = `192.0.2.${Math.floor(Math.random() * 200) + 1}`;
+    const res = await fetchApp("/api/visitor/session", json({ siteKey: "demo" }, { "CF-Connecting-IP": ip }));
+    const session = (await res.json()) as { token: string; conversationId: string };
+    for (let i = 0; i < 40; i++) {
+      const again = await fetchApp(
+        "/api/visitor/identify",
+        json(
+          { siteKey: "demo", token: session.token, user: { id: "same-user", name: "Sam" } },
+          { "CF-Connecting-IP": ip },
+        ),
+      );
+      expect(again.status, `call ${i}: ${await again.clone().text()}`).toBe(200);
+      expect(((await again.json()) as { conversationId: string }).conversationId).toBe(session.conversationId);
+    }
+  });
+
   it("API responses are not cached or sniffed", async () => {
     const s = await newVisitorSession();
     const res = await fetchApp("/api/visitor/messages", { headers: { Authorization: `Bearer ${s.token}` } });

@@ -22,9 +22,11 @@ export interface Env {
   SESSION_LIMIT?: RateLimit;
   /** Per-IP limit on uploads. */
   UPLOAD_LIMIT?: RateLimit;
+  /** Per-IP limit on visitors' chat messages, across conversations (asked by the Conversation object). */
+  MESSAGE_LIMIT?: RateLimit;
   /** Public https origin of this deployment, for links in emails (the survey link). */
   PUBLIC_URL?: string;
-  /** "off" disables the per-IP limits (local benchmarks only). */
+  /** "off" disables the per-IP limits (local benchmarks only); per-visitor limits and sign-in throttling per account stay. */
   RATE_LIMITS?: string;
   /** Largest upload in bytes (default 10 MB). */
   MAX_UPLOAD_BYTES?: string;

@@ -93,6 +93,31 @@ async function signIn(page: Page): Promise<void> {
   assert.equal(res.status(), 200, `login: ${await res.text()}`);
 }
 
+/**
+ * Five wrong passwords through the form: the fifth pauses signing in, the
+ * alert says so in words and the button counts down, disabled.
+ */
+async function pauseSignIn(page: Page, email: string): Promise<void> {
+  const form = page.getByTestId("login-form");
+  await form.locator("input[name=email]").fill(email);
+  await form.locator("input[name=password]").fill("not the password");
+  for (let i = 1; i <= 5; i++) {
+    const answer = page.waitForResponse((r) => r.url().endsWith("/api/auth/login"));
+    await form.getByTestId("login-submit").click();
+    const res = await answer;
+    assert.equal(res.status(), i < 5 ? 401 : 429, `try ${i}: ${await res.text()}`);
+  }
+  const alert = form.getByRole("alert");
+  await alert.filter({ hasText: "Too many failed sign-ins" }).waitFor();
+  assert.match(
+    (await alert.textContent()) ?? "",
+    /^Email or password is wrong\. Too many failed sign-ins .* Try again in 30 seconds\.$/,
+  );
+  const button = form.getByTestId("login-submit");
+  await form.locator("[data-testid=login-submit][disabled]", { hasText: /^Try again in 0:[0-3]\d$/ }).waitFor();
+  assert.ok(await button.isDisabled(), "the sign-in button is disabled while paused");
+}
+
 async function openWidget(page: Page): Promise<Frame> {
   await page.locator("[data-microchat]").locator('button[aria-label="Open chat"]').click();
   const frame = await widgetFrame(page);
@@ -203,10 +228,28 @@ describe("accessibility: axe on every screen, and the story with the keyboard al
     await desk.getByTestId("unassigned-list").waitFor();
     for (const [page, width] of bothWidths()) {
       const guest = await newPage(page.viewportSize()!);
+      // The page's own clock, so the pause's countdown can be run to its end without waiting 30 s.
+      await guest.clock.install();
       await guest.goto(app.base + "/");
       await guest.getByTestId("login-form").waitFor();
       await check(guest, `login (${width})`);
       if (width === "desktop") await guest.screenshot({ path: join(shots, "login.png") });
+      // An email nobody has, so Olivia is not the one locked out: it is answered as a real account would be.
+      await pauseSignIn(guest, `nobody.${width}@example.com`);
+      await check(guest, `login paused after 5 wrong passwords (${width})`);
+      if (width === "desktop") await guest.screenshot({ path: join(shots, "login-paused.png") });
+      await guest.clock.fastForward(31_000);
+      await guest
+        .getByTestId("login-form")
+        .getByRole("status")
+        .filter({ hasText: "You can try signing in again now." })
+        .waitFor();
+      assert.equal(
+        await guest.getByTestId("login-submit").textContent(),
+        "Sign in",
+        "the button is back once the pause is over",
+      );
+      assert.ok(await guest.getByTestId("login-submit").isEnabled(), "and it can be pressed");
       await guest.context().close();
     }
     await signIn(phone);

@@ -1,7 +1,9 @@
 /**
  * A socket's life as the conversation sees it: admission of the upgrade the
- * Worker forwarded, each frame it sends (checked for size and shape first),
- * the welcome (or resume) it gets on hello, and presence when it closes.
+ * Worker forwarded (a visitor holds at most MAX_VISITOR_SOCKETS), each frame
+ * it sends (checked for size and shape first, then a visitor's against their
+ * allowance, limits.ts), the welcome (or resume) it gets on hello, and
+ * presence when it closes.
  *
  * The Worker is the only caller (Durable Objects are not reachable from the
  * internet), so the identity headers it sets on an upgrade are trusted.
@@ -17,17 +19,9 @@ import { markRead } from "./assignment";
 import type { ConversationContext } from "./context";
 import { post, prepareEmail, publish } from "./email-channel";
 import { exists, init, requireConversation, requireVisitor } from "./lifecycle";
+import { admit, MAX_VISITOR_SOCKETS, SOCKET_RETRY_MS } from "./limits";
 import { after, page } from "./log";
-import {
-  broadcast,
-  identityOf,
-  markReady,
-  send,
-  sendError,
-  takeAllowance,
-  visitorSockets,
-  type SocketIdentity,
-} from "./sockets";
+import { broadcast, identityOf, markReady, send, sendError, visitorSockets, type SocketIdentity } from "./sockets";
 import { dismissSurvey, rate } from "./survey";
 import { broadcastState, conversationState } from "./state";
 import { noteClient, setProfile } from "./visitor";
@@ -50,6 +44,15 @@ export function connect(c: ConversationContext, request: Request): Response {
     if (role === "visitor") {
       init(c, conversationId, workspace, actorId);
       requireVisitor(c, actorId);
+      // Sockets are counted per visitor: more of them buys no more messages
+      // (limits.ts), and this keeps what one visitor can hold open bounded.
+      if (visitorSockets(c).length >= MAX_VISITOR_SOCKETS) {
+        refuse(
+          "rate_limited",
+          `This chat is open in too many windows (at most ${MAX_VISITOR_SOCKETS}); close one and try again`,
+          { retryAfterMs: SOCKET_RETRY_MS },
+        );
+      }
       // Socket tickets are single-use: a ticket seen in a log cannot be replayed.
       const nonce = h.get(IDENTITY_HEADERS.ticketNonce) ?? "";
       const expires = Number(h.get(IDENTITY_HEADERS.ticketExpires) ?? 0);
@@ -103,7 +106,9 @@ export async function receive(c: ConversationContext, ws: WebSocket, data: strin
   if (!parsed.ok) return sendError(ws, parsed.code, parsed.message, parsed.clientId);
   const frame = parsed.frame;
   try {
-    await handle(c, ws, who, frame);
+    if (who.role !== "visitor") return await handle(c, ws, who, frame);
+    const tooFast = await admit(c, who.id, frame, () => handle(c, ws, who, frame));
+    if (tooFast) refuseTooFast(ws, frame, tooFast.message, tooFast.retryAfterMs);
   } catch (err) {
     if (err instanceof Refused) {
       return sendError(ws, err.code, err.message, frame.type === "send" ? frame.clientId : undefined);
@@ -113,24 +118,24 @@ export async function receive(c: ConversationContext, ws: WebSocket, data: strin
   }
 }
 
+/**
+ * A visitor's frame over their allowance: nothing is done or stored. The
+ * error names the message (clientId), so the widget keeps it and sends it
+ * again after the wait: nothing is lost. A hello over the limit also closes
+ * the socket (1013, try again later), since a socket without its welcome is
+ * of no use; the widget reconnects after its backoff.
+ */
+function refuseTooFast(ws: WebSocket, frame: ClientFrame, message: string, retryAfterMs: number): void {
+  const clientId = frame.type === "send" ? { clientId: frame.clientId } : {};
+  send(ws, { type: "error", code: "rate_limited", message, retryAfterMs, ...clientId });
+  if (frame.type === "hello") ws.close(1013, "Reconnecting too fast; try again later");
+}
+
 async function handle(c: ConversationContext, ws: WebSocket, who: SocketIdentity, frame: ClientFrame): Promise<void> {
   switch (frame.type) {
     case "hello":
       return hello(c, ws, who, frame.lastSeq);
     case "send": {
-      if (who.role === "visitor") {
-        const wait = takeAllowance(c, ws);
-        if (wait > 0) {
-          // Nothing is stored; a well-behaved client keeps the message and resends it after the wait.
-          return send(ws, {
-            type: "error",
-            code: "rate_limited",
-            message: `You're sending messages too fast; try again in ${Math.ceil(wait / 1000)} s`,
-            clientId: frame.clientId,
-            retryAfterMs: wait,
-          });
-        }
-      }
       const channel = frame.channel ?? "chat";
       if (channel === "email") {
         if (who.role !== "operator") refuse("forbidden", "Only operators reply by email");

@@ -28,7 +28,7 @@ interface HotCopy {
   operators: OperatorRef[];
 }
 
-/** A visitor socket's send allowance (token bucket). */
+/** One of a visitor's allowances (a token bucket; see limits.ts). */
 interface Allowance {
   tokens: number;
   at: number;
@@ -84,11 +84,19 @@ interface Memory {
    */
   readySockets: WeakSet<WebSocket>;
   /**
-   * Send allowance per visitor socket. Lost on eviction, which only refills
-   * it, loosening the limit briefly; a storage write per message just to
-   * count would cost more than it saves.
+   * The visitor's allowances (limits.ts), by "visitorId:action": per
+   * visitor, not per socket. Lost on eviction, which only refills them,
+   * loosening the limits briefly; a storage write per frame just to count
+   * would cost more than it saves.
    */
-  allowances: WeakMap<WebSocket, Allowance>;
+  allowances: Map<string, Allowance>;
+  /**
+   * Settles when the last visitor message checked against its network's
+   * limit (limits.ts) has been handled: the next one waits for it, so they
+   * are stored in arrival order. Lost on eviction with the handlers that
+   * awaited it: nothing to restore.
+   */
+  networkLine: Promise<void>;
   /**
    * When the alarm is known to be set at or before this time, arming it
    * again is a no-op, so a busy conversation does not read the alarm on
@@ -107,7 +115,8 @@ export class ConversationContext {
   readonly memory: Memory = {
     hot: null,
     readySockets: new WeakSet(),
-    allowances: new WeakMap(),
+    allowances: new Map(),
+    networkLine: Promise.resolve(),
     alarmAt: null,
     report: {
       dirty: null,

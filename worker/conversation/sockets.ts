@@ -1,7 +1,6 @@
 /**
  * Socket bookkeeping: who a socket is (its attachment), sending to one
- * socket or to all that are ready, which visitor sockets are open, and a
- * visitor socket's send allowance.
+ * socket or to all that are ready, and which visitor sockets are open.
  *
  * Sockets are hibernatable (`ctx.acceptWebSocket`): they are always found
  * again through `ctx.getWebSockets(tag)` and identified by their attachment,
@@ -92,22 +91,4 @@ export function broadcast(c: ConversationContext, frame: ServerFrame, except?: W
 /** The visitor's open sockets (the widget, maybe in several tabs). */
 export function visitorSockets(c: ConversationContext, except?: WebSocket): WebSocket[] {
   return c.ctx.getWebSockets("visitor").filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN);
-}
-
-/** Messages a visitor may send in a burst, and how fast the allowance refills. */
-const VISITOR_BURST = 20;
-const VISITOR_REFILL_PER_SEC = 1;
-
-/** Takes one send from the visitor socket's allowance; returns ms to wait when there is none. */
-export function takeAllowance(c: ConversationContext, ws: WebSocket): number {
-  const now = Date.now();
-  const b = c.memory.allowances.get(ws) ?? { tokens: VISITOR_BURST, at: now };
-  b.tokens = Math.min(VISITOR_BURST, b.tokens + ((now - b.at) / 1000) * VISITOR_REFILL_PER_SEC);
-  b.at = now;
-  c.memory.allowances.set(ws, b);
-  if (b.tokens >= 1) {
-    b.tokens -= 1;
-    return 0;
-  }
-  return Math.ceil(((1 - b.tokens) / VISITOR_REFILL_PER_SEC) * 1000);
 }

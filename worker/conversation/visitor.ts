@@ -32,12 +32,16 @@ export function setSiteIdentity(
   if (meta.started) touchIndex(c, true);
 }
 
-/** The visitor's own name and email, from the widget. */
+/**
+ * The visitor's own name and email, from the widget. The panels' lists hear
+ * of it with the coalesced reports (at most one per window, as previews),
+ * not at once: a visitor could otherwise make every panel redraw per frame.
+ */
 export function setProfile(c: ConversationContext, name: string | undefined, email: string | undefined): void {
   if (name !== undefined) c.meta.visitorName = name;
   if (email !== undefined) c.meta.visitorEmail = email;
   broadcastState(c);
-  if (c.meta.started) touchIndex(c, true);
+  if (c.meta.started) touchIndex(c, false);
 }
 
 /** Operators correct the visitor's name or email (null clears it). */

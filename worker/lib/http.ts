@@ -9,6 +9,7 @@ import { TrieRouter } from "hono/router/trie-router";
 import type { Env } from "../env";
 import { errorResponse, refuse, STATUS } from "../errors";
 import type { Operator } from "../protocol";
+import { networkOf } from "./network";
 
 /** What every route sees: the bindings, and the operator once a guard has found one. */
 export type AppEnv = {
@@ -45,16 +46,24 @@ export function notFoundOrNotAllowed(routes: () => readonly { method: string; pa
 }
 
 /**
- * Per-IP rate limit with Cloudflare's rate limiting binding. Requests without
- * CF-Connecting-IP (only possible off the edge, e.g. in unit tests) are not
- * limited, rather than all sharing one bucket.
+ * The caller's network (see `networkOf`) for per-IP limits, or null when
+ * they are off: a request without CF-Connecting-IP (only possible off the
+ * edge, e.g. in unit tests) is not limited per IP, rather than all such
+ * requests sharing one bucket.
  */
-export async function limitByIp(c: Context<AppEnv>, limiter: RateLimit | undefined, what: string): Promise<void> {
+export function clientNetwork(c: Context<AppEnv>): string | null {
   const ip = c.req.header("CF-Connecting-IP");
   // RATE_LIMITS=off exists for the local load benchmark (`npm run bench`), which
   // opens hundreds of conversations from 127.0.0.1; never set it in production.
-  if (!limiter || !ip || c.env.RATE_LIMITS === "off") return;
-  const { success } = await limiter.limit({ key: ip });
+  if (!ip || c.env.RATE_LIMITS === "off") return null;
+  return networkOf(ip);
+}
+
+/** Per-IP rate limit with Cloudflare's rate limiting binding (see `clientNetwork` for who is not limited). */
+export async function limitByIp(c: Context<AppEnv>, limiter: RateLimit | undefined, what: string): Promise<void> {
+  const network = clientNetwork(c);
+  if (!limiter || !network) return;
+  const { success } = await limiter.limit({ key: network });
   if (!success)
     refuse("rate_limited", `Too many ${what} from your network; try again in a minute`, { retryAfterMs: 60_000 });
 }

@@ -2,13 +2,13 @@
  * Operator sign-in.
  *   GET  /api/setup        does the workspace still need its first admin?
  *   POST /api/setup        create the first admin (only while none exists)
- *   POST /api/auth/login   email + password → session cookie
+ *   POST /api/auth/login   email + password → session cookie (throttled per account and network: 429 + Retry-After)
  *   POST /api/auth/logout  end the session
  *   GET  /api/auth/me      the signed-in operator
  */
 import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { AppEnv } from "../lib/http";
+import { clientNetwork, type AppEnv } from "../lib/http";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "../lib/sessions";
 import type { MeResponse, SetupStatus } from "../protocol";
 import { logIn, logOut, requireOperator, setUp } from "../services/auth";
@@ -38,7 +38,7 @@ export const auth = new Hono<AppEnv>()
   })
   .post("/auth/login", async (c) => {
     const body = await readBody(c, Login);
-    const { operator, token } = await logIn(c.env, body.email, body.password);
+    const { operator, token } = await logIn(c.env, body.email, body.password, clientNetwork(c));
     setSessionCookie(c, token);
     return c.json({ operator } satisfies MeResponse);
   })

@@ -1,10 +1,12 @@
 /**
  * The widget's HTTP calls. Visitors authenticate with a bearer token (never
  * a cookie, never in a URL).
- *   POST /api/visitor/session  { siteKey } → a new visitor identity (called by the loader, cross-site)
+ *   POST /api/visitor/session  { siteKey } → a new visitor identity (called by the loader, cross-site;
+ *        limited per IP, SESSION_LIMIT, as every route that can start a conversation is)
  *   POST /api/visitor/pageviews  { token, views, referrer } → page views (sendBeacon from the loader, cross-site)
  *   POST /api/visitor/identify  { siteKey, token?, user: { id, name?, email?, hash? } } → the session for that user
  *        (Microchat.setUser; cross-site). A valid hash = HMAC-SHA256(IDENTITY_SECRET, id) in hex.
+ *        Without a valid token it may start a conversation, so it counts against SESSION_LIMIT too.
  *   POST /api/visitor/ticket   Authorization: Bearer <token> → a single-use socket ticket
  *   GET  /api/visitor/messages?before=&limit=  the visitor's own history page
  *   POST /api/visitor/files    send a file (multipart: file, clientId)
@@ -73,6 +75,9 @@ export const visitor = new Hono<AppEnv>()
     if (body.siteKey !== c.env.SITE_KEY) refuse("unknown_site", "Unknown site key");
     const { token, user } = parse(Identify, body);
     const current = token === undefined ? null : await readVisitorToken(c.env, token);
+    // Without a session of its own, setUser may start a new conversation: it
+    // counts against the same per-IP budget as /session, or 70 calls would be 70 conversations.
+    if (current === null) await limitByIp(c, c.env.SESSION_LIMIT, "new conversations");
     return c.json(await identify(c.env, current, user));
   })
   .post("/ticket", async (c) => c.json(await socketTicket(c.env, await visitorFrom(c))))

@@ -58,14 +58,49 @@ export async function setUp(
   return unwrap(await workspaceStub(env).setup({ name: input.name, email: input.email, passwordHash }));
 }
 
-/** Checks a password and opens a session; the same refusal (and the same time) for an unknown email. */
-export async function logIn(env: Env, email: string, password: string): Promise<{ operator: Operator; token: string }> {
+/** A wait in words: "30 seconds", "2 minutes". */
+function inWords(ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  if (seconds < 60) return seconds === 1 ? "1 second" : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? "1 minute" : `${minutes} minutes`;
+}
+
+/** The 429 of a locked-out sign-in; the same words whether or not the account exists. */
+function pausedSignIn(waitMs: number, before = ""): never {
+  refuse(
+    "rate_limited",
+    `${before}Too many failed sign-ins for this email or from your network, so signing in is paused for your safety. Try again in ${inWords(waitMs)}.`,
+    { retryAfterMs: waitMs },
+  );
+}
+
+/**
+ * Checks a password and opens a session. Throttled per account and per
+ * network (`network`: see lib/http.ts `clientNetwork`; null = not limited
+ * per network) by the workspace; the same refusals, in the same time, for
+ * an unknown email: a locked-out attempt hashes nothing, any other hashes
+ * the password once, against a decoy when there is no account.
+ */
+export async function logIn(
+  env: Env,
+  email: string,
+  password: string,
+  network: string | null,
+): Promise<{ operator: Operator; token: string }> {
   const workspace = workspaceStub(env);
-  const creds = await workspace.credentials(email);
+  const keys = { email, network };
+  const attempt = await workspace.loginAttempt(keys);
+  if (attempt.waitMs > 0) pausedSignIn(attempt.waitMs);
+  const creds = attempt.credentials;
   decoyHash ??= hashPassword("decoy password nobody has");
   const ok = await verifyPassword(password, creds?.passwordHash ?? (await decoyHash));
-  if (!creds || !ok) refuse("bad_credentials", "Email or password is wrong");
-  const token = await workspace.createSession(creds.operatorId);
+  if (!creds || !ok) {
+    // This failure may be the one that starts a lockout: say so now, not on the next try.
+    if (attempt.waitIfWrongMs > 0) pausedSignIn(attempt.waitIfWrongMs, "Email or password is wrong. ");
+    refuse("bad_credentials", "Email or password is wrong");
+  }
+  const [token] = await Promise.all([workspace.createSession(creds.operatorId), workspace.loginSucceeded(keys)]);
   const operator = await workspace.authenticate(token);
   if (!operator) refuse("bad_credentials", "Email or password is wrong");
   return { operator, token };

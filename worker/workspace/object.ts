@@ -5,6 +5,7 @@
  * it, and decides nothing itself beyond which calls are admin-only.
  *
  *   operators           operators, sessions, API tokens, the admin check
+ *   login-throttle      failed sign-ins per account and per network, and their lockouts
  *   conversation-index  the panel's lists, kept by conversations' reports
  *   report-window       pacing of those reports by how many conversations are busy
  *   panel-sockets       open panels: first lists, live changes, presence
@@ -42,6 +43,7 @@ import { migrate } from "../schema/migrate";
 import type { WorkspaceContext } from "./context";
 import { ConversationIndex, type IndexReportAnswer, type IndexView } from "./conversation-index";
 import { EmailThreads, type InboundEmail, type RoutedEmail } from "./email-threads";
+import { LoginThrottle, type LoginGate, type LoginKeys } from "./login-throttle";
 import { Operators, type NewOperator } from "./operators";
 import { PanelSockets } from "./panel-sockets";
 import { Reports, type OperatorStat, type RatingInput } from "./reports";
@@ -54,6 +56,7 @@ import { Webhooks } from "./webhooks";
 
 export class Workspace extends DurableObject<Env> {
   private readonly operators: Operators;
+  private readonly logins: LoginThrottle;
   private readonly panels: PanelSockets;
   private readonly index: ConversationIndex;
   private readonly reports: Reports;
@@ -75,6 +78,7 @@ export class Workspace extends DurableObject<Env> {
     this.scheduler = new Scheduler(ctx.storage);
     this.settings = new Settings(w);
     this.operators = new Operators(w);
+    this.logins = new LoginThrottle(w);
     this.panels = new PanelSockets(w, this.operators);
     // Alarm jobs run in the order they register: webhook deliveries first, then retention.
     this.webhooks = new Webhooks(w, this.scheduler);
@@ -128,9 +132,21 @@ export class Workspace extends DurableObject<Env> {
     return attempt(() => this.operators.setup(input));
   }
 
-  /** The stored password hash for an email, for the Worker to verify. */
-  async credentials(email: string): Promise<{ operatorId: string; passwordHash: string } | null> {
-    return this.operators.credentials(email);
+  /**
+   * A sign-in starts: refused (`waitMs` > 0) while its account or network is
+   * locked out, else counted and answered with the stored password hash for
+   * the Worker to verify (null for an unknown email). See login-throttle.ts.
+   */
+  async loginAttempt(
+    keys: LoginKeys,
+  ): Promise<LoginGate & { credentials: { operatorId: string; passwordHash: string } | null }> {
+    const gate = this.logins.begin(keys);
+    return { ...gate, credentials: gate.waitMs > 0 ? null : this.operators.credentials(keys.email) };
+  }
+
+  /** The password was right: the account's failures start over. */
+  async loginSucceeded(keys: LoginKeys): Promise<void> {
+    this.logins.succeeded(keys);
   }
 
   async createSession(operatorId: string): Promise<string> {

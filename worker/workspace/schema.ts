@@ -169,4 +169,14 @@ export const workspaceMigrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    id: 10,
+    name: "sign-in throttling",
+    // Failed sign-ins in a row per key ("account:<email>" or "network:<ip or /64>"); see login-throttle.ts.
+    // IF NOT EXISTS: safe to run again over a schema that has it (test/workspace.test.ts replays from 9).
+    sql: `
+      CREATE TABLE IF NOT EXISTS login_failures (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS login_failures_last ON login_failures(last_at);
+    `,
+  },
 ];

@@ -29,6 +29,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** From a 429's Retry-After: how long until the server takes this request again. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = "HttpError";
@@ -54,6 +56,7 @@ const FALLBACK: Record<number, string> = {
   411: "The upload could not be sent.",
   413: "That is too large.",
   415: "This kind of file is not allowed.",
+  429: "Too many tries. Please wait a moment and try again.",
 };
 
 const enc = encodeURIComponent;
@@ -70,13 +73,15 @@ function parseBody(text: string): unknown {
 }
 
 /** The `HttpError` for a non-2xx answer; reports an expired session unless this was a probe. */
-function failure(status: number, data: unknown, authProbe: boolean): HttpError {
+function failure(status: number, retryAfterHeader: string | null, data: unknown, authProbe: boolean): HttpError {
   const err = (data as Partial<ApiError> | null)?.error;
   if (status === 401 && !authProbe) unauthorized?.();
+  const retryAfter = Number(retryAfterHeader ?? "");
   return new HttpError(
     status,
     typeof err?.code === "string" ? err.code : `http_${status}`,
     typeof err?.message === "string" && err.message ? err.message : (FALLBACK[status] ?? `Request failed (${status}).`),
+    retryAfter > 0 ? retryAfter * 1000 : null,
   );
 }
 
@@ -101,7 +106,7 @@ async function request<T>(
     throw new HttpError(0, "network", NETWORK_ERROR);
   }
   const data = parseBody(res.status === 204 ? "" : await res.text());
-  if (!res.ok) throw failure(res.status, data, opts.authProbe === true);
+  if (!res.ok) throw failure(res.status, res.headers.get("Retry-After"), data, opts.authProbe === true);
   return data as T;
 }
 
@@ -132,7 +137,7 @@ function upload(
     xhr.addEventListener("load", () => {
       const data = parseBody(xhr.responseText);
       if (xhr.status >= 200 && xhr.status < 300) resolve(data as UploadResponse);
-      else reject(failure(xhr.status, data, false));
+      else reject(failure(xhr.status, xhr.getResponseHeader("Retry-After"), data, false));
     });
     xhr.addEventListener("error", () => reject(new HttpError(0, "network", NETWORK_ERROR)));
     xhr.addEventListener("abort", () => reject(new HttpError(0, "aborted", "The upload was cancelled.")));
