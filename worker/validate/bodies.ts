@@ -10,6 +10,7 @@ import { ID_PATTERN } from "../lib/crypto";
 import { LIMITS, type PageView, type WorkspaceSettings } from "../protocol";
 import { WebhookEvent } from "./wire";
 import { clientId, cleanLine, emailAddress, isEmail, line, messageText, personName } from "./text";
+import { webhookTargetProblem } from "./webhook-url";
 
 // ---------------------------------------------------------------------------
 // Operators and settings (panel)
@@ -180,11 +181,15 @@ export const NewToken = z.object({ name: line("Name", 1, 80) }).strict();
 /** `POST /api/v1/webhooks`. */
 export const NewWebhook = z
   .object({
+    // A public HTTPS address only: see webhook-url.ts for what is refused and why.
     url: z
       .string()
       .url()
       .max(2000)
-      .refine((u) => u.startsWith("https://"), "url must be https"),
+      .superRefine((u, ctx) => {
+        const problem = webhookTargetProblem(u);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
     events: z.array(WebhookEvent).min(1),
   })
   .strict();
