@@ -7,6 +7,11 @@ export interface Operator {
   email: string;
   admin: boolean;
   createdAt: number;
+  /**
+   * Only on the Worker's side of a request made with an API token: the token,
+   * whose scope limits what this operator may do in that request.
+   */
+  token?: ApiTokenRef;
 }
 
 /** `GET /api/auth/me` */
@@ -130,13 +135,31 @@ export interface VisitorThreadsResponse {
   conversations: ConversationSummary[];
 }
 
+/**
+ * What an API token may do. `read`: GET only. `write`: also join, leave,
+ * send and delete, as its operator without admin rights. `admin`: everything
+ * its (admin) creator can, tokens and webhooks included.
+ */
+export type TokenScope = "read" | "write" | "admin";
+
+/** The token a request was made with, as the Worker knows it. */
+export interface ApiTokenRef {
+  id: string;
+  name: string;
+  scope: TokenScope;
+}
+
 /** An API token as listed (the secret itself is shown once, at creation). */
 export interface ApiTokenInfo {
   id: string;
   name: string;
   /** The operator the token acts as (its creator). */
   operatorId: string;
+  scope: TokenScope;
   createdAt: number;
+  /** When it stops working; null: never. */
+  expiresAt: number | null;
+  /** The last request made with it, to the minute. */
   lastUsedAt: number | null;
 }
 

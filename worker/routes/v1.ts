@@ -5,7 +5,8 @@
  * Routes are declared with @hono/zod-openapi: the same zod schemas validate
  * input (unknown fields are refused) and generate the OpenAPI 3.1 document
  * served at `/api/v1/openapi.json`. Authentication: an API token
- * (`Authorization: Bearer mct_…`, acting as the admin who created it) or the
+ * (`Authorization: Bearer mct_…`, acting as the admin who created it within
+ * its scope: read, write or admin; see workspace/api-tokens.ts) or the
  * panel's session cookie.
  *
  *   GET    /conversations?state=unassigned|assigned|mine|all&before=&limit=
@@ -17,7 +18,7 @@
  *   GET    /conversations/{id}/visitor
  *   GET    /reports/operators?from=&to=
  *   GET    /operators
- *   GET    /tokens · POST /tokens { name } · DELETE /tokens/{id}        (admins)
+ *   GET    /tokens · POST /tokens { name, scope, expiresInDays? } · DELETE /tokens/{id}   (admins)
  *   GET    /webhooks · POST /webhooks · DELETE /webhooks/{id}           (admins)
  *   GET    /webhooks/{id}/deliveries                                     (admins)
  *
@@ -59,7 +60,7 @@ v1.doc31("/openapi.json", {
     title: "Microchat API",
     version: "1.0.0",
     description:
-      "Live chat and support inbox. Authenticate with an API token (created by an admin in the panel) as `Authorization: Bearer mct_…`. Errors are `{ error: { code, message } }`.",
+      "Live chat and support inbox. Authenticate with an API token (created by an admin in the panel) as `Authorization: Bearer mct_…`. A token has a scope: `read` (GET only), `write` (also join, leave, send and delete, without admin rights) or `admin` (everything, tokens and webhooks included), and may expire. Errors are `{ error: { code, message } }`.",
   },
   servers: [{ url: "/api/v1" }],
 });
@@ -284,7 +285,7 @@ export const routes = v1
     createRoute({
       method: "post",
       path: "/tokens",
-      summary: "Create an API token (admins); the secret is in this response only",
+      summary: "Create an API token (admins, admin-scoped tokens); the secret is in this response only",
       security,
       middleware: [limitBody] as const,
       request: {
@@ -296,7 +297,9 @@ export const routes = v1
       },
     }),
     async (c) => {
-      return c.json(unwrap(await workspaceStub(c.env).createToken(c.get("operator"), c.req.valid("json").name)), 201);
+      const body = c.req.valid("json");
+      const input = { name: body.name, scope: body.scope, expiresInDays: body.expiresInDays ?? null };
+      return c.json(unwrap(await workspaceStub(c.env).createToken(c.get("operator"), input)), 201);
     },
   )
   .openapi(

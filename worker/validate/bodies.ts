@@ -7,7 +7,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ID_PATTERN } from "../lib/crypto";
-import { LIMITS, type PageView, type WorkspaceSettings } from "../protocol";
+import { LIMITS, type PageView, type TokenScope, type WorkspaceSettings } from "../protocol";
 import { WebhookEvent } from "./wire";
 import { clientId, cleanLine, emailAddress, isEmail, line, messageText, personName } from "./text";
 import { webhookTargetProblem } from "./webhook-url";
@@ -175,8 +175,24 @@ export const SendMessage = z
   })
   .strict();
 
-/** `POST /api/v1/tokens`. */
-export const NewToken = z.object({ name: line("Name", 1, 80) }).strict();
+const expiry = "expiresInDays must be a whole number of days from 1 to 3650, or null for no expiry";
+/** `POST /api/v1/tokens`: a name, a scope (no default: the admin chooses what it may do) and an optional expiry. */
+export const NewToken = z
+  .object({
+    name: line("Name", 1, 80),
+    scope: z
+      .enum(["read", "write", "admin"], { error: 'scope must be "read", "write" or "admin"' })
+      .openapi({ description: "What the token may do (see TokenScope)" }) satisfies z.ZodType<TokenScope>,
+    expiresInDays: z
+      .number({ error: expiry })
+      .int({ error: expiry })
+      .min(1, { error: expiry })
+      .max(3650, { error: expiry })
+      .nullable()
+      .optional()
+      .openapi({ description: "Days until it stops working; absent or null: until revoked" }),
+  })
+  .strict();
 
 /** `POST /api/v1/webhooks`. */
 export const NewWebhook = z

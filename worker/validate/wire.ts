@@ -93,13 +93,19 @@ export const Message = z
 export const Operator = z
   .object({ id: z.string(), name: z.string(), email: z.string(), admin: z.boolean(), createdAt: z.number().int() })
   .openapi("Operator") satisfies z.ZodType<protocol.Operator>;
+export const TokenScope = z.enum(["read", "write", "admin"]).openapi("TokenScope", {
+  description:
+    "read: GET only. write: also join, leave, send and delete, as the operator without admin rights. admin: everything, tokens and webhooks included.",
+}) satisfies z.ZodType<protocol.TokenScope>;
 export const ApiToken = z
   .object({
     id: z.string(),
     name: z.string(),
     operatorId: z.string(),
+    scope: TokenScope,
     createdAt: z.number().int(),
-    lastUsedAt: z.number().int().nullable(),
+    expiresAt: z.number().int().nullable().openapi({ description: "When it stops working; null: never" }),
+    lastUsedAt: z.number().int().nullable().openapi({ description: "The last request made with it, to the minute" }),
   })
   .openapi("ApiToken") satisfies z.ZodType<protocol.ApiTokenInfo>;
 export const WebhookEvent = z.enum([

@@ -4,7 +4,8 @@
  * RPC calls, panel sockets and the alarm into calls on the modules beside
  * it, and decides nothing itself beyond which calls are admin-only.
  *
- *   operators           operators, sessions, API tokens, the admin check
+ *   operators           operators, sessions, the admin check
+ *   api-tokens          REST API tokens: scope, expiry, last use
  *   conversation-index  the panel's lists, kept by conversations' reports
  *   report-window       pacing of those reports by how many conversations are busy
  *   panel-sockets       open panels: first lists, live changes, presence
@@ -40,6 +41,7 @@ import type {
 } from "../protocol";
 import { migrate } from "../schema/migrate";
 import type { WorkspaceContext } from "./context";
+import { ApiTokens, type NewApiToken } from "./api-tokens";
 import { ConversationIndex, type IndexReportAnswer, type IndexView } from "./conversation-index";
 import { EmailThreads, type InboundEmail, type RoutedEmail } from "./email-threads";
 import { Operators, type NewOperator } from "./operators";
@@ -54,6 +56,7 @@ import { Webhooks } from "./webhooks";
 
 export class Workspace extends DurableObject<Env> {
   private readonly operators: Operators;
+  private readonly tokens: ApiTokens;
   private readonly panels: PanelSockets;
   private readonly index: ConversationIndex;
   private readonly reports: Reports;
@@ -75,6 +78,7 @@ export class Workspace extends DurableObject<Env> {
     this.scheduler = new Scheduler(ctx.storage);
     this.settings = new Settings(w);
     this.operators = new Operators(w);
+    this.tokens = new ApiTokens(w);
     this.panels = new PanelSockets(w, this.operators);
     // Alarm jobs run in the order they register: webhook deliveries first, then retention.
     this.webhooks = new Webhooks(w, this.scheduler);
@@ -181,24 +185,24 @@ export class Workspace extends DurableObject<Env> {
 
   // API tokens ----------------------------------------------------------------
 
-  async createToken(actor: Operator, name: string): Promise<Result<{ token: string; info: ApiTokenInfo }>> {
-    return this.asAdmin(actor, "manage API tokens", () => this.operators.createToken(actor, name));
+  async createToken(actor: Operator, input: NewApiToken): Promise<Result<{ token: string; info: ApiTokenInfo }>> {
+    return this.asAdmin(actor, "manage API tokens", () => this.tokens.create(actor, input));
   }
 
   async listTokens(actor: Operator): Promise<Result<ApiTokenInfo[]>> {
-    return this.asAdmin(actor, "manage API tokens", () => this.operators.listTokens());
+    return this.asAdmin(actor, "manage API tokens", () => this.tokens.list());
   }
 
   async revokeToken(actor: Operator, id: string): Promise<Result<null>> {
     return this.asAdmin(actor, "manage API tokens", () => {
-      this.operators.revokeToken(id);
+      this.tokens.revoke(id);
       return null;
     });
   }
 
-  /** The operator an API token acts as, or null. */
-  async authenticateToken(token: string): Promise<Operator | null> {
-    return this.operators.authenticateToken(token);
+  /** The operator an API token acts as, carrying the token and its scope; refused when unknown, revoked or expired. */
+  async authenticateToken(token: string): Promise<Result<Operator>> {
+    return attempt(() => this.tokens.authenticate(token));
   }
 
   // Conversation index --------------------------------------------------------

@@ -1,20 +1,22 @@
 /**
- * Operators, their sessions and API tokens, and the one admin check.
+ * Operators, their sessions, and the one admin check (API tokens are in
+ * api-tokens.ts).
  *
- * Session tokens and API tokens are stored as SHA-256 hashes only: the raw
- * token exists in the cookie or the integrator's config, never here.
+ * Session tokens are stored as SHA-256 hashes only: the raw token exists in
+ * the cookie, never here.
  * Password hashing runs in the Worker, not here: PBKDF2 is deliberately slow
  * and would stall every panel of the workspace while it ran.
  */
 import { refuse } from "../errors";
 import { randomId, sha256 } from "../lib/crypto";
-import type { ApiTokenInfo, Operator, PresenceStatus } from "../protocol";
+import type { Operator, PresenceStatus } from "../protocol";
 import type { WorkspaceContext } from "./context";
 
 /** How long an operator session lasts. */
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 
-type OperatorRow = {
+/** A row of the operators table. */
+export type OperatorRow = {
   id: string;
   name: string;
   email: string;
@@ -31,7 +33,8 @@ export interface NewOperator {
   admin: boolean;
 }
 
-function toOperator(r: OperatorRow): Operator {
+/** An operator as the rest of the Worker sees them (no password hash). */
+export function toOperator(r: OperatorRow): Operator {
   return { id: r.id, name: r.name, email: r.email, admin: r.admin === 1, createdAt: r.created_at };
 }
 
@@ -45,6 +48,12 @@ export class Operators {
    * made when the request was authenticated and may predate a demotion or removal.
    */
   requireAdmin(actor: Operator, what: string): void {
+    // A request made with an API token can do no more than the token's scope allows.
+    if (actor.token && actor.token.scope !== "admin")
+      refuse(
+        "forbidden",
+        `The API token "${actor.token.name}" has the ${actor.token.scope} scope; only a token with the admin scope can ${what}`,
+      );
     const row = this.w.sql.exec<{ admin: number }>("SELECT admin FROM operators WHERE id = ?", actor.id).toArray()[0];
     if (row?.admin !== 1) refuse("forbidden", `Only admins can ${what}`);
   }
@@ -162,61 +171,5 @@ export class Operators {
       )
       .toArray()[0];
     return row ? toOperator(row) : null;
-  }
-
-  // API tokens (REST API): shown once, stored as a hash, acting as their creator
-
-  async createToken(actor: Operator, name: string): Promise<{ token: string; info: ApiTokenInfo }> {
-    const token = `mct_${randomId()}${randomId()}`;
-    const info: ApiTokenInfo = { id: randomId(), name, operatorId: actor.id, createdAt: Date.now(), lastUsedAt: null };
-    this.w.sql.exec(
-      "INSERT INTO api_tokens (id, name, token_hash, operator_id, created_at) VALUES (?, ?, ?, ?, ?)",
-      info.id,
-      name,
-      await sha256(token),
-      actor.id,
-      info.createdAt,
-    );
-    return { token, info };
-  }
-
-  listTokens(): ApiTokenInfo[] {
-    return this.w.sql
-      .exec<{ id: string; name: string; operator_id: string; created_at: number; last_used_at: number | null }>(
-        "SELECT id, name, operator_id, created_at, last_used_at FROM api_tokens WHERE revoked_at IS NULL ORDER BY created_at",
-      )
-      .toArray()
-      .map((r) => ({
-        id: r.id,
-        name: r.name,
-        operatorId: r.operator_id,
-        createdAt: r.created_at,
-        lastUsedAt: r.last_used_at,
-      }));
-  }
-
-  revokeToken(id: string): void {
-    const done = this.w.sql.exec(
-      "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-      Date.now(),
-      id,
-    );
-    if (done.rowsWritten === 0) refuse("not_found", "No such token");
-  }
-
-  /** The operator an API token acts as, or null (unknown, revoked, or its operator removed). */
-  async authenticateToken(token: string): Promise<Operator | null> {
-    if (typeof token !== "string" || !/^mct_[A-Za-z0-9_-]{44}$/.test(token)) return null;
-    const hash = await sha256(token);
-    const row = this.w.sql
-      .exec<OperatorRow & { token_id: string }>(
-        `SELECT o.*, t.id AS token_id FROM api_tokens t JOIN operators o ON o.id = t.operator_id
-         WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
-        hash,
-      )
-      .toArray()[0];
-    if (!row) return null;
-    this.w.sql.exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", Date.now(), row.token_id);
-    return toOperator(row);
   }
 }

@@ -169,4 +169,14 @@ export const workspaceMigrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    id: 10,
+    name: "API token scopes and expiry",
+    // Tokens made before scopes existed could do everything their admin could;
+    // they keep that (scope admin) and never expire, until an admin revokes them.
+    sql: `
+      ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
+      ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+    `,
+  },
 ];

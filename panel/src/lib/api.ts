@@ -14,6 +14,7 @@ import type {
   OperatorReportResponse,
   PresenceStatus,
   SetupStatus,
+  TokenScope,
   UploadResponse,
   VisitorInfo,
   VisitorThreadsResponse,
@@ -175,7 +176,8 @@ export const api = {
 
   tokens: () => request<{ tokens: ApiTokenInfo[] }>("GET", "/api/v1/tokens"),
   /** The token's secret is in this answer only. */
-  createToken: (name: string) => request<{ token: string; info: ApiTokenInfo }>("POST", "/api/v1/tokens", { name }),
+  createToken: (body: { name: string; scope: TokenScope; expiresInDays: number | null }) =>
+    request<{ token: string; info: ApiTokenInfo }>("POST", "/api/v1/tokens", body),
   revokeToken: (id: string) => request<void>("DELETE", `/api/v1/tokens/${enc(id)}`),
   webhooks: () => request<{ webhooks: WebhookInfo[] }>("GET", "/api/v1/webhooks"),
   /** The signing secret is in this answer only. */
