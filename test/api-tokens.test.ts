@@ -10,7 +10,7 @@ import type { ApiTokenInfo, TokenScope } from "../worker/protocol";
 import { sha256 } from "../worker/lib/crypto";
 import { migrate } from "../worker/schema/migrate";
 import { workspaceMigrations } from "../worker/workspace/schema";
-import { fetchApp, json, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
+import { conversationWithMessage, fetchApp, json, signInAdmin } from "./helpers";
 
 const workspace = () => env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -32,15 +32,6 @@ async function tokens(admin: string): Promise<ApiTokenInfo[]> {
   return ((await res.json()) as { tokens: ApiTokenInfo[] }).tokens;
 }
 
-async function conversation(): Promise<string> {
-  const session = await newVisitorSession();
-  const v = await visitorSocket(session);
-  await v.next("welcome");
-  await say(v, "Hello from the site");
-  v.close();
-  return session.conversationId;
-}
-
 /** Calls `path` and returns status and error message, for assertions that say what they saw. */
 async function call(path: string, init: RequestInit): Promise<{ status: number; message: string; what: string }> {
   const res = await fetchApp(path, init);
@@ -53,7 +44,7 @@ describe("API token scopes", () => {
   it("a read token reads, and every change it tries is refused 403 saying it can only read; nothing changes", async () => {
     const admin = await signInAdmin();
     const { token } = await newToken(admin, "read");
-    const id = await conversation();
+    const id = await conversationWithMessage();
     const before = (await tokens(admin)).length;
 
     for (const path of ["/api/v1/conversations", `/api/v1/conversations/${id}`, `/api/v1/conversations/${id}/messages`])
@@ -87,7 +78,7 @@ describe("API token scopes", () => {
   it("a write token works the conversation but cannot create tokens or touch webhooks (no escalation to admin)", async () => {
     const admin = await signInAdmin();
     const { token } = await newToken(admin, "write");
-    const id = await conversation();
+    const id = await conversationWithMessage();
     const before = (await tokens(admin)).length;
 
     expect((await call(`/api/v1/conversations/${id}/join`, { method: "POST", headers: bearer(token) })).status).toBe(

@@ -192,6 +192,16 @@ export async function visitorSocket(session: VisitorSession, lastSeq = 0): Promi
   return s;
 }
 
+/** A new conversation with one visitor message in it (the visitor's socket closed again); returns its id. */
+export async function conversationWithMessage(text = "Hello from the site"): Promise<string> {
+  const session = await newVisitorSession();
+  const v = await visitorSocket(session);
+  await v.next("welcome");
+  await say(v, text);
+  v.close();
+  return session.conversationId;
+}
+
 export async function operatorSocket(
   cookie: string,
   conversationId: string,

@@ -228,6 +228,7 @@ const succeed: Record<string, (f: Fixtures) => Promise<Call[]>> = {
   "DELETE /webhooks/{id}": async (f) => [
     { path: `/webhooks/${await newWebhook(f, "conversation.left")}`, init: { method: "DELETE" }, status: 204 },
   ],
+  "GET /audit": async () => [{ path: "/audit", status: 200 }],
   "GET /webhooks/{id}/deliveries": async (f) => {
     // A webhook with one delivery waiting, so the log has a row to check.
     const id = await newWebhook(f, "conversation.joined");

@@ -165,6 +165,7 @@ describe("workspace", () => {
       emailName: 'Shop "Support"',
       retentionDays: 30,
       surveyByEmail: true,
+      deleteBy: "admins_and_joined",
     });
     const stored = await runInDurableObject(ws, (_o, state) =>
       Object.fromEntries(

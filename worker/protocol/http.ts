@@ -49,6 +49,44 @@ export interface WorkspaceSettings {
   retentionDays: number;
   /** Email-only visitors get the satisfaction survey as a link in a follow-up email (off by default). */
   surveyByEmail: boolean;
+  /** Who may delete a conversation: admins only, or admins and the operators in it (the default). */
+  deleteBy: DeletePolicy;
+}
+
+/** Who may delete a conversation (a workspace setting). */
+export type DeletePolicy = "admins" | "admins_and_joined";
+
+/** What the audit log records. */
+export type AuditAction =
+  | "conversation.deleted"
+  | "person.erased"
+  | "operator.added"
+  | "operator.removed"
+  | "sessions.ended"
+  | "token.created"
+  | "token.revoked"
+  | "webhook.added"
+  | "webhook.removed"
+  | "settings.changed";
+
+/** One entry of the audit log (`GET /api/audit`, admins): who did what to what, and when. */
+export interface AuditEntry {
+  /** Increasing; pages go back with `before=<id>`. */
+  id: number;
+  at: number;
+  /** Who did it, as they were named then; null id: Microchat itself. */
+  actor: { id: string | null; name: string; /** The API token it was done with, by name. */ token: string | null };
+  action: AuditAction;
+  /** What it was done to: a conversation id, an operator, a token's name, a webhook URL. */
+  target: string;
+  /** More, where there is more to say (how many, which scope, on what grounds). */
+  detail: string | null;
+}
+
+/** `GET /api/audit`: newest first. */
+export interface AuditPage {
+  entries: AuditEntry[];
+  hasMore: boolean;
 }
 
 /** One operator's figures in Report > Operator for a date range. */

@@ -21,6 +21,7 @@
  *   GET    /tokens · POST /tokens { name, scope, expiresInDays? } · DELETE /tokens/{id}   (admins)
  *   GET    /webhooks · POST /webhooks · DELETE /webhooks/{id}           (admins)
  *   GET    /webhooks/{id}/deliveries                                     (admins)
+ *   GET    /audit?before=&limit=                                          (admins)
  *
  * Schemas live in `validate/` (responses in `wire.ts`, bodies in `bodies.ts`),
  * shared with the panel's routes and sockets; operations live in `services/`.
@@ -44,7 +45,7 @@ import {
 import { operatorReport } from "../services/reports";
 import { addWebhook, listWebhooks, removeWebhook, webhookDeliveries } from "../services/webhooks";
 import { workspaceStub } from "../stubs";
-import { NewToken, NewWebhook, SendMessage } from "../validate/bodies";
+import { AuditQuery, NewToken, NewWebhook, SendMessage } from "../validate/bodies";
 import { validationHook } from "../validate/http";
 import { cursor, errors, idParam, json, jsonBody, limitBody, queryInt, security } from "../validate/openapi";
 import * as wire from "../validate/wire";
@@ -73,6 +74,7 @@ v1.use("/tokens", requireApiCaller);
 v1.use("/tokens/*", requireApiCaller);
 v1.use("/webhooks", requireApiCaller);
 v1.use("/webhooks/*", requireApiCaller);
+v1.use("/audit", requireApiCaller);
 export const routes = v1
   .openapi(
     createRoute({
@@ -210,13 +212,14 @@ export const routes = v1
     createRoute({
       method: "delete",
       path: "/conversations/{id}",
-      summary: "Delete a conversation: messages, files, visitor data",
+      summary:
+        "Delete a conversation: messages, files, visitor data (admins, and operators in it unless the workspace allows admins only; recorded in the audit log)",
       security,
       request: { params: idParam },
       responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
-      await deleteConversation(c.env, c.req.valid("param").id);
+      await deleteConversation(c.env, c.get("operator"), c.req.valid("param").id);
       return c.body(null, 204);
     },
   )
@@ -373,6 +376,23 @@ export const routes = v1
     }),
     async (c) => {
       return c.json({ deliveries: await webhookDeliveries(c.env, c.get("operator"), c.req.valid("param").id) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/audit",
+      summary: "The audit log, newest first (admins): who deleted, erased, added, removed, revoked or changed what",
+      security,
+      request: { query: AuditQuery },
+      responses: {
+        200: json(z.object({ entries: z.array(wire.AuditEntry), hasMore: z.boolean() })),
+        ...errors(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(unwrap(await workspaceStub(c.env).auditLog(c.get("operator"), q.before ?? null, q.limit)), 200);
     },
   );
 

@@ -8,6 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import { ID_PATTERN } from "../lib/crypto";
 import { LIMITS, type PageView, type TokenScope, type WorkspaceSettings } from "../protocol";
+import { cursor, queryInt } from "./openapi";
 import { WebhookEvent } from "./wire";
 import { clientId, cleanLine, emailAddress, isEmail, line, messageText, personName } from "./text";
 import { webhookTargetProblem } from "./webhook-url";
@@ -71,6 +72,9 @@ export const SettingsUpdate = z.strictObject({
     .max(3650, { error: retention })
     .optional(),
   surveyByEmail: z.boolean({ error: "surveyByEmail must be true or false" }).optional(),
+  deleteBy: z
+    .enum(["admins", "admins_and_joined"], { error: 'deleteBy must be "admins" or "admins_and_joined"' })
+    .optional(),
 }) satisfies z.ZodType<Partial<WorkspaceSettings>>;
 
 /** `PATCH /api/conversations/:id/visitor`: an operator corrects the visitor's name or email (null clears it). */
@@ -207,5 +211,25 @@ export const NewWebhook = z
         if (problem) ctx.addIssue({ code: "custom", message: problem });
       }),
     events: z.array(WebhookEvent).min(1),
+  })
+  .strict();
+
+const auditBefore = "before must be the id of an audit entry (a whole number)";
+const auditLimit = "limit must be a whole number from 1 to 200";
+/** `GET /api/audit` and `/api/v1/audit`: a page of the audit log. */
+export const AuditQuery = z
+  .object({
+    before: cursor(
+      queryInt(z.number({ error: auditBefore }).int({ error: auditBefore }).positive({ error: auditBefore })),
+    ).openapi({
+      description: "id of the oldest entry seen; absent or null for the newest page",
+    }),
+    limit: queryInt(
+      z
+        .number({ error: auditLimit })
+        .int({ error: auditLimit })
+        .min(1, { error: auditLimit })
+        .max(200, { error: auditLimit }),
+    ).default(50),
   })
   .strict();

@@ -190,3 +190,29 @@ export const VisitorInfo = z
       .nullable(),
   })
   .openapi("VisitorInfo") satisfies z.ZodType<protocol.VisitorInfo>;
+const AuditAction = z.enum([
+  "conversation.deleted",
+  "person.erased",
+  "operator.added",
+  "operator.removed",
+  "sessions.ended",
+  "token.created",
+  "token.revoked",
+  "webhook.added",
+  "webhook.removed",
+  "settings.changed",
+]) satisfies z.ZodType<protocol.AuditAction>;
+export const AuditEntry = z
+  .object({
+    id: z.number().int().openapi({ description: "Increasing; page back with before=<id>" }),
+    at: z.number().int(),
+    actor: z.object({
+      id: z.string().nullable().openapi({ description: "null: Microchat itself" }),
+      name: z.string().openapi({ description: "As they were named then" }),
+      token: z.string().nullable().openapi({ description: "The API token it was done with, by name" }),
+    }),
+    action: AuditAction,
+    target: z.string().openapi({ description: "A conversation id, an operator, a token's name, a webhook URL…" }),
+    detail: z.string().nullable(),
+  })
+  .openapi("AuditEntry") satisfies z.ZodType<protocol.AuditEntry>;

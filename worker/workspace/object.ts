@@ -6,6 +6,7 @@
  *
  *   operators           operators, sessions, the admin check
  *   api-tokens          REST API tokens: scope, expiry, last use
+ *   audit               who deleted, erased or changed what, for admins
  *   conversation-index  the panel's lists, kept by conversations' reports
  *   report-window       pacing of those reports by how many conversations are busy
  *   panel-sockets       open panels: first lists, live changes, presence
@@ -29,6 +30,7 @@ import type { Env } from "../env";
 import { attempt, type Result } from "../errors";
 import type {
   ApiTokenInfo,
+  AuditPage,
   ConversationSummary,
   Message,
   Operator,
@@ -42,9 +44,10 @@ import type {
 import { migrate } from "../schema/migrate";
 import type { WorkspaceContext } from "./context";
 import { ApiTokens, type NewApiToken } from "./api-tokens";
+import { AuditLog } from "./audit";
 import { ConversationIndex, type IndexReportAnswer, type IndexView } from "./conversation-index";
 import { EmailThreads, type InboundEmail, type RoutedEmail } from "./email-threads";
-import { Operators, type NewOperator } from "./operators";
+import { Operators, type DeleteGrounds, type NewOperator } from "./operators";
 import { PanelSockets } from "./panel-sockets";
 import { Reports, type OperatorStat, type RatingInput } from "./reports";
 import { Retention } from "./retention";
@@ -57,6 +60,7 @@ import { Webhooks } from "./webhooks";
 export class Workspace extends DurableObject<Env> {
   private readonly operators: Operators;
   private readonly tokens: ApiTokens;
+  private readonly audit: AuditLog;
   private readonly panels: PanelSockets;
   private readonly index: ConversationIndex;
   private readonly reports: Reports;
@@ -79,6 +83,7 @@ export class Workspace extends DurableObject<Env> {
     this.settings = new Settings(w);
     this.operators = new Operators(w);
     this.tokens = new ApiTokens(w);
+    this.audit = new AuditLog(w);
     this.panels = new PanelSockets(w, this.operators);
     // Alarm jobs run in the order they register: webhook deliveries first, then retention.
     this.webhooks = new Webhooks(w, this.scheduler);
@@ -159,13 +164,21 @@ export class Workspace extends DurableObject<Env> {
     return this.asAdmin(actor, "manage operators", () => {
       const operator = this.operators.insert(input);
       this.panels.broadcastPresence();
+      this.audit.record(
+        actor,
+        "operator.added",
+        `${operator.name} <${operator.email}>`,
+        operator.admin ? "admin" : null,
+      );
       return operator;
     });
   }
 
   async removeOperator(actor: Operator, operatorId: string): Promise<Result<null>> {
     return this.asAdmin(actor, "manage operators", () => {
+      const removed = this.operators.list().find((o) => o.id === operatorId);
       this.operators.remove(actor, operatorId);
+      if (removed) this.audit.record(actor, "operator.removed", `${removed.name} <${removed.email}>`);
       this.panels.disconnect(operatorId);
       this.panels.broadcastPresence();
       return null;
@@ -186,7 +199,11 @@ export class Workspace extends DurableObject<Env> {
   // API tokens ----------------------------------------------------------------
 
   async createToken(actor: Operator, input: NewApiToken): Promise<Result<{ token: string; info: ApiTokenInfo }>> {
-    return this.asAdmin(actor, "manage API tokens", () => this.tokens.create(actor, input));
+    return this.asAdmin(actor, "manage API tokens", async () => {
+      const made = await this.tokens.create(actor, input);
+      this.audit.tokenCreated(actor, made.info);
+      return made;
+    });
   }
 
   async listTokens(actor: Operator): Promise<Result<ApiTokenInfo[]>> {
@@ -195,7 +212,7 @@ export class Workspace extends DurableObject<Env> {
 
   async revokeToken(actor: Operator, id: string): Promise<Result<null>> {
     return this.asAdmin(actor, "manage API tokens", () => {
-      this.tokens.revoke(id);
+      this.audit.record(actor, "token.revoked", this.tokens.revoke(id));
       return null;
     });
   }
@@ -216,9 +233,28 @@ export class Workspace extends DurableObject<Env> {
     return this.index.report(summary, stats, messages);
   }
 
-  /** Removes a deleted conversation from the index, email threading and verified users. */
-  async forgetConversation(id: string): Promise<void> {
+  /**
+   * Whether `actor` may delete a conversation, by the workspace's rule
+   * (Settings: admins only, or admins and the operators in it); `joined` is
+   * the conversation's own answer. Returns on what grounds, or refuses 403.
+   */
+  async mayDelete(actor: Operator, joined: boolean): Promise<Result<DeleteGrounds>> {
+    return attempt(() => this.operators.mayDelete(actor, joined, this.settings.deleteBy()));
+  }
+
+  /**
+   * Removes a deleted conversation from the index, email threading and
+   * verified users, and records who deleted it and on what grounds; an
+   * erasure records itself once instead (no actor here).
+   */
+  async forgetConversation(id: string, actor: Operator | null = null, grounds: DeleteGrounds = "admin"): Promise<void> {
     this.index.forget(id);
+    if (actor) this.audit.deleted(actor, id, grounds);
+  }
+
+  /** Records a privacy erasure: whose, and which conversations went. */
+  async recordErasure(actor: Operator, who: { visitorId?: string; email?: string }, ids: string[]): Promise<void> {
+    this.audit.erased(actor, who, ids);
   }
 
   async listConversations(
@@ -266,7 +302,11 @@ export class Workspace extends DurableObject<Env> {
     url: string,
     events: WebhookEvent[],
   ): Promise<Result<{ webhook: WebhookInfo; secret: string }>> {
-    return this.asAdmin(actor, "manage webhooks", () => this.webhooks.add(url, events));
+    return this.asAdmin(actor, "manage webhooks", () => {
+      const added = this.webhooks.add(url, events);
+      this.audit.record(actor, "webhook.added", url, events.join(", "));
+      return added;
+    });
   }
 
   async listWebhooks(actor: Operator): Promise<Result<WebhookInfo[]>> {
@@ -275,7 +315,7 @@ export class Workspace extends DurableObject<Env> {
 
   async removeWebhook(actor: Operator, id: string): Promise<Result<null>> {
     return this.asAdmin(actor, "manage webhooks", () => {
-      this.webhooks.remove(id);
+      this.audit.record(actor, "webhook.removed", this.webhooks.remove(id));
       return null;
     });
   }
@@ -290,6 +330,13 @@ export class Workspace extends DurableObject<Env> {
     this.webhooks.queue(event, JSON.parse(data) as object);
   }
 
+  // Audit log -----------------------------------------------------------------
+
+  /** A page of the audit log, newest first (admins). */
+  async auditLog(actor: Operator, before: number | null, limit: number): Promise<Result<AuditPage>> {
+    return this.asAdmin(actor, "read the audit log", () => this.audit.page(before, limit));
+  }
+
   // Settings ------------------------------------------------------------------
 
   async getSettings(): Promise<WorkspaceSettings> {
@@ -298,7 +345,9 @@ export class Workspace extends DurableObject<Env> {
 
   async updateSettings(actor: Operator, input: Partial<WorkspaceSettings>): Promise<Result<WorkspaceSettings>> {
     return this.asAdmin(actor, "change settings", async () => {
+      const before = this.settings.view();
       this.settings.update(input);
+      this.audit.settingsChanged(actor, before, this.settings.view());
       if (input.retentionDays !== undefined) await this.retention.settingChanged();
       return this.settings.view();
     });

@@ -9,7 +9,7 @@
  */
 import { refuse } from "../errors";
 import { randomId, sha256 } from "../lib/crypto";
-import type { Operator, PresenceStatus } from "../protocol";
+import type { DeletePolicy, Operator, PresenceStatus } from "../protocol";
 import type { WorkspaceContext } from "./context";
 
 /** How long an operator session lasts. */
@@ -24,6 +24,9 @@ export type OperatorRow = {
   admin: number;
   created_at: number;
 };
+
+/** On what grounds a conversation may be deleted: as an admin, or as an operator in it. */
+export type DeleteGrounds = "admin" | "joined";
 
 /** What a new operator is made of (the password already hashed by the Worker). */
 export interface NewOperator {
@@ -54,8 +57,29 @@ export class Operators {
         "forbidden",
         `The API token "${actor.token.name}" has the ${actor.token.scope} scope; only a token with the admin scope can ${what}`,
       );
+    if (!this.isAdmin(actor)) refuse("forbidden", `Only admins can ${what}`);
+  }
+
+  /** Whether `actor` acts as an admin in this request: an admin in storage, and not through a lesser token. */
+  isAdmin(actor: Operator): boolean {
+    if (actor.token && actor.token.scope !== "admin") return false;
     const row = this.w.sql.exec<{ admin: number }>("SELECT admin FROM operators WHERE id = ?", actor.id).toArray()[0];
-    if (row?.admin !== 1) refuse("forbidden", `Only admins can ${what}`);
+    return row?.admin === 1;
+  }
+
+  /**
+   * Whether `actor` may delete a conversation under `policy`: admins always,
+   * the operators in it when the policy says so. Returns on what grounds.
+   */
+  mayDelete(actor: Operator, joined: boolean, policy: DeletePolicy): DeleteGrounds {
+    if (this.isAdmin(actor)) return "admin";
+    if (policy === "admins_and_joined" && joined) return "joined";
+    return refuse(
+      "forbidden",
+      policy === "admins"
+        ? "Only admins can delete conversations in this workspace"
+        : "Only admins and the operators in this conversation can delete it",
+    );
   }
 
   needsSetup(): boolean {

@@ -179,4 +179,21 @@ export const workspaceMigrations: readonly Migration[] = [
       ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
     `,
   },
+  {
+    id: 11,
+    name: "audit log",
+    sql: `
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor_id TEXT,
+        actor_name TEXT NOT NULL,
+        via_token TEXT,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE INDEX audit_log_at ON audit_log(at);
+    `,
+  },
 ];

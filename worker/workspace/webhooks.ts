@@ -134,12 +134,14 @@ export class Webhooks implements ScheduledJob {
       .map((r) => ({ id: r.id, url: r.url, events: JSON.parse(r.events) as WebhookEvent[], createdAt: r.created_at }));
   }
 
-  /** Removes an endpoint and its delivery log. */
-  remove(id: string): void {
-    const gone = this.w.sql.exec("DELETE FROM webhooks WHERE id = ?", id).rowsWritten > 0;
+  /** Removes an endpoint and its delivery log; returns its URL. */
+  remove(id: string): string {
+    const row = this.w.sql.exec<{ url: string }>("SELECT url FROM webhooks WHERE id = ?", id).toArray()[0];
+    if (!row) refuseUnknown();
+    this.w.sql.exec("DELETE FROM webhooks WHERE id = ?", id);
     this.hooks = null;
     this.w.sql.exec("DELETE FROM webhook_deliveries WHERE webhook_id = ?", id);
-    if (!gone) refuseUnknown();
+    return row.url;
   }
 
   /** The 50 most recent deliveries of an endpoint, for the admins' log. */
