@@ -7,6 +7,7 @@
 import type {
   ApiError,
   ApiTokenInfo,
+  AuditPage,
   Channel,
   ConversationState,
   MeResponse,
@@ -188,6 +189,9 @@ export const api = {
     request<{ deliveries: WebhookDeliveryInfo[] }>("GET", `/api/v1/webhooks/${enc(id)}/deliveries`),
   settings: () => request<WorkspaceSettings>("GET", "/api/settings"),
   saveSettings: (body: Partial<WorkspaceSettings>) => request<WorkspaceSettings>("PUT", "/api/settings", body),
+  /** The audit log (admins), newest first; `before` is the id of the oldest entry shown. */
+  audit: (before: number | null) =>
+    request<AuditPage>("GET", `/api/audit?limit=50${before === null ? "" : `&before=${before}`}`),
   /** Privacy erasure (admins): every conversation of one person, by email or visitor id. */
   erase: (body: { email: string } | { visitorId: string }) =>
     request<{ deleted: number }>("POST", "/api/erasure", body),
