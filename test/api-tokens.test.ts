@@ -8,9 +8,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ApiTokenInfo, TokenScope } from "../worker/protocol";
 import { sha256 } from "../worker/lib/crypto";
-import { migrate } from "../worker/schema/migrate";
-import { workspaceMigrations } from "../worker/workspace/schema";
-import { conversationWithMessage, fetchApp, json, signInAdmin } from "./helpers";
+import { conversationWithMessage, fetchApp, json, rerunMigration, signInAdmin } from "./helpers";
 
 const workspace = () => env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -215,13 +213,7 @@ describe("API token expiry and last use", () => {
         hash,
         setup.value.operator.id,
       );
-      const later = sql.exec<{ id: number; name: string }>("SELECT id, name FROM _migrations WHERE id > 10").toArray();
-      sql.exec("DELETE FROM _migrations WHERE id >= 10");
-      migrate(
-        sql,
-        workspaceMigrations.filter((m) => m.id <= 10),
-      );
-      for (const m of later) sql.exec("INSERT INTO _migrations (id, name, applied_at) VALUES (?, ?, 0)", m.id, m.name);
+      rerunMigration(sql, 10);
     });
     const actor = await ws.authenticateToken(raw);
     expect(actor).toMatchObject({ ok: true, value: { token: { id: "old", scope: "admin" } } });

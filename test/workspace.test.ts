@@ -6,27 +6,9 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Operator } from "../worker/protocol";
-import { migrate } from "../worker/schema/migrate";
-import { workspaceMigrations } from "../worker/workspace/schema";
+import { rerunMigration } from "./helpers";
 
 const HOUR = 3600_000;
-
-/**
- * Runs migration `id` again over what is stored now, as an object upgraded to
- * it would; the migrations after it stay recorded as applied.
- */
-function rerunMigration(sql: SqlStorage, id: number): void {
-  const later = sql
-    .exec<{ id: number; name: string; applied_at: number }>("SELECT * FROM _migrations WHERE id > ?", id)
-    .toArray();
-  sql.exec("DELETE FROM _migrations WHERE id >= ?", id);
-  migrate(
-    sql,
-    workspaceMigrations.filter((m) => m.id <= id),
-  );
-  for (const m of later)
-    sql.exec("INSERT INTO _migrations (id, name, applied_at) VALUES (?, ?, ?)", m.id, m.name, m.applied_at);
-}
 
 function freshWorkspace() {
   return env.WORKSPACE.get(env.WORKSPACE.idFromName(`ws-test-${crypto.randomUUID()}`));

@@ -55,6 +55,11 @@ export class AuditLog {
     );
   }
 
+  /** Something done to an operator (added, removed, signed out everywhere), named as they are now. */
+  operator(actor: Operator, action: AuditAction, target: Operator, detail: string | null = null): void {
+    this.record(actor, action, `${target.name} <${target.email}>`, detail);
+  }
+
   /** A conversation deleted, as an admin or as an operator in it. */
   deleted(actor: Operator, conversationId: string, grounds: DeleteGrounds): void {
     this.record(

@@ -27,7 +27,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { attempt, type Result } from "../errors";
+import { attempt, refuse, type Result } from "../errors";
 import type {
   ApiTokenInfo,
   AuditPage,
@@ -154,6 +154,34 @@ export class Workspace extends DurableObject<Env> {
     return this.operators.authenticate(token);
   }
 
+  /**
+   * Sign out everywhere: ends every session of `operatorId` and closes their
+   * open sockets. Anyone may do it to themselves; to another operator only an
+   * admin. Recorded in the audit log. Answers how many sessions ended.
+   */
+  async endSessions(actor: Operator, operatorId: string): Promise<Result<number>> {
+    return attempt(() => {
+      if (operatorId !== actor.id) this.operators.requireAdmin(actor, "sign other operators out");
+      const target = this.operators.list().find((o) => o.id === operatorId);
+      if (!target) return refuse("not_found", "No such operator");
+      const ended = this.endSessionsOf(operatorId);
+      this.audit.operator(actor, "sessions.ended", target, `${ended} ${ended === 1 ? "session" : "sessions"}`);
+      return ended;
+    });
+  }
+
+  /**
+   * The one place where an operator's sessions end together with what they
+   * opened: their panel sockets close here. Their conversation sockets must
+   * close too: connect the Workspace's conversation-socket closer (being
+   * added for removed operators) to this call when it lands.
+   */
+  private endSessionsOf(operatorId: string): number {
+    const ended = this.operators.endSessions(operatorId);
+    this.panels.disconnect(operatorId);
+    return ended;
+  }
+
   // Operators and presence ----------------------------------------------------
 
   async listOperators(): Promise<Operator[]> {
@@ -164,12 +192,7 @@ export class Workspace extends DurableObject<Env> {
     return this.asAdmin(actor, "manage operators", () => {
       const operator = this.operators.insert(input);
       this.panels.broadcastPresence();
-      this.audit.record(
-        actor,
-        "operator.added",
-        `${operator.name} <${operator.email}>`,
-        operator.admin ? "admin" : null,
-      );
+      this.audit.operator(actor, "operator.added", operator, operator.admin ? "admin" : null);
       return operator;
     });
   }
@@ -178,7 +201,7 @@ export class Workspace extends DurableObject<Env> {
     return this.asAdmin(actor, "manage operators", () => {
       const removed = this.operators.list().find((o) => o.id === operatorId);
       this.operators.remove(actor, operatorId);
-      if (removed) this.audit.record(actor, "operator.removed", `${removed.name} <${removed.email}>`);
+      if (removed) this.audit.operator(actor, "operator.removed", removed);
       this.panels.disconnect(operatorId);
       this.panels.broadcastPresence();
       return null;

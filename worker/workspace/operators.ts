@@ -12,8 +12,12 @@ import { randomId, sha256 } from "../lib/crypto";
 import type { DeletePolicy, Operator, PresenceStatus } from "../protocol";
 import type { WorkspaceContext } from "./context";
 
-/** How long an operator session lasts. */
+/** How long an operator session lasts at most, however active (the cookie lasts as long). */
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+/** A session unused for this long ends: the next request needs a new sign-in. */
+export const SESSION_IDLE_MS = 12 * 3600 * 1000;
+/** A session's last use is written at most this often, so a busy panel costs no write per request. */
+const SESSION_TOUCH_MS = 60_000;
 
 /** A row of the operators table. */
 export type OperatorRow = {
@@ -168,32 +172,50 @@ export class Operators {
     const token = randomId() + randomId();
     const hash = await sha256(token);
     const now = Date.now();
-    this.w.sql.exec("DELETE FROM sessions WHERE expires_at < ?", now);
+    this.w.sql.exec("DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?", now, now - SESSION_IDLE_MS);
     this.w.sql.exec(
-      "INSERT INTO sessions (token_hash, operator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      "INSERT INTO sessions (token_hash, operator_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
       hash,
       operatorId,
       now,
       now + SESSION_TTL_MS,
+      now,
     );
     return token;
+  }
+
+  /** Ends every session of an operator (sign out everywhere); returns how many there were. */
+  endSessions(operatorId: string): number {
+    return this.w.sql.exec("DELETE FROM sessions WHERE operator_id = ?", operatorId).rowsWritten;
   }
 
   async endSession(token: string): Promise<void> {
     this.w.sql.exec("DELETE FROM sessions WHERE token_hash = ?", await sha256(token));
   }
 
-  /** The operator a session token belongs to, or null if unknown or expired. */
+  /**
+   * The operator a session token belongs to, or null: unknown, past its 30
+   * days, or unused for 12 hours (then it is deleted too). A use counts
+   * towards the idle time at most once a minute.
+   */
   async authenticate(token: string): Promise<Operator | null> {
     if (typeof token !== "string" || token.length !== 44) return null;
     const hash = await sha256(token);
+    const now = Date.now();
     const row = this.w.sql
-      .exec<OperatorRow>(
-        "SELECT o.* FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ? AND s.expires_at > ?",
+      .exec<OperatorRow & { expires_at: number; last_seen_at: number }>(
+        `SELECT o.*, s.expires_at, s.last_seen_at FROM sessions s JOIN operators o ON o.id = s.operator_id
+         WHERE s.token_hash = ?`,
         hash,
-        Date.now(),
       )
       .toArray()[0];
-    return row ? toOperator(row) : null;
+    if (!row) return null;
+    if (row.expires_at <= now || now - row.last_seen_at >= SESSION_IDLE_MS) {
+      this.w.sql.exec("DELETE FROM sessions WHERE token_hash = ?", hash);
+      return null;
+    }
+    if (now - row.last_seen_at >= SESSION_TOUCH_MS)
+      this.w.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", now, hash);
+    return toOperator(row);
   }
 }

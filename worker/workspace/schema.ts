@@ -196,4 +196,13 @@ export const workspaceMigrations: readonly Migration[] = [
       CREATE INDEX audit_log_at ON audit_log(at);
     `,
   },
+  {
+    id: 12,
+    name: "session idle time",
+    // Sessions open at the upgrade count as used now: they get a full idle period, not an instant sign-out.
+    sql: `
+      ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE sessions SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+    `,
+  },
 ];
