@@ -157,6 +157,10 @@ export const api = {
   addOperator: (body: { name: string; email: string; password: string; admin: boolean }) =>
     request<{ operator: Operator }>("POST", "/api/operators", body),
   removeOperator: (id: string) => request<void>("DELETE", `/api/operators/${enc(id)}`),
+  /** Ends every session of the signed-in operator, this one included. */
+  signOutEverywhere: () => request<{ ended: number }>("DELETE", "/api/operators/me/sessions"),
+  /** Ends every session of another operator (admins). */
+  endSessions: (id: string) => request<{ ended: number }>("DELETE", `/api/operators/${enc(id)}/sessions`),
 
   conversation: (id: string) => request<{ state: ConversationState }>("GET", `/api/conversations/${enc(id)}`),
   join: (id: string) => request<{ state: ConversationState }>("POST", `/api/conversations/${enc(id)}/join`),

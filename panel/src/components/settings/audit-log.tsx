@@ -3,7 +3,7 @@ import { onMount, Show } from "solid-js";
 import type { AuditAction } from "../../../../worker/protocol";
 import { createAudit } from "../../stores/audit";
 import { DataTable, type Column } from "../data-table";
-import { ClockIcon } from "../icons";
+import { ListIcon } from "../icons";
 import { InlineError, Loadable } from "../status";
 import { Time } from "../time";
 import { fullTime } from "../../lib/format";
@@ -32,7 +32,7 @@ export function AuditLog() {
       <div class="card-title-row">
         <h2 id="audit-title" class="card-title">
           <span class="card-title-icon" aria-hidden="true">
-            <ClockIcon />
+            <ListIcon />
           </span>
           Audit log
         </h2>
