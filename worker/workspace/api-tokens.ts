@@ -20,7 +20,7 @@ import { toOperator, type OperatorRow } from "./operators";
 
 const DAY_MS = 24 * 3600 * 1000;
 /** "Last used" is written at most once a minute per token: a busy integration must not cost a write per request. */
-export const LAST_USED_RESOLUTION_MS = 60_000;
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 type TokenRow = {
   id: string;

@@ -3,7 +3,8 @@
  * api-tokens.ts).
  *
  * Session tokens are stored as SHA-256 hashes only: the raw token exists in
- * the cookie, never here.
+ * the cookie, never here. A session lasts at most 30 days and ends sooner
+ * after 12 hours unused; "sign out everywhere" ends all of an operator's.
  * Password hashing runs in the Worker, not here: PBKDF2 is deliberately slow
  * and would stall every panel of the workspace while it ran.
  */
