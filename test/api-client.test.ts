@@ -7,7 +7,7 @@ import { fetchApp, json, newVisitorSession, say, signInAdmin, visitorSocket } fr
 describe("typed API client", () => {
   it("hc<ApiV1> lists conversations and sends a message with full types", async () => {
     const admin = await signInAdmin();
-    const created = await fetchApp("/api/v1/tokens", json({ name: "typed client" }, { Cookie: admin }));
+    const created = await fetchApp("/api/v1/tokens", json({ name: "typed client", scope: "write" }, { Cookie: admin }));
     const { token } = (await created.json()) as { token: string };
     const session = await newVisitorSession();
     const v = await visitorSocket(session);

@@ -6,7 +6,7 @@ import { verifyWebhookSignature } from "../worker/workspace/webhooks";
 import { fetchApp, json, newOperator, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
 async function newToken(admin: string, name = "CRM sync"): Promise<string> {
-  const res = await fetchApp("/api/v1/tokens", json({ name }, { Cookie: admin }));
+  const res = await fetchApp("/api/v1/tokens", json({ name, scope: "admin" }, { Cookie: admin }));
   expect(res.status).toBe(201);
   return ((await res.json()) as { token: string }).token;
 }
@@ -337,7 +337,9 @@ describe("REST API v1", () => {
     );
     expect(stored.join(" ")).not.toContain(token);
     const bob = await newOperator(admin, "Bob");
-    expect((await fetchApp("/api/v1/tokens", json({ name: "x" }, { Cookie: bob.cookie }))).status).toBe(403);
+    expect((await fetchApp("/api/v1/tokens", json({ name: "x", scope: "read" }, { Cookie: bob.cookie }))).status).toBe(
+      403,
+    );
     expect((await fetchApp("/api/v1/webhooks", { headers: { Cookie: bob.cookie } })).status).toBe(403);
   });
 });

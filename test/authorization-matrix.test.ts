@@ -48,6 +48,8 @@ describe("authorization matrix", () => {
       { method: "GET", path: "/api/settings", allowed: ops },
       { method: "PUT", path: "/api/settings", body: { emailName: "Acme" }, allowed: ["admin"] },
       { method: "POST", path: "/api/erasure", body: { email: "nobody@example.org" }, allowed: ["admin"] },
+      { method: "GET", path: "/api/audit", allowed: ["admin"] },
+      { method: "GET", path: "/api/v1/audit", allowed: ["admin"] },
       { method: "GET", path: "/api/reports/operators", allowed: ops },
       { method: "GET", path: "/api/reports/operators.csv", allowed: ops },
       { method: "GET", path: "/api/conversations", allowed: ops },

@@ -723,6 +723,7 @@ describe("settings", () => {
       emailName: "Acme",
       retentionDays: 0,
       surveyByEmail: false,
+      deleteBy: "admins_and_joined",
     });
     expect((await fetchApp("/api/settings")).status).toBe(401);
   });

@@ -5,6 +5,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import type { Env } from "../worker/env";
+import { migrate } from "../worker/schema/migrate";
+import { workspaceMigrations } from "../worker/workspace/schema";
 import type { ClientFrame, PanelServerFrame, ServerFrame, VisitorSession } from "../worker/protocol";
 
 export const ORIGIN = "http://microchat.test";
@@ -192,6 +194,16 @@ export async function visitorSocket(session: VisitorSession, lastSeq = 0): Promi
   return s;
 }
 
+/** A new conversation with one visitor message in it (the visitor's socket closed again); returns its id. */
+export async function conversationWithMessage(text = "Hello from the site"): Promise<string> {
+  const session = await newVisitorSession();
+  const v = await visitorSocket(session);
+  await v.next("welcome");
+  await say(v, text);
+  v.close();
+  return session.conversationId;
+}
+
 export async function operatorSocket(
   cookie: string,
   conversationId: string,
@@ -264,4 +276,21 @@ export async function recordSentMail(id: string): Promise<string[]> {
     o.env = { ...o.env, SEND_EMAIL: { send } as SendEmail };
   });
   return sent;
+}
+
+/**
+ * Runs migration `id` again over what is stored now, as an object upgraded to
+ * it would; the migrations after it stay recorded as applied.
+ */
+export function rerunMigration(sql: SqlStorage, id: number): void {
+  const later = sql
+    .exec<{ id: number; name: string; applied_at: number }>("SELECT * FROM _migrations WHERE id > ?", id)
+    .toArray();
+  sql.exec("DELETE FROM _migrations WHERE id >= ?", id);
+  migrate(
+    sql,
+    workspaceMigrations.filter((m) => m.id <= id),
+  );
+  for (const m of later)
+    sql.exec("INSERT INTO _migrations (id, name, applied_at) VALUES (?, ?, ?)", m.id, m.name, m.applied_at);
 }

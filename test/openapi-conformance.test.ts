@@ -105,7 +105,7 @@ interface Fixtures {
 
 async function fixtures(): Promise<Fixtures> {
   const admin = await signInAdmin();
-  const created = await fetchApp(`${BASE}/tokens`, json({ name: "conformance" }, { Cookie: admin }));
+  const created = await fetchApp(`${BASE}/tokens`, json({ name: "conformance", scope: "admin" }, { Cookie: admin }));
   const { token } = (await created.json()) as { token: string };
   const auth = { Authorization: `Bearer ${token}` };
   const bob = await newOperator(admin, "Bob");
@@ -209,9 +209,11 @@ const succeed: Record<string, (f: Fixtures) => Promise<Call[]>> = {
   "GET /reports/operators": async () => [{ path: "/reports/operators", status: 200 }],
   "GET /operators": async () => [{ path: "/operators", status: 200 }],
   "GET /tokens": async () => [{ path: "/tokens", status: 200 }],
-  "POST /tokens": async (f) => [{ path: "/tokens", init: post({ name: "another" }, f.auth), status: 201 }],
+  "POST /tokens": async (f) => [
+    { path: "/tokens", init: post({ name: "another", scope: "read", expiresInDays: 30 }, f.auth), status: 201 },
+  ],
   "DELETE /tokens/{id}": async (f) => {
-    const res = await fetchApp(`${BASE}/tokens`, post({ name: "to revoke" }, f.auth));
+    const res = await fetchApp(`${BASE}/tokens`, post({ name: "to revoke", scope: "write" }, f.auth));
     const { info } = (await res.json()) as { info: { id: string } };
     return [{ path: `/tokens/${info.id}`, init: { method: "DELETE" }, status: 204 }];
   },
@@ -226,6 +228,7 @@ const succeed: Record<string, (f: Fixtures) => Promise<Call[]>> = {
   "DELETE /webhooks/{id}": async (f) => [
     { path: `/webhooks/${await newWebhook(f, "conversation.left")}`, init: { method: "DELETE" }, status: 204 },
   ],
+  "GET /audit": async () => [{ path: "/audit", status: 200 }],
   "GET /webhooks/{id}/deliveries": async (f) => {
     // A webhook with one delivery waiting, so the log has a row to check.
     const id = await newWebhook(f, "conversation.joined");

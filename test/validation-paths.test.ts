@@ -59,7 +59,7 @@ const REFUSED: Record<string, string> = {
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 async function apiToken(admin: string): Promise<string> {
-  const res = await fetchApp("/api/v1/tokens", json({ name: "validation paths" }, { Cookie: admin }));
+  const res = await fetchApp("/api/v1/tokens", json({ name: "validation paths", scope: "write" }, { Cookie: admin }));
   expect(res.status, await res.clone().text()).toBe(201);
   return ((await res.json()) as { token: string }).token;
 }

@@ -6,8 +6,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Operator } from "../worker/protocol";
-import { migrate } from "../worker/schema/migrate";
-import { workspaceMigrations } from "../worker/workspace/schema";
+import { rerunMigration } from "./helpers";
 
 const HOUR = 3600_000;
 
@@ -41,14 +40,14 @@ describe("workspace", () => {
     // A stale or forged copy of the operator: the workspace reads the flag from storage, not from the caller.
     const otto = { ...added.value, admin: true };
     const hook = await ws.addWebhook(admin, "https://hooks.test/ok", ["conversation.created"]);
-    const token = await ws.createToken(admin, "CI");
+    const token = await ws.createToken(admin, { name: "CI", scope: "admin", expiresInDays: null });
     if (!hook.ok || !token.ok) throw new Error("admin setup of webhook/token refused");
     const before = { settings: await ws.getSettings(), operators: await ws.listOperators() };
 
     const attempts = {
       addOperator: ws.addOperator(otto, { name: "Eve", email: "eve@example.com", passwordHash: "x", admin: true }),
       removeOperator: ws.removeOperator(otto, admin.id),
-      createToken: ws.createToken(otto, "mine"),
+      createToken: ws.createToken(otto, { name: "mine", scope: "admin", expiresInDays: null }),
       listTokens: ws.listTokens(otto),
       revokeToken: ws.revokeToken(otto, token.value.info.id),
       updateSettings: ws.updateSettings(otto, { emailName: "Hijacked", retentionDays: 1 }),
@@ -133,7 +132,6 @@ describe("workspace", () => {
     await runInDurableObject(ws, (_o, state) => {
       const sql = state.storage.sql;
       // Back to before migration 9, with the values an older version wrote.
-      sql.exec("DELETE FROM _migrations WHERE id >= 9");
       const old: [string, string][] = [
         ["email_address", "help@shop.example"],
         ["email_name", 'Shop "Support"'],
@@ -142,13 +140,14 @@ describe("workspace", () => {
         ["retention_next_at", "1700000000000"],
       ];
       for (const [key, value] of old) sql.exec("INSERT INTO settings (key, value) VALUES (?, ?)", key, value);
-      migrate(sql, workspaceMigrations);
+      rerunMigration(sql, 9);
     });
     expect(await ws.getSettings()).toEqual({
       emailAddress: "help@shop.example",
       emailName: 'Shop "Support"',
       retentionDays: 30,
       surveyByEmail: true,
+      deleteBy: "admins_and_joined",
     });
     const stored = await runInDurableObject(ws, (_o, state) =>
       Object.fromEntries(
@@ -169,9 +168,8 @@ describe("workspace", () => {
     // And "0" was no.
     const other = freshWorkspace();
     await runInDurableObject(other, (_o, state) => {
-      state.storage.sql.exec("DELETE FROM _migrations WHERE id >= 9");
       state.storage.sql.exec("INSERT INTO settings (key, value) VALUES ('survey_by_email', '0')");
-      migrate(state.storage.sql, workspaceMigrations);
+      rerunMigration(state.storage.sql, 9);
     });
     expect((await other.getSettings()).surveyByEmail).toBe(false);
   });

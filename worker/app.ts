@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { onError } from "./errors";
 import { notFoundOrNotAllowed, refuseCrossSite, type AppEnv } from "./lib/http";
+import { audit } from "./routes/audit";
 import { auth } from "./routes/auth";
 import { conversations } from "./routes/conversations";
 import { erasure } from "./routes/erasure";
@@ -29,6 +30,7 @@ export const app = new Hono<AppEnv>()
   .route("/api/operators", operators)
   .route("/api/settings", settings)
   .route("/api/erasure", erasure)
+  .route("/api/audit", audit)
   .route("/api/reports", reports)
   .route("/api/v1", v1)
   .route("/rate", rate)

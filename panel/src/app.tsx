@@ -96,7 +96,12 @@ function Gate(props: RouteSectionProps) {
       </Match>
       <Match when={session.phase === "ready" && session.me} keyed>
         {(me) => (
-          <Shell me={me} onLogout={() => void actions.logout()} verify={() => void actions.verify()}>
+          <Shell
+            me={me}
+            onLogout={() => void actions.logout()}
+            onLogoutEverywhere={actions.logoutEverywhere}
+            verify={() => void actions.verify()}
+          >
             {props.children}
           </Shell>
         )}

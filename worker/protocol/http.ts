@@ -7,6 +7,11 @@ export interface Operator {
   email: string;
   admin: boolean;
   createdAt: number;
+  /**
+   * Only on the Worker's side of a request made with an API token: the token,
+   * whose scope limits what this operator may do in that request.
+   */
+  token?: ApiTokenRef;
 }
 
 /** `GET /api/auth/me` */
@@ -44,6 +49,44 @@ export interface WorkspaceSettings {
   retentionDays: number;
   /** Email-only visitors get the satisfaction survey as a link in a follow-up email (off by default). */
   surveyByEmail: boolean;
+  /** Who may delete a conversation: admins only, or admins and the operators in it (the default). */
+  deleteBy: DeletePolicy;
+}
+
+/** Who may delete a conversation (a workspace setting). */
+export type DeletePolicy = "admins" | "admins_and_joined";
+
+/** What the audit log records. */
+export type AuditAction =
+  | "conversation.deleted"
+  | "person.erased"
+  | "operator.added"
+  | "operator.removed"
+  | "sessions.ended"
+  | "token.created"
+  | "token.revoked"
+  | "webhook.added"
+  | "webhook.removed"
+  | "settings.changed";
+
+/** One entry of the audit log (`GET /api/audit`, admins): who did what to what, and when. */
+export interface AuditEntry {
+  /** Increasing; pages go back with `before=<id>`. */
+  id: number;
+  at: number;
+  /** Who did it, as they were named then; null id: Microchat itself. */
+  actor: { id: string | null; name: string; /** The API token it was done with, by name. */ token: string | null };
+  action: AuditAction;
+  /** What it was done to: a conversation id, an operator, a token's name, a webhook URL. */
+  target: string;
+  /** More, where there is more to say (how many, which scope, on what grounds). */
+  detail: string | null;
+}
+
+/** `GET /api/audit`: newest first. */
+export interface AuditPage {
+  entries: AuditEntry[];
+  hasMore: boolean;
 }
 
 /** One operator's figures in Report > Operator for a date range. */
@@ -130,13 +173,31 @@ export interface VisitorThreadsResponse {
   conversations: ConversationSummary[];
 }
 
+/**
+ * What an API token may do. `read`: GET only. `write`: also join, leave,
+ * send and delete, as its operator without admin rights. `admin`: everything
+ * its (admin) creator can, tokens and webhooks included.
+ */
+export type TokenScope = "read" | "write" | "admin";
+
+/** The token a request was made with, as the Worker knows it. */
+export interface ApiTokenRef {
+  id: string;
+  name: string;
+  scope: TokenScope;
+}
+
 /** An API token as listed (the secret itself is shown once, at creation). */
 export interface ApiTokenInfo {
   id: string;
   name: string;
   /** The operator the token acts as (its creator). */
   operatorId: string;
+  scope: TokenScope;
   createdAt: number;
+  /** When it stops working; null: never. */
+  expiresAt: number | null;
+  /** The last request made with it, to the minute. */
   lastUsedAt: number | null;
 }
 

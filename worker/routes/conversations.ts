@@ -7,7 +7,8 @@
  *   POST /api/conversations/:id/leave              Leave Conversation
  *   POST /api/conversations/:id/files              send a file (multipart: file, clientId, channel?); joined operators
  *   GET  /api/conversations/:id/files/:fileId[?inline=1]  fetch an attachment
- *   DELETE /api/conversations/:id                  delete it: messages, files, index entry
+ *   DELETE /api/conversations/:id                  delete it: messages, files, index entry (admins, and the
+ *                                                  operators in it unless Settings says admins only; audited)
  *   GET  /api/conversations/:id/visitor            visitor info: location, pages, browser, OS, IP
  *   PATCH /api/conversations/:id/visitor           correct the visitor's name / email
  *   GET  /api/conversations/:id/threads            the visitor's other conversations (same email)
@@ -90,7 +91,7 @@ export const conversations = new Hono<AppEnv>()
     return c.json({ visitor: await updateVisitor(c.env, id, input) });
   })
   .delete("/:id", async (c) => {
-    await deleteConversation(c.env, conversationId(c.req.param("id")));
+    await deleteConversation(c.env, c.get("operator"), conversationId(c.req.param("id")));
     return c.body(null, 204);
   })
   .get("/:id/files/:fileId", async (c) => {

@@ -5,7 +5,8 @@
  * Routes are declared with @hono/zod-openapi: the same zod schemas validate
  * input (unknown fields are refused) and generate the OpenAPI 3.1 document
  * served at `/api/v1/openapi.json`. Authentication: an API token
- * (`Authorization: Bearer mct_…`, acting as the admin who created it) or the
+ * (`Authorization: Bearer mct_…`, acting as the admin who created it within
+ * its scope: read, write or admin; see workspace/api-tokens.ts) or the
  * panel's session cookie.
  *
  *   GET    /conversations?state=unassigned|assigned|mine|all&before=&limit=
@@ -17,9 +18,10 @@
  *   GET    /conversations/{id}/visitor
  *   GET    /reports/operators?from=&to=
  *   GET    /operators
- *   GET    /tokens · POST /tokens { name } · DELETE /tokens/{id}        (admins)
+ *   GET    /tokens · POST /tokens { name, scope, expiresInDays? } · DELETE /tokens/{id}   (admins)
  *   GET    /webhooks · POST /webhooks · DELETE /webhooks/{id}           (admins)
  *   GET    /webhooks/{id}/deliveries                                     (admins)
+ *   GET    /audit?before=&limit=                                          (admins)
  *
  * Schemas live in `validate/` (responses in `wire.ts`, bodies in `bodies.ts`),
  * shared with the panel's routes and sockets; operations live in `services/`.
@@ -43,7 +45,7 @@ import {
 import { operatorReport } from "../services/reports";
 import { addWebhook, listWebhooks, removeWebhook, webhookDeliveries } from "../services/webhooks";
 import { workspaceStub } from "../stubs";
-import { NewToken, NewWebhook, SendMessage } from "../validate/bodies";
+import { AuditQuery, NewToken, NewWebhook, SendMessage } from "../validate/bodies";
 import { validationHook } from "../validate/http";
 import { cursor, errors, idParam, json, jsonBody, limitBody, queryInt, security } from "../validate/openapi";
 import * as wire from "../validate/wire";
@@ -59,7 +61,7 @@ v1.doc31("/openapi.json", {
     title: "Microchat API",
     version: "1.0.0",
     description:
-      "Live chat and support inbox. Authenticate with an API token (created by an admin in the panel) as `Authorization: Bearer mct_…`. Errors are `{ error: { code, message } }`.",
+      "Live chat and support inbox. Authenticate with an API token (created by an admin in the panel) as `Authorization: Bearer mct_…`. A token has a scope: `read` (GET only), `write` (also join, leave, send and delete, without admin rights) or `admin` (everything, tokens and webhooks included), and may expire. Errors are `{ error: { code, message } }`.",
   },
   servers: [{ url: "/api/v1" }],
 });
@@ -72,6 +74,7 @@ v1.use("/tokens", requireApiCaller);
 v1.use("/tokens/*", requireApiCaller);
 v1.use("/webhooks", requireApiCaller);
 v1.use("/webhooks/*", requireApiCaller);
+v1.use("/audit", requireApiCaller);
 export const routes = v1
   .openapi(
     createRoute({
@@ -209,13 +212,14 @@ export const routes = v1
     createRoute({
       method: "delete",
       path: "/conversations/{id}",
-      summary: "Delete a conversation: messages, files, visitor data",
+      summary:
+        "Delete a conversation: messages, files, visitor data (admins, and operators in it unless the workspace allows admins only; recorded in the audit log)",
       security,
       request: { params: idParam },
       responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
-      await deleteConversation(c.env, c.req.valid("param").id);
+      await deleteConversation(c.env, c.get("operator"), c.req.valid("param").id);
       return c.body(null, 204);
     },
   )
@@ -284,7 +288,7 @@ export const routes = v1
     createRoute({
       method: "post",
       path: "/tokens",
-      summary: "Create an API token (admins); the secret is in this response only",
+      summary: "Create an API token (admins, admin-scoped tokens); the secret is in this response only",
       security,
       middleware: [limitBody] as const,
       request: {
@@ -296,7 +300,9 @@ export const routes = v1
       },
     }),
     async (c) => {
-      return c.json(unwrap(await workspaceStub(c.env).createToken(c.get("operator"), c.req.valid("json").name)), 201);
+      const body = c.req.valid("json");
+      const input = { name: body.name, scope: body.scope, expiresInDays: body.expiresInDays ?? null };
+      return c.json(unwrap(await workspaceStub(c.env).createToken(c.get("operator"), input)), 201);
     },
   )
   .openapi(
@@ -370,6 +376,23 @@ export const routes = v1
     }),
     async (c) => {
       return c.json({ deliveries: await webhookDeliveries(c.env, c.get("operator"), c.req.valid("param").id) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/audit",
+      summary: "The audit log, newest first (admins): who deleted, erased, added, removed, revoked or changed what",
+      security,
+      request: { query: AuditQuery },
+      responses: {
+        200: json(z.object({ entries: z.array(wire.AuditEntry), hasMore: z.boolean() })),
+        ...errors(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(unwrap(await workspaceStub(c.env).auditLog(c.get("operator"), q.before ?? null, q.limit)), 200);
     },
   );
 

@@ -35,13 +35,24 @@ export const requireOperator: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** `/api/v1`'s guard: an API token (`Authorization: Bearer mct_…`, acting as its creator) or the panel's session. */
+/**
+ * `/api/v1`'s guard: an API token (`Authorization: Bearer mct_…`, acting as
+ * its creator within its scope) or the panel's session. A read-scoped token
+ * is refused every method but GET here; what needs the admin scope is
+ * refused by the workspace's one admin check, which sees the token's scope.
+ */
 export const requireApiCaller: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header("Authorization");
   if (header !== undefined) {
     const match = /^Bearer (\S+)$/.exec(header);
-    const operator = match ? await workspaceStub(c.env).authenticateToken(match[1]!) : null;
-    if (!operator) refuse("unauthorized", "API token is missing, revoked or invalid");
+    if (!match) refuse("unauthorized", "API token is missing, revoked or invalid");
+    const operator = unwrap(await workspaceStub(c.env).authenticateToken(match[1]!));
+    const { token } = operator;
+    if (token?.scope === "read" && c.req.method !== "GET" && c.req.method !== "HEAD")
+      refuse(
+        "forbidden",
+        `The API token "${token.name}" has the read scope: it can only read (GET). Use a token with the write or admin scope`,
+      );
     c.set("operator", operator);
   } else if (!(await currentOperator(c))) {
     refuse("unauthorized", "Send an API token (Authorization: Bearer …) or sign in");

@@ -9,6 +9,7 @@ import type { Env } from "../env";
 import { unwrap } from "../errors";
 import type { Channel, ConversationState, Operator, OperatorRef, PagedView, VisitorThreadsResponse } from "../protocol";
 import { conversationStub, workspaceStub } from "../stubs";
+import type { DeleteGrounds } from "../workspace/operators";
 
 /** Most other conversations of one visitor listed beside a conversation. */
 const THREADS_SHOWN = 20;
@@ -112,10 +113,27 @@ export async function sendMessage(
   );
 }
 
-/** Deletes one conversation everywhere: its object's storage and files, then its index entry. */
-export async function deleteConversation(env: Env, id: string): Promise<void> {
+/** Deletes one conversation's storage and files, then its index entry; no permission check, no audit entry. */
+async function erase(env: Env, id: string, audit: { actor: Operator; grounds: DeleteGrounds } | null) {
   unwrap(await conversationStub(env, id).erase(id, env.SITE_KEY));
-  await workspaceStub(env).forgetConversation(id);
+  await workspaceStub(env).forgetConversation(id, audit?.actor ?? null, audit?.grounds);
+}
+
+/**
+ * An operator deletes a conversation, if the workspace's rule lets them:
+ * admins always; by default also an operator who joined it (Settings can
+ * make it admins only). The conversation says who joined it; the workspace
+ * decides and records who deleted it.
+ */
+export async function deleteConversation(env: Env, actor: Operator, id: string): Promise<void> {
+  const { operators } = await conversationState(env, id);
+  const grounds = unwrap(
+    await workspaceStub(env).mayDelete(
+      actor,
+      operators.some((o) => o.id === actor.id),
+    ),
+  );
+  await erase(env, id, { actor, grounds });
 }
 
 /** Privacy erasure: deletes every conversation of one visitor or one email address; returns how many. */
@@ -124,7 +142,9 @@ export async function erasePerson(
   actor: Operator,
   who: { visitorId?: string; email?: string },
 ): Promise<number> {
-  const ids = unwrap(await workspaceStub(env).conversationsOf(actor, who));
-  for (const id of ids) await deleteConversation(env, id);
+  const workspace = workspaceStub(env);
+  const ids = unwrap(await workspace.conversationsOf(actor, who));
+  for (const id of ids) await erase(env, id, null);
+  await workspace.recordErasure(actor, who, ids);
   return ids.length;
 }

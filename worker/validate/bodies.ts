@@ -7,9 +7,11 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ID_PATTERN } from "../lib/crypto";
-import { LIMITS, type PageView, type WorkspaceSettings } from "../protocol";
+import { LIMITS, type PageView, type TokenScope, type WorkspaceSettings } from "../protocol";
+import { cursor, queryInt } from "./openapi";
 import { WebhookEvent } from "./wire";
 import { clientId, cleanLine, emailAddress, isEmail, line, messageText, personName } from "./text";
+import { webhookTargetProblem } from "./webhook-url";
 
 // ---------------------------------------------------------------------------
 // Operators and settings (panel)
@@ -70,6 +72,9 @@ export const SettingsUpdate = z.strictObject({
     .max(3650, { error: retention })
     .optional(),
   surveyByEmail: z.boolean({ error: "surveyByEmail must be true or false" }).optional(),
+  deleteBy: z
+    .enum(["admins", "admins_and_joined"], { error: 'deleteBy must be "admins" or "admins_and_joined"' })
+    .optional(),
 }) satisfies z.ZodType<Partial<WorkspaceSettings>>;
 
 /** `PATCH /api/conversations/:id/visitor`: an operator corrects the visitor's name or email (null clears it). */
@@ -174,17 +179,57 @@ export const SendMessage = z
   })
   .strict();
 
-/** `POST /api/v1/tokens`. */
-export const NewToken = z.object({ name: line("Name", 1, 80) }).strict();
+const expiry = "expiresInDays must be a whole number of days from 1 to 3650, or null for no expiry";
+/** `POST /api/v1/tokens`: a name, a scope (no default: the admin chooses what it may do) and an optional expiry. */
+export const NewToken = z
+  .object({
+    name: line("Name", 1, 80),
+    scope: z
+      .enum(["read", "write", "admin"], { error: 'scope must be "read", "write" or "admin"' })
+      .openapi({ description: "What the token may do (see TokenScope)" }) satisfies z.ZodType<TokenScope>,
+    expiresInDays: z
+      .number({ error: expiry })
+      .int({ error: expiry })
+      .min(1, { error: expiry })
+      .max(3650, { error: expiry })
+      .nullable()
+      .optional()
+      .openapi({ description: "Days until it stops working; absent or null: until revoked" }),
+  })
+  .strict();
 
 /** `POST /api/v1/webhooks`. */
 export const NewWebhook = z
   .object({
+    // A public HTTPS address only: see webhook-url.ts for what is refused and why.
     url: z
       .string()
       .url()
       .max(2000)
-      .refine((u) => u.startsWith("https://"), "url must be https"),
+      .superRefine((u, ctx) => {
+        const problem = webhookTargetProblem(u);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
     events: z.array(WebhookEvent).min(1),
+  })
+  .strict();
+
+const auditBefore = "before must be the id of an audit entry (a whole number)";
+const auditLimit = "limit must be a whole number from 1 to 200";
+/** `GET /api/audit` and `/api/v1/audit`: a page of the audit log. */
+export const AuditQuery = z
+  .object({
+    before: cursor(
+      queryInt(z.number({ error: auditBefore }).int({ error: auditBefore }).positive({ error: auditBefore })),
+    ).openapi({
+      description: "id of the oldest entry seen; absent or null for the newest page",
+    }),
+    limit: queryInt(
+      z
+        .number({ error: auditLimit })
+        .int({ error: auditLimit })
+        .min(1, { error: auditLimit })
+        .max(200, { error: auditLimit }),
+    ).default(50),
   })
   .strict();

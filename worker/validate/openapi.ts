@@ -14,8 +14,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 const problems = {
   400: "Invalid input",
-  401: "Missing or invalid credentials",
-  403: "Not allowed: admins only, join first, or a cross-site request",
+  401: "Missing, invalid, revoked or expired credentials",
+  403: "Not allowed: admins (or an admin-scoped token) only, a read-scoped token for a change, join first, or a cross-site request",
   404: "Unknown id",
   413: `Body larger than ${MAX_BODY_BYTES / 1024} KiB`,
   415: "Body is not JSON (Content-Type: application/json)",

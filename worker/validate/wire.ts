@@ -93,13 +93,19 @@ export const Message = z
 export const Operator = z
   .object({ id: z.string(), name: z.string(), email: z.string(), admin: z.boolean(), createdAt: z.number().int() })
   .openapi("Operator") satisfies z.ZodType<protocol.Operator>;
+export const TokenScope = z.enum(["read", "write", "admin"]).openapi("TokenScope", {
+  description:
+    "read: GET only. write: also join, leave, send and delete, as the operator without admin rights. admin: everything, tokens and webhooks included.",
+}) satisfies z.ZodType<protocol.TokenScope>;
 export const ApiToken = z
   .object({
     id: z.string(),
     name: z.string(),
     operatorId: z.string(),
+    scope: TokenScope,
     createdAt: z.number().int(),
-    lastUsedAt: z.number().int().nullable(),
+    expiresAt: z.number().int().nullable().openapi({ description: "When it stops working; null: never" }),
+    lastUsedAt: z.number().int().nullable().openapi({ description: "The last request made with it, to the minute" }),
   })
   .openapi("ApiToken") satisfies z.ZodType<protocol.ApiTokenInfo>;
 export const WebhookEvent = z.enum([
@@ -184,3 +190,29 @@ export const VisitorInfo = z
       .nullable(),
   })
   .openapi("VisitorInfo") satisfies z.ZodType<protocol.VisitorInfo>;
+const AuditAction = z.enum([
+  "conversation.deleted",
+  "person.erased",
+  "operator.added",
+  "operator.removed",
+  "sessions.ended",
+  "token.created",
+  "token.revoked",
+  "webhook.added",
+  "webhook.removed",
+  "settings.changed",
+]) satisfies z.ZodType<protocol.AuditAction>;
+export const AuditEntry = z
+  .object({
+    id: z.number().int().openapi({ description: "Increasing; page back with before=<id>" }),
+    at: z.number().int(),
+    actor: z.object({
+      id: z.string().nullable().openapi({ description: "null: Microchat itself" }),
+      name: z.string().openapi({ description: "As they were named then" }),
+      token: z.string().nullable().openapi({ description: "The API token it was done with, by name" }),
+    }),
+    action: AuditAction,
+    target: z.string().openapi({ description: "A conversation id, an operator, a token's name, a webhook URL…" }),
+    detail: z.string().nullable(),
+  })
+  .openapi("AuditEntry") satisfies z.ZodType<protocol.AuditEntry>;

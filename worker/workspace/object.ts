@@ -4,20 +4,7 @@
  * RPC calls, panel sockets and the alarm into calls on the modules beside
  * it, and decides nothing itself beyond which calls are admin-only.
  *
- *   operators           operators, sessions, API tokens, the admin check
- *   login-throttle      failed sign-ins per account and per network, and their lockouts
- *   conversation-index  the panel's lists, kept by conversations' reports
- *   report-window       pacing of those reports by how many conversations are busy
- *   panel-sockets       open panels: first lists, live changes, presence
- *   reports             ratings and Report > Operator
- *   webhooks            endpoints, delivery queue, signatures, retries
- *   email-threads       which conversation an inbound mail belongs to
- *   verified-users      a logged-in customer's conversation across devices
- *   settings            typed workspace settings
- *   retention           deletion of inactive conversations
- *   scheduler           the one alarm: the earliest deadline of all jobs
- *   schema              numbered migrations
- *   context             the { sql, ctx, env } every module works over
+ * (One module per concern; README.md "Code layout" lists them.)
  *
  * Every module is rebuilt with the object, so when it wakes from
  * hibernation the in-memory caches (waiting count, report window, webhook
@@ -26,9 +13,10 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { attempt, type Result } from "../errors";
+import { attempt, refuse, type Result } from "../errors";
 import type {
   ApiTokenInfo,
+  AuditPage,
   ConversationSummary,
   Message,
   Operator,
@@ -41,10 +29,12 @@ import type {
 } from "../protocol";
 import { migrate } from "../schema/migrate";
 import type { WorkspaceContext } from "./context";
+import { ApiTokens, type NewApiToken } from "./api-tokens";
+import { AuditLog } from "./audit";
 import { ConversationIndex, type IndexReportAnswer, type IndexView } from "./conversation-index";
 import { EmailThreads, type InboundEmail, type RoutedEmail } from "./email-threads";
 import { LoginThrottle, type LoginGate, type LoginKeys } from "./login-throttle";
-import { Operators, type NewOperator } from "./operators";
+import { Operators, type DeleteGrounds, type NewOperator } from "./operators";
 import { PanelSockets } from "./panel-sockets";
 import { Reports, type OperatorStat, type RatingInput } from "./reports";
 import { Retention } from "./retention";
@@ -57,6 +47,8 @@ import { Webhooks } from "./webhooks";
 export class Workspace extends DurableObject<Env> {
   private readonly operators: Operators;
   private readonly logins: LoginThrottle;
+  private readonly tokens: ApiTokens;
+  private readonly audit: AuditLog;
   private readonly panels: PanelSockets;
   private readonly index: ConversationIndex;
   private readonly reports: Reports;
@@ -79,6 +71,8 @@ export class Workspace extends DurableObject<Env> {
     this.settings = new Settings(w);
     this.operators = new Operators(w);
     this.logins = new LoginThrottle(w);
+    this.tokens = new ApiTokens(w);
+    this.audit = new AuditLog(w);
     this.panels = new PanelSockets(w, this.operators);
     // Alarm jobs run in the order they register: webhook deliveries first, then retention.
     this.webhooks = new Webhooks(w, this.scheduler);
@@ -161,6 +155,34 @@ export class Workspace extends DurableObject<Env> {
     return this.operators.authenticate(token);
   }
 
+  /**
+   * Sign out everywhere: ends every session of `operatorId` and closes their
+   * open sockets. Anyone may do it to themselves; to another operator only an
+   * admin. Recorded in the audit log. Answers how many sessions ended.
+   */
+  async endSessions(actor: Operator, operatorId: string): Promise<Result<number>> {
+    return attempt(() => {
+      if (operatorId !== actor.id) this.operators.requireAdmin(actor, "sign other operators out");
+      const target = this.operators.list().find((o) => o.id === operatorId);
+      if (!target) return refuse("not_found", "No such operator");
+      const ended = this.endSessionsOf(operatorId);
+      this.audit.operator(actor, "sessions.ended", target, `${ended} ${ended === 1 ? "session" : "sessions"}`);
+      return ended;
+    });
+  }
+
+  /**
+   * The one place where an operator's sessions end together with what they
+   * opened: their panel sockets close here. Their conversation sockets must
+   * close too: connect the Workspace's conversation-socket closer (being
+   * added for removed operators) to this call when it lands.
+   */
+  private endSessionsOf(operatorId: string): number {
+    const ended = this.operators.endSessions(operatorId);
+    this.panels.disconnect(operatorId);
+    return ended;
+  }
+
   // Operators and presence ----------------------------------------------------
 
   async listOperators(): Promise<Operator[]> {
@@ -171,13 +193,16 @@ export class Workspace extends DurableObject<Env> {
     return this.asAdmin(actor, "manage operators", () => {
       const operator = this.operators.insert(input);
       this.panels.broadcastPresence();
+      this.audit.operator(actor, "operator.added", operator, operator.admin ? "admin" : null);
       return operator;
     });
   }
 
   async removeOperator(actor: Operator, operatorId: string): Promise<Result<null>> {
     return this.asAdmin(actor, "manage operators", () => {
+      const removed = this.operators.list().find((o) => o.id === operatorId);
       this.operators.remove(actor, operatorId);
+      if (removed) this.audit.operator(actor, "operator.removed", removed);
       this.panels.disconnect(operatorId);
       this.panels.broadcastPresence();
       return null;
@@ -197,24 +222,28 @@ export class Workspace extends DurableObject<Env> {
 
   // API tokens ----------------------------------------------------------------
 
-  async createToken(actor: Operator, name: string): Promise<Result<{ token: string; info: ApiTokenInfo }>> {
-    return this.asAdmin(actor, "manage API tokens", () => this.operators.createToken(actor, name));
+  async createToken(actor: Operator, input: NewApiToken): Promise<Result<{ token: string; info: ApiTokenInfo }>> {
+    return this.asAdmin(actor, "manage API tokens", async () => {
+      const made = await this.tokens.create(actor, input);
+      this.audit.tokenCreated(actor, made.info);
+      return made;
+    });
   }
 
   async listTokens(actor: Operator): Promise<Result<ApiTokenInfo[]>> {
-    return this.asAdmin(actor, "manage API tokens", () => this.operators.listTokens());
+    return this.asAdmin(actor, "manage API tokens", () => this.tokens.list());
   }
 
   async revokeToken(actor: Operator, id: string): Promise<Result<null>> {
     return this.asAdmin(actor, "manage API tokens", () => {
-      this.operators.revokeToken(id);
+      this.audit.record(actor, "token.revoked", this.tokens.revoke(id));
       return null;
     });
   }
 
-  /** The operator an API token acts as, or null. */
-  async authenticateToken(token: string): Promise<Operator | null> {
-    return this.operators.authenticateToken(token);
+  /** The operator an API token acts as, carrying the token and its scope; refused when unknown, revoked or expired. */
+  async authenticateToken(token: string): Promise<Result<Operator>> {
+    return attempt(() => this.tokens.authenticate(token));
   }
 
   // Conversation index --------------------------------------------------------
@@ -228,9 +257,28 @@ export class Workspace extends DurableObject<Env> {
     return this.index.report(summary, stats, messages);
   }
 
-  /** Removes a deleted conversation from the index, email threading and verified users. */
-  async forgetConversation(id: string): Promise<void> {
+  /**
+   * Whether `actor` may delete a conversation, by the workspace's rule
+   * (Settings: admins only, or admins and the operators in it); `joined` is
+   * the conversation's own answer. Returns on what grounds, or refuses 403.
+   */
+  async mayDelete(actor: Operator, joined: boolean): Promise<Result<DeleteGrounds>> {
+    return attempt(() => this.operators.mayDelete(actor, joined, this.settings.deleteBy()));
+  }
+
+  /**
+   * Removes a deleted conversation from the index, email threading and
+   * verified users, and records who deleted it and on what grounds; an
+   * erasure records itself once instead (no actor here).
+   */
+  async forgetConversation(id: string, actor: Operator | null = null, grounds: DeleteGrounds = "admin"): Promise<void> {
     this.index.forget(id);
+    if (actor) this.audit.deleted(actor, id, grounds);
+  }
+
+  /** Records a privacy erasure: whose, and which conversations went. */
+  async recordErasure(actor: Operator, who: { visitorId?: string; email?: string }, ids: string[]): Promise<void> {
+    this.audit.erased(actor, who, ids);
   }
 
   async listConversations(
@@ -278,7 +326,11 @@ export class Workspace extends DurableObject<Env> {
     url: string,
     events: WebhookEvent[],
   ): Promise<Result<{ webhook: WebhookInfo; secret: string }>> {
-    return this.asAdmin(actor, "manage webhooks", () => this.webhooks.add(url, events));
+    return this.asAdmin(actor, "manage webhooks", () => {
+      const added = this.webhooks.add(url, events);
+      this.audit.record(actor, "webhook.added", url, events.join(", "));
+      return added;
+    });
   }
 
   async listWebhooks(actor: Operator): Promise<Result<WebhookInfo[]>> {
@@ -287,7 +339,7 @@ export class Workspace extends DurableObject<Env> {
 
   async removeWebhook(actor: Operator, id: string): Promise<Result<null>> {
     return this.asAdmin(actor, "manage webhooks", () => {
-      this.webhooks.remove(id);
+      this.audit.record(actor, "webhook.removed", this.webhooks.remove(id));
       return null;
     });
   }
@@ -302,6 +354,13 @@ export class Workspace extends DurableObject<Env> {
     this.webhooks.queue(event, JSON.parse(data) as object);
   }
 
+  // Audit log -----------------------------------------------------------------
+
+  /** A page of the audit log, newest first (admins). */
+  async auditLog(actor: Operator, before: number | null, limit: number): Promise<Result<AuditPage>> {
+    return this.asAdmin(actor, "read the audit log", () => this.audit.page(before, limit));
+  }
+
   // Settings ------------------------------------------------------------------
 
   async getSettings(): Promise<WorkspaceSettings> {
@@ -310,7 +369,9 @@ export class Workspace extends DurableObject<Env> {
 
   async updateSettings(actor: Operator, input: Partial<WorkspaceSettings>): Promise<Result<WorkspaceSettings>> {
     return this.asAdmin(actor, "change settings", async () => {
+      const before = this.settings.view();
       this.settings.update(input);
+      this.audit.settingsChanged(actor, before, this.settings.view());
       if (input.retentionDays !== undefined) await this.retention.settingChanged();
       return this.settings.view();
     });

@@ -1,20 +1,27 @@
 /**
- * Operators, their sessions and API tokens, and the one admin check.
+ * Operators, their sessions, and the one admin check (API tokens are in
+ * api-tokens.ts).
  *
- * Session tokens and API tokens are stored as SHA-256 hashes only: the raw
- * token exists in the cookie or the integrator's config, never here.
+ * Session tokens are stored as SHA-256 hashes only: the raw token exists in
+ * the cookie, never here. A session lasts at most 30 days and ends sooner
+ * after 12 hours unused; "sign out everywhere" ends all of an operator's.
  * Password hashing runs in the Worker, not here: PBKDF2 is deliberately slow
  * and would stall every panel of the workspace while it ran.
  */
 import { refuse } from "../errors";
 import { randomId, sha256 } from "../lib/crypto";
-import type { ApiTokenInfo, Operator, PresenceStatus } from "../protocol";
+import type { DeletePolicy, Operator, PresenceStatus } from "../protocol";
 import type { WorkspaceContext } from "./context";
 
-/** How long an operator session lasts. */
+/** How long an operator session lasts at most, however active (the cookie lasts as long). */
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+/** A session unused for this long ends: the next request needs a new sign-in. */
+export const SESSION_IDLE_MS = 12 * 3600 * 1000;
+/** A session's last use is written at most this often, so a busy panel costs no write per request. */
+const SESSION_TOUCH_MS = 60_000;
 
-type OperatorRow = {
+/** A row of the operators table. */
+export type OperatorRow = {
   id: string;
   name: string;
   email: string;
@@ -22,6 +29,9 @@ type OperatorRow = {
   admin: number;
   created_at: number;
 };
+
+/** On what grounds a conversation may be deleted: as an admin, or as an operator in it. */
+export type DeleteGrounds = "admin" | "joined";
 
 /** What a new operator is made of (the password already hashed by the Worker). */
 export interface NewOperator {
@@ -31,7 +41,8 @@ export interface NewOperator {
   admin: boolean;
 }
 
-function toOperator(r: OperatorRow): Operator {
+/** An operator as the rest of the Worker sees them (no password hash). */
+export function toOperator(r: OperatorRow): Operator {
   return { id: r.id, name: r.name, email: r.email, admin: r.admin === 1, createdAt: r.created_at };
 }
 
@@ -45,8 +56,35 @@ export class Operators {
    * made when the request was authenticated and may predate a demotion or removal.
    */
   requireAdmin(actor: Operator, what: string): void {
+    // A request made with an API token can do no more than the token's scope allows.
+    if (actor.token && actor.token.scope !== "admin")
+      refuse(
+        "forbidden",
+        `The API token "${actor.token.name}" has the ${actor.token.scope} scope; only a token with the admin scope can ${what}`,
+      );
+    if (!this.isAdmin(actor)) refuse("forbidden", `Only admins can ${what}`);
+  }
+
+  /** Whether `actor` acts as an admin in this request: an admin in storage, and not through a lesser token. */
+  isAdmin(actor: Operator): boolean {
+    if (actor.token && actor.token.scope !== "admin") return false;
     const row = this.w.sql.exec<{ admin: number }>("SELECT admin FROM operators WHERE id = ?", actor.id).toArray()[0];
-    if (row?.admin !== 1) refuse("forbidden", `Only admins can ${what}`);
+    return row?.admin === 1;
+  }
+
+  /**
+   * Whether `actor` may delete a conversation under `policy`: admins always,
+   * the operators in it when the policy says so. Returns on what grounds.
+   */
+  mayDelete(actor: Operator, joined: boolean, policy: DeletePolicy): DeleteGrounds {
+    if (this.isAdmin(actor)) return "admin";
+    if (policy === "admins_and_joined" && joined) return "joined";
+    return refuse(
+      "forbidden",
+      policy === "admins"
+        ? "Only admins can delete conversations in this workspace"
+        : "Only admins and the operators in this conversation can delete it",
+    );
   }
 
   needsSetup(): boolean {
@@ -135,88 +173,50 @@ export class Operators {
     const token = randomId() + randomId();
     const hash = await sha256(token);
     const now = Date.now();
-    this.w.sql.exec("DELETE FROM sessions WHERE expires_at < ?", now);
+    this.w.sql.exec("DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?", now, now - SESSION_IDLE_MS);
     this.w.sql.exec(
-      "INSERT INTO sessions (token_hash, operator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      "INSERT INTO sessions (token_hash, operator_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
       hash,
       operatorId,
       now,
       now + SESSION_TTL_MS,
+      now,
     );
     return token;
+  }
+
+  /** Ends every session of an operator (sign out everywhere); returns how many there were. */
+  endSessions(operatorId: string): number {
+    return this.w.sql.exec("DELETE FROM sessions WHERE operator_id = ?", operatorId).rowsWritten;
   }
 
   async endSession(token: string): Promise<void> {
     this.w.sql.exec("DELETE FROM sessions WHERE token_hash = ?", await sha256(token));
   }
 
-  /** The operator a session token belongs to, or null if unknown or expired. */
+  /**
+   * The operator a session token belongs to, or null: unknown, past its 30
+   * days, or unused for 12 hours (then it is deleted too). A use counts
+   * towards the idle time at most once a minute.
+   */
   async authenticate(token: string): Promise<Operator | null> {
     if (typeof token !== "string" || token.length !== 44) return null;
     const hash = await sha256(token);
+    const now = Date.now();
     const row = this.w.sql
-      .exec<OperatorRow>(
-        "SELECT o.* FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ? AND s.expires_at > ?",
-        hash,
-        Date.now(),
-      )
-      .toArray()[0];
-    return row ? toOperator(row) : null;
-  }
-
-  // API tokens (REST API): shown once, stored as a hash, acting as their creator
-
-  async createToken(actor: Operator, name: string): Promise<{ token: string; info: ApiTokenInfo }> {
-    const token = `mct_${randomId()}${randomId()}`;
-    const info: ApiTokenInfo = { id: randomId(), name, operatorId: actor.id, createdAt: Date.now(), lastUsedAt: null };
-    this.w.sql.exec(
-      "INSERT INTO api_tokens (id, name, token_hash, operator_id, created_at) VALUES (?, ?, ?, ?, ?)",
-      info.id,
-      name,
-      await sha256(token),
-      actor.id,
-      info.createdAt,
-    );
-    return { token, info };
-  }
-
-  listTokens(): ApiTokenInfo[] {
-    return this.w.sql
-      .exec<{ id: string; name: string; operator_id: string; created_at: number; last_used_at: number | null }>(
-        "SELECT id, name, operator_id, created_at, last_used_at FROM api_tokens WHERE revoked_at IS NULL ORDER BY created_at",
-      )
-      .toArray()
-      .map((r) => ({
-        id: r.id,
-        name: r.name,
-        operatorId: r.operator_id,
-        createdAt: r.created_at,
-        lastUsedAt: r.last_used_at,
-      }));
-  }
-
-  revokeToken(id: string): void {
-    const done = this.w.sql.exec(
-      "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-      Date.now(),
-      id,
-    );
-    if (done.rowsWritten === 0) refuse("not_found", "No such token");
-  }
-
-  /** The operator an API token acts as, or null (unknown, revoked, or its operator removed). */
-  async authenticateToken(token: string): Promise<Operator | null> {
-    if (typeof token !== "string" || !/^mct_[A-Za-z0-9_-]{44}$/.test(token)) return null;
-    const hash = await sha256(token);
-    const row = this.w.sql
-      .exec<OperatorRow & { token_id: string }>(
-        `SELECT o.*, t.id AS token_id FROM api_tokens t JOIN operators o ON o.id = t.operator_id
-         WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
+      .exec<OperatorRow & { expires_at: number; last_seen_at: number }>(
+        `SELECT o.*, s.expires_at, s.last_seen_at FROM sessions s JOIN operators o ON o.id = s.operator_id
+         WHERE s.token_hash = ?`,
         hash,
       )
       .toArray()[0];
     if (!row) return null;
-    this.w.sql.exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", Date.now(), row.token_id);
+    if (row.expires_at <= now || now - row.last_seen_at >= SESSION_IDLE_MS) {
+      this.w.sql.exec("DELETE FROM sessions WHERE token_hash = ?", hash);
+      return null;
+    }
+    if (now - row.last_seen_at >= SESSION_TOUCH_MS)
+      this.w.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", now, hash);
     return toOperator(row);
   }
 }

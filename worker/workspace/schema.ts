@@ -171,6 +171,42 @@ export const workspaceMigrations: readonly Migration[] = [
   },
   {
     id: 10,
+    name: "API token scopes and expiry",
+    // Tokens made before scopes existed could do everything their admin could;
+    // they keep that (scope admin) and never expire, until an admin revokes them.
+    sql: `
+      ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
+      ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+    `,
+  },
+  {
+    id: 11,
+    name: "audit log",
+    sql: `
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor_id TEXT,
+        actor_name TEXT NOT NULL,
+        via_token TEXT,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE INDEX audit_log_at ON audit_log(at);
+    `,
+  },
+  {
+    id: 12,
+    name: "session idle time",
+    // Sessions open at the upgrade count as used now: they get a full idle period, not an instant sign-out.
+    sql: `
+      ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE sessions SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+    `,
+  },
+  {
+    id: 13,
     name: "sign-in throttling",
     // Failed sign-ins in a row per key ("account:<email>" or "network:<ip or /64>"); see login-throttle.ts.
     // IF NOT EXISTS: safe to run again over a schema that has it (test/workspace.test.ts replays from 9).

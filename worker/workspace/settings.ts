@@ -3,7 +3,7 @@
  * typed accessors, so each key has one type and a yes/no is a boolean in
  * storage too (migration 9 converted the older bare-text values).
  */
-import type { WorkspaceSettings } from "../protocol";
+import type { DeletePolicy, WorkspaceSettings } from "../protocol";
 import type { WorkspaceContext } from "./context";
 
 /** Every stored setting and the type of its value. */
@@ -18,6 +18,8 @@ interface SettingValues {
   survey_by_email: boolean;
   /** When retention next looks for conversations that are due (epoch ms). */
   retention_next_at: number;
+  /** Who may delete a conversation (default: admins and the operators in it). */
+  delete_by: DeletePolicy;
 }
 
 type SettingKey = keyof SettingValues;
@@ -45,6 +47,11 @@ export class Settings {
     return this.get("retention_days") ?? 0;
   }
 
+  /** Who may delete a conversation: admins, and (by default) the operators who joined it. */
+  deleteBy(): DeletePolicy {
+    return this.get("delete_by") ?? "admins_and_joined";
+  }
+
   /** The settings as the panel and the conversations see them, defaults filled in. */
   view(): WorkspaceSettings {
     return {
@@ -52,6 +59,7 @@ export class Settings {
       emailName: this.get("email_name") ?? this.w.env.WORKSPACE_NAME,
       retentionDays: this.retentionDays(),
       surveyByEmail: this.get("survey_by_email") ?? false,
+      deleteBy: this.deleteBy(),
     };
   }
 
@@ -61,5 +69,6 @@ export class Settings {
     if (input.emailName) this.put("email_name", input.emailName);
     if (input.surveyByEmail !== undefined) this.put("survey_by_email", input.surveyByEmail);
     if (input.retentionDays !== undefined) this.put("retention_days", input.retentionDays);
+    if (input.deleteBy !== undefined) this.put("delete_by", input.deleteBy);
   }
 }

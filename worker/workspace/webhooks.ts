@@ -6,6 +6,10 @@
  * same storage write as whatever caused it, and sent later by the alarm, so
  * a slow or failing receiver never holds up the workspace. Failures are
  * retried with backoff, then marked failed; the log is kept for 7 days.
+ * An endpoint must be a public HTTPS address (validate/webhook-url.ts),
+ * checked when it is added and again before each delivery; the log says
+ * "HTTP <status>" or one generic network error, never the runtime's own
+ * words, which would tell a closed port from a filtered one.
  *
  * Each delivery carries
  * `Microchat-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`;
@@ -15,6 +19,7 @@
 import { refuse } from "../errors";
 import { randomId } from "../lib/crypto";
 import type { WebhookDeliveryInfo, WebhookEvent, WebhookInfo } from "../protocol";
+import { webhookTargetProblem } from "../validate/webhook-url";
 import type { WorkspaceContext } from "./context";
 import type { AlarmHandle, Scheduler, ScheduledJob } from "./scheduler";
 
@@ -62,6 +67,9 @@ function backoffMs(attempt: number): number {
   return Math.min(3600_000, 30_000 * 2 ** Math.max(0, attempt - 1));
 }
 
+/** What the delivery log says for any failure below HTTP: refused, reset, timed out, unresolvable. */
+const DELIVERY_NETWORK_ERROR = "delivery failed (network error)";
+
 /** After this many failed attempts a delivery is marked failed. */
 const MAX_WEBHOOK_ATTEMPTS = 8;
 
@@ -100,6 +108,9 @@ export class Webhooks implements ScheduledJob {
   }
 
   add(url: string, events: WebhookEvent[]): { webhook: WebhookInfo; secret: string } {
+    // The route's schema checked this already; an endpoint is never stored unchecked.
+    const problem = webhookTargetProblem(url);
+    if (problem) refuse("bad_request", problem);
     const webhook: WebhookInfo = { id: randomId(), url, events, createdAt: Date.now() };
     const secret = `whsec_${randomId()}${randomId()}`;
     this.w.sql.exec(
@@ -123,12 +134,14 @@ export class Webhooks implements ScheduledJob {
       .map((r) => ({ id: r.id, url: r.url, events: JSON.parse(r.events) as WebhookEvent[], createdAt: r.created_at }));
   }
 
-  /** Removes an endpoint and its delivery log. */
-  remove(id: string): void {
-    const gone = this.w.sql.exec("DELETE FROM webhooks WHERE id = ?", id).rowsWritten > 0;
+  /** Removes an endpoint and its delivery log; returns its URL. */
+  remove(id: string): string {
+    const row = this.w.sql.exec<{ url: string }>("SELECT url FROM webhooks WHERE id = ?", id).toArray()[0];
+    if (!row) refuseUnknown();
+    this.w.sql.exec("DELETE FROM webhooks WHERE id = ?", id);
     this.hooks = null;
     this.w.sql.exec("DELETE FROM webhook_deliveries WHERE webhook_id = ?", id);
-    if (!gone) refuseUnknown();
+    return row.url;
   }
 
   /** The 50 most recent deliveries of an endpoint, for the admins' log. */
@@ -237,6 +250,17 @@ export class Webhooks implements ScheduledJob {
     const attempts = d.attempts + 1;
     let status: number | null = null;
     let error: string | null = null;
+    // Checked again at every delivery: an endpoint stored before the check existed is never called.
+    const refused = webhookTargetProblem(d.url);
+    if (refused) {
+      this.w.sql.exec(
+        "UPDATE webhook_deliveries SET status = 'failed', attempts = ?, response_status = NULL, last_error = ? WHERE id = ?",
+        attempts,
+        `Not sent: ${refused}`,
+        d.id,
+      );
+      return;
+    }
     try {
       const res = await fetch(d.url, {
         method: "POST",
@@ -255,8 +279,11 @@ export class Webhooks implements ScheduledJob {
       status = res.status;
       await res.body?.cancel();
       if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
-    } catch (err) {
-      error = err instanceof Error ? err.message.slice(0, 200) : "request failed";
+    } catch {
+      // One text for every network failure. The runtime's own message would
+      // say "connection refused" for a closed port and time out on a filtered
+      // one, and the admin reading the log would learn which ports are open.
+      error = DELIVERY_NETWORK_ERROR;
     }
     if (error === null) {
       this.w.sql.exec(

@@ -91,6 +91,8 @@ export const DownloadIcon = icon(16, "M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4"
 
 export const ClockIcon = icon(18, { circle: [12, 12, 9] }, "M12 7v5l3 2");
 
+export const ListIcon = icon(18, "M9 6h11", "M9 12h11", "M9 18h11", "M4 6h.01", "M4 12h.01", "M4 18h.01");
+
 export const ShieldIcon = icon(18, "M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10Z");
 
 export const BellIcon = icon(20, "M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9", "M10.3 21a1.94 1.94 0 0 0 3.4 0");

@@ -1,7 +1,7 @@
 /**
  * The left rail: Conversations, Reports, Operators, Integrations and Settings
- * (admins), the notification sound switch, who is signed in with their
- * Online / Away switch, Logout.
+ * (admins), the notification sound switch, who is signed in (press it to
+ * sign out everywhere) with their Online / Away switch, Logout.
  */
 import { Show, type JSX } from "solid-js";
 import type { Operator, PresenceStatus } from "../../../worker/protocol";
@@ -37,6 +37,8 @@ export function NavRail(props: {
   active: Section | null;
   waiting: number;
   onLogout: () => void;
+  /** The signed-in operator's own block was pressed: offers signing out everywhere. */
+  onAccount: () => void;
   /** The operator's own choice: Away gets no notifications. */
   status: PresenceStatus;
   statusBusy: boolean;
@@ -91,8 +93,15 @@ export function NavRail(props: {
           <BellOffIcon />
         </Show>
       </button>
-      <div class="rail-me" title={`${props.me.name} (${props.me.email})`}>
-        <span class="rail-me-avatar">
+      <button
+        type="button"
+        class="rail-me"
+        title={`${props.me.name} (${props.me.email}): sign out everywhere…`}
+        aria-haspopup="dialog"
+        onClick={() => props.onAccount()}
+        data-testid="rail-account"
+      >
+        <span class="rail-me-avatar" aria-hidden="true">
           <OperatorAvatar name={props.me.name} size="sm" />
           <span
             class="presence-dot"
@@ -103,7 +112,9 @@ export function NavRail(props: {
           />
         </span>
         <span class="rail-me-name">{props.me.name}</span>
-      </div>
+        {/* The name is hidden on narrow screens; what the button does is always said. */}
+        <span class="sr-only">Sign out everywhere…</span>
+      </button>
       <button
         type="button"
         role="switch"

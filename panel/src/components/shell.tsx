@@ -14,6 +14,8 @@ import type { InboxActions, InboxState } from "../stores/inbox-state";
 import { createNotifications, NotificationsContext } from "../stores/notifications";
 import { createOwnStatus } from "../stores/own-status";
 import { createSettings, SettingsContext } from "../stores/settings";
+import { createConfirmation } from "../lib/async";
+import { ConfirmDialog } from "./dialog";
 import { NavRail } from "./nav-rail";
 import { NotifyToasts } from "./notifications";
 import { Toasts } from "./toast";
@@ -35,7 +37,14 @@ export function useShell(): ShellValue {
   return shell;
 }
 
-export function Shell(props: { me: Operator; onLogout: () => void; verify: () => void; children: JSX.Element }) {
+export function Shell(props: {
+  me: Operator;
+  onLogout: () => void;
+  /** Sign out everywhere; throws the server's error for the dialog to show. */
+  onLogoutEverywhere: () => Promise<void>;
+  verify: () => void;
+  children: JSX.Element;
+}) {
   const navigate = useNavigate();
   const location = useLocation();
   const opened = useMatch(() => "/conversations/:id");
@@ -85,6 +94,7 @@ export function Shell(props: { me: Operator; onLogout: () => void; verify: () =>
   onCleanup(() => (document.title = "Microchat"));
 
   const shell: ShellValue = { me: props.me, inbox, inboxActions, verify: props.verify };
+  const everywhere = createConfirmation(() => props.onLogoutEverywhere());
   return (
     <ShellContext.Provider value={shell}>
       <SettingsContext.Provider value={settings}>
@@ -95,6 +105,7 @@ export function Shell(props: { me: Operator; onLogout: () => void; verify: () =>
               active={sectionOf(location.pathname)}
               waiting={inbox.waiting}
               onLogout={props.onLogout}
+              onAccount={() => everywhere.ask(props.me)}
               status={own.status()}
               statusBusy={own.busy()}
               onStatus={(s) => void own.set(s)}
@@ -103,6 +114,20 @@ export function Shell(props: { me: Operator; onLogout: () => void; verify: () =>
             />
             {props.children}
           </div>
+          <ConfirmDialog
+            confirmation={everywhere}
+            title="Sign out everywhere?"
+            confirmLabel="Sign out everywhere"
+            busyLabel="Signing out…"
+            confirmTestId="confirm-sign-out-everywhere"
+            testId="sign-out-everywhere-dialog"
+          >
+            <p>
+              You are signed in as <strong>{props.me.name}</strong> ({props.me.email}). This ends your sessions in every
+              browser and on every device, this one included, and closes your open panels.
+            </p>
+            <p class="muted small">API tokens keep working; an admin revokes them under Integrations.</p>
+          </ConfirmDialog>
           <NotifyToasts state={alerts} actions={alertActions} />
           <Toasts />
         </NotificationsContext.Provider>

@@ -7,6 +7,7 @@
 import type {
   ApiError,
   ApiTokenInfo,
+  AuditPage,
   Channel,
   ConversationState,
   MeResponse,
@@ -14,6 +15,7 @@ import type {
   OperatorReportResponse,
   PresenceStatus,
   SetupStatus,
+  TokenScope,
   UploadResponse,
   VisitorInfo,
   VisitorThreadsResponse,
@@ -160,6 +162,10 @@ export const api = {
   addOperator: (body: { name: string; email: string; password: string; admin: boolean }) =>
     request<{ operator: Operator }>("POST", "/api/operators", body),
   removeOperator: (id: string) => request<void>("DELETE", `/api/operators/${enc(id)}`),
+  /** Ends every session of the signed-in operator, this one included. */
+  signOutEverywhere: () => request<{ ended: number }>("DELETE", "/api/operators/me/sessions"),
+  /** Ends every session of another operator (admins). */
+  endSessions: (id: string) => request<{ ended: number }>("DELETE", `/api/operators/${enc(id)}/sessions`),
 
   conversation: (id: string) => request<{ state: ConversationState }>("GET", `/api/conversations/${enc(id)}`),
   join: (id: string) => request<{ state: ConversationState }>("POST", `/api/conversations/${enc(id)}/join`),
@@ -180,7 +186,8 @@ export const api = {
 
   tokens: () => request<{ tokens: ApiTokenInfo[] }>("GET", "/api/v1/tokens"),
   /** The token's secret is in this answer only. */
-  createToken: (name: string) => request<{ token: string; info: ApiTokenInfo }>("POST", "/api/v1/tokens", { name }),
+  createToken: (body: { name: string; scope: TokenScope; expiresInDays: number | null }) =>
+    request<{ token: string; info: ApiTokenInfo }>("POST", "/api/v1/tokens", body),
   revokeToken: (id: string) => request<void>("DELETE", `/api/v1/tokens/${enc(id)}`),
   webhooks: () => request<{ webhooks: WebhookInfo[] }>("GET", "/api/v1/webhooks"),
   /** The signing secret is in this answer only. */
@@ -191,6 +198,9 @@ export const api = {
     request<{ deliveries: WebhookDeliveryInfo[] }>("GET", `/api/v1/webhooks/${enc(id)}/deliveries`),
   settings: () => request<WorkspaceSettings>("GET", "/api/settings"),
   saveSettings: (body: Partial<WorkspaceSettings>) => request<WorkspaceSettings>("PUT", "/api/settings", body),
+  /** The audit log (admins), newest first; `before` is the id of the oldest entry shown. */
+  audit: (before: number | null) =>
+    request<AuditPage>("GET", `/api/audit?limit=50${before === null ? "" : `&before=${before}`}`),
   /** Privacy erasure (admins): every conversation of one person, by email or visitor id. */
   erase: (body: { email: string } | { visitorId: string }) =>
     request<{ deleted: number }>("POST", "/api/erasure", body),

@@ -1,5 +1,9 @@
-/** Operators (admins): the team list, add an operator, remove one. */
-import { For, onMount, Show } from "solid-js";
+/** Operators (admins): the team list, add an operator, sign one out everywhere, remove one. */
+import { createSignal, For, onMount, Show } from "solid-js";
+import type { Operator } from "../../../worker/protocol";
+import { createConfirmation } from "../lib/async";
+import { ConfirmDialog } from "../components/dialog";
+import { FormMessage } from "../components/field";
 import { AddOperatorForm } from "../components/operators/add-operator-form";
 import { OperatorRow } from "../components/operators/operator-row";
 import { useShell } from "../components/shell";
@@ -12,6 +16,15 @@ export default function OperatorsPage() {
   const presence = (id: string) => inbox.operators.find((o) => o.id === id);
   const [state, actions] = createOperators();
   onMount(() => void actions.load());
+  const [signedOut, setSignedOut] = createSignal<string | null>(null);
+  const signOut = createConfirmation(async (o: Operator) => {
+    const ended = await actions.endSessions(o.id);
+    setSignedOut(
+      ended === 0
+        ? `${o.name} had no open session.`
+        : `${o.name} is signed out everywhere (${ended} ${ended === 1 ? "session" : "sessions"} ended).`,
+    );
+  });
 
   return (
     <Page name="operators" title="Operators" intro="People who can answer conversations in this workspace.">
@@ -23,6 +36,7 @@ export default function OperatorsPage() {
               <span class="count">{state.operators.length}</span>
             </Show>
           </h2>
+          <FormMessage kind="notice" message={signedOut()} />
           <Loadable
             phase={state.phase}
             error={state.error}
@@ -37,6 +51,10 @@ export default function OperatorsPage() {
                     isMe={o.id === me.id}
                     presence={presence(o.id)}
                     onRemove={() => actions.remove(o.id)}
+                    onSignOut={() => {
+                      setSignedOut(null);
+                      signOut.ask(o);
+                    }}
                   />
                 )}
               </For>
@@ -44,6 +62,19 @@ export default function OperatorsPage() {
           </Loadable>
         </section>
         <AddOperatorForm onAdd={actions.add} />
+        <ConfirmDialog
+          confirmation={signOut}
+          title="Sign this operator out everywhere?"
+          confirmLabel="Sign out everywhere"
+          busyLabel="Signing out…"
+          confirmTestId="confirm-sign-out-operator"
+          testId="sign-out-operator-dialog"
+        >
+          <p>
+            Every session of <strong>{signOut.target()?.name}</strong> ends, in every browser and on every device, and
+            their open panels close. They can sign in again with their password.
+          </p>
+        </ConfirmDialog>
       </div>
     </Page>
   );

@@ -4,7 +4,13 @@
  * create call; they are handed to the page to show and never kept here.
  */
 import { createStore } from "solid-js/store";
-import type { ApiTokenInfo, WebhookDeliveryInfo, WebhookEvent, WebhookInfo } from "../../../worker/protocol";
+import type {
+  ApiTokenInfo,
+  TokenScope,
+  WebhookDeliveryInfo,
+  WebhookEvent,
+  WebhookInfo,
+} from "../../../worker/protocol";
 import { api, errorText } from "../lib/api";
 
 export const WEBHOOK_EVENTS: readonly { event: WebhookEvent; label: string }[] = [
@@ -34,7 +40,7 @@ export interface IntegrationsState {
 export interface IntegrationsActions {
   load(): Promise<void>;
   /** Returns the token; throws `HttpError` with the server's message. */
-  createToken(name: string): Promise<string>;
+  createToken(input: { name: string; scope: TokenScope; expiresInDays: number | null }): Promise<string>;
   revokeToken(id: string): Promise<void>;
   /** Returns the signing secret; throws `HttpError` with the server's message. */
   addWebhook(url: string, events: WebhookEvent[]): Promise<string>;
@@ -66,8 +72,8 @@ export function createIntegrations(): [IntegrationsState, IntegrationsActions] {
         setState({ phase: "error", error: errorText(e) });
       }
     },
-    async createToken(name) {
-      const { token, info } = await api.createToken(name);
+    async createToken(input) {
+      const { token, info } = await api.createToken(input);
       setState("tokens", (list) => [info, ...list.filter((t) => t.id !== info.id)]);
       return token;
     },

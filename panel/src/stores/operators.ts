@@ -14,6 +14,8 @@ export interface OperatorsActions {
   /** Throws the server's error for the form to show. */
   add(input: { name: string; email: string; password: string; admin: boolean }): Promise<Operator>;
   remove(id: string): Promise<void>;
+  /** Signs an operator out everywhere; returns how many sessions ended. */
+  endSessions(id: string): Promise<number>;
 }
 
 const byName = (a: Operator, b: Operator) => a.name.localeCompare(b.name);
@@ -33,6 +35,9 @@ export function createOperators(): [OperatorsState, OperatorsActions] {
       const { operator } = await api.addOperator(input);
       setState("operators", (list) => [...list.filter((o) => o.id !== operator.id), operator].sort(byName));
       return operator;
+    },
+    async endSessions(id) {
+      return (await api.endSessions(id)).ended;
     },
     async remove(id) {
       await api.removeOperator(id);

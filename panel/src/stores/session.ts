@@ -22,6 +22,8 @@ export interface SessionActions {
   setup(input: { name: string; email: string; password: string }): Promise<void>;
   login(input: { email: string; password: string }): Promise<void>;
   logout(): Promise<void>;
+  /** Ends every session of this operator, on every device; throws the server's error. */
+  logoutEverywhere(): Promise<void>;
   /** The server no longer knows this session: back to login. */
   expire(): void;
   /** Check whether the session is still valid (sockets call this when they keep failing). */
@@ -85,6 +87,10 @@ export function createSession(): [SessionState, SessionActions] {
         // Signing out locally matters more than the server's answer.
       }
       setState({ phase: "login", me: null, notice: null });
+    },
+    async logoutEverywhere() {
+      await api.signOutEverywhere();
+      setState({ phase: "login", me: null, notice: "You are signed out on every device and browser." });
     },
     expire,
     async verify() {

@@ -27,8 +27,10 @@ export function WindowHeader(props: {
   busy: boolean;
   /** Delete is being asked or done (Join then does not say "Joining…"). */
   deleting: boolean;
-  /** The conversation is open and live (Delete is offered). */
+  /** The conversation is open and live (Delete is offered, if `canDelete`). */
   ready: boolean;
+  /** This operator may delete it (an admin, or in it unless the workspace allows admins only). */
+  canDelete: boolean;
   /** Offer the Visitor info button (narrow screens, conversation not gone). */
   infoButton: boolean;
   infoOpen: boolean;
@@ -93,7 +95,7 @@ export function WindowHeader(props: {
             {props.busy && !props.deleting ? "Joining…" : "Join"}
           </button>
         </Show>
-        <Show when={props.ready}>
+        <Show when={props.ready && props.canDelete}>
           <button
             type="button"
             class="button danger-ghost"

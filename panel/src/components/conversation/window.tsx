@@ -11,6 +11,7 @@ import { visitorName } from "../../lib/format";
 import { createConversation } from "../../stores/conversation";
 import { liveRow, type LiveRow } from "../../stores/live-row";
 import { useNotifications } from "../../stores/notifications";
+import { useSettings } from "../../stores/settings";
 import { ConfirmDialog } from "../dialog";
 import { InlineError, Spinning } from "../status";
 import { Composer } from "./composer";
@@ -73,6 +74,9 @@ export function ConversationWindow(props: {
   createEffect(() => state.phase !== "ready" && remove.cancel());
 
   const joined = () => state.conversation?.operators.some((o) => o.id === props.me.id) ?? false;
+  // The workspace's rule (Settings): admins, and unless it says admins only, the operators in it. The server decides.
+  const [settings] = useSettings();
+  const canDelete = () => props.me.admin || (settings.settings?.deleteBy !== "admins" && joined());
   // Joining makes this operator responsible: what is on screen now counts as read.
   createEffect(on(joined, (j) => j && document.visibilityState === "visible" && actions.markRead()));
   // Leaving removes the Leave button that had the keyboard focus: JOIN, which takes its
@@ -110,6 +114,7 @@ export function ConversationWindow(props: {
               busy={state.busy}
               deleting={remove.target() !== null}
               ready={state.phase === "ready"}
+              canDelete={canDelete()}
               infoButton={!drawer.wide() && state.phase !== "gone"}
               infoOpen={drawer.open()}
               infoId={infoId}

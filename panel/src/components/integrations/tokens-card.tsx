@@ -1,7 +1,8 @@
-/** Integrations > API tokens: create one (its secret shown once), the list, revoke. */
-import { createSignal, Show } from "solid-js";
-import type { ApiTokenInfo } from "../../../../worker/protocol";
+/** Integrations > API tokens: create one with a scope and an expiry (its secret shown once), the list, revoke. */
+import { createSignal, For, Show } from "solid-js";
+import type { ApiTokenInfo, TokenScope } from "../../../../worker/protocol";
 import { createAction, createConfirmation } from "../../lib/async";
+import { now } from "../../lib/format";
 import type { IntegrationsActions, IntegrationsState } from "../../stores/integrations";
 import { DataTable, type Column } from "../data-table";
 import { ConfirmDialog } from "../dialog";
@@ -11,16 +12,48 @@ import { Time } from "../time";
 
 const COLUMNS: Column[] = [
   { label: "Name" },
+  { label: "Scope" },
   { label: "Created" },
+  { label: "Expires" },
   { label: "Last used" },
   { label: "Actions", hidden: true },
 ];
 
+/** Each scope with what it lets the token do, in the words the form shows. */
+const SCOPES: readonly { scope: TokenScope; label: string; says: string }[] = [
+  { scope: "read", label: "Read", says: "Read only: lists, conversations, messages, reports." },
+  {
+    scope: "write",
+    label: "Write",
+    says: "Also join, leave, send and delete conversations, as you without admin rights.",
+  },
+  { scope: "admin", label: "Admin", says: "Everything you can do, including API tokens and webhooks." },
+];
+
+/** Expiry choices, in days; null never expires. */
+const EXPIRIES: readonly { days: number | null; label: string }[] = [
+  { days: 7, label: "In 7 days" },
+  { days: 30, label: "In 30 days" },
+  { days: 90, label: "In 90 days" },
+  { days: 365, label: "In a year" },
+  { days: null, label: "Never" },
+];
+
+const date = (at: number) =>
+  new Date(at).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" });
+
 export function TokensCard(props: { state: IntegrationsState; actions: IntegrationsActions }) {
   const [name, setName] = createSignal("");
+  // The least a token can do, and a limited life, unless the admin chooses more.
+  const [scope, setScope] = createSignal<TokenScope>("read");
+  const [expiry, setExpiry] = createSignal("90");
   const [secret, setSecret] = createSignal<{ label: string; value: string } | null>(null);
   const create = createAction(async (n: string) => {
-    setSecret({ label: `New token "${n}"`, value: await props.actions.createToken(n) });
+    const expiresInDays = expiry() === "never" ? null : Number(expiry());
+    setSecret({
+      label: `New token "${n}"`,
+      value: await props.actions.createToken({ name: n, scope: scope(), expiresInDays }),
+    });
     setName("");
   });
   const revoke = createConfirmation((t: ApiTokenInfo) => props.actions.revokeToken(t.id));
@@ -39,8 +72,8 @@ export function TokensCard(props: { state: IntegrationsState; actions: Integrati
         <span class="count">{props.state.tokens.length}</span>
       </h2>
       <p class="muted">
-        A token acts as you: send it as <code>Authorization: Bearer mct_…</code> to <code>/api/v1</code>. Revoke it when
-        the system using it no longer needs it.
+        A token acts as you, within its scope: send it as <code>Authorization: Bearer mct_…</code> to{" "}
+        <code>/api/v1</code>. Give it the least it needs, and revoke it when the system using it no longer does.
       </p>
       <form class="inline-form" onSubmit={submit} novalidate data-testid="token-form" aria-label="Create an API token">
         <FormMessage kind="error" message={create.error()} />
@@ -55,10 +88,38 @@ export function TokensCard(props: { state: IntegrationsState; actions: Integrati
             onValue={setName}
             data-testid="token-name"
           />
+          <label class="field">
+            <span>Scope</span>
+            <select
+              name="tokenScope"
+              value={scope()}
+              aria-describedby="token-scope-hint"
+              onChange={(e) => setScope(e.currentTarget.value as TokenScope)}
+              data-testid="token-scope"
+            >
+              <For each={SCOPES}>{(s) => <option value={s.scope}>{s.label}</option>}</For>
+            </select>
+          </label>
+          <label class="field">
+            <span>Expires</span>
+            <select
+              name="tokenExpiry"
+              value={expiry()}
+              onChange={(e) => setExpiry(e.currentTarget.value)}
+              data-testid="token-expiry"
+            >
+              <For each={EXPIRIES}>
+                {(x) => <option value={x.days === null ? "never" : String(x.days)}>{x.label}</option>}
+              </For>
+            </select>
+          </label>
           <button type="submit" class="button primary" disabled={create.busy()} data-testid="create-token">
             {create.busy() ? "Creating…" : "Create token"}
           </button>
         </div>
+        <small id="token-scope-hint" class="muted" data-testid="token-scope-hint">
+          {SCOPES.find((x) => x.scope === scope())?.says}
+        </small>
       </form>
       <OneTimeSecret
         secret={secret()}
@@ -71,8 +132,22 @@ export function TokensCard(props: { state: IntegrationsState; actions: Integrati
           {(t) => (
             <tr data-testid="token-row" data-token-id={t.id}>
               <td class="cell-name">{t.name}</td>
+              <td data-testid="token-scope-cell">
+                <span class={t.scope === "admin" ? "tag tag-warn" : "tag"}>
+                  {SCOPES.find((x) => x.scope === t.scope)?.label ?? t.scope}
+                </span>
+              </td>
               <td>
                 <Time at={t.createdAt} />
+              </td>
+              <td data-testid="token-expires">
+                <Show when={t.expiresAt} fallback={<span class="muted">Never</span>}>
+                  {(at) => (
+                    <Show when={at() > now()} fallback={<span class="tag tag-danger">Expired {date(at())}</span>}>
+                      <Time at={at()} as={date} />
+                    </Show>
+                  )}
+                </Show>
               </td>
               <td>
                 <Time at={t.lastUsedAt} none={<span class="muted">Never</span>} />

@@ -1,4 +1,4 @@
-/** One operator of the team list: name, admin badge, presence, email; Remove asks inline first. */
+/** One operator of the team list: name, admin badge, presence, email; Sign out (everywhere, asked in a dialog); Remove asks inline first. */
 import { createSignal, Show } from "solid-js";
 import type { Operator, OperatorPresence } from "../../../../worker/protocol";
 import { createAction } from "../../lib/async";
@@ -12,6 +12,8 @@ export function OperatorRow(props: {
   isMe: boolean;
   presence: OperatorPresence | undefined;
   onRemove: () => Promise<void>;
+  /** Ask to sign this operator out everywhere. */
+  onSignOut: () => void;
 }) {
   // Online with the panel open; Away when they chose not to be notified; Offline when the panel is closed.
   const presence = () => (!props.presence?.online ? "offline" : props.presence.status === "away" ? "away" : "online");
@@ -63,15 +65,27 @@ export function OperatorRow(props: {
           <Show
             when={confirming()}
             fallback={
-              <button
-                type="button"
-                class="button secondary small"
-                aria-label={`Remove ${props.operator.name}`}
-                data-testid="remove-operator"
-                onClick={() => setConfirming(true)}
-              >
-                Remove
-              </button>
+              <>
+                <button
+                  type="button"
+                  class="button secondary small"
+                  aria-label={`Sign out ${props.operator.name} everywhere`}
+                  aria-haspopup="dialog"
+                  data-testid="sign-out-operator"
+                  onClick={() => props.onSignOut()}
+                >
+                  Sign out
+                </button>
+                <button
+                  type="button"
+                  class="button secondary small"
+                  aria-label={`Remove ${props.operator.name}`}
+                  data-testid="remove-operator"
+                  onClick={() => setConfirming(true)}
+                >
+                  Remove
+                </button>
+              </>
             }
           >
             <span class="small">Remove {props.operator.name}?</span>
