@@ -61,6 +61,20 @@ const KINDS = {
   deep: ["deep nesting: <div> never closed", (b, f) => mail(f, "text/html", fill("<div>", b))],
   tables: ["deep tables: <table><tr><td>", (b, f) => mail(f, "text/html", fill("<table><tr><td>", b))],
   stray: ["open tags, then stray closes", (b, f) => mail(f, "text/html", fill("<b>", b / 2) + fill("</i>", b / 2))],
+  lf: ["empty lines: bare \\n", (b, f) => mail(f, "text/plain", `${fill("\n", b)}x`)],
+  parts: [
+    "MIME parts without headers",
+    (b, f) => mail(f, "multipart/mixed; boundary=b", `${fill("--b\r\n\r\nx\r\n", b)}--b--\r\n`),
+  ],
+  headers: [
+    "many tiny headers (250 KB of them)",
+    (b, f) => mail(f, "text/plain", fill(PROSE, b), fill("X-A: b\r\n", 250 * 1024)),
+  ],
+  from: [
+    "one huge From address (200 KB)",
+    (b, f) =>
+      mail(f, "text/plain", fill(PROSE, b)).replace(`<${f}>`, `<${f.replace("@", `@${"a.".repeat(100_000)}`)} x>`),
+  ],
   qp: [
     "quoted-printable soft breaks",
     (b, f) => mail(f, "text/plain", `${fill("=\r\n", b)}x`, "Content-Transfer-Encoding: quoted-printable\r\n"),

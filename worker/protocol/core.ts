@@ -97,6 +97,10 @@ export interface EmailMeta {
   skipped?: string[];
   /** An auto-reply, bounce or list mail: never answered automatically. */
   auto?: boolean;
+  /** What of the mail is not shown (text or HTML over a limit), in words; `original` then has it all. */
+  cut?: string[];
+  /** The mail as it arrived (.eml), kept when part of it is not shown. */
+  original?: FileRef;
 }
 
 export interface Delivery {
@@ -107,7 +111,15 @@ export interface Delivery {
 
 /** Types a file may have; decided from its content (magic bytes), never from its name or the client's claim. */
 export type FileType =
-  "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf" | "application/zip" | "text/plain";
+  | "image/png"
+  | "image/jpeg"
+  | "image/gif"
+  | "image/webp"
+  | "application/pdf"
+  | "application/zip"
+  | "text/plain"
+  /** Only a mail kept as it arrived (EmailMeta.original); never an upload. */
+  | "message/rfc822";
 
 /** An attachment stored in R2. */
 export interface FileRef {
