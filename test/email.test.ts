@@ -5,7 +5,8 @@ import { buildReply } from "../worker/email/outbound";
 import { REFUSED, trimQuoted } from "../worker/email/parse";
 import type { Env } from "../worker/env";
 import worker from "../worker/index";
-import type { Message, VisitorInfo, VisitorThreadsResponse } from "../worker/protocol";
+import { LIMITS, type Message, type VisitorInfo, type VisitorThreadsResponse } from "../worker/protocol";
+import { cleanLine, personName } from "../worker/validate/text";
 import { deliver, eventually, findBySender, freshSender, inbound, messagesOf, mid, SUPPORT } from "./mail-helpers";
 import {
   fetchApp,
@@ -369,6 +370,30 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
       expect(msgs.map((m) => m.text)).toEqual(["Sent once, delivered twice"]);
       if (!messageIdHeader) expect(msgs[0]!.email!.messageId).toMatch(/^<[A-Za-z0-9_-]+@microchat\.invalid>$/);
     }
+  });
+
+  it("a sender's name gets the rule of every name, as one typed in the chat: one line, no control characters, 80 characters", async () => {
+    const admin = await signInAdmin();
+    // Tab, newline, BEL, CR LF and trailing blanks, in an encoded word as a mailer may write them.
+    const written = "Alice\t\n \u0007Example\r\n   ";
+    const encoded = "=?UTF-8?Q?Alice=09=0A_=07Example=0D=0A___?=";
+    const long = `${"Bartholomew ".repeat(10)}Jr.`;
+    for (const [header, chat] of [
+      [encoded, personName.parse(written)],
+      [long, cleanLine(long).slice(0, LIMITS.nameChars).trimEnd()],
+    ] as const) {
+      const sender = freshSender("named");
+      await deliver(`From: ${header} <${sender}>\nTo: ${SUPPORT}\nSubject: Hi\nMessage-ID: ${mid()}\n\nHello\n`, {
+        from: sender,
+      });
+      const [c] = await eventually(
+        () => findBySender(admin, sender),
+        (l) => l.length === 1,
+      );
+      expect(c!.visitor.name, header).toBe(chat);
+      expect((await messagesOf(admin, c!.id))[0]!.email!.from.name, header).toBe(chat);
+    }
+    expect(personName.parse(written)).toBe("Alice Example");
   });
 
   it("a mail whose From is missing or unusable is kept under the envelope sender", async () => {

@@ -12,7 +12,7 @@
 import type { Email } from "postal-mime";
 import { base64url } from "../lib/crypto";
 import type { EmailMeta } from "../protocol";
-import { cleanText, stripControls } from "../validate/text";
+import { cleanText, passedName, stripControls } from "../validate/text";
 import { htmlToText, sanitizeEmailHtml } from "./html";
 
 /** Largest inbound mail we accept (Email Routing itself stops at 25 MiB). */
@@ -103,11 +103,13 @@ function usableAddress(address: string): boolean {
 /**
  * Who wrote the mail: the From header's mailbox, or the envelope sender when
  * the header has none that can be answered (no From, `"" <>`, a group, junk).
- * The display name loses its control characters, as all text we store does.
+ * The display name follows the rule of every name (validate/text.ts
+ * `passedName`: one line, no control characters, at most 80 characters);
+ * "" when there is none.
  */
 export function senderOf(email: Email, envelopeFrom: string): { name: string; address: string } | null {
   const header = mailbox(email.from);
-  const name = stripControls(header?.name ?? "");
+  const name = passedName(header?.name ?? "") ?? "";
   for (const address of [header?.address, envelopeFrom]) {
     const a = (address ?? "").trim().toLowerCase();
     if (usableAddress(a)) return { name, address: a };
@@ -201,7 +203,7 @@ export function mailMeta(
 ): EmailMeta {
   const meta: EmailMeta = {
     subject: stripControls(email.subject ?? "").slice(0, 300) || "(no subject)",
-    from: { name: sender.name.slice(0, 120), address: sender.address },
+    from: { name: sender.name, address: sender.address },
     to,
     messageId,
   };
