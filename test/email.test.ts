@@ -270,8 +270,11 @@ ${btoa("<html><script>alert(1)</script></html>")}
         from: "",
       })),
     ];
-    // Refused, not dropped: the sending server hears why.
-    expect(rejected).toEqual([REFUSED.automatic, REFUSED.automatic]);
+    // Refused, not dropped: the sending server hears why (a bounce's empty envelope cannot vouch for its From).
+    expect(rejected).toEqual([
+      REFUSED.automatic,
+      `${REFUSED.unverifiedAutomatic}. The mail has no envelope sender (as a bounce has), so the From address mailer-daemon@example.org cannot be checked.`,
+    ]);
     expect(await findBySender(admin, listSender)).toEqual([]);
     expect(await findBySender(admin, "mailer-daemon@example.org")).toEqual([]);
   });

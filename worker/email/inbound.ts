@@ -16,6 +16,9 @@
  * linear in what it reads. When a part is not shown in full, the message
  * says what was left out (`cut`) and the mail as it arrived is kept beside
  * it (`original`, an .eml file in R2), so nothing is lost.
+ *
+ * A mail whose sender is not verified (sender.ts) is kept, marked with the
+ * reason, in a conversation of its own.
  */
 import PostalMime, { type Email } from "postal-mime";
 import type { Env } from "../env";
@@ -23,6 +26,7 @@ import { base64url, randomId } from "../lib/crypto";
 import { fileKey, isImage, safeFileName, sniffType } from "../lib/files";
 import type { FileRef } from "../protocol";
 import { conversationStub, workspaceStub } from "../stubs";
+import { checkSender } from "./sender";
 import {
   fallbackMessageId,
   isAutomatic,
@@ -131,6 +135,7 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
   if (!sender) return reject(message, REFUSED.noSender, { from: email.from ?? null });
   const address = sender.address;
   const messageId = email.messageId?.trim() || (await fallbackMessageId(raw));
+  const check = checkSender(email.headers, message.from, address);
   const route = await workspaceStub(env).routeEmail({
     sender: address,
     token: tokenFromAddress(message.to),
@@ -138,13 +143,20 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
     references: [messageId, ...referencedIds(email)],
     messageId,
     allowNew: !automatic,
+    verified: check.verified,
+    envelope: message.from,
   });
   // Automatic mail is never answered and never opens a conversation of its own.
-  if (!route) return reject(message, REFUSED.automatic, { messageId });
+  if (!route) {
+    return check.verified
+      ? reject(message, REFUSED.automatic, { messageId })
+      : reject(message, `${REFUSED.unverifiedAutomatic}. ${check.reason}`, { messageId });
+  }
 
   const text = mailText(email);
   const files = await storeAttachments(env, route.conversationId, `email:${address}`, email.attachments);
   const meta = mailMeta(email, sender, message.to, messageId, text, automatic);
+  if (!check.verified) meta.unverified = check.reason;
   if (meta.cut) {
     // Part of it is not shown: keep the mail as it arrived, as an .eml file of the conversation.
     const original = { name: "original-message.eml", type: "message/rfc822", image: false } as const;

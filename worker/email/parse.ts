@@ -135,6 +135,8 @@ export const REFUSED = {
     "Automatic mail (auto-reply, bounce or mailing list) is accepted only as a reply in an existing conversation",
   tooManyLines: `Message has too many lines for its size: the limit is ${MAIL_LINES.free.toLocaleString("en")} lines plus one for every ${MAIL_LINES.bytesPerLine} bytes`,
   tooManyParts: `Message has too many MIME parts: the limit is ${MAIL_LINES.maxDashLines.toLocaleString("en")} lines beginning with "--"`,
+  unverifiedAutomatic:
+    "Automatic mail (auto-reply, bounce or mailing list) is accepted only from a verified sender, as a reply in an existing conversation",
 } as const;
 
 /** Why a mail is over the parser's budget (`MAIL_LINES`), or null when it is within it. */

@@ -97,6 +97,12 @@ export interface EmailMeta {
   skipped?: string[];
   /** An auto-reply, bounce or list mail: never answered automatically. */
   auto?: boolean;
+  /**
+   * Set when the sender could not be verified (the envelope sender does not
+   * match From, or the receiving server's checks failed): why, in words.
+   * Such a mail opens a conversation of its own and never joins another.
+   */
+  unverified?: string;
   /** What of the mail is not shown (text or HTML over a limit), in words; `original` then has it all. */
   cut?: string[];
   /** The mail as it arrived (.eml), kept when part of it is not shown. */

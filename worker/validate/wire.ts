@@ -73,6 +73,9 @@ export const EmailMeta = z
     attachments: z.array(FileRef).optional(),
     skipped: z.array(z.string()).optional().openapi({ description: "Attachments not stored, by name" }),
     auto: z.boolean().optional().openapi({ description: "An auto-reply, bounce or list mail" }),
+    unverified: z.string().optional().openapi({
+      description: "Why the sender could not be verified; such a mail opens a conversation of its own",
+    }),
     cut: z
       .array(z.string())
       .optional()
@@ -186,7 +189,13 @@ export const VisitorInfo = z
     }),
     web: z.boolean(),
     mail: z
-      .object({ to: z.string(), count: z.number().int(), firstAt: z.number().int(), lastAt: z.number().int() })
+      .object({
+        to: z.string(),
+        count: z.number().int(),
+        firstAt: z.number().int(),
+        lastAt: z.number().int(),
+        unverified: z.number().int(),
+      })
       .nullable(),
   })
   .openapi("VisitorInfo") satisfies z.ZodType<protocol.VisitorInfo>;
