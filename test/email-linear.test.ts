@@ -106,7 +106,8 @@ describe("the work of reading a mail grows linearly with it", () => {
       ...["<div>", "</div>", "<p>", "</p>", "<b>", "</b>", "</i>", "<br>", "</br>", "<td>", "<tr>", "<table>"],
       ...["</table>", "<li>", "<ul>", "<svg>", "</svg>", "<math>", "<div/>", "<script>", "</script>", "<script/>"],
       ...["<title>", "</title>", "<textarea/>", "<select>", "<option>", "<!-- c -->", "<!--", "-->", "text "],
-      ...["&amp;", "<x y='>'>", "</ div >", "<head>", "<body>", "<p><div></p>", '<a href="x">', "</a>", "<", "</"],
+      ...["&amp;", "&amp", ";", "<x y='>'>", "</ div >", "<head>", "<body>", "<p><div></p>", '<a href="x">', "</a>"],
+      ...["<", "</", "<<div>", "&#"],
     );
     const html = fc
       .array(fc.tuple(token, fc.integer({ min: 1, max: 160 })), { maxLength: 30 })
@@ -118,7 +119,9 @@ describe("the work of reading a mail grows linearly with it", () => {
         const after = parserWork(bounded.html);
         expect(after.deepest, input.slice(0, 200)).toBeLessThanOrEqual(MAX_HTML_DEPTH + 1);
         expect(after.text).toBe(before.text);
-        if (before.deepest <= MAX_HTML_DEPTH) expect(bounded.cut).toEqual([]);
+        // Nothing is left out of HTML the parser itself nests no deeper than the bound (but inside SVG and
+        // MathML, where the parser closes <x/> at once, the bound counts it as open: the safe side).
+        if (before.deepest <= MAX_HTML_DEPTH && !/<(svg|math)/i.test(input)) expect(bounded.cut).toEqual([]);
       }),
       { numRuns: 200 },
     );

@@ -127,7 +127,9 @@ export function boundHtml(html: string): BoundedHtml {
     // A raw-text element (`<script>`) too deep is kept, since the tokenizer reads what follows it as
     // text, and it holds no tags; once `<script/>` has shown it holds nothing, it can go as well.
     if (tag.tooDeep && (selfClosing || !RAW_TEXT.has(tag.name))) {
-      out.push(input.slice(copied, tag.start));
+      // An empty comment stands in for it, so what was before it and what comes after are not joined
+      // into something else (`<` + `<div>` + `text` would become the tag `<text`; `&amp` + `;` an entity).
+      out.push(input.slice(copied, tag.start), "<!---->");
       copied = end + 1;
       dropped++;
       return;
@@ -149,7 +151,8 @@ export function boundHtml(html: string): BoundedHtml {
         reading = true;
       },
       onopentagend: (end) => endOpenTag(end, false),
-      // HTML ignores the slash (outside SVG and MathML): `<div/>` opens a div, as the parser has it.
+      // HTML ignores the slash: `<div/>` opens a div, as the parser has it. (Inside SVG and MathML the
+      // parser closes it at once; counting it as open there is the safe side: our stack is never shallower.)
       onselfclosingtag: (end) => endOpenTag(end, true),
       onclosetag(start, end) {
         const name = input.slice(start, end).toLowerCase();
