@@ -4,12 +4,12 @@
 // with the loader, against the same page with the loader blocked, over the
 // load event and the 500 ms after it. Median of 15 loads each, alternating,
 // after one warm-up load of each; loopback only.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { provenance, writeResults } from "./results.mjs";
-import { freePort, spawnMicrochat, waitReady } from "./server.mjs";
+import { freePort, spawnMicrochat, stopMicrochat, waitReady } from "./server.mjs";
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -75,12 +75,6 @@ try {
   console.log(JSON.stringify(result, null, 2));
   writeResults("mainthread-latest", result);
 } finally {
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    // gone
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  rmSync(state, { recursive: true, force: true });
+  await stopMicrochat(child, state);
 }
 process.exit(0);

@@ -6,14 +6,14 @@
 // panel's time to show its lists in Chromium (virtualised: rows in the DOM stay
 // bounded while All holds every conversation), and the time to the first page
 // of a conversation with M messages against one with 10.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import WebSocket from "ws";
 import { provenance, writeResults } from "./results.mjs";
-import { freePort, spawnMicrochat, waitReady } from "./server.mjs";
+import { freePort, spawnMicrochat, stopMicrochat, waitReady } from "./server.mjs";
 
 const { values: args } = parseArgs({
   options: { conversations: { type: "string", default: "10000" }, messages: { type: "string", default: "100000" } },
@@ -256,13 +256,7 @@ try {
   results.coldFirstPageSocket10Ms = await coldFirstPage(small.conversationId);
   results.coldFirstPageSocketBigMs = await coldFirstPage(big.conversationId);
 } finally {
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    // gone
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  rmSync(state, { recursive: true, force: true });
+  await stopMicrochat(child, state);
 }
 
 async function countAll(cookie) {

@@ -3,6 +3,7 @@
 // directory of the caller's, in its own process group so the whole
 // `wrangler dev` tree can be stopped or killed at once.
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,8 +20,14 @@ export const freePort = () =>
     });
   });
 
-/** Spawns Microchat on `port` with its local state in `state`; rate limits off unless asked for. */
-export function spawnMicrochat({ port, state, rateLimits = false }) {
+/**
+ * Spawns Microchat on `port` with its local state in `state`; rate limits off
+ * unless asked for. `entry` runs another Worker entry with the same
+ * wrangler.toml (bench/mail/worker.ts wraps the real one).
+ */
+export function spawnMicrochat({ port, state, rateLimits = false, entry }) {
+  // The entry goes first: `--var` takes every word after it.
+  const args = [entry ?? "", rateLimits ? "" : "--var RATE_LIMITS:off"].filter(Boolean).join(" ");
   return spawn(process.execPath, [join(root, "scripts/start.mjs")], {
     cwd: root,
     env: {
@@ -29,7 +36,7 @@ export function spawnMicrochat({ port, state, rateLimits = false }) {
       MICROCHAT_PORT: String(port),
       MICROCHAT_STATE: state,
       MICROCHAT_SKIP_BUILD: "1",
-      ...(rateLimits ? {} : { MICROCHAT_WRANGLER_ARGS: "--var RATE_LIMITS:off" }),
+      ...(args ? { MICROCHAT_WRANGLER_ARGS: args } : {}),
     },
     stdio: "ignore",
     detached: true,
@@ -49,4 +56,15 @@ export async function waitReady(url, child) {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`server did not start: ${url}`);
+}
+
+/** Stops the whole `wrangler dev` tree of `child` and removes its state directory. */
+export async function stopMicrochat(child, state) {
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // gone
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(state, { recursive: true, force: true });
 }

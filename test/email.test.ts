@@ -5,7 +5,9 @@ import { buildReply } from "../worker/email/outbound";
 import { REFUSED, trimQuoted } from "../worker/email/parse";
 import type { Env } from "../worker/env";
 import worker from "../worker/index";
-import type { ConversationSummary, Message, VisitorInfo, VisitorThreadsResponse } from "../worker/protocol";
+import { LIMITS, type Message, type VisitorInfo, type VisitorThreadsResponse } from "../worker/protocol";
+import { cleanLine, personName } from "../worker/validate/text";
+import { deliver, eventually, findBySender, freshSender, inbound, messagesOf, mid, SUPPORT } from "./mail-helpers";
 import {
   fetchApp,
   join,
@@ -19,66 +21,9 @@ import {
   say,
 } from "./helpers";
 
-const SUPPORT = "support@microchat.example";
-
-/** An inbound mail as Email Routing hands it to the Worker's `email()` handler. */
-function inbound(
-  raw: string,
-  opts: { from?: string; to?: string; rawSize?: number; raw?: ReadableStream<Uint8Array> } = {},
-) {
-  const bytes = new TextEncoder().encode(raw.replace(/\r?\n/g, "\r\n"));
-  const rejected: string[] = [];
-  const message = {
-    from: opts.from ?? "alice@example.org",
-    to: opts.to ?? SUPPORT,
-    headers: new Headers(),
-    raw: opts.raw ?? new Response(bytes).body!,
-    rawSize: opts.rawSize ?? bytes.byteLength,
-    canBeForwarded: false,
-    setReject(reason: string) {
-      rejected.push(reason);
-    },
-    forward: async () => ({ messageId: "" }),
-    reply: async () => ({ messageId: "" }),
-  } as unknown as ForwardableEmailMessage;
-  return { message, rejected };
-}
-
-async function deliver(raw: string, opts: Parameters<typeof inbound>[1] = {}) {
-  const { message, rejected } = inbound(raw, opts);
-  await worker.email(message, env);
-  return rejected;
-}
-
-let n = 0;
-function mid(): string {
-  return `<m${Date.now()}.${n++}@example.org>`;
-}
-
-async function findBySender(admin: string, address: string): Promise<ConversationSummary[]> {
-  const res = await fetchApp("/api/conversations?view=all&limit=200", { headers: { Cookie: admin } });
-  const { conversations } = (await res.json()) as { conversations: ConversationSummary[] };
-  return conversations.filter((c) => c.visitor.email === address);
-}
-
-async function messagesOf(admin: string, id: string): Promise<Message[]> {
-  const res = await fetchApp(`/api/conversations/${id}/messages?limit=200`, { headers: { Cookie: admin } });
-  return ((await res.json()) as { messages: Message[] }).messages;
-}
-
-/** Waits for the index to show what the conversation reported (state changes are sent at once, asynchronously). */
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** A fresh sender mails us about `subject`; the admin joins the conversation it starts. */
 async function joinedMailThread(admin: string, subject: string): Promise<{ sender: string; id: string }> {
-  const sender = `${subject.toLowerCase().replace(/\W+/g, "-")}.${Date.now()}.${n++}@example.org`;
+  const sender = freshSender(subject.toLowerCase().replace(/\W+/g, "-"));
   await deliver(
     `From: Olga <${sender}>\nTo: ${SUPPORT}\nSubject: ${subject}\nMessage-ID: ${mid()}\n\nAbout ${subject}\n`,
     { from: sender },
@@ -325,8 +270,11 @@ ${btoa("<html><script>alert(1)</script></html>")}
         from: "",
       })),
     ];
-    // Refused, not dropped: the sending server hears why.
-    expect(rejected).toEqual([REFUSED.automatic, REFUSED.automatic]);
+    // Refused, not dropped: the sending server hears why (a bounce's empty envelope cannot vouch for its From).
+    expect(rejected).toEqual([
+      REFUSED.automatic,
+      `${REFUSED.unverifiedAutomatic}. The mail has no envelope sender (as a bounce has), so the From address mailer-daemon@example.org cannot be checked.`,
+    ]);
     expect(await findBySender(admin, listSender)).toEqual([]);
     expect(await findBySender(admin, "mailer-daemon@example.org")).toEqual([]);
   });
@@ -411,7 +359,7 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
     const admin = await signInAdmin();
     const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
     for (const messageIdHeader of ["", `Message-ID: ${mid()}\n`]) {
-      const sender = `retry.${Date.now()}.${n++}@example.org`;
+      const sender = freshSender("retry");
       const raw = `From: ${sender}\nTo: ${SUPPORT}\nSubject: Retry\n${messageIdHeader}Date: Mon, 1 Jan 2026 10:00:00 +0000\n\nSent once, delivered twice\n`;
       expect(await deliver(raw, { from: sender })).toEqual([]);
       expect(await deliver(raw, { from: sender })).toEqual([]);
@@ -427,6 +375,30 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
     }
   });
 
+  it("a sender's name gets the rule of every name, as one typed in the chat: one line, no control characters, 80 characters", async () => {
+    const admin = await signInAdmin();
+    // Tab, newline, BEL, CR LF and trailing blanks, in an encoded word as a mailer may write them.
+    const written = "Alice\t\n \u0007Example\r\n   ";
+    const encoded = "=?UTF-8?Q?Alice=09=0A_=07Example=0D=0A___?=";
+    const long = `${"Bartholomew ".repeat(10)}Jr.`;
+    for (const [header, chat] of [
+      [encoded, personName.parse(written)],
+      [long, cleanLine(long).slice(0, LIMITS.nameChars).trimEnd()],
+    ] as const) {
+      const sender = freshSender("named");
+      await deliver(`From: ${header} <${sender}>\nTo: ${SUPPORT}\nSubject: Hi\nMessage-ID: ${mid()}\n\nHello\n`, {
+        from: sender,
+      });
+      const [c] = await eventually(
+        () => findBySender(admin, sender),
+        (l) => l.length === 1,
+      );
+      expect(c!.visitor.name, header).toBe(chat);
+      expect((await messagesOf(admin, c!.id))[0]!.email!.from.name, header).toBe(chat);
+    }
+    expect(personName.parse(written)).toBe("Alice Example");
+  });
+
   it("a mail whose From is missing or unusable is kept under the envelope sender", async () => {
     const admin = await signInAdmin();
     const cases: [string, string][] = [
@@ -436,7 +408,7 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
       ["a display name only", "From: Customer Care\n"],
     ];
     for (const [what, fromHeader] of cases) {
-      const envelope = `envelope.${Date.now()}.${n++}@example.org`;
+      const envelope = freshSender("envelope");
       const rejected = await deliver(
         `${fromHeader}To: ${SUPPORT}\nSubject: ${what}\nMessage-ID: ${mid()}\n\nBody of ${what}\n`,
         {
@@ -459,7 +431,7 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
   it("charsets the decoder does not know are decoded with a fallback, and the mail is kept", async () => {
     const admin = await signInAdmin();
     for (const charset of ["ansi-x3.4-1968", "unknown-8bit", "default", "x-user-unknown", "utf-7"]) {
-      const sender = `cs.${Date.now()}.${n++}@example.org`;
+      const sender = freshSender("cs");
       const head = `From: ${sender}\r\nTo: ${SUPPORT}\r\nSubject: =?${charset}?Q?Caf=E9?=\r\nMessage-ID: ${mid()}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\nPlain ASCII, then one byte: caf`;
       const bytes = new Uint8Array([...new TextEncoder().encode(head), 0xe9, 0x0d, 0x0a]);
       const { message, rejected } = inbound("", {
@@ -731,10 +703,10 @@ describe("settings", () => {
 
 describe("HTML-only mail as text", () => {
   it("drops tags, decodes entities and keeps blocks on their own lines", async () => {
-    const { htmlToText } = await import("../worker/email/parse");
-    expect(htmlToText("<p>Fish &amp; chips &lt;3</p><p>Line&nbsp;two<br>three &#8364;</p><script>x()</script>")).toBe(
-      "Fish & chips <3\nLine two\nthree €",
-    );
+    const { htmlToText } = await import("../worker/email/html");
+    expect(
+      htmlToText("<p>Fish &amp; chips &lt;3</p><p>Line&nbsp;two<br>three &#8364;</p><script>x()</script>").text,
+    ).toBe("Fish & chips <3\nLine two\nthree €");
   });
 });
 

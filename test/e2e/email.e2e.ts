@@ -62,6 +62,17 @@ function unassignedRow(text: string) {
   return operator.getByTestId("unassigned-list").getByTestId("conversation-row").filter({ hasText: text });
 }
 
+/** Delivers a mail (envelope sender `envelope`) and opens its conversation from Unassigned; the message with `snippet`. */
+async function openDelivered(envelope: string, mail: Parameters<typeof rawMail>[0], snippet: string) {
+  await postMail(envelope, rawMail(mail));
+  const row = unassignedRow(snippet);
+  await row.waitFor({ timeout: 10_000 });
+  await row.locator(".row-link").click();
+  const message = operator.getByTestId("message").filter({ hasText: snippet });
+  await message.waitFor();
+  return message;
+}
+
 describe("the email channel in the browser", () => {
   before(async () => {
     app = await startApp(process.env.E2E_PORT ? Number(process.env.E2E_PORT) : undefined);
@@ -89,22 +100,17 @@ describe("the email channel in the browser", () => {
   });
 
   it("an inbound mail appears in Unassigned and opens with the blue envelope and its subject", async () => {
-    await postMail(
+    const mail = await openDelivered(
       "alice@example.org",
-      rawMail({
+      {
         from: "alice@example.org",
         fromName: "Alice Example",
         subject: "Order 4521 arrived damaged",
         text: "Hello,\r\nthe vase in order 4521 arrived broken. Can you send a new one?\r\n\r\nAlice",
         html: "<p>Hello,</p><p>the vase in order <b>4521</b> arrived broken. Can you send a new one?</p><p>Alice</p>",
-      }),
+      },
+      "arrived broken",
     );
-    const row = unassignedRow("arrived broken");
-    await row.waitFor({ timeout: 10_000 });
-    await row.locator(".row-link").click();
-
-    const mail = operator.getByTestId("message").filter({ hasText: "arrived broken" });
-    await mail.waitFor();
     const badge = mail.getByTestId("email-badge");
     await badge.waitFor();
     assert.equal(await badge.getAttribute("aria-label"), "Email");
@@ -152,20 +158,17 @@ describe("the email channel in the browser", () => {
 
   it("an email-only contact's info shows their address, the mailbox and their other threads, not web details", async () => {
     const first = operator.url();
-    await postMail(
+    await openDelivered(
       "alice@example.org",
-      rawMail({
+      {
         from: "alice@example.org",
         fromName: "Alice Example",
         subject: "Also: a missing saucer",
         text: "The saucer was missing too.",
         html: "<p>The saucer was missing too.</p>",
-      }),
+      },
+      "The saucer was missing too.",
     );
-    const row = unassignedRow("The saucer was missing too.");
-    await row.waitFor({ timeout: 10_000 });
-    await row.locator(".row-link").click();
-    await operator.getByTestId("message").filter({ hasText: "The saucer was missing too." }).waitFor();
 
     const info = operator.getByTestId("visitor-info");
     await info.getByTestId("visitor-mail").waitFor();
@@ -228,6 +231,73 @@ describe("the email channel in the browser", () => {
     assert.match(await error.innerText(), /scan\.pdf: Too large to send by email/);
     assert.equal(await operator.getByTestId("message").filter({ hasText: "scan.pdf" }).count(), 0);
     await error.getByRole("button", { name: "Dismiss error" }).click();
+  });
+
+  it("a mail with a forged From opens a conversation of its own, marked 'Sender not verified' in the message and the visitor info", async () => {
+    // Alice's address in From, but sent from someone else's server: the envelope sender is theirs.
+    const mail = await openDelivered(
+      "bounce@evil.example",
+      {
+        from: "alice@example.org",
+        fromName: "Alice Example",
+        subject: "Re: Order 4521 arrived damaged",
+        text: "Please refund it to my new card instead: 4000 0000 0000 0002.",
+        html: "<p>Please refund it to my new card instead: 4000 0000 0000 0002.</p>",
+      },
+      "refund it to my new card",
+    );
+    const note = mail.getByTestId("email-unverified");
+    await note.waitFor();
+    const words = await note.innerText();
+    assert.match(words, /Sender not verified/);
+    assert.match(
+      words,
+      /The envelope sender bounce@evil\.example does not match the From address alice@example\.org\./,
+    );
+    assert.equal(await note.getAttribute("role"), "note");
+    const info = operator.getByTestId("visitor-info");
+    const flag = info.getByTestId("visitor-mail-unverified");
+    await flag.waitFor();
+    assert.match(await flag.innerText(), /Not verified/);
+    await operator.screenshot({ path: join(shots, "email-unverified.png") });
+    await operator.setViewportSize({ width: 390, height: 844 });
+    await note.scrollIntoViewIfNeeded();
+    await operator.screenshot({ path: join(shots, "email-unverified-mobile.png") });
+    await operator.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it("a mail too long to show in full says what is left out, and the original mail downloads", async () => {
+    const log = "2026-11-30 10:00:01 import row 1234: price missing, row skipped\r\n".repeat(1600);
+    const mail = await openDelivered(
+      "imports@example.org",
+      {
+        from: "imports@example.org",
+        fromName: "Shop Imports",
+        subject: "Import failed",
+        text: `The nightly import failed, log below.\r\n\r\n${log}`,
+        html: "<p>The nightly import failed.</p>",
+      },
+      "The nightly import failed",
+    );
+    const cut = mail.getByTestId("email-cut");
+    await cut.waitFor();
+    assert.match(await cut.innerText(), /Part of this mail is not shown here:/);
+    assert.match(await cut.innerText(), /The text is [\d,]+ characters long; the first 65,536 are shown\./);
+    const link = cut.getByTestId("email-original");
+    assert.match(await link.innerText(), /^Download the original mail \(\d+ KB\)$/);
+    const original = await operator.evaluate(
+      async (href) => {
+        const res = await fetch(href);
+        return { status: res.status, disposition: res.headers.get("Content-Disposition"), text: await res.text() };
+      },
+      (await link.getAttribute("href"))!,
+    );
+    assert.equal(original.status, 200);
+    assert.match(original.disposition ?? "", /^attachment; filename="original-message.eml"/);
+    assert.match(original.text, /Subject: Import failed/);
+    assert.equal(original.text.split("price missing").length - 1, 1600, "the whole log is in the original");
+    await cut.scrollIntoViewIfNeeded();
+    await operator.screenshot({ path: join(shots, "email-cut.png") });
   });
 
   it("a hostile HTML mail runs nothing in the panel when shown formatted", async () => {

@@ -116,8 +116,13 @@ export function append(
     extra.delivery ? JSON.stringify(extra.delivery) : null,
     at,
   );
-  // Every stored file (chat or email attachment) is findable by id for serving.
-  for (const f of [...(extra.file ? [extra.file] : []), ...(extra.email?.attachments ?? [])]) {
+  // Every stored file (chat or email attachment, a mail kept as it arrived) is findable by id for serving.
+  const email = extra.email;
+  for (const f of [
+    ...(extra.file ? [extra.file] : []),
+    ...(email?.attachments ?? []),
+    ...(email?.original ? [email.original] : []),
+  ]) {
     c.sql.exec("INSERT INTO attachments (file_id, seq, meta) VALUES (?, ?, ?)", f.id, seq, JSON.stringify(f));
   }
   c.hot.lastSeq = seq;

@@ -110,8 +110,10 @@ export function visitorInfo(c: ConversationContext): VisitorInfo {
     .toArray()
     .map((r) => ({ url: r.url, title: r.title, at: r.at, ms: r.ms }));
   const mail = c.sql
-    .exec<{ n: number; first: number | null; last: number | null }>(
-      "SELECT COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last FROM messages WHERE channel = 'email' AND author_role = 'visitor'",
+    .exec<{ n: number; first: number | null; last: number | null; unverified: number | null }>(
+      `SELECT COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last,
+         SUM(json_extract(email, '$.unverified') IS NOT NULL) AS unverified
+       FROM messages WHERE channel = 'email' AND author_role = 'visitor'`,
     )
     .one();
   const mailTo =
@@ -140,7 +142,7 @@ export function visitorInfo(c: ConversationContext): VisitorInfo {
     web: stored > 0 || meta.ip !== null || meta.userAgent !== null,
     mail:
       mail.n > 0 && mail.first !== null && mail.last !== null
-        ? { to: mailTo ?? "", count: mail.n, firstAt: mail.first, lastAt: mail.last }
+        ? { to: mailTo ?? "", count: mail.n, firstAt: mail.first, lastAt: mail.last, unverified: mail.unverified ?? 0 }
         : null,
   };
 }

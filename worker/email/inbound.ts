@@ -10,6 +10,15 @@
  * nothing throws out of here but a storage failure, which `index.ts` turns
  * into a temporary refusal. A charset the decoder does not know is decoded as
  * windows-1252 (postal-mime's fallback).
+ *
+ * What one mail costs is bounded by its size: every step after the parse
+ * reads a bounded part of it (parse.ts and html.ts say which), each in time
+ * linear in what it reads. When a part is not shown in full, the message
+ * says what was left out (`cut`) and the mail as it arrived is kept beside
+ * it (`original`, an .eml file in R2), so nothing is lost.
+ *
+ * A mail whose sender is not verified (sender.ts) is kept, marked with the
+ * reason, in a conversation of its own.
  */
 import PostalMime, { type Email } from "postal-mime";
 import type { Env } from "../env";
@@ -17,12 +26,14 @@ import { base64url, randomId } from "../lib/crypto";
 import { fileKey, isImage, safeFileName, sniffType } from "../lib/files";
 import type { FileRef } from "../protocol";
 import { conversationStub, workspaceStub } from "../stubs";
+import { checkSender } from "./sender";
 import {
   fallbackMessageId,
   isAutomatic,
   MAX_EMAIL_BYTES,
   mailMeta,
   mailText,
+  overParseBudget,
   referencedIds,
   REFUSED,
   senderOf,
@@ -62,6 +73,22 @@ async function readRaw(stream: ReadableStream<Uint8Array>, max: number): Promise
   return out;
 }
 
+/** Stores one file of the conversation in R2, as chat files are stored. */
+async function putFile(
+  env: Env,
+  conversationId: string,
+  uploader: string,
+  file: Omit<FileRef, "id" | "size">,
+  bytes: Uint8Array,
+): Promise<FileRef> {
+  const ref: FileRef = { id: randomId(), size: bytes.byteLength, ...file };
+  await env.ATTACHMENTS.put(fileKey(conversationId, ref.id), bytes, {
+    httpMetadata: { contentType: ref.type },
+    customMetadata: { name: ref.name, conversationId, uploader },
+  });
+  return ref;
+}
+
 /** Stores the mail's attachments in R2 like chat files, with the same content checks; names what was skipped. */
 async function storeAttachments(
   env: Env,
@@ -84,12 +111,7 @@ async function storeAttachments(
       skipped.push(name);
       continue;
     }
-    const file: FileRef = { id: randomId(), name, size: bytes.byteLength, type, image: isImage(type) };
-    await env.ATTACHMENTS.put(fileKey(conversationId, file.id), bytes, {
-      httpMetadata: { contentType: type },
-      customMetadata: { name, conversationId, uploader },
-    });
-    stored.push(file);
+    stored.push(await putFile(env, conversationId, uploader, { name, type, image: isImage(type) }, bytes));
   }
   return { stored, skipped };
 }
@@ -99,6 +121,8 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
   if (message.rawSize > MAX_EMAIL_BYTES) return reject(message, REFUSED.tooLarge, `${message.rawSize} bytes`);
   const raw = await readRaw(message.raw, MAX_EMAIL_BYTES);
   if (!raw) return reject(message, REFUSED.tooLarge, "body over the limit");
+  const over = overParseBudget(raw);
+  if (over) return reject(message, over, `${raw.byteLength} bytes`);
   let email: Email;
   try {
     email = await PostalMime.parse(raw, PARSE_LIMITS);
@@ -111,6 +135,7 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
   if (!sender) return reject(message, REFUSED.noSender, { from: email.from ?? null });
   const address = sender.address;
   const messageId = email.messageId?.trim() || (await fallbackMessageId(raw));
+  const check = checkSender(email.headers, message.from, address);
   const route = await workspaceStub(env).routeEmail({
     sender: address,
     token: tokenFromAddress(message.to),
@@ -118,13 +143,25 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
     references: [messageId, ...referencedIds(email)],
     messageId,
     allowNew: !automatic,
+    verified: check.verified,
+    envelope: message.from,
   });
   // Automatic mail is never answered and never opens a conversation of its own.
-  if (!route) return reject(message, REFUSED.automatic, { messageId });
+  if (!route) {
+    return check.verified
+      ? reject(message, REFUSED.automatic, { messageId })
+      : reject(message, `${REFUSED.unverifiedAutomatic}. ${check.reason}`, { messageId });
+  }
 
   const text = mailText(email);
   const files = await storeAttachments(env, route.conversationId, `email:${address}`, email.attachments);
   const meta = mailMeta(email, sender, message.to, messageId, text, automatic);
+  if (!check.verified) meta.unverified = check.reason;
+  if (meta.cut) {
+    // Part of it is not shown: keep the mail as it arrived, as an .eml file of the conversation.
+    const original = { name: "original-message.eml", type: "message/rfc822", image: false } as const;
+    meta.original = await putFile(env, route.conversationId, `email:${address}`, original, raw);
+  }
   if (files.stored.length) meta.attachments = files.stored;
   if (files.skipped.length) {
     const { skipped } = files;
@@ -142,7 +179,9 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
     route.token,
   );
   const dropFiles = async () => {
-    for (const f of files.stored) await env.ATTACHMENTS.delete(fileKey(route.conversationId, f.id));
+    for (const f of [...files.stored, ...(meta.original ? [meta.original] : [])]) {
+      await env.ATTACHMENTS.delete(fileKey(route.conversationId, f.id));
+    }
   };
   if (!result.ok) {
     await dropFiles();

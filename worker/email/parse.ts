@@ -10,15 +10,26 @@
  * match AND the sender is that conversation's address.
  */
 import type { Email } from "postal-mime";
-import sanitizeHtml from "sanitize-html";
 import { base64url } from "../lib/crypto";
 import type { EmailMeta } from "../protocol";
-import { cleanText, stripControls } from "../validate/text";
+import { cleanText, passedName, stripControls } from "../validate/text";
+import { htmlToText, sanitizeEmailHtml } from "./html";
 
 /** Largest inbound mail we accept (Email Routing itself stops at 25 MiB). */
 export const MAX_EMAIL_BYTES = 10 * 1024 * 1024;
 /** Longest text kept of one mail; the rest is cut, saying how much. */
 const MAX_TEXT = 64 * 1024;
+/**
+ * The parser's budget. postal-mime's cost is per line (each is awaited, and
+ * each line of a plain part is a separate piece of a Blob) and, far more, per
+ * MIME part, so a mail of 10 MB of `>\r\n` (3.5 million lines) or of empty
+ * parts costs many times what 10 MB of prose does. Before parsing, one pass
+ * counts the lines (LF, as postal-mime splits them) and the lines that begin
+ * with `--` (every MIME boundary does), stopping as soon as either is over:
+ * then the mail is refused with the reason. Prose averages 60–90 bytes a
+ * line and base64 77, so a real mail is far inside this.
+ */
+export const MAIL_LINES = { free: 50_000, bytesPerLine: 32, maxDashLines: 2_000 } as const;
 
 /** Mail no one should answer: auto-replies, bounces, mailing lists. */
 export function isAutomatic(headers: { key: string; value: string }[], envelopeFrom: string): boolean {
@@ -41,9 +52,18 @@ export function isAutomatic(headers: { key: string; value: string }[], envelopeF
 /**
  * Splits the new part of a reply from the quoted history below it, for
  * display. The full text is kept beside it.
+ *
+ * One pass from the end first finds where the run of quoted (`>`) and blank
+ * lines that ends the text begins; then one pass from the top finds the
+ * first line that starts the history. Each line is looked at a fixed number
+ * of times, so the cost is linear in the text (it used to ask, for every
+ * quoted line, whether all the lines after it were quoted: `>` × 24,000 and
+ * one line of text took half a minute).
  */
 export function trimQuoted(text: string): string {
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  let quotedTail = lines.length;
+  while (quotedTail > 0 && /^>|^\s*$/.test(lines[quotedTail - 1]!)) quotedTail--;
   let cut = lines.length;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -54,7 +74,7 @@ export function trimQuoted(text: string): string {
       (/^On .+/i.test(line) && /wrote:$/i.test(line)) ||
       (/^On .+/i.test(line) && /wrote:$/i.test(`${line} ${next}`)) ||
       (/^From: /i.test(line) && /^(Sent|Date): /i.test(next)) ||
-      (/^>/.test(line) && lines.slice(i).every((l) => /^>|^\s*$/.test(l)))
+      (/^>/.test(line) && i >= quotedTail)
     ) {
       cut = i;
       break;
@@ -64,88 +84,6 @@ export function trimQuoted(text: string): string {
   return shown || text.trim();
 }
 
-/**
- * Sanitises mail HTML with sanitize-html: no script, no style, no images or
- * any other remote resource, no event handlers; links keep only http(s) and
- * mailto. The panel also renders it in a sandboxed iframe with a CSP.
- */
-function sanitizeEmailHtml(html: string): string {
-  return sanitizeHtml(html, {
-    allowedTags: [
-      "a",
-      "b",
-      "blockquote",
-      "br",
-      "caption",
-      "code",
-      "div",
-      "em",
-      "h1",
-      "h2",
-      "h3",
-      "h4",
-      "h5",
-      "h6",
-      "hr",
-      "i",
-      "li",
-      "ol",
-      "p",
-      "pre",
-      "s",
-      "small",
-      "span",
-      "strong",
-      "sub",
-      "sup",
-      "table",
-      "tbody",
-      "td",
-      "tfoot",
-      "th",
-      "thead",
-      "tr",
-      "u",
-      "ul",
-    ],
-    allowedAttributes: {
-      a: ["href", "title", "target", "rel"],
-      td: ["colspan", "rowspan"],
-      th: ["colspan", "rowspan"],
-    },
-    allowedSchemes: ["http", "https", "mailto"],
-    allowProtocolRelative: false,
-    disallowedTagsMode: "discard",
-    nonTextTags: ["script", "style", "textarea", "option", "noscript", "title", "head"],
-    transformTags: {
-      a: sanitizeHtml.simpleTransform("a", { target: "_blank", rel: "noopener noreferrer nofollow" }),
-    },
-  }).slice(0, 256 * 1024);
-}
-
-/** Plain text of an HTML-only mail, for display and previews: tags dropped, entities decoded, blocks on their own lines. */
-export function htmlToText(html: string): string {
-  const withBreaks = html.replace(/<(br|\/p|\/div|\/li|\/tr|\/h[1-6])\b[^>]*>/gi, "\n$&");
-  const stripped = sanitizeHtml(withBreaks, {
-    allowedTags: [],
-    allowedAttributes: {},
-    nonTextTags: ["script", "style", "title", "head"],
-  });
-  const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
-  return stripped
-    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
-      if (e[0] === "#") {
-        const code = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-        return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : m;
-      }
-      return named[e.toLowerCase()] ?? m;
-    })
-    .replace(/\u00a0/g, " ")
-    .replace(/[ \t]+\n/g, "\n")
-    .replace(/\n{3,}/g, "\n\n")
-    .trim();
-}
-
 function mailbox(value: Email["from"]): { name: string; address: string } | null {
   if (!value) return null;
   if (value.address) return { name: value.name ?? "", address: value.address };
@@ -153,19 +91,25 @@ function mailbox(value: Email["from"]): { name: string; address: string } | null
   return first ? { name: first.name ?? "", address: first.address } : null;
 }
 
-/** Plausible enough to write back to: one @, something on both sides, no spaces or brackets. */
+/**
+ * Plausible enough to write back to: one @, something on both sides, no
+ * spaces or brackets, at most 254 characters. (The length comes first: the
+ * pattern backtracks over the dots of a long domain, quadratically.)
+ */
 function usableAddress(address: string): boolean {
-  return /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/.test(address);
+  return address.length <= 254 && /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/.test(address);
 }
 
 /**
  * Who wrote the mail: the From header's mailbox, or the envelope sender when
  * the header has none that can be answered (no From, `"" <>`, a group, junk).
- * The display name loses its control characters, as all text we store does.
+ * The display name follows the rule of every name (validate/text.ts
+ * `passedName`: one line, no control characters, at most 80 characters);
+ * "" when there is none.
  */
 export function senderOf(email: Email, envelopeFrom: string): { name: string; address: string } | null {
   const header = mailbox(email.from);
-  const name = stripControls(header?.name ?? "");
+  const name = passedName(header?.name ?? "") ?? "";
   for (const address of [header?.address, envelopeFrom]) {
     const a = (address ?? "").trim().toLowerCase();
     if (usableAddress(a)) return { name, address: a };
@@ -189,7 +133,26 @@ export const REFUSED = {
   noSender: "Message has no usable sender address (From or envelope sender)",
   automatic:
     "Automatic mail (auto-reply, bounce or mailing list) is accepted only as a reply in an existing conversation",
+  tooManyLines: `Message has too many lines for its size: the limit is ${MAIL_LINES.free.toLocaleString("en")} lines plus one for every ${MAIL_LINES.bytesPerLine} bytes`,
+  tooManyParts: `Message has too many MIME parts: the limit is ${MAIL_LINES.maxDashLines.toLocaleString("en")} lines beginning with "--"`,
+  unverifiedAutomatic:
+    "Automatic mail (auto-reply, bounce or mailing list) is accepted only from a verified sender, as a reply in an existing conversation",
 } as const;
+
+/** Why a mail is over the parser's budget (`MAIL_LINES`), or null when it is within it. */
+export function overParseBudget(raw: Uint8Array): string | null {
+  const maxLines = MAIL_LINES.free + Math.floor(raw.byteLength / MAIL_LINES.bytesPerLine);
+  let lines = 0;
+  let dashLines = 0;
+  for (let at = 0; at < raw.byteLength;) {
+    if (raw[at] === 0x2d && raw[at + 1] === 0x2d && ++dashLines > MAIL_LINES.maxDashLines) return REFUSED.tooManyParts;
+    const end = raw.indexOf(0x0a, at);
+    if (end < 0) break;
+    if (++lines > maxLines) return REFUSED.tooManyLines;
+    at = end + 1;
+  }
+  return null;
+}
 
 /** Message-IDs named by In-Reply-To and References. */
 export function referencedIds(email: Email): string[] {
@@ -203,15 +166,32 @@ export function tokenFromAddress(address: string): string | null {
   return m ? m[1]!.toLowerCase() : null;
 }
 
+/** What a conversation shows of a mail's text, and what of it was not kept, in words. */
+export interface MailText {
+  /** The new part of the reply, or the text of an HTML-only mail. */
+  shown: string;
+  /** The whole text (up to `MAX_TEXT`), quoted history included. */
+  fullText: string;
+  cut: string[];
+}
+
 /**
  * What a conversation shows of a mail: the new part of the reply (or the text
  * of an HTML-only mail), and the full text when quoted history was trimmed
- * off. Both are cleaned by the one text rule every message follows.
+ * off. Both are cleaned by the one text rule every message follows. Each
+ * step reads a bounded amount: the first `MAX_TEXT` characters of the text,
+ * the first `MAX_HTML_READ` of the HTML (html.ts).
  */
-export function mailText(email: Pick<Email, "text" | "html">): { shown: string; fullText: string } {
-  const fullText = cleanText(truncated(email.text ?? "", MAX_TEXT));
-  const shown = trimQuoted(fullText) || (email.html ? cleanText(truncated(htmlToText(email.html), MAX_TEXT)) : "");
-  return { shown, fullText };
+export function mailText(email: Pick<Email, "text" | "html">): MailText {
+  const cut: string[] = [];
+  const fullText = cleanText(truncated(email.text ?? "", MAX_TEXT, "text", cut));
+  let shown = trimQuoted(fullText);
+  if (!shown && email.html) {
+    const html = htmlToText(email.html);
+    cut.push(...html.cut);
+    shown = cleanText(truncated(html.text, MAX_TEXT, "text of the HTML", cut));
+  }
+  return { shown, fullText, cut };
 }
 
 /** The envelope the panel shows above a mail (without attachments, which are stored first). */
@@ -220,23 +200,33 @@ export function mailMeta(
   sender: { name: string; address: string },
   to: string,
   messageId: string,
-  text: { shown: string; fullText: string },
+  text: MailText,
   automatic: boolean,
 ): EmailMeta {
   const meta: EmailMeta = {
     subject: stripControls(email.subject ?? "").slice(0, 300) || "(no subject)",
-    from: { name: sender.name.slice(0, 120), address: sender.address },
+    from: { name: sender.name, address: sender.address },
     to,
     messageId,
   };
-  if (email.html) meta.html = sanitizeEmailHtml(email.html);
+  const cut = [...text.cut];
+  if (email.html) {
+    const html = sanitizeEmailHtml(email.html);
+    meta.html = html.html;
+    cut.push(...html.cut);
+  }
   if (text.shown !== text.fullText) meta.fullText = text.fullText;
   if (automatic) meta.auto = true;
+  // The text and the HTML are read by the same bounds, so they may say the same thing.
+  if (cut.length) meta.cut = [...new Set(cut)];
   return meta;
 }
 
-/** At most `max` characters, saying how much was cut rather than cutting silently. */
-function truncated(text: string, max: number): string {
+/** At most `max` characters, saying how much was cut (in the text, and in `cut`) rather than cutting silently. */
+function truncated(text: string, max: number, what: string, cut: string[]): string {
   if (text.length <= max) return text;
+  cut.push(
+    `The ${what} is ${text.length.toLocaleString("en")} characters long; the first ${max.toLocaleString("en")} are shown.`,
+  );
   return `${text.slice(0, max)}\n\n[… ${text.length - max} more characters not shown]`;
 }

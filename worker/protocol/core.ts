@@ -97,6 +97,16 @@ export interface EmailMeta {
   skipped?: string[];
   /** An auto-reply, bounce or list mail: never answered automatically. */
   auto?: boolean;
+  /**
+   * Set when the sender could not be verified (the envelope sender does not
+   * match From, or the receiving server's checks failed): why, in words.
+   * Such a mail opens a conversation of its own and never joins another.
+   */
+  unverified?: string;
+  /** What of the mail is not shown (text or HTML over a limit), in words; `original` then has it all. */
+  cut?: string[];
+  /** The mail as it arrived (.eml), kept when part of it is not shown. */
+  original?: FileRef;
 }
 
 export interface Delivery {
@@ -107,7 +117,15 @@ export interface Delivery {
 
 /** Types a file may have; decided from its content (magic bytes), never from its name or the client's claim. */
 export type FileType =
-  "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf" | "application/zip" | "text/plain";
+  | "image/png"
+  | "image/jpeg"
+  | "image/gif"
+  | "image/webp"
+  | "application/pdf"
+  | "application/zip"
+  | "text/plain"
+  /** Only a mail kept as it arrived (EmailMeta.original); never an upload. */
+  | "message/rfc822";
 
 /** An attachment stored in R2. */
 export interface FileRef {

@@ -165,6 +165,8 @@ export interface VisitorInfo {
     count: number;
     firstAt: number;
     lastAt: number;
+    /** How many of their mails came from a sender that could not be verified (EmailMeta.unverified). */
+    unverified: number;
   } | null;
 }
 

@@ -13,9 +13,10 @@
  * That is `stripControls`; what people type is also trimmed (`cleanText`),
  * and a one-line field they type (a name, a page title) has any run of
  * whitespace, newlines included, folded into one space (`cleanLine`), so no
- * mail header can be split. A mail's subject and sender name get the rule
- * alone: they are shown as the sender wrote them. Passwords are secrets, not
- * text, and are never altered.
+ * mail header can be split. A name someone else passes on (a mail's sender
+ * name) gets that same one-line rule (`passedName`), cut to length rather
+ * than refused. A mail's subject gets the rule alone: it is shown as the
+ * sender wrote it. Passwords are secrets, not text, and are never altered.
  */
 import { z } from "@hono/zod-openapi";
 import { LIMITS } from "../protocol";
@@ -36,6 +37,21 @@ export function cleanText(s: string): string {
 /** One line of text a person typed (a name, a title): as `cleanText`, whitespace runs folded to one space. */
 export function cleanLine(s: string): string {
   return cleanText(s).replace(/\s+/g, " ");
+}
+
+/**
+ * A name passed on by someone other than its owner: a mail's sender name.
+ * The rule of every name (`cleanLine`, as `personName` applies to a name
+ * typed in the chat), but a name over `LIMITS.nameChars` is cut rather than
+ * refused, as there is no one to ask again. Null when nothing is left.
+ */
+export function passedName(s: string): string | null {
+  const name = cleanLine(s);
+  if (name.length <= LIMITS.nameChars) return name || null;
+  // Never half of a surrogate pair.
+  const high = name.charCodeAt(LIMITS.nameChars - 1);
+  const end = high >= 0xd800 && high <= 0xdbff ? LIMITS.nameChars - 1 : LIMITS.nameChars;
+  return name.slice(0, end).trimEnd() || null;
 }
 
 /** Plausible enough to write to: one @, something on both sides with a dot after it, no spaces or brackets. */

@@ -57,6 +57,7 @@ export const FileRef = z
       "application/pdf",
       "application/zip",
       "text/plain",
+      "message/rfc822",
     ]),
     image: z.boolean(),
   })
@@ -72,6 +73,14 @@ export const EmailMeta = z
     attachments: z.array(FileRef).optional(),
     skipped: z.array(z.string()).optional().openapi({ description: "Attachments not stored, by name" }),
     auto: z.boolean().optional().openapi({ description: "An auto-reply, bounce or list mail" }),
+    unverified: z.string().optional().openapi({
+      description: "Why the sender could not be verified; such a mail opens a conversation of its own",
+    }),
+    cut: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "What of the mail is not shown (over a limit); `original` has it all" }),
+    original: FileRef.optional().openapi({ description: "The mail as it arrived (.eml), kept when part is cut" }),
   })
   .openapi("EmailMeta") satisfies z.ZodType<protocol.EmailMeta>;
 export const Message = z
@@ -186,7 +195,13 @@ export const VisitorInfo = z
     }),
     web: z.boolean(),
     mail: z
-      .object({ to: z.string(), count: z.number().int(), firstAt: z.number().int(), lastAt: z.number().int() })
+      .object({
+        to: z.string(),
+        count: z.number().int(),
+        firstAt: z.number().int(),
+        lastAt: z.number().int(),
+        unverified: z.number().int(),
+      })
       .nullable(),
   })
   .openapi("VisitorInfo") satisfies z.ZodType<protocol.VisitorInfo>;

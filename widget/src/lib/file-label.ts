@@ -21,6 +21,7 @@ const TYPE_LABEL: Record<FileRef["type"], string> = {
   "application/pdf": "PDF document",
   "application/zip": "ZIP archive",
   "text/plain": "Text file",
+  "message/rfc822": "Email message",
 };
 
 // Office documents are ZIP files inside: the server can only say "zip", the name says which.

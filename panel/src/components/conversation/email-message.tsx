@@ -3,7 +3,9 @@
  * the text (quoted history trimmed, the full mail on request), attachments,
  * the delivery state of a reply, and the workspace address it came to or
  * went out from under it. "View formatted" shows the mail's HTML only in a
- * sandboxed frame (email-frame.tsx says why that is safe).
+ * sandboxed frame (email-frame.tsx says why that is safe). A mail whose
+ * sender could not be verified says so above its text, and a mail not shown
+ * in full says what was left out, with the original to download.
  */
 import { createSignal, For, Show, type JSX } from "solid-js";
 import type { EmailMeta, Message } from "../../../../worker/protocol";
@@ -11,7 +13,7 @@ import { clockTime } from "../../lib/format";
 import { Time } from "../time";
 import { Attachment } from "./attachment";
 import { EmailFrame } from "./email-frame";
-import { DeliveryState, EmailBadge, mailbox, MailboxNote } from "./email-parts";
+import { CutNote, DeliveryState, EmailBadge, mailbox, MailboxNote, UnverifiedNote } from "./email-parts";
 
 export function EmailMessage(props: {
   m: Message;
@@ -78,6 +80,7 @@ export function EmailMessage(props: {
             </span>
           </Show>
         </div>
+        <Show when={inbound() && meta()?.unverified}>{(reason) => <UnverifiedNote reason={reason()} />}</Show>
 
         <Show when={m().kind === "file" && m().file}>
           {(f) => (
@@ -105,6 +108,9 @@ export function EmailMessage(props: {
               {(f) => <Attachment file={f} conversationId={props.conversationId} onMediaLoad={props.onMediaLoad} />}
             </For>
           </div>
+        </Show>
+        <Show when={meta()?.cut}>
+          {(cut) => <CutNote cut={cut()} original={meta()?.original} conversationId={props.conversationId} />}
         </Show>
         <Show when={skipped().length > 0}>
           <p class="email-skipped" data-testid="email-skipped">

@@ -1,8 +1,13 @@
-/** Small pieces of email messages: the envelope badge, a mailbox as text, a reply's delivery state, the address note. */
-import { Match, Show, Switch } from "solid-js";
-import type { Delivery, EmailMeta } from "../../../../worker/protocol";
-import { mailboxAddress } from "../../lib/format";
-import { MailIcon } from "../icons";
+/**
+ * Small pieces of email messages: the envelope badge, a mailbox as text, a
+ * reply's delivery state, the address note, the "sender not verified" note
+ * and the note on what of a mail is not shown.
+ */
+import { For, Match, Show, Switch } from "solid-js";
+import type { Delivery, EmailMeta, FileRef } from "../../../../worker/protocol";
+import { api } from "../../lib/api";
+import { fileSize, mailboxAddress } from "../../lib/format";
+import { MailIcon, ShieldIcon } from "../icons";
 
 /** The blue envelope that marks email on a message (and in the composer). */
 export function EmailBadge() {
@@ -53,5 +58,49 @@ export function MailboxNote(props: { meta: EmailMeta; inbound: boolean }) {
         </div>
       )}
     </Show>
+  );
+}
+
+/**
+ * Above the text of a mail whose sender could not be verified: anyone can
+ * write someone else's address in From, so the operator reads it as a claim.
+ * The reason is visible text, not a tooltip, so it reads on a phone and to a
+ * screen reader alike.
+ */
+export function UnverifiedNote(props: { reason: string }) {
+  return (
+    <div class="email-unverified" role="note" data-testid="email-unverified">
+      <span class="tag tag-unverified">
+        <ShieldIcon /> Sender not verified
+      </span>
+      <p>
+        {props.reason} Anyone can put another person's address in From, so this mail was kept in a conversation of its
+        own. Check before acting on it.
+      </p>
+    </div>
+  );
+}
+
+/** Under a mail not shown in full: what was left out, in words, and the mail as it arrived to download. */
+export function CutNote(props: { cut: string[]; original: FileRef | undefined; conversationId: string }) {
+  return (
+    <div class="email-cut" role="note" data-testid="email-cut">
+      <p>Part of this mail is not shown here:</p>
+      <ul>
+        <For each={props.cut}>{(line) => <li>{line}</li>}</For>
+      </ul>
+      <Show when={props.original}>
+        {(file) => (
+          <a
+            class="link-button small"
+            href={api.fileUrl(props.conversationId, file().id, false)}
+            download={file().name}
+            data-testid="email-original"
+          >
+            Download the original mail ({fileSize(file().size)})
+          </a>
+        )}
+      </Show>
+    </div>
   );
 }

@@ -20,6 +20,15 @@ export function MailSection(props: { mail: NonNullable<VisitorInfo["mail"]> }) {
         <dd>
           <Time at={props.mail.firstAt} as={ago} />
         </dd>
+        <Show when={props.mail.unverified > 0}>
+          <dt>Sender</dt>
+          <dd data-testid="visitor-mail-unverified">
+            <span class="tag tag-unverified">Not verified</span>{" "}
+            {props.mail.unverified === props.mail.count
+              ? "Their mail could not be verified as coming from this address."
+              : `${props.mail.unverified} of their mails could not be verified as coming from this address.`}
+          </dd>
+        </Show>
       </dl>
     </Section>
   );

@@ -1,0 +1,259 @@
+/**
+ * One email must not freeze the instance (issue 16, Medium 4): what a mail
+ * costs grows in proportion to its size, whatever the sender built it of.
+ *
+ * Time is not measured here (bench/mail.mjs measures it, per MB, through
+ * the real handler in wrangler dev). Work is counted instead, from outside
+ * the code that does it: the regular-expression matches trimming quoted
+ * history runs, and the stack work of the HTML parser the sanitiser uses,
+ * at n and at 2n, where linear work doubles and quadratic work quadruples.
+ * Then the attacks themselves, ~10 MB each, go through the real `email()`
+ * handler: each is stored with what was left out said in words and the mail
+ * kept as it arrived, or refused with a stated reason.
+ */
+import fc from "fast-check";
+import { Parser } from "htmlparser2";
+import { describe, expect, it, vi } from "vitest";
+import { boundHtml, MAX_HTML_DEPTH, MAX_HTML_READ } from "../worker/email/html";
+import { REFUSED, trimQuoted } from "../worker/email/parse";
+import type { Message } from "../worker/protocol";
+import { fetchApp, signInAdmin } from "./helpers";
+import { deliver, eventually, findBySender, freshSender, messagesOf, mid } from "./mail-helpers";
+
+/** How many regular-expression matches `fn` runs: test() and replace() each go through a spied exec. */
+function regexRuns(fn: () => void): number {
+  const exec = vi.spyOn(RegExp.prototype, "exec");
+  try {
+    fn();
+    return exec.mock.calls.length;
+  } finally {
+    exec.mockRestore();
+  }
+}
+
+/**
+ * The work htmlparser2's parser does on `html`: it keeps its open elements in
+ * an array it unshifts, shifts and searches for every tag, so each tag costs
+ * the depth of the stack at that moment. Also the deepest it got, and the text.
+ */
+function parserWork(html: string): { work: number; deepest: number; text: string } {
+  let depth = 0;
+  let work = 0;
+  let deepest = 0;
+  const text: string[] = [];
+  const parser = new Parser({
+    onopentag() {
+      depth++;
+      work += depth;
+      deepest = Math.max(deepest, depth);
+    },
+    onclosetag() {
+      work += depth;
+      depth--;
+    },
+    ontext(t) {
+      text.push(t);
+    },
+  });
+  parser.write(html);
+  parser.end();
+  return { work, deepest, text: text.join("") };
+}
+
+const fill = (unit: string, chars: number) => unit.repeat(Math.max(1, Math.floor(chars / unit.length)));
+
+describe("the work of reading a mail grows linearly with it", () => {
+  it("trimming quoted history: twice the quoted lines, twice the matches (the issue's 24,000 > lines took 24–36 s)", () => {
+    // As the issue's mail reached trimQuoted: quoted lines, then one line of text.
+    const quoted = (n: number) => `${">\n".repeat(n)}Thanks`;
+    // Quoted and blank lines mixed, and a new line at the very end.
+    const mixed = (n: number) => `${"> a\n\n".repeat(n / 2)}new text at the end`;
+    for (const [shape, make] of [
+      ["quoted flood", quoted],
+      ["quoted and blank lines", mixed],
+    ] as const) {
+      const once = regexRuns(() => trimQuoted(make(1000)));
+      const twice = regexRuns(() => trimQuoted(make(2000)));
+      expect(twice, `${shape}: ${once} matches for 1,000 lines, ${twice} for 2,000`).toBeLessThanOrEqual(2.2 * once);
+      expect(once, `${shape}: a fixed number of matches per line`).toBeLessThan(12 * 1000);
+    }
+    expect(trimQuoted(quoted(24_000))).toMatch(/^>\n>\n[>\n]*Thanks$/);
+  });
+
+  it("the HTML parser's work: twice the tags, twice the work, however deep the sender nests them", () => {
+    const attacks: [string, (n: number) => string][] = [
+      ["<div> never closed", (n) => "<div>x".repeat(n)],
+      ["deep tables", (n) => "<table><tr><td>".repeat(n)],
+      ["open tags, then stray closes", (n) => "<b>".repeat(n) + "</i>".repeat(n)],
+      ["<p><div></p>", (n) => "<p><div></p>".repeat(n)],
+      ["<svg> never closed", (n) => "<svg>".repeat(n)],
+      ["<script/> never closed", (n) => "<script/>".repeat(n)],
+    ];
+    for (const [attack, make] of attacks) {
+      const [a, b] = [2000, 4000].map((n) => parserWork(boundHtml(make(n)).html));
+      expect(b!.work, `${attack}: work ${a!.work} for 2,000, ${b!.work} for 4,000`).toBeLessThanOrEqual(2.2 * a!.work);
+      expect(b!.deepest, attack).toBeLessThanOrEqual(MAX_HTML_DEPTH + 1);
+      // The measure sees the problem: without the bound, the same parser's work quadruples.
+      const [rawA, rawB] = [2000, 4000].map((n) => parserWork(make(n)));
+      if (attack !== "<script/> never closed" || rawB!.deepest > MAX_HTML_DEPTH) {
+        expect(rawB!.work, `${attack} unbounded`).toBeGreaterThan(3.5 * rawA!.work);
+      }
+    }
+  });
+
+  it("whatever the HTML, the parser is never led deeper than the bound, and every character of text is kept (fast-check)", () => {
+    const token = fc.constantFrom(
+      ...["<div>", "</div>", "<p>", "</p>", "<b>", "</b>", "</i>", "<br>", "</br>", "<td>", "<tr>", "<table>"],
+      ...["</table>", "<li>", "<ul>", "<svg>", "</svg>", "<math>", "<div/>", "<script>", "</script>", "<script/>"],
+      ...["<title>", "</title>", "<textarea/>", "<select>", "<option>", "<!-- c -->", "<!--", "-->", "text "],
+      ...["&amp;", "&amp", ";", "<x y='>'>", "</ div >", "<head>", "<body>", "<p><div></p>", '<a href="x">', "</a>"],
+      ...["<", "</", "<<div>", "&#"],
+    );
+    const html = fc
+      .array(fc.tuple(token, fc.integer({ min: 1, max: 160 })), { maxLength: 30 })
+      .map((parts) => parts.map(([t, k]) => t.repeat(k)).join(""));
+    fc.assert(
+      fc.property(html, (input) => {
+        const bounded = boundHtml(input);
+        const before = parserWork(input);
+        const after = parserWork(bounded.html);
+        expect(after.deepest, input.slice(0, 200)).toBeLessThanOrEqual(MAX_HTML_DEPTH + 1);
+        expect(after.text).toBe(before.text);
+        // Nothing is left out of HTML the parser itself nests no deeper than the bound (but inside SVG and
+        // MathML, where the parser closes <x/> at once, the bound counts it as open: the safe side).
+        if (before.deepest <= MAX_HTML_DEPTH && !/<(svg|math)/i.test(input)) expect(bounded.cut).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+const TEN_MB = 10 * 1024 * 1024 - 4096;
+
+/** A mail, as bytes exactly as written (CRLF where it says so): headers, then `body` as one part of `type`. */
+function bigMail(from: string, type: string, body: string, headerFrom = from): Uint8Array {
+  return new TextEncoder().encode(
+    `From: Sender <${headerFrom}>\r\nTo: support@microchat.example\r\nSubject: big\r\nMessage-ID: ${mid()}\r\n` +
+      `MIME-Version: 1.0\r\nContent-Type: ${type}\r\n\r\n${body}`,
+  );
+}
+
+/** Delivers `raw` from `from`; the message it became, and its conversation. */
+async function landed(admin: string, from: string, raw: Uint8Array): Promise<{ m: Message; id: string }> {
+  expect(await deliver(raw, { from }), `${from}: refusals`).toEqual([]);
+  const [c] = await eventually(
+    () => findBySender(admin, from),
+    (l) => l.length === 1,
+  );
+  expect(c, `a conversation for ${from}`).toBeDefined();
+  const [m] = await messagesOf(admin, c!.id);
+  expect(m, `the message of ${c!.id}`).toBeDefined();
+  return { m: m!, id: c!.id };
+}
+
+/** The mail as it arrived is kept beside the message, whole, as a download. */
+async function expectOriginalKept(admin: string, id: string, m: Message, raw: Uint8Array): Promise<void> {
+  const original = m.email?.original;
+  expect(original, "the mail kept as it arrived").toMatchObject({
+    name: "original-message.eml",
+    type: "message/rfc822",
+  });
+  const res = await fetchApp(`/api/conversations/${id}/files/${original!.id}`, { headers: { Cookie: admin } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("Content-Disposition")).toMatch(/^attachment; filename="original-message.eml"/);
+  const digest = async (b: BufferSource) => new Uint8Array(await crypto.subtle.digest("SHA-256", b));
+  const body = await res.arrayBuffer();
+  expect(body.byteLength).toBe(raw.byteLength);
+  expect(await digest(body)).toEqual(await digest(raw));
+}
+
+describe("mail built to be expensive, through the real email() handler", () => {
+  it("the issue's mail, >\\r\\n × 24,000 (72 KB) and one line of text, is taken whole", async () => {
+    const admin = await signInAdmin();
+    const from = freshSender("quoted-flood");
+    const { m } = await landed(admin, from, bigMail(from, "text/plain", `${">\r\n".repeat(24_000)}Thanks\r\n`));
+    expect(m.text.length).toBe(48_006);
+    expect(m.text).toMatch(/^>\n>\n[>\n]*Thanks$/);
+    expect(m.email!.cut).toBeUndefined();
+  });
+
+  it("~10 MB of tiny lines (quoted, empty, quoted-printable breaks) or of empty MIME parts is refused, saying why", async () => {
+    const cases: [string, string, string, string][] = [
+      ["quoted flood", "text/plain", `${fill(">\r\n", TEN_MB)}new text\r\n`, REFUSED.tooManyLines],
+      ["bare newlines", "text/plain", `${fill("\n", TEN_MB)}x`, REFUSED.tooManyLines],
+      ["quoted-printable soft breaks", "text/plain", `${fill("=\r\n", TEN_MB)}x`, REFUSED.tooManyLines],
+      [
+        "empty MIME parts",
+        "multipart/mixed; boundary=b",
+        `${fill("--b\r\n\r\nx\r\n", TEN_MB)}--b--\r\n`,
+        REFUSED.tooManyParts,
+      ],
+    ];
+    for (const [attack, type, body, reason] of cases) {
+      const from = freshSender("lines");
+      expect(await deliver(bigMail(from, type, body), { from }), attack).toEqual([reason]);
+    }
+  }, 60_000);
+
+  it("a 10 MB <br flood with no > is taken as an empty HTML mail, saying the HTML was cut, the original kept", async () => {
+    const admin = await signInAdmin();
+    const from = freshSender("br-flood");
+    const raw = bigMail(from, "text/html", fill("<br", TEN_MB));
+    const { m, id } = await landed(admin, from, raw);
+    expect(m.text).toBe("(empty message)");
+    expect(m.email!.cut).toEqual([expect.stringMatching(/^The HTML is [\d,]+ characters long; the first 1,048,576/)]);
+    await expectOriginalKept(admin, id, m, raw);
+  }, 60_000);
+
+  it("one 10 MB line is taken, its first 64 KB shown, the original kept", async () => {
+    const admin = await signInAdmin();
+    const from = freshSender("huge-line");
+    const raw = bigMail(from, "text/plain", fill("a", TEN_MB));
+    const { m, id } = await landed(admin, from, raw);
+    expect(m.text.startsWith("a".repeat(65_536) + "\n\n[… ")).toBe(true);
+    await expectOriginalKept(admin, id, m, raw);
+  }, 60_000);
+
+  it("10 MB of HTML nested without end is taken: the formatted mail is at most 100 deep, the text kept, both say so", async () => {
+    const admin = await signInAdmin();
+    for (const [attack, body] of [
+      ["<div> never closed", fill("<div>x", TEN_MB)],
+      ["deep tables", fill("<table><tr><td>x", TEN_MB)],
+      ["open tags, then stray closes", fill("<b>x", TEN_MB / 2) + fill("</i>", TEN_MB / 2)],
+    ] as const) {
+      const from = freshSender("deep");
+      const raw = bigMail(from, "text/html", body);
+      const { m, id } = await landed(admin, from, raw);
+      expect(parserWork(m.email!.html!).deepest, attack).toBeLessThanOrEqual(MAX_HTML_DEPTH);
+      expect(m.text, attack).toMatch(/^x{1000}/);
+      expect(m.email!.cut, attack).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^The HTML is [\d,]+ characters long; the first 1,048,576 are shown\.$/),
+          expect.stringMatching(/^[\d,]+ HTML tags nested deeper than 100 levels were left out; their text is kept\.$/),
+        ]),
+      );
+      await expectOriginalKept(admin, id, m, raw);
+    }
+  }, 120_000);
+
+  it("a long run of spaces in HTML and a 200 KB From address cost what any text does", async () => {
+    const admin = await signInAdmin();
+    const from = freshSender("spaces");
+    const spaces = `<p>x${" ".repeat(MAX_HTML_READ - 100)}y</p>${fill("<p>filler</p>", TEN_MB - MAX_HTML_READ)}`;
+    const { m } = await landed(admin, from, bigMail(from, "text/html", spaces));
+    expect(m.text.startsWith("x   ")).toBe(true);
+    expect(m.email!.cut).toContainEqual(
+      expect.stringMatching(/^The text of the HTML is [\d,]+ characters long; the first 65,536 are shown\.$/),
+    );
+
+    // An address too long to be one (its pattern would backtrack over every dot): the envelope sender stands in.
+    const envelope = freshSender("long-from");
+    const huge = `a@${"a.".repeat(100_000)}example.org`;
+    expect(await deliver(bigMail(envelope, "text/plain", "Hello\r\n", huge), { from: envelope })).toEqual([]);
+    const [c] = await eventually(
+      () => findBySender(admin, envelope),
+      (l) => l.length === 1,
+    );
+    expect(c, "kept under the envelope sender").toBeDefined();
+  }, 60_000);
+});
