@@ -8,11 +8,13 @@
  */
 import { Refused, refuse, refusalResponse } from "../errors";
 import type { ClientInfo } from "../lib/client";
+import { familyTag } from "../lib/grants";
 import { echoClose } from "../lib/sockets";
-import { IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
+import { grantFrom, IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
 import { validateClientFrame } from "../validate/frames";
 import { LIMITS, type ClientFrame, type Message, type ServerFrame } from "../protocol";
 import { workspaceStub } from "../stubs";
+import { familyRevoked, stillAuthorised } from "./access";
 import { markRead } from "./assignment";
 import type { ConversationContext } from "./context";
 import { post, prepareEmail, publish } from "./email-channel";
@@ -44,12 +46,17 @@ export function connect(c: ConversationContext, request: Request): Response {
     const role = h.get(IDENTITY_HEADERS.role);
     const actorId = h.get(IDENTITY_HEADERS.actorId) ?? "";
     const actorName = h.get(IDENTITY_HEADERS.actorName) ?? "";
-    if ((role !== "visitor" && role !== "operator") || !conversationId || !workspace || !actorId) {
+    // What the socket is opened with (a session, a visitor token): it ends the socket when it ends (access.ts).
+    const grant = grantFrom(request);
+    if ((role !== "visitor" && role !== "operator") || !conversationId || !workspace || !actorId || !grant) {
       refuse("bad_request", "Missing identity");
     }
     if (role === "visitor") {
       init(c, conversationId, workspace, actorId);
       requireVisitor(c, actorId);
+      if (familyRevoked(c, grant.tag.slice(familyTag("").length))) {
+        refuse("unauthorized", "This chat session was signed out; start a new one");
+      }
       // Socket tickets are single-use: a ticket seen in a log cannot be replayed.
       const nonce = h.get(IDENTITY_HEADERS.ticketNonce) ?? "";
       const expires = Number(h.get(IDENTITY_HEADERS.ticketExpires) ?? 0);
@@ -70,9 +77,10 @@ export function connect(c: ConversationContext, request: Request): Response {
       role,
       id: actorId,
       name: actorName || (role === "visitor" ? "Visitor" : "Operator"),
+      grant,
     };
-    // Accepted for hibernation: tags find the socket again, the attachment says who it is.
-    c.ctx.acceptWebSocket(server, [role, `${role}:${actorId}`]);
+    // Accepted for hibernation: tags find the socket again (also by what it was opened with), the attachment says who it is.
+    c.ctx.acceptWebSocket(server, [role, `${role}:${actorId}`, grant.tag]);
     server.serializeAttachment(identity);
     // The visitor just came online: operators' channel hint changes.
     if (role === "visitor" && visitorSockets(c, server).length === 0) broadcastState(c, server);
@@ -103,6 +111,9 @@ export async function receive(c: ConversationContext, ws: WebSocket, data: strin
   if (!parsed.ok) return sendError(ws, parsed.code, parsed.message, parsed.clientId);
   const frame = parsed.frame;
   try {
+    // What the socket was opened with must still hold (a closed socket's frames are dropped: it was told why).
+    const allowed = stillAuthorised(c, ws, who);
+    if (allowed !== true && !(await allowed)) return;
     await handle(c, ws, who, frame);
   } catch (err) {
     if (err instanceof Refused) {

@@ -80,4 +80,12 @@ export const conversationMigrations: readonly Migration[] = [
         WHERE event = 'rated' AND text GLOB 'Rated [1-5]/5*';
     `,
   },
+  {
+    id: 6,
+    name: "revoked visitor token families",
+    // A family is one sign-in and the tokens rotated from it; a row lives until
+    // the last token it could cover has expired (access.ts). Idempotent, so a
+    // test that rewinds to an earlier migration can run it again.
+    sql: `CREATE TABLE IF NOT EXISTS revoked_tokens (family TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);`,
+  },
 ];

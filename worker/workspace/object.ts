@@ -8,6 +8,7 @@
  *   conversation-index  the panel's lists, kept by conversations' reports
  *   report-window       pacing of those reports by how many conversations are busy
  *   panel-sockets       open panels: first lists, live changes, presence
+ *   operator-sockets    every socket an operator holds, ended when their session or access ends
  *   reports             ratings and Report > Operator
  *   webhooks            endpoints, delivery queue, signatures, retries
  *   email-threads       which conversation an inbound mail belongs to
@@ -42,7 +43,9 @@ import { migrate } from "../schema/migrate";
 import type { WorkspaceContext } from "./context";
 import { ConversationIndex, type IndexReportAnswer, type IndexView } from "./conversation-index";
 import { EmailThreads, type InboundEmail, type RoutedEmail } from "./email-threads";
-import { Operators, type NewOperator } from "./operators";
+import type { GrantEnd } from "../lib/grants";
+import { OperatorSockets } from "./operator-sockets";
+import { Operators, type NewOperator, type OperatorSession } from "./operators";
 import { PanelSockets } from "./panel-sockets";
 import { Reports, type OperatorStat, type RatingInput } from "./reports";
 import { Retention } from "./retention";
@@ -55,6 +58,7 @@ import { Webhooks } from "./webhooks";
 export class Workspace extends DurableObject<Env> {
   private readonly operators: Operators;
   private readonly panels: PanelSockets;
+  private readonly operatorSockets: OperatorSockets;
   private readonly index: ConversationIndex;
   private readonly reports: Reports;
   private readonly webhooks: Webhooks;
@@ -76,6 +80,7 @@ export class Workspace extends DurableObject<Env> {
     this.settings = new Settings(w);
     this.operators = new Operators(w);
     this.panels = new PanelSockets(w, this.operators);
+    this.operatorSockets = new OperatorSockets(w, this.panels);
     // Alarm jobs run in the order they register: webhook deliveries first, then retention.
     this.webhooks = new Webhooks(w, this.scheduler);
     this.reports = new Reports(w, this.operators, this.webhooks);
@@ -137,12 +142,41 @@ export class Workspace extends DurableObject<Env> {
     return this.operators.createSession(operatorId);
   }
 
+  /** Signs a session out: it stops working, and every socket opened with it closes. */
   async endSession(token: string): Promise<void> {
-    return this.operators.endSession(token);
+    const ended = await this.operators.endSession(token);
+    if (ended) this.endOperatorSockets(ended.operatorId, "signedOut", ended.sessionId);
   }
 
   async authenticate(token: string): Promise<Operator | null> {
     return this.operators.authenticate(token);
+  }
+
+  /**
+   * Admits a socket opened with a session token: the session (its operator,
+   * id and expiry), or null when it is not valid. With `conversationId` the
+   * socket is on that conversation, recorded so ending the session closes it.
+   */
+  async admitSocket(token: string, conversationId: string | null): Promise<OperatorSession | null> {
+    const session = await this.operators.sessionOf(token);
+    if (session && conversationId) this.operatorSockets.track(session.id, session.operator.id, conversationId);
+    return session;
+  }
+
+  /** Whether the session with this id (a token's hash) still holds: asked by conversations about their sockets. */
+  async sessionActive(sessionId: string, operatorId: string): Promise<boolean> {
+    return this.operators.session(sessionId)?.operator.id === operatorId;
+  }
+
+  /**
+   * THE way a right of an operator ends on open sockets: their panels close
+   * and every conversation they opened a socket on closes it (4003 "Operator
+   * removed" or 4001 "Signed out"). `sessionId` null ends all of the
+   * operator's sessions' sockets ("sign out everywhere"). Call it after the
+   * session rows are gone, so nothing can reopen.
+   */
+  private endOperatorSockets(operatorId: string, why: GrantEnd, sessionId: string | null = null): void {
+    this.operatorSockets.end(operatorId, why, sessionId);
   }
 
   // Operators and presence ----------------------------------------------------
@@ -162,7 +196,7 @@ export class Workspace extends DurableObject<Env> {
   async removeOperator(actor: Operator, operatorId: string): Promise<Result<null>> {
     return this.asAdmin(actor, "manage operators", () => {
       this.operators.remove(actor, operatorId);
-      this.panels.disconnect(operatorId);
+      this.endOperatorSockets(operatorId, "removed");
       this.panels.broadcastPresence();
       return null;
     });
@@ -242,6 +276,11 @@ export class Workspace extends DurableObject<Env> {
   /** The conversation of a verified site user (see verified-users.ts). */
   async bindVerifiedUser(userId: string, current: VisitorBinding | null): Promise<VisitorBinding> {
     return this.verified.bind(userId, current);
+  }
+
+  /** A new conversation for a verified user whose bound one turned out to be deleted. */
+  async rebindVerifiedUser(userId: string, deletedConversationId: string): Promise<VisitorBinding> {
+    return this.verified.rebind(userId, deletedConversationId);
   }
 
   // Reports -------------------------------------------------------------------

@@ -35,6 +35,13 @@ function toOperator(r: OperatorRow): Operator {
   return { id: r.id, name: r.name, email: r.email, admin: r.admin === 1, createdAt: r.created_at };
 }
 
+/** A live operator session: who, its id (the SHA-256 of its token, never the token) and its end. */
+export interface OperatorSession {
+  operator: Operator;
+  id: string;
+  expiresAt: number;
+}
+
 /** The operators table and everything that proves who an operator is. */
 export class Operators {
   constructor(private readonly w: WorkspaceContext) {}
@@ -146,22 +153,40 @@ export class Operators {
     return token;
   }
 
-  async endSession(token: string): Promise<void> {
-    this.w.sql.exec("DELETE FROM sessions WHERE token_hash = ?", await sha256(token));
+  /** Ends a session; returns whose it was and its id (the token's hash), or null when there was none. */
+  async endSession(token: string): Promise<{ operatorId: string; sessionId: string } | null> {
+    const sessionId = await sha256(token);
+    const row = this.w.sql
+      .exec<{ operator_id: string }>("DELETE FROM sessions WHERE token_hash = ? RETURNING operator_id", sessionId)
+      .toArray()[0];
+    return row ? { operatorId: row.operator_id, sessionId } : null;
   }
 
   /** The operator a session token belongs to, or null if unknown or expired. */
   async authenticate(token: string): Promise<Operator | null> {
+    return (await this.sessionOf(token))?.operator ?? null;
+  }
+
+  /** A session token's operator, the session's id (the token's hash) and when it expires; null if unknown or expired. */
+  async sessionOf(token: string): Promise<OperatorSession | null> {
     if (typeof token !== "string" || token.length !== 44) return null;
-    const hash = await sha256(token);
+    return this.session(await sha256(token));
+  }
+
+  /**
+   * The live session with this id (the hash of its token), or null. The one
+   * rule of what makes a session valid: the HTTP guards and every socket
+   * opened with a session (checked again while it stays open) go through here.
+   */
+  session(sessionId: string): OperatorSession | null {
     const row = this.w.sql
-      .exec<OperatorRow>(
-        "SELECT o.* FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ? AND s.expires_at > ?",
-        hash,
+      .exec<OperatorRow & { expires_at: number }>(
+        "SELECT o.*, s.expires_at FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ? AND s.expires_at > ?",
+        sessionId,
         Date.now(),
       )
       .toArray()[0];
-    return row ? toOperator(row) : null;
+    return row ? { operator: toOperator(row), id: sessionId, expiresAt: row.expires_at } : null;
   }
 
   // API tokens (REST API): shown once, stored as a hash, acting as their creator
