@@ -88,4 +88,16 @@ export const conversationMigrations: readonly Migration[] = [
     // test that rewinds to an earlier migration can run it again.
     sql: `CREATE TABLE IF NOT EXISTS revoked_tokens (family TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);`,
   },
+  {
+    id: 7,
+    name: "what the site vouched for, apart from what is shown",
+    // Before, a verified identity was only a flag over whatever name and email
+    // were shown; what is shown under it now counts as what was vouched for.
+    sql: `
+      INSERT OR IGNORE INTO meta (key, value)
+        SELECT 'verified_' || substr(key, 9), value FROM meta
+        WHERE key IN ('visitor_name', 'visitor_email')
+          AND EXISTS (SELECT 1 FROM meta WHERE key = 'identity_verified' AND value = '1');
+    `,
+  },
 ];
