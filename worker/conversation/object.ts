@@ -45,7 +45,7 @@ import * as log from "./log";
 import { conversationMigrations } from "./schema";
 import type { SocketIdentity } from "./sockets";
 import { conversationState } from "./state";
-import { rate } from "./survey";
+import { rate, surveyOpen } from "./survey";
 import * as visitor from "./visitor";
 
 type Page = { messages: Message[]; hasMore: boolean };
@@ -278,6 +278,11 @@ export class Conversation extends DurableObject<Env> {
       visitor.correctVisitor(this.c, input);
       return visitor.visitorInfo(this.c);
     });
+  }
+
+  /** Whether the survey of an emailed link still waits for its answer (the link is single-use). */
+  async surveyOpen(surveyId: string): Promise<boolean> {
+    return surveyOpen(this.c, surveyId);
   }
 
   /** A rating from the link in the survey email (the Worker's /rate page). */
