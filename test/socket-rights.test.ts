@@ -112,6 +112,25 @@ describe("a removed operator loses their sockets", () => {
     expect(await storedTexts(admin, session.conversationId)).not.toContain("sent after the removal");
     visitor.close();
   });
+
+  it("should the word be lost, a socket that only listens is closed as the next message goes out", async () => {
+    const admin = await signInAdmin();
+    const b = await newOperator(admin, "Bea Listening");
+    const { session, visitor, op } = await watched(b.cookie);
+    await runInDurableObject(workspace(), (_o, state) => {
+      state.storage.sql.exec("DELETE FROM sessions WHERE operator_id = ?", b.id);
+      state.storage.sql.exec("DELETE FROM operators WHERE id = ?", b.id);
+    });
+    await evictDurableObject(conversation(session.conversationId));
+
+    // B sends nothing; the visitor writes on.
+    await say(visitor, "first line after the removal");
+    await op.closedByServer("the listening operator socket");
+    expect(op.closeCode).toBe(4001);
+    await say(visitor, "second line after the removal");
+    expect(seen(op).messages, "what B's socket received").not.toContain("second line after the removal");
+    visitor.close();
+  });
 });
 
 describe("signing out ends that session's sockets, and only that session's", () => {

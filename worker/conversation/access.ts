@@ -147,3 +147,23 @@ export function stillAuthorised(
   checks.set(ws, { at: last?.at ?? 0, pending });
   return pending;
 }
+
+/**
+ * Asks again, without holding anything up, about every operator socket
+ * whose session was not confirmed for `SESSION_RECHECK_MS`; run as each
+ * message goes out, so a socket that only listens (its pings never wake the
+ * object) cannot go on reading after its session ended with the word of it
+ * lost, beyond that message.
+ */
+export function recheckListeners(c: ConversationContext): void {
+  const now = Date.now();
+  for (const ws of c.ctx.getWebSockets("operator")) {
+    const last = c.memory.sessionChecks.get(ws);
+    if (last?.pending || (last && now - last.at < SESSION_RECHECK_MS)) continue;
+    const who = identityOf(ws);
+    if (!who) continue;
+    const asked = stillAuthorised(c, ws, who);
+    // A workspace that cannot be asked now is asked again with the next message.
+    if (asked instanceof Promise) c.ctx.waitUntil(asked.catch(() => undefined));
+  }
+}
