@@ -182,4 +182,22 @@ describe("signing out ends that session's sockets, and only that session's", () 
     expect(await storedTexts(admin, session.conversationId)).not.toContain("after my session expired");
     visitor.close();
   });
+
+  it("a panel whose session ran out by time is closed as the next change goes out", async () => {
+    const admin = await signInAdmin();
+    const b = await newOperator(admin, "Bea Lapsed");
+    const panel = await panelSocket(b.cookie);
+    await panel.next("index");
+    await runInDurableObject(workspace(), (_o, state) => {
+      state.storage.sql.exec("UPDATE sessions SET expires_at = ? WHERE operator_id = ?", Date.now() - 1, b.id);
+    });
+    // A fresh instance of the workspace (its once-a-minute look starts over), then a change for the panels.
+    await evictDurableObject(workspace());
+    const visitor = await visitorSocket(await newVisitorSession());
+    await visitor.next("welcome");
+    await say(visitor, "a new conversation for the panels");
+    await panel.closedByServer("the lapsed session's panel");
+    expect({ code: panel.closeCode, reason: panel.closeReason }).toEqual({ code: 4001, reason: "Session expired" });
+    visitor.close();
+  });
 });

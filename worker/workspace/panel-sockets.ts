@@ -33,6 +33,8 @@ import type { Operators } from "./operators";
 const ALL_FIRST_PAGE = 100;
 /** Rows of Unassigned and Mine sent with the first index frame. */
 const FIRST_PAGE = 200;
+/** How often, at most, open panels' sessions are looked at as changes go out. */
+const LAPSED_CHECK_MS = 60_000;
 /** Largest frame a panel may send. */
 const MAX_FRAME_CHARS = 4096;
 
@@ -70,6 +72,9 @@ function closeAs(ws: WebSocket, why: GrantEnd): void {
 
 /** The panels' sockets: connecting, frames in, broadcasts out, presence. */
 export class PanelSockets {
+  /** When panels' sessions were last looked at by `closeLapsed` (in memory: a fresh instance looks at once). */
+  private lapsedCheckedAt = 0;
+
   constructor(
     private readonly w: WorkspaceContext,
     private readonly operators: Operators,
@@ -173,8 +178,24 @@ export class PanelSockets {
 
   /** Sends a frame to every open panel (but `except`). */
   broadcast(frame: PanelServerFrame, except?: WebSocket): void {
+    this.closeLapsed();
     const text = JSON.stringify(frame);
     for (const ws of this.w.ctx.getWebSockets("panel")) if (ws !== except) trySend(ws, text);
+  }
+
+  /**
+   * Closes the panels whose session ran out by time (expiry, or whatever
+   * else ends a session without a sign-out), at most once a minute, as
+   * changes go out: a panel that only listens sends no frame to be checked on.
+   */
+  private closeLapsed(): void {
+    const now = Date.now();
+    if (now - this.lapsedCheckedAt < LAPSED_CHECK_MS) return;
+    this.lapsedCheckedAt = now;
+    for (const ws of this.w.ctx.getWebSockets("panel")) {
+      const who = identity(ws);
+      if (who && this.operators.session(who.sessionId ?? "")?.operator.id !== who.operatorId) closeAs(ws, "expired");
+    }
   }
 
   /** Sends a frame to the panels of operators who are not away. */
