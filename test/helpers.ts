@@ -65,6 +65,9 @@ export class TestSocket<In extends { type: string }> {
   private cursor = 0;
   private waiters: (() => void)[] = [];
   closed = false;
+  /** The close code and reason the server gave, once closed. */
+  closeCode: number | null = null;
+  closeReason = "";
   /** Settles when this end has seen the socket close (the close event, not a guess by time). */
   readonly whenClosed: Promise<void>;
 
@@ -76,8 +79,10 @@ export class TestSocket<In extends { type: string }> {
       this.frames.push(JSON.parse(e.data as string) as In);
       this.wake();
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (e) => {
       this.closed = true;
+      this.closeCode = e.code;
+      this.closeReason = e.reason;
       closed();
       this.wake();
     });
@@ -137,6 +142,12 @@ export class TestSocket<In extends { type: string }> {
       });
     }
     return true;
+  }
+
+  /** Waits for the server to close this socket; fails saying what the socket received instead. */
+  async closedByServer(what: string, timeoutMs = 5000): Promise<void> {
+    if (await this.settled(() => this.closed, timeoutMs)) return;
+    throw new Error(`${what} is still open; it received ${JSON.stringify(this.frames.map((f) => f.type))}`);
   }
 
   /** Waits until `predicate` holds for some frame of `type`. */

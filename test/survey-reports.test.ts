@@ -126,7 +126,7 @@ describe("satisfaction survey", () => {
     await runInDurableObject(stub, (_o, state) => {
       state.storage.sql.exec("UPDATE messages SET text = 'Rated 3/5: from before' WHERE event = 'rated'");
       state.storage.sql.exec("ALTER TABLE messages DROP COLUMN rating");
-      state.storage.sql.exec("DELETE FROM _migrations WHERE id = 5");
+      state.storage.sql.exec("DELETE FROM _migrations WHERE id >= 5");
     });
     await evictDurableObject(stub);
     expect(await rated(), "rating of a message stored before the column").toEqual([["Rated 3/5: from before", 3]]);
@@ -137,7 +137,6 @@ describe("survey by email", () => {
   it("an email-only visitor gets the survey as a link, only when the workspace enables it, and can answer once", async () => {
     const admin = await signInAdmin();
     const worker = (await import("../worker/index")).default;
-    const { signToken } = await import("../worker/lib/crypto");
     const sender = `mailonly.${Date.now()}@example.org`;
     const mail = (id: string) => {
       const raw = `From: ${sender}\r\nTo: support@microchat.example\r\nSubject: Help\r\nMessage-ID: <${id}@example.org>\r\n\r\nHelp\r\n`;
@@ -188,12 +187,15 @@ describe("survey by email", () => {
     expect(sent, "mail handed to send_email for the survey").toHaveLength(1);
     const surveyMail = await PostalMime.parse(sent[0]!);
     expect(surveyMail.headers.find((h) => h.key === "auto-submitted")?.value).toBe("auto-generated");
-    const token = await signToken("test-secret-0123456789abcdef", {
-      t: "rate",
-      c: c1.id,
-      s: surveyId,
-      exp: Date.now() + 60_000,
-    });
+    // The link in the mail: short-lived (7 days at most), naming this conversation's survey.
+    const token = /\/rate\/([A-Za-z0-9_.-]+)/.exec(surveyMail.text ?? "")?.[1] ?? "";
+    const claims = JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as {
+      c: string;
+      s: string;
+      exp: number;
+    };
+    expect(claims).toMatchObject({ c: c1.id, s: surveyId });
+    expect(claims.exp - Date.now(), "the link's life").toBeLessThanOrEqual(7 * 24 * 3600 * 1000);
     const pageRes = await fetchApp(`/rate/${token}`);
     expect(pageRes.status).toBe(200);
     expect(pageRes.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
@@ -205,7 +207,20 @@ describe("survey by email", () => {
     expect(answer.status).toBe(200);
     const msgs = await fetchApp(`/api/conversations/${c1.id}/messages`, { headers: { Cookie: admin } });
     expect(JSON.stringify(await msgs.json())).toContain("Rated 5/5: <b>great</b>");
+    // Single-use: once answered, the link neither takes another answer nor shows the form again.
     expect((await fetchApp(`/rate/${token}`, { method: "POST", body: form })).status).toBe(409);
+    const reopened = await fetchApp(`/rate/${token}`);
+    expect(reopened.status, "the link after the answer").toBe(409);
+    expect(await reopened.text()).not.toContain('name="rating"');
+    // A link whose time is up shows that it expired.
+    const { signToken } = await import("../worker/lib/crypto");
+    const stale = await signToken("test-secret-0123456789abcdef", {
+      t: "rate",
+      c: c1.id,
+      s: surveyId,
+      exp: Date.now() - 1,
+    });
+    expect((await fetchApp(`/rate/${stale}`)).status, "an expired link").toBe(404);
     expect((await fetchApp("/rate/forged.token")).status).toBe(404);
     await fetchApp("/api/settings", { ...json({ surveyByEmail: false }, { Cookie: admin }), method: "PUT" });
   });

@@ -29,6 +29,7 @@ export const STATUS = {
   no_sender: 400,
   unauthorized: 401,
   bad_credentials: 401,
+  token_expired: 401,
   forbidden: 403,
   cross_site: 403,
   bad_origin: 403,

@@ -2,8 +2,8 @@
  * The chat inside the widget's iframe (loaded only when the visitor opens it):
  * the wiring of its parts.
  *
- *   host.ts      the loader on the host page: origin, postMessage, open/minimised
- *   session.ts   the visitor session and the socket ticket
+ *   host.ts      the loader on the host page: origin, postMessage, the session it holds, open/minimised
+ *   session.ts   the visitor session (from the loader) and the socket ticket
  *   messages.ts  the stored messages and history paging
  *   outbox.ts    messages typed but not acknowledged (localStorage)
  *   uploads.ts   the paper clip, drop and paste; blob URLs of stored files
@@ -17,7 +17,7 @@
  * the same client id until acknowledged: the server stores each client id
  * once, so a resend never duplicates and a reload never loses a message.
  */
-import type { ClientFrame, ConversationState, ServerFrame } from "../../worker/protocol";
+import type { ClientFrame, ConversationState, ServerFrame, VisitorSession } from "../../worker/protocol";
 import { $ } from "./dom";
 import { listenToHost, operatorWrote, toHost } from "./host";
 import { liveSocket } from "./lib/live-socket";
@@ -35,8 +35,14 @@ const form = $<HTMLFormElement>("composer");
 /** Draws the log and the cards around it. */
 const refresh = () => render(offerProfile);
 
+/** The session the socket connects with: its workspace names the chat, its conversation owns the outbox. */
+function onSession(s: VisitorSession): void {
+  $("title").textContent = s.workspaceName;
+  outbox.own(s.conversationId);
+}
+
 const socket = liveSocket<ServerFrame, ClientFrame>({
-  path: () => socketPath((s) => ($("title").textContent = s.workspaceName), startAfresh),
+  path: () => socketPath(onSession, startAfresh),
   // Resume: the server sends only what came after the newest message held.
   resume: () => ({ type: "hello", lastSeq: messages.lastSeq() }),
   onFrame,
@@ -55,7 +61,11 @@ function showConnection(): void {
   );
 }
 
-/** Forgets the visitor's conversation locally (the token was refused, or it was deleted); the next connect makes a new one. */
+/**
+ * Forgets the visitor's conversation locally (the token was refused, or it
+ * was deleted); the next connect takes the loader's newer session or makes a
+ * new one. Messages typed and not yet stored go on to it: nothing is lost.
+ */
 function startAfresh(): void {
   forgetSession();
   messages.clear();

@@ -43,6 +43,16 @@
     },
   };
   let session = store.get<Session>(SESSION_KEY);
+  // Read afresh each time it is handed out: another tab may have logged in, out, or rotated it.
+  const held = () => (session = store.get<Session>(SESSION_KEY) ?? session);
+  const forget = () => {
+    try {
+      localStorage.removeItem(SESSION_KEY);
+    } catch {
+      // Storage blocked: nothing was kept.
+    }
+    session = null;
+  };
   let sessionPromise: Promise<Session | null> | null = null;
   const post = (path: string, body: unknown, beacon = false): Promise<Response | null> | boolean => {
     const data = JSON.stringify(body);
@@ -89,15 +99,17 @@
     }
     const res = await (post("/api/visitor/pageviews", body) as Promise<Response | null>);
     if (res?.ok) {
+      // The server hands back a fresh token when this one was due for rotation.
+      const renewed = ((await res.json().catch(() => null)) as { session?: Session } | null)?.session;
+      if (renewed && session === s) store.set(SESSION_KEY, (session = renewed));
       const sent = new Set(views.map((v) => v.id));
       store.set(
         VIEWS_KEY,
         (store.get<View[]>(VIEWS_KEY) ?? []).filter((v) => !sent.has(v.id)),
       );
     } else if (res && (res.status === 401 || res.status === 409 || res.status === 410)) {
-      // The conversation was deleted or the token no longer holds: a new identity next time.
-      localStorage.removeItem(SESSION_KEY);
-      session = null;
+      // The conversation was deleted or the token no longer holds (expired, logged out): a new identity next time.
+      forget();
     }
   };
   // Off the page's critical path: when the browser is idle.
@@ -169,7 +181,8 @@
   async function setOpen(open: boolean): Promise<void> {
     wanted = open;
     if (open && !frame) {
-      const s = await ensureSession();
+      // The chat asks for the session once loaded (by postMessage: a token never goes in its URL).
+      await ensureSession();
       // Clicked again while the session was on its way: open only if the
       // visitor still wants it, and one frame however many clicks.
       if (!wanted) return;
@@ -178,10 +191,8 @@
         frame.className = "f";
         frame.title = "Chat";
         frame.setAttribute("allow", "clipboard-write");
-        // The site key travels in the fragment, which is never sent to a server or logged.
-        frame.src = `${origin}/widget/frame.html#k=${encodeURIComponent(siteKey)}&p=${encodeURIComponent(location.href)}${
-          s ? `&s=${encodeURIComponent(JSON.stringify(s))}` : ""
-        }`;
+        // The site key travels in the fragment, which is never sent to a server or logged; no token does.
+        frame.src = `${origin}/widget/frame.html#k=${encodeURIComponent(siteKey)}&p=${encodeURIComponent(location.href)}`;
         root.append(frame);
       }
     }
@@ -204,8 +215,11 @@
   window.addEventListener("message", (e) => {
     if (e.origin !== origin || !frame || e.source !== frame.contentWindow) return;
     const data = e.data as { microchat?: string; count?: number } | null;
-    if (data?.microchat === "session" && typeof (data as { session?: Session }).session?.token === "string") {
-      // The chat started a fresh conversation (the old one was deleted): follow it.
+    if (data?.microchat === "getSession") {
+      // The session, only to our frame's window at our origin.
+      frame.contentWindow!.postMessage({ microchat: "session", session: held() }, origin);
+    } else if (data?.microchat === "session" && typeof (data as { session?: Session }).session?.token === "string") {
+      // The chat started a fresh conversation (the old one was deleted) or its token was rotated: follow it.
       store.set(SESSION_KEY, (session = (data as { session: Session }).session));
     } else if (data?.microchat === "minimise") {
       setOpen(false);
@@ -245,7 +259,7 @@
      * device; without it, name and email show as unverified.
      */
     async setUser(user: { id: string; name?: string; email?: string; hash?: string }): Promise<boolean> {
-      const res = (await post("/api/visitor/identify", { siteKey, token: session?.token, user })) as Response | null;
+      const res = (await post("/api/visitor/identify", { siteKey, token: held()?.token, user })) as Response | null;
       if (!res?.ok) return false;
       const next = (await res.json()) as Session & { verified: boolean };
       const changed = next.token !== session?.token;
@@ -257,6 +271,24 @@
         void setOpen(!!lastOpen);
       }
       return next.verified;
+    },
+    /**
+     * Logs the visitor out (call it when the site's user logs out): the
+     * token is revoked on the server, the chat's socket closes, what this
+     * browser kept of the visitor is cleared, and the chat starts afresh
+     * and empty. Resolves to whether the server confirmed the revocation.
+     */
+    async logout(): Promise<boolean> {
+      const token = held()?.token;
+      const res = token ? ((await post("/api/visitor/logout", { siteKey, token })) as Response | null) : null;
+      forget();
+      store.set(VIEWS_KEY, []);
+      if (frame) {
+        frame.remove();
+        frame = null;
+        void setOpen(!!lastOpen);
+      }
+      return !token || !!res?.ok;
     },
   };
   (window as unknown as { Microchat?: typeof api }).Microchat = api;

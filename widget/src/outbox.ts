@@ -1,6 +1,6 @@
 /**
  * Messages the visitor typed that the server has not acknowledged yet, kept
- * in localStorage so a reload or a lost connection loses nothing. Each is
+ * in localStorage (per conversation) so a reload or a lost connection loses nothing. Each is
  * sent again with the same client id until acked: the server stores each
  * client id once, so a resend never duplicates.
  */
@@ -14,8 +14,38 @@ export interface Pending {
   at: number;
 }
 
-const KEY = `microchat:outbox:${siteKey}`;
-let items: Pending[] = load<Pending[]>(KEY) ?? [];
+/** Waiting messages are kept per conversation, so another person's session never sends them. */
+const PREFIX = `microchat:outbox:${siteKey}:`;
+const LEGACY = `microchat:outbox:${siteKey}`;
+let owner: string | null = null;
+let items: Pending[] = [];
+
+/**
+ * The conversation the outbox belongs to from now on: what waits for it in
+ * storage (from before a reload) joins what was typed in this page (typed
+ * before the session was known, or kept when the old conversation was
+ * deleted). Other conversations' waiting messages are dropped from storage.
+ */
+export function own(conversationId: string): void {
+  if (owner === conversationId) return;
+  owner = conversationId;
+  // LEGACY: where versions before per-conversation outboxes kept them (their session was this one).
+  const stored = [...(load<Pending[]>(PREFIX + conversationId) ?? []), ...(load<Pending[]>(LEGACY) ?? [])];
+  items = [...stored, ...items.filter((p) => !stored.some((s) => s.clientId === p.clientId))];
+  try {
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith(PREFIX) || key === LEGACY) localStorage.removeItem(key);
+    }
+  } catch {
+    // Storage blocked: nothing was kept either.
+  }
+  keep();
+}
+
+/** Writes the waiting messages to storage (only once their conversation is known). */
+function keep(): void {
+  if (owner) save(PREFIX + owner, items.length > 0 ? items : null);
+}
 
 /** The messages waiting, oldest first. */
 export const pending = (): readonly Pending[] => items;
@@ -29,7 +59,7 @@ export const sendFrame = (p: Pending): ClientFrame => ({ type: "send", clientId:
 export function queue(text: string): Pending {
   const p: Pending = { clientId: crypto.randomUUID(), text, at: Date.now() };
   items.push(p);
-  save(KEY, items);
+  keep();
   return p;
 }
 
@@ -38,5 +68,5 @@ export function settle(clientIds: readonly (string | undefined)[]): void {
   const done = new Set(clientIds);
   if (!items.some((p) => done.has(p.clientId))) return;
   items = items.filter((p) => !done.has(p.clientId));
-  save(KEY, items);
+  keep();
 }

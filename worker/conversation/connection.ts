@@ -10,11 +10,13 @@
  */
 import { Refused, refuse, refusalResponse } from "../errors";
 import type { ClientInfo } from "../lib/client";
+import { familyTag } from "../lib/grants";
 import { echoClose } from "../lib/sockets";
-import { IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
+import { grantFrom, IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
 import { validateClientFrame } from "../validate/frames";
 import { LIMITS, type ClientFrame, type Message, type ServerFrame } from "../protocol";
 import { workspaceStub } from "../stubs";
+import { familyRevoked, stillAuthorised } from "./access";
 import { markRead } from "./assignment";
 import type { ConversationContext } from "./context";
 import { post, prepareEmail, publish } from "./email-channel";
@@ -38,12 +40,17 @@ export function connect(c: ConversationContext, request: Request): Response {
     const role = h.get(IDENTITY_HEADERS.role);
     const actorId = h.get(IDENTITY_HEADERS.actorId) ?? "";
     const actorName = h.get(IDENTITY_HEADERS.actorName) ?? "";
-    if ((role !== "visitor" && role !== "operator") || !conversationId || !workspace || !actorId) {
+    // What the socket is opened with (a session, a visitor token): it ends the socket when it ends (access.ts).
+    const grant = grantFrom(request);
+    if ((role !== "visitor" && role !== "operator") || !conversationId || !workspace || !actorId || !grant) {
       refuse("bad_request", "Missing identity");
     }
     if (role === "visitor") {
       init(c, conversationId, workspace, actorId);
       requireVisitor(c, actorId);
+      if (familyRevoked(c, grant.tag.slice(familyTag("").length))) {
+        refuse("unauthorized", "This chat session was signed out; start a new one");
+      }
       // Sockets are counted per visitor: more of them buys no more messages
       // (limits.ts), and this keeps what one visitor can hold open bounded.
       if (visitorSockets(c).length >= MAX_VISITOR_SOCKETS) {
@@ -73,9 +80,10 @@ export function connect(c: ConversationContext, request: Request): Response {
       role,
       id: actorId,
       name: actorName || (role === "visitor" ? "Visitor" : "Operator"),
+      grant,
     };
-    // Accepted for hibernation: tags find the socket again, the attachment says who it is.
-    c.ctx.acceptWebSocket(server, [role, `${role}:${actorId}`]);
+    // Accepted for hibernation: tags find the socket again (also by what it was opened with), the attachment says who it is.
+    c.ctx.acceptWebSocket(server, [role, `${role}:${actorId}`, grant.tag]);
     server.serializeAttachment(identity);
     // The visitor just came online: operators' channel hint changes.
     if (role === "visitor" && visitorSockets(c, server).length === 0) broadcastState(c, server);
@@ -106,6 +114,9 @@ export async function receive(c: ConversationContext, ws: WebSocket, data: strin
   if (!parsed.ok) return sendError(ws, parsed.code, parsed.message, parsed.clientId);
   const frame = parsed.frame;
   try {
+    // What the socket was opened with must still hold (a closed socket's frames are dropped: it was told why).
+    const allowed = stillAuthorised(c, ws, who);
+    if (allowed !== true && !(await allowed)) return;
     if (who.role !== "visitor") return await handle(c, ws, who, frame);
     const tooFast = await admit(c, who.id, frame, () => handle(c, ws, who, frame));
     if (tooFast) refuseTooFast(ws, frame, tooFast.message, tooFast.retryAfterMs);

@@ -6,9 +6,11 @@
  * Hibernation: between any two events the runtime may drop the object from
  * memory while its sockets stay open. What survives is what the runtime
  * keeps for us:
- *   - SQLite: the message log, meta, joined operators, tickets, stats, views;
- *   - each socket with its tags (`visitor`, `operator`, `role:id`) and its
- *     attachment (`SocketIdentity`, including whether its welcome went out);
+ *   - SQLite: the message log, meta, joined operators, tickets, stats, views,
+ *     revoked visitor token families;
+ *   - each socket with its tags (`visitor`, `operator`, `role:id`, its
+ *     grant's `session:…`/`family:…`) and its attachment (`SocketIdentity`,
+ *     including whether its welcome went out and what it was opened with);
  *   - the alarm.
  * Everything in `Memory` below is lost then. Each field says whether it is
  * rebuilt from the above on first use, or why losing it is harmless.
@@ -98,6 +100,12 @@ interface Memory {
    */
   networkLine: Promise<void>;
   /**
+   * When each operator socket's session was last confirmed with the
+   * workspace, and the confirmation on its way. Lost on eviction, which only
+   * makes the next frame ask again (access.ts).
+   */
+  sessionChecks: WeakMap<WebSocket, { at: number; pending: Promise<boolean> | null }>;
+  /**
    * When the alarm is known to be set at or before this time, arming it
    * again is a no-op, so a busy conversation does not read the alarm on
    * every message. Lost on eviction: the alarm is then read once again.
@@ -117,6 +125,7 @@ export class ConversationContext {
     readySockets: new WeakSet(),
     allowances: new Map(),
     networkLine: Promise.resolve(),
+    sessionChecks: new WeakMap(),
     alarmAt: null,
     report: {
       dirty: null,

@@ -13,6 +13,7 @@ import { randomId } from "../lib/crypto";
 import { fileKey } from "../lib/files";
 import type { Channel, Delivery, EmailMeta, FileRef } from "../protocol";
 import { workspaceStub } from "../stubs";
+import { recheckListeners } from "./access";
 import { store, type Stored } from "./assignment";
 import type { ConversationContext } from "./context";
 import { bySeq, toMessage, type MessageExtra } from "./log";
@@ -76,6 +77,7 @@ export function post(
 export function publish(c: ConversationContext, result: Stored, except?: WebSocket): void {
   if (!result.fresh) return;
   broadcast(c, { type: "message", message: result.message }, except);
+  recheckListeners(c);
   if (result.message.delivery) c.ctx.waitUntil(deliver(c, result.message.seq));
 }
 

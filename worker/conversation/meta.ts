@@ -71,6 +71,9 @@ const FIELDS = {
   visitorName: text("visitor_name"),
   visitorEmail: text("visitor_email"),
   identityVerified: answer("identity_verified"),
+  // What the site last vouched for (setUser with a valid hash): the badge shows only while these are what is shown.
+  verifiedName: text("verified_name"),
+  verifiedEmail: text("verified_email"),
   ip: text("ip"),
   userAgent: text("user_agent"),
   geo: json<NonNullable<ClientInfo["geo"]>>("geo"),

@@ -33,6 +33,8 @@ import type {
   VisitorInfo,
 } from "../protocol";
 import { LIMITS } from "../protocol";
+import type { GrantEnd } from "../lib/grants";
+import * as access from "./access";
 import * as assignment from "./assignment";
 import { connect, disconnect, receive } from "./connection";
 import { ConversationContext } from "./context";
@@ -43,7 +45,7 @@ import * as log from "./log";
 import { conversationMigrations } from "./schema";
 import type { SocketIdentity } from "./sockets";
 import { conversationState } from "./state";
-import { rate } from "./survey";
+import { rate, surveyOpen } from "./survey";
 import * as visitor from "./visitor";
 
 type Page = { messages: Message[]; hasMore: boolean };
@@ -85,10 +87,11 @@ export class Conversation extends DurableObject<Env> {
     console.warn("Conversation", this.c.meta.id, "socket error", error);
   }
 
-  /** Clears used socket tickets and reports what an earlier instance did not get to report. */
+  /** Clears used socket tickets and spent revocations, and reports what an earlier instance did not get to report. */
   override async alarm(): Promise<void> {
     this.c.memory.alarmAt = null;
     this.c.sql.exec("DELETE FROM used_tickets WHERE expires_at < ?", Date.now());
+    await access.pruneRevoked(this.c);
     await flushIndex(this.c);
   }
 
@@ -277,6 +280,11 @@ export class Conversation extends DurableObject<Env> {
     });
   }
 
+  /** Whether the survey of an emailed link still waits for its answer (the link is single-use). */
+  async surveyOpen(surveyId: string): Promise<boolean> {
+    return surveyOpen(this.c, surveyId);
+  }
+
   /** A rating from the link in the survey email (the Worker's /rate page). */
   async rateFromEmail(surveyId: string, rating: number, comment: string | null): Promise<Result<null>> {
     return attempt(async () => {
@@ -285,9 +293,37 @@ export class Conversation extends DurableObject<Env> {
     });
   }
 
-  /** True once the conversation was deleted (the widget then starts a fresh one). */
-  async isDeleted(): Promise<boolean> {
-    return this.c.meta.deleted;
+  /**
+   * Whether a visitor token may be used here (see access.ts): refused when
+   * the conversation was deleted (the widget then starts a fresh one), is
+   * another visitor's, or the token's family was revoked.
+   */
+  async admitVisitor(
+    conversationId: string,
+    workspace: string,
+    visitorId: string,
+    family: string,
+  ): Promise<Result<null>> {
+    return attempt(() => {
+      access.admitVisitor(this.c, conversationId, workspace, visitorId, family);
+      return null;
+    });
+  }
+
+  /** Revokes a visitor token family (logout, or a login that replaced the token): refused from now on, its sockets closed. */
+  async revokeVisitor(conversationId: string, workspace: string, family: string): Promise<Result<null>> {
+    return attempt(() => {
+      if (this.c.meta.id !== null && (this.c.meta.id !== conversationId || this.c.meta.workspace !== workspace)) {
+        refuse("not_found", "Unknown conversation");
+      }
+      access.revokeFamily(this.c, family);
+      return null;
+    });
+  }
+
+  /** The workspace ended an operator's session (or removed them): their sockets here close. */
+  async endOperatorSockets(operatorId: string, sessionId: string | null, why: GrantEnd): Promise<void> {
+    access.endOperatorSockets(this.c, operatorId, sessionId, why);
   }
 
   /** Deletes the conversation, leaving a tombstone; returns how many files were removed. */

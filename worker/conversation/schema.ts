@@ -80,4 +80,24 @@ export const conversationMigrations: readonly Migration[] = [
         WHERE event = 'rated' AND text GLOB 'Rated [1-5]/5*';
     `,
   },
+  {
+    id: 6,
+    name: "revoked visitor token families",
+    // A family is one sign-in and the tokens rotated from it; a row lives until
+    // the last token it could cover has expired (access.ts). Idempotent, so a
+    // test that rewinds to an earlier migration can run it again.
+    sql: `CREATE TABLE IF NOT EXISTS revoked_tokens (family TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);`,
+  },
+  {
+    id: 7,
+    name: "what the site vouched for, apart from what is shown",
+    // Before, a verified identity was only a flag over whatever name and email
+    // were shown; what is shown under it now counts as what was vouched for.
+    sql: `
+      INSERT OR IGNORE INTO meta (key, value)
+        SELECT 'verified_' || substr(key, 9), value FROM meta
+        WHERE key IN ('visitor_name', 'visitor_email')
+          AND EXISTS (SELECT 1 FROM meta WHERE key = 'identity_verified' AND value = '1');
+    `,
+  },
 ];

@@ -6,6 +6,7 @@
  * again through `ctx.getWebSockets(tag)` and identified by their attachment,
  * never through a map of our own, which an eviction would empty.
  */
+import type { Grant } from "../lib/grants";
 import { trySend } from "../lib/sockets";
 import type { RefusalCode } from "../errors";
 import type { ErrorCode, Role, ServerFrame } from "../protocol";
@@ -22,6 +23,13 @@ export interface SocketIdentity {
    * gets the same message twice, live and again in its welcome.
    */
   ready?: boolean;
+  /**
+   * What the socket was opened with (an operator session or a visitor
+   * token family), and when that runs out: checked on every frame, and
+   * ended early by the tag (see access.ts). Absent on identities that are
+   * not sockets (an operator's HTTP message, an inbound mail).
+   */
+  grant?: Grant;
 }
 
 /** The identity a socket was accepted with, or null if its attachment is gone. */
@@ -75,7 +83,8 @@ function isReady(c: ConversationContext, ws: WebSocket): boolean {
 
 /** Records in the attachment (which survives hibernation) whether live frames may go to this socket. */
 export function markReady(c: ConversationContext, ws: WebSocket, who: SocketIdentity, ready: boolean): void {
-  ws.serializeAttachment({ ...who, ready });
+  // Read again, not `who`: the grant may have ended since the frame began (see access.ts).
+  ws.serializeAttachment({ ...(identityOf(ws) ?? who), ready });
   if (ready) c.memory.readySockets.add(ws);
   else c.memory.readySockets.delete(ws);
 }

@@ -41,7 +41,17 @@ function visitorRef(c: ConversationContext): ConversationState["visitor"] {
     name: meta.visitorName,
     email: meta.visitorEmail,
   };
-  const verified = meta.identityVerified;
-  if (verified !== null) ref.verified = verified;
+  if (meta.identityVerified !== null) ref.verified = meta.identityVerified && showsVouched(c);
   return ref;
+}
+
+/**
+ * Whether the name and email shown are what the site vouched for (each
+ * either not given or the vouched value): a self-edited profile, or an
+ * address the visitor typed that the site never gave, shows without the badge.
+ */
+function showsVouched(c: ConversationContext): boolean {
+  const meta = c.meta;
+  const vouched = (shown: string | null, verified: string | null) => shown === null || shown === verified;
+  return vouched(meta.visitorName, meta.verifiedName) && vouched(meta.visitorEmail, meta.verifiedEmail);
 }

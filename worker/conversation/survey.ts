@@ -14,8 +14,12 @@ import type { StoredSurvey } from "./meta";
 import { broadcast, visitorSockets } from "./sockets";
 import { broadcastState } from "./state";
 
-/** How long the link in a survey email stays good. */
-const LINK_LIFETIME_MS = 30 * 24 * 3600 * 1000;
+/**
+ * How long the link in a survey email stays good. The token sits in a URL
+ * path (where logs and browser history can keep it), so it is short-lived,
+ * and single-use: it answers one survey, which closes once answered.
+ */
+const LINK_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
 /** Remembers an operator who took part in this stretch (credited by the next survey). */
 export function creditOperator(c: ConversationContext, operator: { id: string; name: string }): void {
@@ -78,11 +82,14 @@ async function emailSurvey(c: ConversationContext, survey: StoredSurvey, publicU
 
 /** The survey `surveyId`, if it is the one still waiting for an answer. */
 function openSurvey(c: ConversationContext, surveyId: string): StoredSurvey {
+  if (!surveyOpen(c, surveyId)) refuse("not_found", "This survey is no longer open");
+  return c.meta.survey!;
+}
+
+/** Whether survey `surveyId` still waits for an answer (a survey link shows its form only then). */
+export function surveyOpen(c: ConversationContext, surveyId: string): boolean {
   const survey = c.meta.survey;
-  if (!survey || survey.id !== surveyId || survey.state !== "pending") {
-    refuse("not_found", "This survey is no longer open");
-  }
-  return survey;
+  return survey?.id === surveyId && survey.state === "pending";
 }
 
 /** The visitor closed the survey without answering. */

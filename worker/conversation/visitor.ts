@@ -16,8 +16,11 @@ const PAGE_VIEWS_KEPT = 1000;
 
 /**
  * Name and email the site passed with `Microchat.setUser`. Verified ones
- * (valid hash) replace what is there; unverified ones are kept but marked
- * so operators see they were not vouched for.
+ * (valid hash) replace what is there and are remembered as vouched for;
+ * unverified ones are kept but marked so operators see they were not
+ * vouched for. The badge shows only while what is shown is what the site
+ * vouched for (state.ts): a visitor who edits a verified name or email
+ * keeps what they typed, without the badge.
  */
 export function setSiteIdentity(
   c: ConversationContext,
@@ -27,13 +30,18 @@ export function setSiteIdentity(
   if (!input.verified && meta.identityVerified === true) return; // never downgrade a verified identity
   if (input.name) meta.visitorName = input.name;
   if (input.email) meta.visitorEmail = input.email;
+  if (input.verified) {
+    if (input.name) meta.verifiedName = input.name;
+    if (input.email) meta.verifiedEmail = input.email;
+  }
   meta.identityVerified = input.verified;
   broadcastState(c);
   if (meta.started) touchIndex(c, true);
 }
 
 /**
- * The visitor's own name and email, from the widget. The panels' lists hear
+ * The visitor's own name and email, from the widget (never vouched for: see
+ * `setSiteIdentity`). The panels' lists hear
  * of it with the coalesced reports (at most one per window, as previews),
  * not at once: a visitor could otherwise make every panel redraw per frame.
  */

@@ -78,7 +78,12 @@ export function sameOrigin(request: Request): boolean {
 }
 
 /** Routes the widget loader calls from the host page (CORS, no cookies). */
-const CROSS_SITE_ALLOWED = new Set(["/api/visitor/session", "/api/visitor/pageviews", "/api/visitor/identify"]);
+const CROSS_SITE_ALLOWED = new Set([
+  "/api/visitor/session",
+  "/api/visitor/pageviews",
+  "/api/visitor/identify",
+  "/api/visitor/logout",
+]);
 
 /**
  * CSRF guard for cookie-authenticated state changes: a request from another

@@ -6,6 +6,7 @@
  * Worker invocation, and it could never hibernate.)
  */
 import { refuse } from "../errors";
+import type { Grant } from "./grants";
 import { sameOrigin } from "./http";
 
 /** Headers the Worker sets when it forwards a WebSocket upgrade; the objects read identity only from these. */
@@ -18,6 +19,9 @@ export const IDENTITY_HEADERS = {
   ticketNonce: "X-Microchat-Ticket-Nonce",
   ticketExpires: "X-Microchat-Ticket-Expires",
   client: "X-Microchat-Client",
+  /** The socket's grant (lib/grants.ts): its tag, and when it runs out (ms since the epoch). */
+  grant: "X-Microchat-Grant",
+  grantUntil: "X-Microchat-Grant-Until",
 } as const;
 
 /** The upgrade headers a socket needs; nothing else of the browser's request reaches an object. */
@@ -59,4 +63,11 @@ export function forwardUpgrade(
     if (value !== undefined) headers.set(IDENTITY_HEADERS[key as keyof typeof IDENTITY_HEADERS], value);
   }
   return new Request(request.url, { method: "GET", headers });
+}
+
+/** The grant the Worker forwarded with an upgrade (see lib/grants.ts), or null when it is missing. */
+export function grantFrom(request: Request): Grant | null {
+  const tag = request.headers.get(IDENTITY_HEADERS.grant) ?? "";
+  const until = Number(request.headers.get(IDENTITY_HEADERS.grantUntil) ?? "");
+  return tag && Number.isFinite(until) && until > 0 ? { tag, until } : null;
 }

@@ -37,6 +37,8 @@ export interface VisitorSession {
 export interface SocketTicket {
   ticket: string;
   expiresAt: number;
+  /** A fresh token for the visitor when theirs was due for rotation: keep it instead of the old one. */
+  session?: VisitorSession;
 }
 
 /** `GET/PUT /api/settings`: workspace settings an admin can change. */

@@ -3,8 +3,9 @@
  *   GET  /rate/:token   a small page with the 1–5 choice and a comment box
  *   POST /rate/:token   records the rating (once), then thanks the visitor
  * The token is signed, names one conversation and one survey, expires after
- * 30 days, and stops working once the survey is answered. The pages contain
- * no user text and no script.
+ * 7 days, and is single-use: once the survey is answered (here or in the
+ * widget) or dismissed, the link shows that instead of the form. The pages
+ * contain no user text and no script.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../lib/http";
@@ -31,11 +32,14 @@ textarea{width:100%;min-height:5rem;margin:.75rem 0;font:inherit}button{backgrou
     },
   );
 
+const answered = () => page("Already answered", "<h1>This survey was already answered</h1><p>Thank you!</p>", 409);
 const expired = () => page("Link expired", "<h1>This link has expired</h1><p>Thank you all the same.</p>", 404);
 
 export const rate = new Hono<AppEnv>()
   .get("/:token", async (c) => {
-    if (!(await readSurveyToken(c.env, c.req.param("token")))) return expired();
+    const who = await readSurveyToken(c.env, c.req.param("token"));
+    if (!who) return expired();
+    if (!(await conversationStub(c.env, who.conversationId).surveyOpen(who.surveyId))) return answered();
     const options = [1, 2, 3, 4, 5]
       .map(
         (n) =>
@@ -68,6 +72,6 @@ export const rate = new Hono<AppEnv>()
       rating,
       comment.data || null,
     );
-    if (!result.ok) return page("Already answered", "<h1>This survey was already answered</h1><p>Thank you!</p>", 409);
+    if (!result.ok) return answered();
     return page("Thank you", "<h1>Thank you for your feedback!</h1>");
   });

@@ -10,32 +10,42 @@ import { Hono } from "hono";
 import { refuse } from "../errors";
 import { clientInfo } from "../lib/client";
 import { isId } from "../lib/crypto";
+import { familyTag, sessionTag } from "../lib/grants";
 import type { AppEnv } from "../lib/http";
 import { checkUpgrade, forwardUpgrade } from "../lib/upgrade";
 import { readTicket } from "../lib/visitor";
-import { currentOperator } from "../services/auth";
+import { socketSession } from "../services/auth";
 import { conversationStub, workspaceStub } from "../stubs";
 
 export const sockets = new Hono<AppEnv>()
   .get("/panel", async (c) => {
     checkUpgrade(c.req.raw);
-    const operator = await currentOperator(c);
-    if (!operator) refuse("unauthorized", "Sign in first");
-    return workspaceStub(c.env).fetch(forwardUpgrade(c.req.raw, { actorId: operator.id }));
+    const session = await socketSession(c, null);
+    if (!session) refuse("unauthorized", "Sign in first");
+    return workspaceStub(c.env).fetch(
+      forwardUpgrade(c.req.raw, {
+        actorId: session.operator.id,
+        grant: sessionTag(session.id),
+        grantUntil: String(session.expiresAt),
+      }),
+    );
   })
   .get("/conversations/:id", async (c) => {
     checkUpgrade(c.req.raw);
-    const operator = await currentOperator(c);
-    if (!operator) refuse("unauthorized", "Sign in first");
     const id = c.req.param("id");
+    const session = await socketSession(c, isId(id) ? id : null);
+    if (!session) refuse("unauthorized", "Sign in first");
     if (!isId(id)) refuse("not_found", "Unknown conversation");
     return conversationStub(c.env, id).fetch(
       forwardUpgrade(c.req.raw, {
         conversation: id,
         workspace: c.env.SITE_KEY,
         role: "operator",
-        actorId: operator.id,
-        actorName: operator.name,
+        actorId: session.operator.id,
+        actorName: session.operator.name,
+        // The socket carries its session: ending the session closes it (conversation/access.ts).
+        grant: sessionTag(session.id),
+        grantUntil: String(session.expiresAt),
       }),
     );
   })
@@ -52,6 +62,9 @@ export const sockets = new Hono<AppEnv>()
         ticketNonce: claims.nonce,
         ticketExpires: String(claims.expiresAt),
         client: JSON.stringify(clientInfo(c.req.raw)),
+        // The socket carries the token it was opened with: logging out (or a login replacing it) closes it.
+        grant: familyTag(claims.family),
+        grantUntil: String(claims.tokenExpiresAt),
       }),
     );
   });

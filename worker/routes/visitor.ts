@@ -5,9 +5,14 @@
  *        limited per IP, SESSION_LIMIT, as every route that can start a conversation is)
  *   POST /api/visitor/pageviews  { token, views, referrer } → page views (sendBeacon from the loader, cross-site)
  *   POST /api/visitor/identify  { siteKey, token?, user: { id, name?, email?, hash? } } → the session for that user
- *        (Microchat.setUser; cross-site). A valid hash = HMAC-SHA256(IDENTITY_SECRET, id) in hex.
+ *        (Microchat.setUser; cross-site). A valid hash = HMAC-SHA256(IDENTITY_SECRET, id) in hex; the verified
+ *        user gets a fresh token and the one sent is revoked.
+ *   POST /api/visitor/logout   { siteKey, token } → 204; the token (and its family) is revoked (Microchat.logout)
+ *   POST /api/visitor/ticket   Authorization: Bearer <token> → a single-use socket ticket (+ `session` when the
+ *        token was rotated; so does /pageviews)
  *        Without a valid token it may start a conversation, so it counts against SESSION_LIMIT too.
- *   POST /api/visitor/ticket   Authorization: Bearer <token> → a single-use socket ticket
+ * A token that expired is refused with 401 `token_expired`; one revoked, 401 `unauthorized`; the widget then
+ * starts afresh.
  *   GET  /api/visitor/messages?before=&limit=  the visitor's own history page
  *   POST /api/visitor/files    send a file (multipart: file, clientId)
  *   GET  /api/visitor/files/:fileId[?inline=1]  fetch an attachment of the visitor's own conversation
@@ -17,9 +22,17 @@ import { refuse } from "../errors";
 import { clientInfo } from "../lib/client";
 import { maxUploadBytes } from "../lib/files";
 import { limitByIp, type AppEnv } from "../lib/http";
-import { readVisitorToken, type VisitorClaims } from "../lib/visitor";
+import { readVisitorToken, type VisitorPass } from "../lib/visitor";
 import { serveFile, storeUpload } from "../services/files";
-import { identify, recordPageViews, socketTicket, startSession, visitorMessages } from "../services/visitors";
+import {
+  authorizeVisitor,
+  identify,
+  logout,
+  recordPageViews,
+  socketTicket,
+  startSession,
+  visitorMessages,
+} from "../services/visitors";
 import { Identify, PageViews } from "../validate/bodies";
 import { parse, readJson } from "../validate/http";
 import { readUpload } from "../validate/upload";
@@ -41,13 +54,16 @@ const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
 /** The loader's bodies: JSON, or text/plain (a "simple request", no preflight) as `sendBeacon` sends it. */
 const loaderBody = (maxBytes: number) => ({ maxBytes, allowPlainText: true });
 
-/** The visitor named by the bearer token, or 401. */
-async function visitorFrom(c: Context<AppEnv>): Promise<VisitorClaims> {
+/** The bearer token, or 401. */
+function bearer(c: Context<AppEnv>): string {
   const match = /^Bearer (\S+)$/.exec(c.req.header("Authorization") ?? "");
   if (!match) refuse("unauthorized", "Visitor token required");
-  const claims = await readVisitorToken(c.env, match[1]!);
-  if (!claims) refuse("unauthorized", "Visitor token is not valid");
-  return claims;
+  return match[1]!;
+}
+
+/** The visitor named by the bearer token (checked all the way: expiry, revocation, deletion), or 401/410. */
+async function visitorFrom(c: Context<AppEnv>): Promise<VisitorPass> {
+  return (await authorizeVisitor(c.env, bearer(c))).pass;
 }
 
 /** A whole number from the query string, or null when absent or not one. */
@@ -57,6 +73,7 @@ export const visitor = new Hono<AppEnv>()
   .use("/session", cors)
   .use("/pageviews", cors)
   .use("/identify", cors)
+  .use("/logout", cors)
   .post("/session", async (c) => {
     const body = await readJson(c, loaderBody(1024));
     if (body.siteKey !== c.env.SITE_KEY) refuse("unknown_site", "Unknown site key");
@@ -65,22 +82,30 @@ export const visitor = new Hono<AppEnv>()
   })
   .post("/pageviews", async (c) => {
     const body = await readJson(c, loaderBody(32 * 1024));
-    const claims = typeof body.token === "string" ? await readVisitorToken(c.env, body.token) : null;
-    if (!claims) refuse("unauthorized", "Visitor token is not valid");
+    if (typeof body.token !== "string") refuse("unauthorized", "Visitor token required");
+    const { pass, renewed } = await authorizeVisitor(c.env, body.token);
     const { views, referrer } = parse(PageViews, body);
-    return c.json({ stored: await recordPageViews(c.env, claims, views, referrer, clientInfo(c.req.raw)) });
+    const stored = await recordPageViews(c.env, pass, views, referrer, clientInfo(c.req.raw));
+    return c.json({ stored, ...(renewed ? { session: renewed } : {}) });
   })
   .post("/identify", async (c) => {
     const body = await readJson(c, loaderBody(4096));
     if (body.siteKey !== c.env.SITE_KEY) refuse("unknown_site", "Unknown site key");
     const { token, user } = parse(Identify, body);
-    const current = token === undefined ? null : await readVisitorToken(c.env, token);
     // Without a session of its own, setUser may start a new conversation: it
     // counts against the same per-IP budget as /session, or 70 calls would be 70 conversations.
-    if (current === null) await limitByIp(c, c.env.SESSION_LIMIT, "new conversations");
-    return c.json(await identify(c.env, current, user));
+    const current = token === undefined ? null : await readVisitorToken(c.env, token);
+    if (current === null || current === "expired") await limitByIp(c, c.env.SESSION_LIMIT, "new conversations");
+    return c.json(await identify(c.env, token, user));
   })
-  .post("/ticket", async (c) => c.json(await socketTicket(c.env, await visitorFrom(c))))
+  .post("/logout", async (c) => {
+    const body = await readJson(c, loaderBody(4096));
+    if (body.siteKey !== c.env.SITE_KEY) refuse("unknown_site", "Unknown site key");
+    // Logging out twice, or with a token that no longer holds, is done all the same.
+    if (typeof body.token === "string") await logout(c.env, body.token);
+    return c.body(null, 204);
+  })
+  .post("/ticket", async (c) => c.json(await socketTicket(c.env, bearer(c))))
   .get("/messages", async (c) => {
     const claims = await visitorFrom(c);
     const before = queryNumber(c.req.query("before"));

@@ -29,6 +29,16 @@ export async function currentOperator(c: Context<AppEnv>): Promise<Operator | nu
   return operator;
 }
 
+/**
+ * The session a socket upgrade is opened with (cookie), or null when there is
+ * none. With `conversationId` the workspace records the socket, so signing
+ * the session out (or removing the operator) closes it (workspace/operator-sockets.ts).
+ */
+export async function socketSession(c: Context<AppEnv>, conversationId: string | null) {
+  const token = getCookie(c, SESSION_COOKIE);
+  return token ? workspaceStub(c.env).admitSocket(token, conversationId) : null;
+}
+
 /** Route guard: 401 unless an operator is signed in. */
 export const requireOperator: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!(await currentOperator(c))) refuse("unauthorized", "Sign in first");

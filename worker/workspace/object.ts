@@ -34,7 +34,8 @@ import { AuditLog } from "./audit";
 import { ConversationIndex, type IndexReportAnswer, type IndexView } from "./conversation-index";
 import { EmailThreads, type InboundEmail, type RoutedEmail } from "./email-threads";
 import { LoginThrottle, type LoginGate, type LoginKeys } from "./login-throttle";
-import { Operators, type DeleteGrounds, type NewOperator } from "./operators";
+import { OperatorSockets } from "./operator-sockets";
+import { Operators, type DeleteGrounds, type NewOperator, type OperatorSession } from "./operators";
 import { PanelSockets } from "./panel-sockets";
 import { Reports, type OperatorStat, type RatingInput } from "./reports";
 import { Retention } from "./retention";
@@ -50,6 +51,7 @@ export class Workspace extends DurableObject<Env> {
   private readonly tokens: ApiTokens;
   private readonly audit: AuditLog;
   private readonly panels: PanelSockets;
+  private readonly operatorSockets: OperatorSockets;
   private readonly index: ConversationIndex;
   private readonly reports: Reports;
   private readonly webhooks: Webhooks;
@@ -74,6 +76,7 @@ export class Workspace extends DurableObject<Env> {
     this.tokens = new ApiTokens(w);
     this.audit = new AuditLog(w);
     this.panels = new PanelSockets(w, this.operators);
+    this.operatorSockets = new OperatorSockets(w, this.panels);
     // Alarm jobs run in the order they register: webhook deliveries first, then retention.
     this.webhooks = new Webhooks(w, this.scheduler);
     this.reports = new Reports(w, this.operators, this.webhooks);
@@ -126,11 +129,7 @@ export class Workspace extends DurableObject<Env> {
     return attempt(() => this.operators.setup(input));
   }
 
-  /**
-   * A sign-in starts: refused (`waitMs` > 0) while its account or network is
-   * locked out, else counted and answered with the stored password hash for
-   * the Worker to verify (null for an unknown email). See login-throttle.ts.
-   */
+  /** A sign-in starts: refused (`waitMs` > 0) while locked out, else counted, with the hash to verify (login-throttle.ts). */
   async loginAttempt(
     keys: LoginKeys,
   ): Promise<LoginGate & { credentials: { operatorId: string; passwordHash: string } | null }> {
@@ -147,40 +146,40 @@ export class Workspace extends DurableObject<Env> {
     return this.operators.createSession(operatorId);
   }
 
+  /** Signs a session out: it stops working, and every socket opened with it closes. */
   async endSession(token: string): Promise<void> {
-    return this.operators.endSession(token);
+    const ended = await this.operators.endSession(token);
+    if (ended) this.operatorSockets.end(ended.operatorId, "signedOut", ended.sessionId);
   }
 
   async authenticate(token: string): Promise<Operator | null> {
     return this.operators.authenticate(token);
   }
 
-  /**
-   * Sign out everywhere: ends every session of `operatorId` and closes their
-   * open sockets. Anyone may do it to themselves; to another operator only an
-   * admin. Recorded in the audit log. Answers how many sessions ended.
-   */
+  /** Sign out everywhere (oneself, or another operator as an admin), audited; answers how many sessions ended. */
   async endSessions(actor: Operator, operatorId: string): Promise<Result<number>> {
     return attempt(() => {
       if (operatorId !== actor.id) this.operators.requireAdmin(actor, "sign other operators out");
       const target = this.operators.list().find((o) => o.id === operatorId);
       if (!target) return refuse("not_found", "No such operator");
-      const ended = this.endSessionsOf(operatorId);
+      // The sessions end first, so nothing can reopen; then every socket they opened (operator-sockets.ts).
+      const ended = this.operators.endSessions(operatorId);
+      this.operatorSockets.end(operatorId, "signedOut", null);
       this.audit.operator(actor, "sessions.ended", target, `${ended} ${ended === 1 ? "session" : "sessions"}`);
       return ended;
     });
   }
 
-  /**
-   * The one place where an operator's sessions end together with what they
-   * opened: their panel sockets close here. Their conversation sockets must
-   * close too: connect the Workspace's conversation-socket closer (being
-   * added for removed operators) to this call when it lands.
-   */
-  private endSessionsOf(operatorId: string): number {
-    const ended = this.operators.endSessions(operatorId);
-    this.panels.disconnect(operatorId);
-    return ended;
+  /** A socket's session (or null), recorded against `conversationId` so ending the session closes it. */
+  async admitSocket(token: string, conversationId: string | null): Promise<OperatorSession | null> {
+    const session = await this.operators.sessionOf(token);
+    if (session && conversationId) this.operatorSockets.track(session.id, session.operator.id, conversationId);
+    return session;
+  }
+
+  /** Whether the session with this id (a token's hash) still holds: asked by conversations about their sockets. */
+  async sessionActive(sessionId: string, operatorId: string): Promise<boolean> {
+    return this.operators.session(sessionId)?.operator.id === operatorId;
   }
 
   // Operators and presence ----------------------------------------------------
@@ -203,7 +202,7 @@ export class Workspace extends DurableObject<Env> {
       const removed = this.operators.list().find((o) => o.id === operatorId);
       this.operators.remove(actor, operatorId);
       if (removed) this.audit.operator(actor, "operator.removed", removed);
-      this.panels.disconnect(operatorId);
+      this.operatorSockets.end(operatorId, "removed", null);
       this.panels.broadcastPresence();
       return null;
     });
@@ -257,20 +256,12 @@ export class Workspace extends DurableObject<Env> {
     return this.index.report(summary, stats, messages);
   }
 
-  /**
-   * Whether `actor` may delete a conversation, by the workspace's rule
-   * (Settings: admins only, or admins and the operators in it); `joined` is
-   * the conversation's own answer. Returns on what grounds, or refuses 403.
-   */
+  /** Whether `actor` may delete (Settings' rule; `joined` from the conversation): the grounds, or 403. */
   async mayDelete(actor: Operator, joined: boolean): Promise<Result<DeleteGrounds>> {
     return attempt(() => this.operators.mayDelete(actor, joined, this.settings.deleteBy()));
   }
 
-  /**
-   * Removes a deleted conversation from the index, email threading and
-   * verified users, and records who deleted it and on what grounds; an
-   * erasure records itself once instead (no actor here).
-   */
+  /** Forgets a deleted conversation everywhere and audits who deleted it (an erasure audits itself once). */
   async forgetConversation(id: string, actor: Operator | null = null, grounds: DeleteGrounds = "admin"): Promise<void> {
     this.index.forget(id);
     if (actor) this.audit.deleted(actor, id, grounds);
@@ -306,6 +297,11 @@ export class Workspace extends DurableObject<Env> {
   /** The conversation of a verified site user (see verified-users.ts). */
   async bindVerifiedUser(userId: string, current: VisitorBinding | null): Promise<VisitorBinding> {
     return this.verified.bind(userId, current);
+  }
+
+  /** A new conversation for a verified user whose bound one turned out to be deleted. */
+  async rebindVerifiedUser(userId: string, deletedConversationId: string): Promise<VisitorBinding> {
+    return this.verified.rebind(userId, deletedConversationId);
   }
 
   // Reports -------------------------------------------------------------------

@@ -46,6 +46,13 @@ export function toOperator(r: OperatorRow): Operator {
   return { id: r.id, name: r.name, email: r.email, admin: r.admin === 1, createdAt: r.created_at };
 }
 
+/** A live operator session: who, its id (the SHA-256 of its token, never the token) and its end. */
+export interface OperatorSession {
+  operator: Operator;
+  id: string;
+  expiresAt: number;
+}
+
 /** The operators table and everything that proves who an operator is. */
 export class Operators {
   constructor(private readonly w: WorkspaceContext) {}
@@ -190,8 +197,13 @@ export class Operators {
     return this.w.sql.exec("DELETE FROM sessions WHERE operator_id = ?", operatorId).rowsWritten;
   }
 
-  async endSession(token: string): Promise<void> {
-    this.w.sql.exec("DELETE FROM sessions WHERE token_hash = ?", await sha256(token));
+  /** Ends a session; returns whose it was and its id (the token's hash), or null when there was none. */
+  async endSession(token: string): Promise<{ operatorId: string; sessionId: string } | null> {
+    const sessionId = await sha256(token);
+    const row = this.w.sql
+      .exec<{ operator_id: string }>("DELETE FROM sessions WHERE token_hash = ? RETURNING operator_id", sessionId)
+      .toArray()[0];
+    return row ? { operatorId: row.operator_id, sessionId } : null;
   }
 
   /**
@@ -200,23 +212,39 @@ export class Operators {
    * towards the idle time at most once a minute.
    */
   async authenticate(token: string): Promise<Operator | null> {
+    return (await this.sessionOf(token))?.operator ?? null;
+  }
+
+  /** A session token's operator, the session's id (the token's hash) and when it expires; null if unknown or expired. */
+  async sessionOf(token: string): Promise<OperatorSession | null> {
     if (typeof token !== "string" || token.length !== 44) return null;
-    const hash = await sha256(token);
+    return this.session(await sha256(token));
+  }
+
+  /**
+   * The live session with this id (the hash of its token), or null: unknown,
+   * past its 30 days, or unused for 12 hours (then it is deleted too). A use
+   * counts towards the idle time at most once a minute. The one rule of what
+   * makes a session valid: the HTTP guards and every socket opened with a
+   * session (checked again while it stays open, which counts as use) go
+   * through here.
+   */
+  session(sessionId: string): OperatorSession | null {
     const now = Date.now();
     const row = this.w.sql
       .exec<OperatorRow & { expires_at: number; last_seen_at: number }>(
         `SELECT o.*, s.expires_at, s.last_seen_at FROM sessions s JOIN operators o ON o.id = s.operator_id
          WHERE s.token_hash = ?`,
-        hash,
+        sessionId,
       )
       .toArray()[0];
     if (!row) return null;
     if (row.expires_at <= now || now - row.last_seen_at >= SESSION_IDLE_MS) {
-      this.w.sql.exec("DELETE FROM sessions WHERE token_hash = ?", hash);
+      this.w.sql.exec("DELETE FROM sessions WHERE token_hash = ?", sessionId);
       return null;
     }
     if (now - row.last_seen_at >= SESSION_TOUCH_MS)
-      this.w.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", now, hash);
-    return toOperator(row);
+      this.w.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", now, sessionId);
+    return { operator: toOperator(row), id: sessionId, expiresAt: row.expires_at };
   }
 }

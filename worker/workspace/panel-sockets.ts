@@ -3,13 +3,20 @@
  * conversation index live (its first lists, then every change), operators'
  * presence, and notifications of visitors waiting.
  *
- * Sockets are accepted through the Hibernation API with the tags `panel`
- * and `op:<operator id>`, and carry their operator in their attachment, so
- * the object can sleep while panels stay connected. After a wake, sockets
- * are found again with `getWebSockets(tag)`; nothing here is kept in memory.
+ * Sockets are accepted through the Hibernation API with the tags `panel`,
+ * `op:<operator id>` and `session:<session id>`, and carry their operator
+ * and session in their attachment, so the object can sleep while panels
+ * stay connected. After a wake, sockets are found again with
+ * `getWebSockets(tag)`; nothing here is kept in memory.
+ *
+ * A panel is only as good as the session it was opened with: every frame
+ * checks that the session still holds (the sessions live in this object, so
+ * that costs one local read), and ending a session or removing an operator
+ * closes their panels at once (`end`).
  */
+import { GRANT_ENDED, sessionTag, type GrantEnd } from "../lib/grants";
 import { echoClose, trySend } from "../lib/sockets";
-import { IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
+import { grantFrom, IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
 import { Refused, refusalResponse } from "../errors";
 import { validatePanelFrame } from "../validate/frames";
 import type {
@@ -26,12 +33,16 @@ import type { Operators } from "./operators";
 const ALL_FIRST_PAGE = 100;
 /** Rows of Unassigned and Mine sent with the first index frame. */
 const FIRST_PAGE = 200;
+/** How often, at most, open panels' sessions are looked at as changes go out. */
+const LAPSED_CHECK_MS = 60_000;
 /** Largest frame a panel may send. */
 const MAX_FRAME_CHARS = 4096;
 
 /** What a panel socket remembers across hibernation (its attachment). */
 interface PanelIdentity {
   operatorId: string;
+  /** The session it was opened with (absent on panels opened before sessions were recorded: they are refused). */
+  sessionId?: string;
 }
 
 /** The pages of the index a panel socket reads: implemented by the conversation index. */
@@ -50,8 +61,20 @@ function identity(ws: WebSocket): PanelIdentity | null {
   return ws.deserializeAttachment() as PanelIdentity | null;
 }
 
+/** Closes a panel whose session ended, saying why (the panel then asks the person to sign in). */
+function closeAs(ws: WebSocket, why: GrantEnd): void {
+  try {
+    ws.close(GRANT_ENDED[why].code, GRANT_ENDED[why].reason);
+  } catch {
+    // Already closed.
+  }
+}
+
 /** The panels' sockets: connecting, frames in, broadcasts out, presence. */
 export class PanelSockets {
+  /** When panels' sessions were last looked at by `closeLapsed` (in memory: a fresh instance looks at once). */
+  private lapsedCheckedAt = 0;
+
   constructor(
     private readonly w: WorkspaceContext,
     private readonly operators: Operators,
@@ -63,12 +86,18 @@ export class PanelSockets {
       return refusalResponse(new Refused("upgrade_required", "Expected a WebSocket upgrade"));
     }
     const operatorId = request.headers.get(IDENTITY_HEADERS.actorId) ?? "";
-    if (!this.operators.exists(operatorId)) return refusalResponse(new Refused("unauthorized", "Not signed in"));
+    const grant = grantFrom(request);
+    const sessionId = grant?.tag.startsWith("session:") ? grant.tag.slice("session:".length) : "";
+    // The session is checked again here, where sessions live: one that ended
+    // since the Worker looked opens nothing.
+    if (this.operators.session(sessionId)?.operator.id !== operatorId) {
+      return refusalResponse(new Refused("unauthorized", "Not signed in"));
+    }
 
     const pair = new WebSocketPair();
     const server = pair[1];
-    this.w.ctx.acceptWebSocket(server, ["panel", `op:${operatorId}`]);
-    server.serializeAttachment({ operatorId } satisfies PanelIdentity);
+    this.w.ctx.acceptWebSocket(server, ["panel", `op:${operatorId}`, sessionTag(sessionId)]);
+    server.serializeAttachment({ operatorId, sessionId } satisfies PanelIdentity);
 
     // Built after accepting, so the presence in it counts this panel as online.
     const unassigned = lists.page("unassigned", operatorId, null, FIRST_PAGE);
@@ -93,6 +122,10 @@ export class PanelSockets {
   message(ws: WebSocket, data: string | ArrayBuffer, lists: IndexLists): void {
     const who = identity(ws);
     if (!who) return ws.close(1011, "Lost identity");
+    if (this.operators.session(who.sessionId ?? "")?.operator.id !== who.operatorId) {
+      // The session ended (signed out, expired, or the operator was removed) and its close was missed.
+      return closeAs(ws, "signedOut");
+    }
     const fail = (code: FrameErrorCode, message: string) => this.send(ws, { type: "error", code, message });
     if (typeof data !== "string") return fail("bad_frame", "Binary frames are not supported");
     if (data.length > MAX_FRAME_CHARS) return fail("too_large", "Frame too large");
@@ -115,15 +148,12 @@ export class PanelSockets {
     this.broadcastPresence(ws);
   }
 
-  /** Closes every panel of an operator (removed from the workspace): they stop receiving anything at once. */
-  disconnect(operatorId: string): void {
-    for (const ws of this.w.ctx.getWebSockets(`op:${operatorId}`)) {
-      try {
-        ws.close(4003, "Operator removed");
-      } catch {
-        // Already closed.
-      }
-    }
+  /**
+   * Closes the panels of one session, or of every session of an operator
+   * (`sessionId` null): they stop receiving anything at once.
+   */
+  end(operatorId: string, sessionId: string | null, why: GrantEnd): void {
+    for (const ws of this.w.ctx.getWebSockets(sessionId ? sessionTag(sessionId) : `op:${operatorId}`)) closeAs(ws, why);
   }
 
   /** Every operator, with whether they have a panel open (`except` counts as closed). */
@@ -148,8 +178,24 @@ export class PanelSockets {
 
   /** Sends a frame to every open panel (but `except`). */
   broadcast(frame: PanelServerFrame, except?: WebSocket): void {
+    this.closeLapsed();
     const text = JSON.stringify(frame);
     for (const ws of this.w.ctx.getWebSockets("panel")) if (ws !== except) trySend(ws, text);
+  }
+
+  /**
+   * Closes the panels whose session ran out by time (expiry, or whatever
+   * else ends a session without a sign-out), at most once a minute, as
+   * changes go out: a panel that only listens sends no frame to be checked on.
+   */
+  private closeLapsed(): void {
+    const now = Date.now();
+    if (now - this.lapsedCheckedAt < LAPSED_CHECK_MS) return;
+    this.lapsedCheckedAt = now;
+    for (const ws of this.w.ctx.getWebSockets("panel")) {
+      const who = identity(ws);
+      if (who && this.operators.session(who.sessionId ?? "")?.operator.id !== who.operatorId) closeAs(ws, "expired");
+    }
   }
 
   /** Sends a frame to the panels of operators who are not away. */

@@ -215,4 +215,20 @@ export const workspaceMigrations: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS login_failures_last ON login_failures(last_at);
     `,
   },
+  {
+    id: 14,
+    name: "conversation sockets opened with each operator session",
+    // So ending a session (sign-out, removal) closes its sockets in every
+    // conversation it opened one on (operator-sockets.ts). Idempotent, so a
+    // test that rewinds to an earlier migration can run it again.
+    sql: `
+      CREATE TABLE IF NOT EXISTS operator_sockets (
+        session_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        PRIMARY KEY (session_id, conversation_id)
+      );
+      CREATE INDEX IF NOT EXISTS operator_sockets_operator ON operator_sockets(operator_id);
+    `,
+  },
 ];

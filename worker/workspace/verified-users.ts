@@ -41,6 +41,22 @@ export class VerifiedUsers {
     return chosen;
   }
 
+  /**
+   * A user whose bound conversation turned out to be deleted (its unbinding
+   * was lost) gets a new one: deleting a conversation never locks a person
+   * out. Returns the binding as it now is.
+   */
+  rebind(userId: string, deletedConversationId: string): VisitorBinding {
+    this.w.sql.exec(
+      "UPDATE verified_users SET visitor_id = ?, conversation_id = ? WHERE user_id = ? AND conversation_id = ?",
+      randomId(),
+      randomId(),
+      userId,
+      deletedConversationId,
+    );
+    return this.bind(userId, null);
+  }
+
   /** Unbinds a deleted conversation. Call inside the deletion's transaction. */
   forgetConversation(id: string): void {
     this.w.sql.exec("DELETE FROM verified_users WHERE conversation_id = ?", id);
