@@ -168,6 +168,40 @@ describe("signing out ends that session's sockets, and only that session's", () 
     onPhone.close();
   });
 
+  it("sign out everywhere, by an admin, closes every session's conversation sockets and panels (4001)", async () => {
+    const admin = await signInAdmin();
+    const email = `bea.everywhere.${Date.now()}@example.com`;
+    const password = "operator password 123";
+    const add = await fetchApp("/api/operators", json({ name: "Bea Everywhere", email, password }, { Cookie: admin }));
+    expect(add.status).toBe(201);
+    const { operator } = (await add.json()) as { operator: { id: string } };
+    const laptop = await logIn(email, password);
+    const phone = await logIn(email, password);
+    const { session, visitor, op } = await watched(laptop);
+    const onPhone = await operatorSocket(phone, session.conversationId);
+    await onPhone.next("welcome");
+    const panel = await panelSocket(phone);
+    await panel.next("index");
+
+    const out = await fetchApp(`/api/operators/${operator.id}/sessions`, {
+      method: "DELETE",
+      headers: { Cookie: admin },
+    });
+    expect(out.status, await out.clone().text()).toBe(200);
+    for (const [name, socket] of [
+      ["the laptop's conversation socket", op],
+      ["the phone's conversation socket", onPhone],
+      ["the phone's panel", panel],
+    ] as const) {
+      await socket.closedByServer(name);
+      expect(socket.closeCode, name).toBe(4001);
+    }
+    await say(visitor, "are you still reading this?");
+    expect(seen(op).messages).not.toContain("are you still reading this?");
+    expect(seen(onPhone).messages).not.toContain("are you still reading this?");
+    visitor.close();
+  });
+
   it("a session that expired while its socket was open is refused on the next frame", async () => {
     const admin = await signInAdmin();
     const b = await newOperator(admin, "Bea Expired");
