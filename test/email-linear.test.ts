@@ -123,7 +123,8 @@ describe("the work of reading a mail grows linearly with it", () => {
         // MathML, where the parser closes <x/> at once, the bound counts it as open: the safe side).
         if (before.deepest <= MAX_HTML_DEPTH && !/<(svg|math)/i.test(input)) expect(bounded.cut).toEqual([]);
       }),
-      { numRuns: 200 },
+      // "<text </": a tag cut off by the end, whose last bytes the parser reads as text (found by this property).
+      { numRuns: 500, examples: [["<text </"]] },
     );
   });
 });

@@ -120,10 +120,8 @@ export function boundHtml(html: string): BoundedHtml {
   // The open tag being read: where its `<` is, its name, how deep the stack is once the tags it
   // implies closed are closed, and whether it is too deep to keep.
   let tag = { start: -1, name: "", depth: 0, tooDeep: false };
-  let reading = false;
   let dropped = 0;
   const endOpenTag = (end: number, selfClosing: boolean) => {
-    reading = false;
     // A raw-text element (`<script>`) too deep is kept, since the tokenizer reads what follows it as
     // text, and it holds no tags; once `<script/>` has shown it holds nothing, it can go as well.
     if (tag.tooDeep && (selfClosing || !RAW_TEXT.has(tag.name))) {
@@ -148,7 +146,6 @@ export function boundHtml(html: string): BoundedHtml {
         let depth = open.length;
         while (closes && depth > 0 && closes.has(open[depth - 1]!)) depth--;
         tag = { start: start - 1, name, depth, tooDeep: depth >= MAX_HTML_DEPTH && !VOID.has(name) };
-        reading = true;
       },
       onopentagend: (end) => endOpenTag(end, false),
       // HTML ignores the slash: `<div/>` opens a div, as the parser has it. (Inside SVG and MathML the
@@ -169,9 +166,10 @@ export function boundHtml(html: string): BoundedHtml {
   );
   tokenizer.write(input);
   tokenizer.end();
-  // An open tag cut off by the end is dropped, as the parser drops it. What is still open stays
-  // open: the parser closes it at the end, at no cost per tag.
-  out.push(input.slice(copied, reading ? tag.start : input.length));
+  // An open tag cut off by the end opens nothing, so it is passed on as it is: the parser then reads
+  // those last bytes exactly as it would have (some of them, like `<text </`, as text). What is still
+  // open stays open: the parser closes it at the end, at no cost per tag.
+  out.push(input.slice(copied));
 
   const cut: string[] = [];
   if (input.length < html.length) cut.push(htmlTooLong(html.length));
