@@ -513,6 +513,48 @@ describe("the widget as a visitor meets it", () => {
     );
   });
 
+  it("the launcher shows what the visitor asked for at once: after a reload with the chat open and no session yet, one click minimises", async () => {
+    // A session is held the way a deleted conversation's visitor meets it: the loader must fetch a new one.
+    const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    try {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      await ctx.route("**/api/visitor/session", async (route) => {
+        await released;
+        await route.continue().catch(() => undefined); // the page may have been reloaded meanwhile
+      });
+      const page = await ctx.newPage();
+      await page.goto(app.base + "/demo/");
+      const launcher = page.locator("[data-microchat] button.l");
+      await launcher.click();
+      const state = () =>
+        launcher.evaluate((b) => [
+          b.getAttribute("aria-label"),
+          b.getAttribute("aria-expanded"),
+          b.getAttribute("aria-busy"),
+        ]);
+      assert.deepEqual(await state(), ["Minimise chat", "true", "true"], "opening, while the session is on its way");
+      await page.reload();
+      // The chat was open before the reload: it reopens by itself, and says so before the session is there.
+      await page.locator('[data-microchat] button.l[aria-busy="true"]').waitFor();
+      assert.deepEqual(await state(), ["Minimise chat", "true", "true"], "after the reload, still waiting");
+      await launcher.click(); // the visitor changes their mind
+      assert.deepEqual(await state(), ["Open chat", "false", "true"], "minimised at once");
+      release();
+      await page.locator("[data-microchat] button.l:not([aria-busy])").waitFor();
+      assert.equal(
+        await page.locator('[data-microchat] iframe[title="Chat"]').count(),
+        0,
+        "no chat opened behind the visitor's back",
+      );
+      await launcher.click();
+      await widget(page).locator("#input:enabled").waitFor();
+      assert.deepEqual(await state(), ["Minimise chat", "true", null], "open, and no longer busy");
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it("text already in the box when the chat's script starts is kept, and a line ended with Enter is sent once", async () => {
     for (const typed of ["Sent once ready\n", "Still drafting"]) {
       await asFreshVisitor(

@@ -178,11 +178,25 @@
   };
 
   let wanted = false;
+  /** The launcher shows what the visitor asked for at once, even while the chat is still on its way. */
+  const showWanted = (open: boolean) => {
+    launcher.setAttribute("aria-expanded", String(open));
+    launcher.setAttribute("aria-label", open ? "Minimise chat" : "Open chat");
+    glyph.innerHTML = open ? CLOSE_ICON : CHAT_ICON;
+    try {
+      sessionStorage.setItem(OPEN_KEY, open ? "1" : "0");
+    } catch {
+      // Storage may be blocked; the chat still works.
+    }
+  };
   async function setOpen(open: boolean): Promise<void> {
     wanted = open;
+    showWanted(open);
     if (open && !frame) {
       // The chat asks for the session once loaded (by postMessage: a token never goes in its URL).
+      launcher.setAttribute("aria-busy", "true");
       await ensureSession();
+      launcher.removeAttribute("aria-busy");
       // Clicked again while the session was on its way: open only if the
       // visitor still wants it, and one frame however many clicks.
       if (!wanted) return;
@@ -197,14 +211,6 @@
       }
     }
     if (frame) frame.hidden = !open;
-    launcher.setAttribute("aria-expanded", String(open));
-    launcher.setAttribute("aria-label", open ? "Minimise chat" : "Open chat");
-    glyph.innerHTML = open ? CLOSE_ICON : CHAT_ICON;
-    try {
-      sessionStorage.setItem(OPEN_KEY, open ? "1" : "0");
-    } catch {
-      // Storage may be blocked; the chat still works.
-    }
     if (open) badge.hidden = true;
     if (open !== (lastOpen ?? false)) fire(open ? "open" : "close");
     lastOpen = open;
