@@ -46,6 +46,10 @@ class Client {
     this.connectFn = connect;
     this.outbox = new Map();
     this.acked = new Map();
+    /** Error frames other than a rate limit's: none is expected. */
+    this.errors = [];
+    /** Messages refused for the visitor's burst (and sent again after the wait). */
+    this.limited = 0;
     this.n = 0;
     this.lastSeq = 0;
     this.ws = null;
@@ -62,6 +66,17 @@ class Client {
           this.acked.set(f.clientId, f.seq);
           this.outbox.delete(f.clientId);
           this.onAck();
+        } else if (f.type === "error" && f.code === "rate_limited" && this.outbox.has(f.clientId)) {
+          // A visitor's burst is bounded: after a restart a long outbox is refused in part. As the
+          // widget does, the refused message goes again after the wait the server names.
+          this.limited++;
+          setTimeout(() => {
+            const text = this.outbox.get(f.clientId);
+            if (text !== undefined && this.ws === ws && ws.readyState === WebSocket.OPEN)
+              ws.send(JSON.stringify({ type: "send", clientId: f.clientId, text }));
+          }, f.retryAfterMs ?? 1000);
+        } else if (f.type === "error") {
+          this.errors.push(`${f.code}: ${f.message}`);
         }
       });
       ws.on("close", () => {
@@ -109,7 +124,10 @@ async function drain(clients) {
       const waiting = clients.filter((c) => c.outbox.size > 0);
       return {
         ok: false,
-        saw: `${left()} messages unacknowledged in ${waiting.length} outboxes, nothing acknowledged for ${Math.round(stalledFor / 1000)} s; ${waiting.filter((c) => c.ws).length} of them connected (e.g. ${waiting[0]?.name})`,
+        saw:
+          `${left()} messages unacknowledged in ${waiting.length} outboxes, nothing acknowledged for ${Math.round(stalledFor / 1000)} s; ` +
+          `${waiting.filter((c) => c.ws).length} of them connected (e.g. ${waiting[0]?.name}); ` +
+          `error frames they got: ${JSON.stringify(waiting.flatMap((c) => c.errors.map((e) => `${c.name} ${e}`)).slice(-6))}`,
       };
     }
     // The next ack or close, or a second to retry connecting those that could not connect.
@@ -220,7 +238,10 @@ try {
     }
     for (const client of [c.visitor, c.operator]) client.ws?.terminate();
   }
-  console.log(`${total} messages stored across ${CONVERSATIONS} conversations`);
+  const limited = conversations.reduce((n, c) => n + c.visitor.limited, 0);
+  console.log(
+    `${total} messages stored across ${CONVERSATIONS} conversations; ${limited} resends waited for a visitor's limit`,
+  );
   check(allAckedStored, "every message acknowledged before or after the kill is stored under its acknowledged seq");
   check(noDuplicates, "no message is stored twice (resends after the kill were deduplicated)");
   check(gapFree, "every conversation's log is gap-free");
