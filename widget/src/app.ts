@@ -10,6 +10,7 @@
  *   view.ts      the log on screen (bubbles.ts builds its items), banner, errors
  *   profile.ts   who can answer; the name/email card
  *   survey.ts    the rating card
+ *   unread.ts    the launcher's badge: operator messages not yet seen in any tab
  *   lib/live-socket.ts  the socket the panel uses too: reconnect, ping, resume
  *
  * Here: the server's frames go to the parts they concern, and the composer
@@ -17,15 +18,16 @@
  * the same client id until acknowledged: the server stores each client id
  * once, so a resend never duplicates and a reload never loses a message.
  */
-import type { ClientFrame, ConversationState, ServerFrame, VisitorSession } from "../../worker/protocol";
+import type { ClientFrame, ConversationState, Message, ServerFrame, VisitorSession } from "../../worker/protocol";
 import { $ } from "./dom";
-import { listenToHost, operatorWrote, toHost } from "./host";
+import { listenToHost, toHost } from "./host";
 import { liveSocket } from "./lib/live-socket";
 import * as messages from "./messages";
 import * as outbox from "./outbox";
 import { bindProfile, offerProfile, operatorAnswered, setAvailable, setConversation } from "./profile";
 import { currentSession, forgetSession, socketPath } from "./session";
 import { bindSurvey, showSurvey } from "./survey";
+import * as unread from "./unread";
 import { bindUploads } from "./uploads";
 import { pin, render, renderOlder, showBanner, showError, watchScroll } from "./view";
 
@@ -69,6 +71,7 @@ function showConnection(): void {
 function startAfresh(): void {
   forgetSession();
   messages.clear();
+  unread.forget();
   refresh();
 }
 
@@ -78,26 +81,32 @@ function setState(state: ConversationState, live: boolean): void {
   offerProfile();
 }
 
+/** Messages of the visitor's conversation that came from the server. */
+function arrived(list: readonly Message[]): void {
+  messages.add(list);
+  const session = currentSession();
+  if (session) unread.arrived(session.conversationId, list);
+}
+
 function onFrame(frame: ServerFrame): void {
   switch (frame.type) {
     case "welcome":
       setAvailable(frame.available);
       if (messages.lastSeq() === 0) messages.setPaging(frame.hasMore);
-      messages.add(frame.messages);
+      arrived(frame.messages);
       setState(frame.state, false);
       for (const p of outbox.pending()) send(outbox.sendFrame(p));
       break;
     case "messages":
-      messages.add(frame.messages);
+      arrived(frame.messages);
       break;
     case "message": {
       const m = frame.message;
-      messages.add([m]);
+      arrived([m]);
       if (m.author.role === "operator") {
         operatorAnswered();
         // For Microchat.on("message", fn) on the host page.
         toHost("message", { message: { text: m.text, author: m.author.name, at: m.at } });
-        operatorWrote();
       }
       break;
     }
@@ -197,7 +206,10 @@ $("minimise").addEventListener("click", minimise);
 document.addEventListener("keydown", (e) => {
   if (e.key === "Escape" && !e.isComposing) minimise();
 });
-listenToHost(() => input.focus());
+listenToHost((open) => {
+  unread.setOpen(open);
+  if (open) input.focus();
+});
 // The socket drops at once when the browser goes offline; the banner follows the network both ways.
 addEventListener("online", showConnection);
 addEventListener("offline", showConnection);

@@ -2,7 +2,8 @@
  * The chat's side of the conversation with the host page (the loader, which
  * owns the iframe): what the loader put in the URL fragment (site key and
  * page, never a token), the visitor session it hands over by postMessage,
- * the messages we post to it, and whether the chat is open or minimised there.
+ * the messages we post to it, and whether the chat is open or minimised there
+ * (the unread count it shows on the launcher is unread.ts's).
  *
  * Security: postMessage goes only to the host page's origin, and only
  * messages from the parent window at that origin are believed. The loader
@@ -40,18 +41,6 @@ export function toHost(kind: string, data: Record<string, unknown> = {}): void {
   parent.postMessage({ microchat: kind, ...data }, hostOrigin);
 }
 
-/** Whether the chat is open on the host page (it starts open: the loader creates it when opened). */
-let visible = true;
-/** Operator messages that arrived while minimised; shown on the launcher. */
-let unread = 0;
-
-/** An operator's message arrived: counts as unread while the chat is minimised. */
-export function operatorWrote(): void {
-  if (visible) return;
-  unread++;
-  toHost("unread", { count: unread });
-}
-
 /**
  * The visitor session the loader holds (it reads it from the host page's
  * storage each time), handed over by postMessage rather than in our URL;
@@ -76,18 +65,16 @@ export function sessionFromHost(): Promise<VisitorSession | null> {
   });
 }
 
-/** Listens to the loader: `onOpened` runs each time the visitor opens the chat. */
-export function listenToHost(onOpened: () => void): void {
+/**
+ * Listens to the loader: `onShown` runs each time the visitor opens (true)
+ * or minimises (false) the chat. Then tells the loader we listen: it posts
+ * nothing to us before (a message to a frame still loading would be lost).
+ */
+export function listenToHost(onShown: (open: boolean) => void): void {
   addEventListener("message", (e) => {
     if (!fromHost(e)) return;
     const kind = (e.data as { microchat?: string } | null)?.microchat;
-    if (kind === "opened") {
-      visible = true;
-      unread = 0;
-      toHost("unread", { count: 0 });
-      onOpened();
-    } else if (kind === "minimised") {
-      visible = false;
-    }
+    if (kind === "opened" || kind === "minimised") onShown(kind === "opened");
   });
+  toHost("ready");
 }
