@@ -48,15 +48,8 @@ module.exports = {
       name: "objects-keep-to-themselves",
       severity: "error",
       comment: "One object talks to the other by RPC through stubs.ts, never by importing its modules.",
-      from: { path: "^worker/conversation/" },
-      to: { path: "^worker/workspace/", dependencyTypesNot: ["type-only"] },
-    },
-    {
-      name: "objects-keep-to-themselves-too",
-      severity: "error",
-      comment: "One object talks to the other by RPC through stubs.ts, never by importing its modules.",
-      from: { path: "^worker/workspace/" },
-      to: { path: "^worker/conversation/", dependencyTypesNot: ["type-only"] },
+      from: { path: "^worker/(conversation|workspace)/" },
+      to: { path: "^worker/(conversation|workspace)/", pathNot: "^worker/$1/", dependencyTypesNot: ["type-only"] },
     },
     {
       name: "browser-code-never-imports-worker-code",
