@@ -1,8 +1,10 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { ConversationState } from "../worker/protocol";
+import type { ConversationState, Message, ServerFrame } from "../worker/protocol";
 import {
   fetchApp,
   join,
+  json,
   leave,
   newOperator,
   newVisitorSession,
@@ -131,6 +133,65 @@ describe("the rules from the article", () => {
     expect(await op.next("error")).toMatchObject({ code: "forbidden", clientId: "too-early" });
     v.close();
     op.close();
+  });
+
+  it("A joined, B did not: B's reply is refused over the socket, the REST API and a file upload, and leaves no trace", async () => {
+    const admin = await signInAdmin();
+    const bob = await newOperator(admin, "Bob");
+    const session = await newVisitorSession();
+    const id = session.conversationId;
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "hello");
+    expect((await join(bob.cookie, id)).status).toBe(200); // A (Bob) joined; B (the admin) did not
+
+    // B over the socket.
+    const b = await operatorSocket(admin, id);
+    await b.next("welcome");
+    b.send({ type: "send", clientId: "b-socket", text: "B by socket" });
+    expect(await b.next("error")).toMatchObject({ code: "forbidden", clientId: "b-socket" });
+    // B over the REST API, with a token that may write.
+    const made = await fetchApp("/api/v1/tokens", json({ name: "B's CRM", scope: "write" }, { Cookie: admin }));
+    expect(made.status).toBe(201);
+    const { token } = (await made.json()) as { token: string };
+    const rest = await fetchApp(
+      `/api/v1/conversations/${id}/messages`,
+      json({ text: "B by REST", clientId: "b-rest" }, { Authorization: `Bearer ${token}` }),
+    );
+    expect(rest.status, await rest.clone().text()).toBe(403);
+    // B uploads a file.
+    const body = new FormData();
+    body.set("file", new File([new TextEncoder().encode("%PDF-1.4\n%%EOF\n")], "b.pdf", { type: "application/pdf" }));
+    body.set("clientId", "b-file");
+    const upload = await fetchApp(`/api/conversations/${id}/files`, {
+      method: "POST",
+      headers: { Cookie: admin },
+      body,
+    });
+    expect(upload.status, await upload.clone().text()).toBe(403);
+
+    // A's reply comes after all of B's attempts: once the visitor has it, B's would have come before it.
+    const a = await operatorSocket(bob.cookie, id);
+    await a.next("welcome");
+    const ack = await say(a, "A replies", "a-1");
+    const seen = await v.until("message", (f) => f.message.clientId === "a-1");
+    expect(seen.message.seq).toBe(ack.seq);
+    const fromB = (f: ServerFrame) => f.type === "message" && f.message.clientId?.startsWith("b-");
+    expect(v.frames.filter(fromB), "the visitor got nothing of B's").toEqual([]);
+    expect(a.frames.filter(fromB), "A got nothing of B's").toEqual([]);
+    // Nothing of B's is stored: not in the log, not in R2.
+    const page = await fetchApp(`/api/conversations/${id}/messages?limit=100`, { headers: { Cookie: admin } });
+    const { messages } = (await page.json()) as { messages: Message[] };
+    expect(messages.filter((m) => m.author.role !== "system").map((m) => [m.author.name, m.text])).toEqual([
+      ["Visitor", "hello"],
+      ["Bob", "A replies"],
+    ]);
+    expect(
+      messages.map((m) => m.seq),
+      "no seq was used up by a refused reply",
+    ).toEqual(messages.map((_, i) => i + 1));
+    expect((await env.ATTACHMENTS.list({ prefix: `conversations/${id}/` })).objects).toEqual([]);
+    for (const s of [v, a, b]) s.close();
   });
 
   it("Leave Conversation unassigns that operator only", async () => {
