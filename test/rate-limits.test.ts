@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fetchApp, json, newVisitorSession, say, visitorSocket } from "./helpers";
+import { fetchApp, join, json, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
 describe("rate limits", () => {
   it("a visitor sending too fast gets rate_limited errors, nothing is stored twice, and resending later succeeds", async () => {
@@ -17,7 +17,7 @@ describe("rate limits", () => {
     v.close();
   });
 
-  it("new conversations and uploads are limited per IP with a clear 429", async () => {
+  it("new conversations are limited per IP with a clear 429", async () => {
     const ip = `198.51.100.${Math.floor(Math.random() * 200) + 1}`;
     let limited: Response | null = null;
     for (let i = 0; i < 40 && !limited; i++) {
@@ -33,6 +33,43 @@ describe("rate limits", () => {
       (await fetchApp("/api/visitor/session", json({ siteKey: "demo" }, { "CF-Connecting-IP": "192.0.2.9" }))).status,
     ).toBe(201);
   });
+
+  it("uploads are limited per IP with a clear 429, on the visitor's route and the operator's; another network is not", async () => {
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "hello");
+    const admin = await signInAdmin();
+    expect((await join(admin, session.conversationId)).status).toBe(200);
+    const routes = {
+      visitor: ["/api/visitor/files", { Authorization: `Bearer ${session.token}` }],
+      operator: [`/api/conversations/${session.conversationId}/files`, { Cookie: admin }],
+    } as const;
+    const upload = (route: keyof typeof routes, ip: string) => {
+      const body = new FormData();
+      body.set("file", new File([new TextEncoder().encode("%PDF-1.4\n%%EOF\n")], "a.pdf", { type: "application/pdf" }));
+      body.set("clientId", crypto.randomUUID());
+      const [path, auth] = routes[route];
+      return fetchApp(path, { method: "POST", headers: { ...auth, "CF-Connecting-IP": ip }, body });
+    };
+    for (const route of ["visitor", "operator"] as const) {
+      const ip = `198.18.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
+      // 30 a minute: within 70 tries the limit is met even if a minute turns over once.
+      let limited: Response | null = null;
+      for (let i = 0; i < 70 && !limited; i++) {
+        const res = await upload(route, ip);
+        if (res.status === 429) limited = res;
+        else expect(res.status, await res.text()).toBe(201);
+      }
+      expect(limited, `the ${route}'s uploads from one network were never limited`).not.toBeNull();
+      expect(limited!.headers.get("Retry-After")).toBe("60");
+      expect(await limited!.json()).toMatchObject({
+        error: { code: "rate_limited", message: "Too many uploads from your network; try again in a minute" },
+      });
+    }
+    expect((await upload("visitor", "192.0.2.77")).status, "another network uploads").toBe(201);
+    v.close();
+  }, 180_000); // up to 140 uploads: a budget for a loaded machine, not a wait
 
   it("setUser without a session cannot open conversations past the per-IP limit: 70 identify calls are limited", async () => {
     const ip = `203.0.113.${Math.floor(Math.random() * 200) + 1}`;
