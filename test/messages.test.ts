@@ -91,6 +91,30 @@ describe("message log", () => {
     op.close();
   });
 
+  it("a client already caught up (lastSeq = the newest stored) gets an empty welcome, then only what is new", async () => {
+    const admin = await signInAdmin();
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "one");
+    await say(v, "two");
+    expect((await join(admin, session.conversationId)).status).toBe(200); // seq 3
+    v.close();
+    const again = await visitorSocket(session, 3);
+    const welcome = await again.next("welcome");
+    expect(welcome.messages, "nothing is sent again to a client that has it all").toEqual([]);
+    expect(welcome.partial).toBe(false);
+    const op = await operatorSocket(admin, session.conversationId);
+    await op.next("welcome");
+    await say(op, "four");
+    const live = await again.next("message");
+    expect(live.message.seq).toBe(4);
+    // Everything the caught-up client got, in order: the empty welcome, then the new message.
+    expect(again.frames.map((f) => f.type)).toEqual(["welcome", "message"]);
+    again.close();
+    op.close();
+  });
+
   it("resume of more than one chunk arrives split, complete and in order", async () => {
     const session = await newVisitorSession();
     const v = await visitorSocket(session);
