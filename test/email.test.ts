@@ -277,6 +277,19 @@ ${btoa("<html><script>alert(1)</script></html>")}
     ]);
     expect(await findBySender(admin, listSender)).toEqual([]);
     expect(await findBySender(admin, "mailer-daemon@example.org")).toEqual([]);
+    // Not stored either (a mail stored without reaching the index would pass the checks above): no
+    // conversation thread was opened for either sender.
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+    const threads = await runInDurableObject(workspace, (_o, state) =>
+      state.storage.sql
+        .exec<{ sender: string }>(
+          "SELECT sender FROM email_threads WHERE sender IN (?, ?)",
+          listSender,
+          "mailer-daemon@example.org",
+        )
+        .toArray(),
+    );
+    expect(threads).toEqual([]);
   });
 
   it("a MIME bomb, huge headers and oversized mail are refused with setReject and a reason", async () => {
