@@ -1,9 +1,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../worker/index";
-import type { ConversationSummary } from "../worker/protocol";
+import type { ConversationSummary, VisitorSession } from "../worker/protocol";
 import {
   fetchApp,
+  identityHash,
   inboundMail,
   json,
   newOperator,
@@ -87,13 +88,82 @@ describe("deleting conversations", () => {
     });
     expect(ticket.status).toBe(410);
 
-    // The same person gets a fresh, empty conversation.
-    const fresh = await newVisitorSession();
-    const v2 = await visitorSocket(fresh);
-    expect((await v2.next("welcome")).messages).toEqual([]);
-    v2.close();
     panel.close();
   });
+
+  it("the same person (a verified user) gets a fresh, empty conversation after a deletion, on any device", async () => {
+    const admin = await signInAdmin();
+    const userId = `deleted-user-${crypto.randomUUID()}`;
+    const user = { id: userId, name: "Kari", hash: await identityHash(userId) };
+    const identify = async (token?: string) => {
+      const res = await fetchApp("/api/visitor/identify", json({ siteKey: "demo", token, user }));
+      expect(res.status, await res.clone().text()).toBe(200);
+      return (await res.json()) as VisitorSession & { verified: boolean };
+    };
+    const before = await identify((await newVisitorSession()).token);
+    expect(before.verified).toBe(true);
+    const v = await visitorSocket(before);
+    await v.next("welcome");
+    await say(v, "please forget me");
+    // Before the deletion another device of the same user finds this conversation ...
+    expect((await identify()).conversationId).toBe(before.conversationId);
+    const res = await fetchApp(`/api/conversations/${before.conversationId}`, {
+      method: "DELETE",
+      headers: { Cookie: admin },
+    });
+    expect(res.status).toBe(204);
+    expect((await v.next("error")).code).toBe("deleted");
+    // The deletion unbinds the user at once (identify would also recover from a lost unbinding).
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+    const bound = await runInDurableObject(workspace, (_o, state) =>
+      state.storage.sql
+        .exec<{ id: string }>("SELECT conversation_id AS id FROM verified_users WHERE user_id = ?", userId)
+        .toArray(),
+    );
+    expect(bound, "the user's binding after the deletion").toEqual([]);
+    // ... after it, the same user (on this device or another) gets a new, empty one.
+    for (const token of [before.token, undefined]) {
+      const after = await identify(token);
+      expect(after.conversationId, "a new conversation, not the deleted one").not.toBe(before.conversationId);
+      const v2 = await visitorSocket(after);
+      const welcome = await v2.next("welcome");
+      expect(welcome.messages).toEqual([]);
+      expect(welcome.state.visitor).toMatchObject({ name: "Kari", verified: true });
+      v2.close();
+    }
+  });
+
+  it("deleting a conversation with more than 1,000 files removes every one (R2 lists 1,000 at a time)", async () => {
+    const admin = await signInAdmin();
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "many files");
+    const prefix = `conversations/${session.conversationId}/`;
+    // As many stored files as 2 list pages and a bit: written to R2 directly, as uploads would leave them.
+    const FILES = 2_050;
+    for (let i = 0; i < FILES; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => env.ATTACHMENTS.put(`${prefix}f${i + j}`, PNG)));
+    }
+    const count = async () => {
+      let n = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await env.ATTACHMENTS.list({ prefix, cursor, limit: 1000 });
+        n += page.objects.length;
+        cursor = page.truncated ? page.cursor : undefined;
+      } while (cursor);
+      return n;
+    };
+    expect(await count()).toBe(FILES);
+    const res = await fetchApp(`/api/conversations/${session.conversationId}`, {
+      method: "DELETE",
+      headers: { Cookie: admin },
+    });
+    expect(res.status).toBe(204);
+    expect(await count(), "files left after the deletion").toBe(0);
+    v.close();
+  }, 180_000); // 2,050 R2 writes: a budget for a loaded machine, not a wait
 
   it("a late email for a deleted conversation starts a new one instead of resurrecting it", async () => {
     const admin = await signInAdmin();

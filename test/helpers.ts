@@ -53,6 +53,22 @@ export async function newOperator(
   return { cookie: cookieFrom(login), id: operator.id, name };
 }
 
+/**
+ * The hash a site's server computes for `userId` for `Microchat.setUser`: hex
+ * HMAC-SHA256 with the identity secret (the tests' own, unless another is given).
+ */
+export async function identityHash(userId: string, secret = "test-identity-secret"): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(userId)));
+  return [...sig].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export async function newVisitorSession(): Promise<VisitorSession> {
   const res = await fetchApp("/api/visitor/session", json({ siteKey: "demo" }));
   if (res.status !== 201) throw new Error(`visitor session failed: ${res.status}`);

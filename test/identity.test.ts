@@ -1,19 +1,9 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { VisitorSession } from "../worker/protocol";
-import { fetchApp, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
+import { fetchApp, identityHash, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
-async function hash(userId: string, secret = "test-identity-secret"): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(userId)));
-  return [...sig].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+const hash = identityHash;
 
 async function identify(body: Record<string, unknown>): Promise<Response> {
   return fetchApp("/api/visitor/identify", {

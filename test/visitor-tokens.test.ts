@@ -8,21 +8,11 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { signToken } from "../worker/lib/crypto";
 import type { SocketTicket, VisitorSession } from "../worker/protocol";
-import { fetchApp, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
+import { fetchApp, identityHash, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
 const DAY = 24 * 3600 * 1000;
 
-async function hmac(userId: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode("test-identity-secret"),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(userId)));
-  return [...sig].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+const hmac = (userId: string) => identityHash(userId);
 
 /** `Microchat.setUser` as the loader sends it (cross-site, text/plain). */
 async function identify(token: string | undefined, user: Record<string, unknown>) {
