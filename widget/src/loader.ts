@@ -301,8 +301,7 @@
       tellOpen();
     } else if (kind === "getSession") {
       // The session, only to our frame's window at our origin.
-      ready = true;
-      toFrame({ microchat: "session", session: held() });
+      frame.contentWindow!.postMessage({ microchat: "session", session: held() }, origin);
     } else if (kind === "session" && typeof data?.session?.token === "string") {
       // The chat started a fresh conversation (the old one was deleted) or its token was rotated: follow it.
       store.set(SESSION_KEY, (session = data.session));
