@@ -25,6 +25,19 @@ async function seedMessages(session: { conversationId: string; visitorId: string
   await evictDurableObject(stub(session.conversationId));
 }
 
+/** A visitor writes "one" and "two", then an operator joins: seqs 1–3 are stored, and the visitor has seen them. */
+async function twoLinesAndAJoin() {
+  const admin = await signInAdmin();
+  const session = await newVisitorSession();
+  const v = await visitorSocket(session);
+  await v.next("welcome");
+  await say(v, "one");
+  await say(v, "two");
+  expect((await join(admin, session.conversationId)).status).toBe(200);
+  await v.until("message", (f) => f.message.seq === 3);
+  return { admin, session, v };
+}
+
 describe("message log", () => {
   it("gives messages gap-free sequence numbers starting at 1", async () => {
     const session = await newVisitorSession();
@@ -70,13 +83,7 @@ describe("message log", () => {
   });
 
   it("a reconnecting client receives exactly the messages it missed, in order", async () => {
-    const admin = await signInAdmin();
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
-    await say(v, "one");
-    await say(v, "two");
-    expect((await join(admin, session.conversationId)).status).toBe(200);
+    const { admin, session, v } = await twoLinesAndAJoin();
     const op = await operatorSocket(admin, session.conversationId);
     await op.next("welcome");
     v.close(); // the visitor drops after seeing seq 3 (the join event)
@@ -92,13 +99,7 @@ describe("message log", () => {
   });
 
   it("a client already caught up (lastSeq = the newest stored) gets an empty welcome, then only what is new", async () => {
-    const admin = await signInAdmin();
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
-    await say(v, "one");
-    await say(v, "two");
-    expect((await join(admin, session.conversationId)).status).toBe(200); // seq 3
+    const { admin, session, v } = await twoLinesAndAJoin();
     v.close();
     const again = await visitorSocket(session, 3);
     const welcome = await again.next("welcome");
