@@ -362,7 +362,6 @@ describe("webhooks", () => {
       );
     });
     await evictDurableObject(conversation); // written behind its back: let it reread its storage
-    await new Promise((r) => setTimeout(r, 20));
     const created = await fetchApp(
       "/api/v1/webhooks",
       json({ url: "https://hooks.test/since", events: ["message.created"] }, bearer(token)),

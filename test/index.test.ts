@@ -88,7 +88,6 @@ describe("conversation index", () => {
     });
     const panel = await panelSocket(admin);
     await panel.next("index");
-    await new Promise((r) => setTimeout(r, 1100)); // past the coalescing window: the next message reports at once
     await say(v, "after the clock jump");
     const up = await upsertWithPreview(panel, session.conversationId, "after the clock jump");
     expect(up.conversation.unread).toBe(2);

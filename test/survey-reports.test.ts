@@ -17,6 +17,7 @@ import {
   visitorSocket,
 } from "./helpers";
 
+import { eventually } from "./mail-helpers";
 const DAY = 24 * 3600 * 1000;
 const workspace = () => env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
 
@@ -165,33 +166,39 @@ describe("survey by email", () => {
         (await res.json()) as { conversations: { id: string; visitor: { email: string | null } }[] }
       ).conversations.find((c) => c.visitor.email === sender)!;
     };
-    const emailed = (id: string) =>
-      runInDurableObject(
-        env.CONVERSATION.get(env.CONVERSATION.idFromName(id)),
-        (_o, state) =>
-          state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'survey_emailed'").toArray()[0]
-            ?.value ?? null,
-      );
+    /** What the survey email step decided for the conversation's current survey, once it has. */
+    const decided = async (id: string, surveyBefore: string | null) => {
+      const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+      const read = () =>
+        runInDurableObject(stub, (_o, state) => {
+          const row = (key: string) =>
+            state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+          const survey = JSON.parse(row("survey") ?? "null") as { id: string } | null;
+          const mail = JSON.parse(row("survey_mail") ?? "null") as { survey: string; outcome: string } | null;
+          return { survey: survey?.id ?? null, mail };
+        });
+      const seen = await eventually(read, (s) => s.survey !== surveyBefore && s.mail?.survey === s.survey, 10_000);
+      expect(seen.mail?.survey, `the survey mail step for a new survey; saw ${JSON.stringify(seen)}`).toBe(seen.survey);
+      return { surveyId: seen.survey!, outcome: seen.mail!.outcome };
+    };
 
-    // Off (the default): no survey mail.
+    // Off (the default): the step decides "off" and hands nothing to send_email.
     await worker.email(mail(`a${Date.now()}`), env);
     const c1 = await convOf();
-    await join(admin, c1.id);
-    await leave(admin, c1.id);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await emailed(c1.id)).toBeNull();
-
-    // On: the survey goes out by email with a one-click link.
-    await fetchApp("/api/settings", { ...json({ surveyByEmail: true }, { Cookie: admin }), method: "PUT" });
     const sent = await recordSentMail(c1.id);
     await join(admin, c1.id);
     await leave(admin, c1.id);
-    let surveyId: string | null = null;
-    for (let i = 0; i < 20 && !surveyId; i++) {
-      surveyId = await emailed(c1.id);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(surveyId).not.toBeNull();
+    const off = await decided(c1.id, null);
+    expect(off.outcome).toBe("off");
+    expect(sent, "mail handed to send_email while survey mail is off").toHaveLength(0);
+
+    // On: the survey goes out by email with a one-click link.
+    await fetchApp("/api/settings", { ...json({ surveyByEmail: true }, { Cookie: admin }), method: "PUT" });
+    await join(admin, c1.id);
+    await leave(admin, c1.id);
+    const on = await decided(c1.id, off.surveyId);
+    expect(on.outcome).toBe("sent");
+    const surveyId = on.surveyId;
     // The survey mail is automatic and says so, so auto-responders leave it unanswered.
     expect(sent, "mail handed to send_email for the survey").toHaveLength(1);
     const surveyMail = await PostalMime.parse(sent[0]!);

@@ -19,6 +19,12 @@ export interface StoredSurvey {
   state: "pending" | "answered" | "dismissed";
 }
 
+/** What the survey email step decided for survey `survey`. */
+export interface SurveyMailOutcome {
+  survey: string;
+  outcome: "sent" | "off" | "failed";
+}
+
 /** How one field is stored: its key, how a stored text (or its absence) reads, and how a value is written. */
 interface Field<T> {
   key: string;
@@ -82,7 +88,8 @@ const FIELDS = {
   pageViewsDropped: count("page_views_dropped"),
   // The satisfaction survey.
   survey: json<StoredSurvey>("survey"),
-  surveyEmailed: text("survey_emailed"),
+  // What became of the survey email for a survey (sent, off in settings, or failed): one outcome per survey.
+  surveyMail: json<SurveyMailOutcome>("survey_mail"),
   // The email channel: the thread token of the Reply-To address, and the sender replies go out as.
   emailToken: text("email_token"),
   emailFrom: text("email_from"),

@@ -50,7 +50,10 @@ async function emailSurvey(c: ConversationContext, survey: StoredSurvey, publicU
   try {
     const workspace = workspaceStub(c.env, meta.workspace!);
     const settings = await workspace.getSettings();
-    if (!settings.surveyByEmail || !settings.emailAddress) return;
+    if (!settings.surveyByEmail || !settings.emailAddress) {
+      meta.surveyMail = { survey: survey.id, outcome: "off" };
+      return;
+    }
     const token = await signToken(c.env.SESSION_SECRET, {
       t: "rate",
       c: meta.id,
@@ -74,9 +77,10 @@ async function emailSurvey(c: ConversationContext, survey: StoredSurvey, publicU
       autoSubmitted: "auto-generated",
     });
     await c.env.SEND_EMAIL.send(new EmailMessage(from, meta.visitorEmail!, raw));
-    meta.surveyEmailed = survey.id;
+    meta.surveyMail = { survey: survey.id, outcome: "sent" };
   } catch (err) {
     console.error("Conversation", meta.id, "survey email failed", err);
+    meta.surveyMail = { survey: survey.id, outcome: "failed" };
   }
 }
 
