@@ -388,6 +388,68 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
     }
   });
 
+  it("a temporary failure (storage down) throws, so the sender retries; the retry is stored once, files and all", async () => {
+    const admin = await signInAdmin();
+    const sender = freshSender("tempfail");
+    const raw = `From: ${sender}
+To: ${SUPPORT}
+Subject: Invoice
+Message-ID: ${mid()}
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+The invoice is attached
+--b
+Content-Type: text/plain; name="invoice.txt"
+Content-Disposition: attachment; filename="invoice.txt"
+
+Total: 42
+--b--
+`;
+    // R2 is down for this delivery: every write fails, after the mail was routed to a conversation.
+    let puts = 0;
+    const down = {
+      ...env,
+      ATTACHMENTS: new Proxy(env.ATTACHMENTS, {
+        get: (target, key) =>
+          key === "put"
+            ? () => {
+                puts++;
+                throw new Error("R2 is unavailable");
+              }
+            : Reflect.get(target, key, target),
+      }),
+    } as Env;
+    const first = inbound(raw, { from: sender });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    await expect(worker.email(first.message, down)).rejects.toThrow("R2 is unavailable");
+    errors.mockRestore();
+    expect(puts, "the delivery reached storage").toBeGreaterThan(0);
+    // Not setReject: that is a permanent SMTP error, and the sender would never try again.
+    expect(first.rejected).toEqual([]);
+    expect(await findBySender(admin, sender), "what a failed delivery left in the index").toEqual([]);
+
+    // The sender's server tries again later, and storage is back.
+    expect(await deliver(raw, { from: sender })).toEqual([]);
+    const [conversation, ...others] = await eventually(
+      () => findBySender(admin, sender),
+      (list) => list.length > 0,
+    );
+    expect(others, "conversations for one mail").toEqual([]);
+    const msgs = await messagesOf(admin, conversation!.id);
+    expect(msgs.map((m) => m.text)).toEqual(["The invoice is attached"]);
+    expect(msgs[0]!.email!.attachments?.map((f) => f.name)).toEqual(["invoice.txt"]);
+    const threads = await runInDurableObject(env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY)), (_o, state) =>
+      state.storage.sql
+        .exec<{ id: string }>("SELECT conversation_id AS id FROM email_threads WHERE sender = ?", sender)
+        .toArray(),
+    );
+    expect(threads).toEqual([{ id: conversation!.id }]);
+  });
+
   it("a sender's name gets the rule of every name, as one typed in the chat: one line, no control characters, 80 characters", async () => {
     const admin = await signInAdmin();
     // Tab, newline, BEL, CR LF and trailing blanks, in an encoded word as a mailer may write them.

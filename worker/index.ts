@@ -12,9 +12,18 @@ export default {
     try {
       await receiveEmail(message, env);
     } catch (err) {
-      // Never let a mail crash the handler: refuse it with a reason instead.
-      console.error("Email", "handler failed", err);
-      message.setReject("Temporary problem storing this message; please try again later");
+      // Whatever receiveEmail could judge it refused with setReject, which is
+      // a permanent SMTP error. What is left is ours and passing (storage or
+      // an object unavailable): the exception makes Email Routing answer
+      // with a temporary error, so the sender's server tries again later.
+      // A retry is safe: delivery is idempotent by Message-ID.
+      console.error(
+        "Email",
+        "not stored, the sender will retry",
+        JSON.stringify({ from: message.from, to: message.to }),
+        err,
+      );
+      throw err;
     }
   },
 } satisfies ExportedHandler<Env>;

@@ -7,8 +7,9 @@
  * nesting and header size. Nothing is lost silently: every mail is either
  * stored in a conversation or refused with `setReject` and a reason a human
  * can read (the sending server reports it to the sender), plus a log line;
- * nothing throws out of here but a storage failure, which `index.ts` turns
- * into a temporary refusal. A charset the decoder does not know is decoded as
+ * nothing throws out of here but a storage failure, which `index.ts` lets
+ * through: Email Routing answers it with a temporary SMTP error, and the
+ * sender's server delivers again later. A charset the decoder does not know is decoded as
  * windows-1252 (postal-mime's fallback).
  *
  * What one mail costs is bounded by its size: every step after the parse
