@@ -55,6 +55,16 @@ if (!existsSync(chromium)) {
   }
 }
 
+// The binding types are generated from wrangler.toml (`npm run types`): stale ones fail here.
+must(
+  run("binding types current (wrangler types --check)", bin("wrangler"), [
+    "types",
+    "--include-runtime=false",
+    "--strict-vars=false",
+    "--check",
+    "worker/worker-configuration.d.ts",
+  ]),
+);
 for (const part of ["worker", "test", "panel", "widget", "scripts", "bench"]) {
   must(run(`typecheck ${part}`, bin("tsc"), ["-p", `${part}/tsconfig.json`]));
 }

@@ -114,7 +114,7 @@ describe("deleting conversations", () => {
     expect(res.status).toBe(204);
     expect((await v.next("error")).code).toBe("deleted");
     // The deletion unbinds the user at once (identify would also recover from a lost unbinding).
-    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.WORKSPACE_ID));
     const bound = await runInDurableObject(workspace, (_o, state) =>
       state.storage.sql
         .exec<{ id: string }>("SELECT conversation_id AS id FROM verified_users WHERE user_id = ?", userId)

@@ -137,17 +137,19 @@ describe("the real-world mail corpus", () => {
       // whose sender is not verified under a key of its own, with its envelope sender) …
       const landed = outcomes.filter((o) => o.landed);
       const keys = landed.map((o) => [o.messageId, `unverified ${o.envelope.toLowerCase()} ${o.messageId}`] as const);
-      const where = await runInDurableObject(env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY)), (_o, state) =>
-        keys.map(
-          (k) =>
-            state.storage.sql
-              .exec<{ c: string }>(
-                "SELECT conversation_id AS c FROM email_message_ids WHERE message_id IN (?, ?)",
-                k[0],
-                k[1],
-              )
-              .toArray()[0]?.c,
-        ),
+      const where = await runInDurableObject(
+        env.WORKSPACE.get(env.WORKSPACE.idFromName(env.WORKSPACE_ID)),
+        (_o, state) =>
+          keys.map(
+            (k) =>
+              state.storage.sql
+                .exec<{ c: string }>(
+                  "SELECT conversation_id AS c FROM email_message_ids WHERE message_id IN (?, ?)",
+                  k[0],
+                  k[1],
+                )
+                .toArray()[0]?.c,
+          ),
       );
       // … and that the Conversation holds it.
       const conversations = new Map<string, Message[]>();

@@ -155,7 +155,7 @@ describe("a forged From, through the real email() handler", () => {
   it("a forged From at Alice's thread token address opens its own conversation; a bounce address of her domain threads", async () => {
     const admin = await signInAdmin();
     const { alice, first, id } = await aliceWrites(admin);
-    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.WORKSPACE_ID));
     const token = await workspace.ensureEmailThread(id, "ignored", alice);
     const to = `support+${token}@microchat.example`;
 
@@ -210,7 +210,7 @@ describe("a forged From, through the real email() handler", () => {
       from: "x@evil.example",
     });
     const other = (await conversationsOf(admin, alice, 2)).find((c) => c.id !== id)!;
-    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.WORKSPACE_ID));
     const to = `support+${await workspace.ensureEmailThread(other.id, "ignored", alice)}@microchat.example`;
     expect(
       await deliver(

@@ -279,7 +279,7 @@ ${btoa("<html><script>alert(1)</script></html>")}
     expect(await findBySender(admin, "mailer-daemon@example.org")).toEqual([]);
     // Not stored either (a mail stored without reaching the index would pass the checks above): no
     // conversation thread was opened for either sender.
-    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.WORKSPACE_ID));
     const threads = await runInDurableObject(workspace, (_o, state) =>
       state.storage.sql
         .exec<{ sender: string }>(
@@ -347,7 +347,7 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
         () => findBySender(admin, sender),
         (l) => l.length === 1,
       );
-      await env.CONVERSATION.get(env.CONVERSATION.idFromName(c!.id)).erase(c!.id, env.SITE_KEY);
+      await env.CONVERSATION.get(env.CONVERSATION.idFromName(c!.id)).erase(c!.id, env.WORKSPACE_ID);
       const late = await deliver(
         `From: ${sender}\nTo: ${SUPPORT}\nSubject: Re: Hi\nMessage-ID: ${mid()}\nIn-Reply-To: ${first}\n\nStill there?\n`,
         { from: sender },
@@ -370,7 +370,7 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
 
   it("a mail delivered twice (a sender's retry) is stored once, in one conversation, with or without a Message-ID", async () => {
     const admin = await signInAdmin();
-    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY));
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName(env.WORKSPACE_ID));
     for (const messageIdHeader of ["", `Message-ID: ${mid()}\n`]) {
       const sender = freshSender("retry");
       const raw = `From: ${sender}\nTo: ${SUPPORT}\nSubject: Retry\n${messageIdHeader}Date: Mon, 1 Jan 2026 10:00:00 +0000\n\nSent once, delivered twice\n`;
@@ -442,10 +442,12 @@ Total: 42
     const msgs = await messagesOf(admin, conversation!.id);
     expect(msgs.map((m) => m.text)).toEqual(["The invoice is attached"]);
     expect(msgs[0]!.email!.attachments?.map((f) => f.name)).toEqual(["invoice.txt"]);
-    const threads = await runInDurableObject(env.WORKSPACE.get(env.WORKSPACE.idFromName(env.SITE_KEY)), (_o, state) =>
-      state.storage.sql
-        .exec<{ id: string }>("SELECT conversation_id AS id FROM email_threads WHERE sender = ?", sender)
-        .toArray(),
+    const threads = await runInDurableObject(
+      env.WORKSPACE.get(env.WORKSPACE.idFromName(env.WORKSPACE_ID)),
+      (_o, state) =>
+        state.storage.sql
+          .exec<{ id: string }>("SELECT conversation_id AS id FROM email_threads WHERE sender = ?", sender)
+          .toArray(),
     );
     expect(threads).toEqual([{ id: conversation!.id }]);
   });

@@ -1,19 +1,10 @@
-// Types for `cloudflare:test` / `cloudflare:workers` inside the test runtime.
-import type { Env as WorkerEnv } from "../worker/env";
-
-declare global {
-  namespace Cloudflare {
-    interface Env extends WorkerEnv {}
-    interface GlobalProps {
-      mainModule: typeof import("../worker/index");
-      durableNamespaces: "Conversation" | "Workspace";
-    }
-  }
-}
-
+// Types for `cloudflare:test` / `cloudflare:workers` inside the test runtime:
+// the Worker's own Env (worker/worker-configuration.d.ts and worker/env.ts)
+// is the tests' `env`.
 declare module "vitest" {
   export interface ProvidedContext {
     /** test/email-corpus.test.ts delivers every Nth message of the mail corpus (MAIL_CORPUS_STRIDE). */
     mailCorpusStride: number;
   }
 }
+export {};

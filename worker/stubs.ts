@@ -10,7 +10,7 @@ export function conversationStub(env: Env, id: string) {
   return env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
 }
 
-/** The workspace's Durable Object (one per deployment, named by the site key). */
-export function workspaceStub(env: Env, name: string = env.SITE_KEY) {
+/** The workspace's Durable Object (one per deployment, named by WORKSPACE_ID, never by the public site key). */
+export function workspaceStub(env: Env, name: string = env.WORKSPACE_ID) {
   return env.WORKSPACE.get(env.WORKSPACE.idFromName(name));
 }

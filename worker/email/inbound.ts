@@ -172,7 +172,7 @@ export async function receiveEmail(message: ForwardableEmailMessage, env: Env): 
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(messageId));
   const result = await conversationStub(env, route.conversationId).receiveEmail(
     route.conversationId,
-    env.SITE_KEY,
+    env.WORKSPACE_ID,
     { id: route.visitorId, name: sender.name || null, email: address },
     `email:${base64url(new Uint8Array(digest))}`,
     text.shown || "(empty message)",

@@ -81,7 +81,7 @@ export async function issueVisitorToken(
  */
 export async function readVisitorToken(env: Env, token: string): Promise<VisitorPass | "expired" | null> {
   const p = (await verifyToken(secret(env), token)) as Record<string, unknown> | null;
-  if (!p || p.t !== "visitor" || p.w !== env.SITE_KEY || !isId(p.v) || !isId(p.c)) return null;
+  if (!p || p.t !== "visitor" || p.w !== env.WORKSPACE_ID || !isId(p.v) || !isId(p.c)) return null;
   if (!isId(p.f) || typeof p.iat !== "number" || typeof p.exp !== "number" || p.exp <= Date.now()) return "expired";
   const user = typeof p.u === "string" ? p.u : null;
   return { workspace: p.w, visitorId: p.v, conversationId: p.c, family: p.f, issuedAt: p.iat, expiresAt: p.exp, user };
@@ -107,7 +107,7 @@ export async function issueTicket(env: Env, pass: VisitorPass): Promise<{ ticket
 
 export async function readTicket(env: Env, ticket: string): Promise<TicketClaims | null> {
   const p = (await verifyToken(secret(env), ticket)) as Record<string, unknown> | null;
-  if (!p || p.t !== "ticket" || p.w !== env.SITE_KEY || !isId(p.v) || !isId(p.c) || !isId(p.n) || !isId(p.f)) {
+  if (!p || p.t !== "ticket" || p.w !== env.WORKSPACE_ID || !isId(p.v) || !isId(p.c) || !isId(p.n) || !isId(p.f)) {
     return null;
   }
   if (typeof p.exp !== "number" || p.exp < Date.now() || typeof p.te !== "number") return null;
@@ -137,5 +137,5 @@ export async function readSurveyToken(
 
 /** A fresh visitor with a conversation of their own (not stored until they write). */
 export function newVisitor(env: Env): VisitorClaims {
-  return { workspace: env.SITE_KEY, visitorId: randomId(), conversationId: randomId() };
+  return { workspace: env.WORKSPACE_ID, visitorId: randomId(), conversationId: randomId() };
 }

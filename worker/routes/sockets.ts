@@ -39,7 +39,7 @@ export const sockets = new Hono<AppEnv>()
     return conversationStub(c.env, id).fetch(
       forwardUpgrade(c.req.raw, {
         conversation: id,
-        workspace: c.env.SITE_KEY,
+        workspace: c.env.WORKSPACE_ID,
         role: "operator",
         actorId: session.operator.id,
         actorName: session.operator.name,

@@ -25,22 +25,22 @@ export async function listConversations(
 
 /** A conversation's live state. */
 export async function conversationState(env: Env, id: string): Promise<ConversationState> {
-  return unwrap(await conversationStub(env, id).getState(id, env.SITE_KEY));
+  return unwrap(await conversationStub(env, id).getState(id, env.WORKSPACE_ID));
 }
 
 /** A page of a conversation's messages, newest page first; `before` pages back by seq. */
 export async function messagePage(env: Env, id: string, before: number | null, limit: number) {
-  return unwrap(await conversationStub(env, id).getMessages(id, env.SITE_KEY, before, limit));
+  return unwrap(await conversationStub(env, id).getMessages(id, env.WORKSPACE_ID, before, limit));
 }
 
 /** What is known of the conversation's visitor: location, pages, browser, mail. */
 export async function visitorInfo(env: Env, id: string) {
-  return unwrap(await conversationStub(env, id).visitorInfo(id, env.SITE_KEY));
+  return unwrap(await conversationStub(env, id).visitorInfo(id, env.WORKSPACE_ID));
 }
 
 /** An operator corrects the visitor's name or email (null clears it). */
 export async function updateVisitor(env: Env, id: string, input: { name?: string | null; email?: string | null }) {
-  return unwrap(await conversationStub(env, id).updateVisitor(id, env.SITE_KEY, input));
+  return unwrap(await conversationStub(env, id).updateVisitor(id, env.WORKSPACE_ID, input));
 }
 
 /** The visitor's other conversations (same email address), newest first. */
@@ -65,7 +65,7 @@ async function announce(
 /** JOIN: assigns the operator and tells webhooks. */
 export async function joinConversation(env: Env, id: string, operator: OperatorRef): Promise<ConversationState> {
   const state = unwrap(
-    await conversationStub(env, id).join(id, env.SITE_KEY, { id: operator.id, name: operator.name }),
+    await conversationStub(env, id).join(id, env.WORKSPACE_ID, { id: operator.id, name: operator.name }),
   );
   await announce(env, "conversation.joined", id, operator);
   return state;
@@ -84,7 +84,7 @@ export async function leaveConversation(
   requestUrl: string,
 ): Promise<ConversationState> {
   const publicUrl = env.PUBLIC_URL || new URL(requestUrl).origin;
-  const state = unwrap(await conversationStub(env, id).leave(id, env.SITE_KEY, operator.id, publicUrl));
+  const state = unwrap(await conversationStub(env, id).leave(id, env.WORKSPACE_ID, operator.id, publicUrl));
   await announce(env, "conversation.left", id, operator);
   return state;
 }
@@ -104,7 +104,7 @@ export async function sendMessage(
   return unwrap(
     await conversationStub(env, id).sendAsOperator(
       id,
-      env.SITE_KEY,
+      env.WORKSPACE_ID,
       who,
       message.clientId,
       message.text,
@@ -115,7 +115,7 @@ export async function sendMessage(
 
 /** Deletes one conversation's storage and files, then its index entry; no permission check, no audit entry. */
 async function erase(env: Env, id: string, audit: { actor: Operator; grounds: DeleteGrounds } | null) {
-  unwrap(await conversationStub(env, id).erase(id, env.SITE_KEY));
+  unwrap(await conversationStub(env, id).erase(id, env.WORKSPACE_ID));
   await workspaceStub(env).forgetConversation(id, audit?.actor ?? null, audit?.grounds);
 }
 

@@ -41,7 +41,7 @@ export async function storeUpload(
   try {
     const result = await conversationStub(env, conversationId).attachFile(
       conversationId,
-      env.SITE_KEY,
+      env.WORKSPACE_ID,
       who,
       upload.clientId,
       file,
@@ -64,7 +64,7 @@ export async function storeUpload(
 /** The response serving attachment `fileId` of `conversationId` (already authorised); pictures inline on request. */
 export async function serveFile(env: Env, conversationId: string, fileId: string, inline: boolean): Promise<Response> {
   if (!isId(fileId)) refuse("not_found", "No such file");
-  const file = unwrap(await conversationStub(env, conversationId).getFile(conversationId, env.SITE_KEY, fileId));
+  const file = unwrap(await conversationStub(env, conversationId).getFile(conversationId, env.WORKSPACE_ID, fileId));
   const object = await env.ATTACHMENTS.get(fileKey(conversationId, file.id));
   if (!object) refuse("not_found", "No such file");
   return fileResponse(object, file, inline);

@@ -156,11 +156,11 @@ async function verifiedSession(
   // The first time, an anonymous visitor's conversation becomes the user's (if it is not someone else's).
   const offered = current && (mine || current.pass.user === null) ? claimsOf(current.pass) : null;
   const workspace = workspaceStub(env);
-  let bound: VisitorClaims = { workspace: env.SITE_KEY, ...(await workspace.bindVerifiedUser(user.id, offered)) };
+  let bound: VisitorClaims = { workspace: env.WORKSPACE_ID, ...(await workspace.bindVerifiedUser(user.id, offered)) };
   if (!(await setSiteIdentity(env, bound, user, true))) {
     // Their conversation was deleted and the unbinding did not happen: a new one, never a 410 for good.
     bound = {
-      workspace: env.SITE_KEY,
+      workspace: env.WORKSPACE_ID,
       ...(await workspace.rebindVerifiedUser(user.id, bound.conversationId)),
     };
     if (!(await setSiteIdentity(env, bound, user, true))) refuse("deleted", "This conversation was deleted");

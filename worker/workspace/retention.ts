@@ -47,7 +47,7 @@ export class Retention implements ScheduledJob {
     if ((this.settings.get("retention_next_at") ?? 0) > Date.now()) return;
     const due = this.index.inactiveSince(Date.now() - days * DAY_MS, RETENTION_BATCH);
     for (const id of due) {
-      const result = await conversationStub(this.w.env, id).erase(id, this.w.env.SITE_KEY);
+      const result = await conversationStub(this.w.env, id).erase(id, this.w.env.WORKSPACE_ID);
       // Left in the index when the conversation refused; the next run tries again.
       if (!result.ok && result.code !== "not_found") continue;
       this.index.forget(id);

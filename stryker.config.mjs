@@ -1,0 +1,37 @@
+/**
+ * Mutation testing (StrykerJS): small deliberate breakages in the Worker's
+ * domain modules, each run against the workerd tests that reach it. A
+ * mutant no test notices is a behaviour no test pins down.
+ *
+ * Run it by area with `npm run test:mutation -- <area>` (scripts/mutation.mjs
+ * sets `mutate` and the area's incremental report); `npm test` checks the
+ * committed reports (scripts/mutation-gate.mjs). See README "Mutation testing".
+ */
+export default {
+  testRunner: "vitest",
+  plugins: ["@stryker-mutator/vitest-runner", "./scripts/stryker-workerd.mjs"],
+  // The project's vitest.config.ts: the tests run in workerd, with the real
+  // Durable Objects, R2 and email bindings (the plugin module keeps that pool).
+  vitest: { configFile: "vitest.config.ts", related: false },
+  coverageAnalysis: "perTest",
+  concurrency: 2,
+  timeoutMS: 60_000,
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+  ignorePatterns: [
+    "dist",
+    "test-results",
+    "reports",
+    "bench/results",
+    ".wrangler",
+    "panel",
+    "widget",
+    "demo",
+    "docs",
+    "test/e2e",
+  ],
+  reporters: ["clear-text", "progress-append-only", "html"],
+  htmlReporter: { fileName: "reports/mutation/html/index.html" },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  thresholds: { high: 90, low: 85, break: null },
+};
