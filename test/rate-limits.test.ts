@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fetchApp, join, json, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
+import { ADMIN, fetchApp, join, json, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
 describe("rate limits", () => {
   it("a visitor sending too fast gets rate_limited errors, nothing is stored twice, and resending later succeeds", async () => {
@@ -32,6 +32,33 @@ describe("rate limits", () => {
     expect(
       (await fetchApp("/api/visitor/session", json({ siteKey: "demo" }, { "CF-Connecting-IP": "192.0.2.9" }))).status,
     ).toBe(201);
+  });
+
+  it("sign-ins are limited per IP before the password is checked, with a clear 429; another network is not", async () => {
+    await signInAdmin(); // the workspace is set up
+    const login = (ip: string) =>
+      fetchApp("/api/auth/login", json({ email: ADMIN.email, password: ADMIN.password }, { "CF-Connecting-IP": ip }));
+    const ip = `198.19.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
+    // Correct passwords, so the Workspace's throttle of failures never counts: only the per-IP limit (20 a minute) can refuse.
+    let limited: Response | null = null;
+    let ok = 0;
+    for (let i = 0; i < 50 && !limited; i++) {
+      const res = await login(ip);
+      if (res.status === 429) limited = res;
+      else {
+        expect(res.status, await res.clone().text()).toBe(200);
+        ok++;
+      }
+    }
+    expect(limited, `no 429 after ${ok} sign-ins from one IP`).not.toBeNull();
+    expect(ok).toBeGreaterThanOrEqual(20);
+    expect(limited!.headers.get("Retry-After")).toBe("60");
+    expect(await limited!.json()).toMatchObject({ error: { code: "rate_limited" } });
+    expect(limited!.headers.get("Set-Cookie"), "a refused sign-in gets no session").toBeNull();
+    expect((await login("192.0.2.77")).status).toBe(200);
+    // Setup counts against the same limit (refused before it looks at the body).
+    const setup = await fetchApp("/api/setup", json({}, { "CF-Connecting-IP": ip }));
+    expect(setup.status).toBe(429);
   });
 
   it("uploads are limited per IP with a clear 429, on the visitor's route and the operator's; another network is not", async () => {

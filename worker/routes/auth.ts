@@ -8,7 +8,7 @@
  */
 import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { clientNetwork, type AppEnv } from "../lib/http";
+import { clientNetwork, limitByIp, type AppEnv } from "../lib/http";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "../lib/sessions";
 import type { MeResponse, SetupStatus } from "../protocol";
 import { logIn, logOut, requireOperator, setUp } from "../services/auth";
@@ -32,11 +32,16 @@ export const auth = new Hono<AppEnv>()
     return c.json({ needsSetup: await workspaceStub(c.env).needsSetup() } satisfies SetupStatus);
   })
   .post("/setup", async (c) => {
+    await limitByIp(c, c.env.LOGIN_LIMIT, "sign-in attempts");
     const { operator, token } = await setUp(c.env, await readBody(c, Setup));
     setSessionCookie(c, token);
     return c.json({ operator } satisfies MeResponse, 201);
   })
   .post("/auth/login", async (c) => {
+    // Before the password hash (the costly part): a network that tries too
+    // often is refused at the edge. Failures are also throttled per account
+    // and per network in the Workspace object, which counts exactly.
+    await limitByIp(c, c.env.LOGIN_LIMIT, "sign-in attempts");
     const body = await readBody(c, Login);
     const { operator, token } = await logIn(c.env, body.email, body.password, clientNetwork(c));
     setSessionCookie(c, token);
