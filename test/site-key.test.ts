@@ -14,9 +14,14 @@ import type { ConversationSummary } from "../worker/protocol";
 import { ADMIN, ORIGIN, conversationWithMessage, json, newVisitorSession, signInAdmin } from "./helpers";
 
 /** The Worker as deployed with `SITE_KEY = key` (everything else as configured). */
-async function withSiteKey(key: string, path: string, init: RequestInit = {}): Promise<Response> {
+async function withSiteKey(
+  key: string,
+  path: string,
+  init: RequestInit = {},
+  vars: Partial<Env> = {},
+): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(ORIGIN + path, init), { ...env, SITE_KEY: key } as Env, ctx);
+  const res = await app.fetch(new Request(ORIGIN + path, init), { ...env, SITE_KEY: key, ...vars } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -59,5 +64,25 @@ describe("site key", () => {
     const stale = await withSiteKey(rotated, "/api/visitor/session", json({ siteKey: "demo" }));
     expect(stale.status).toBe(404);
     expect(await stale.json()).toMatchObject({ error: { code: "unknown_site" } });
+  });
+
+  it("SITE_ORIGINS limits which sites may start chats: another site's browser is refused with a reason it can read", async () => {
+    const sites = { SITE_ORIGINS: "https://www.example.com, https://shop.example.com" };
+    const from = (origin: string | null, path = "/api/visitor/session") =>
+      withSiteKey("demo", path, json({ siteKey: "demo" }, origin ? { Origin: origin } : {}), sites);
+    expect((await from("https://www.example.com")).status).toBe(201);
+    expect((await from("https://shop.example.com")).status).toBe(201);
+    const other = await from("https://evil.example");
+    expect(other.status).toBe(403);
+    expect(other.headers.get("Access-Control-Allow-Origin"), "the refusal is readable cross-site").toBe("*");
+    expect(await other.json()).toMatchObject({ error: { code: "bad_origin" } });
+    expect((await from("https://evil.example", "/api/visitor/identify")).status).toBe(403);
+    // Not set (the default): any site with the key.
+    const open = await withSiteKey(
+      "demo",
+      "/api/visitor/session",
+      json({ siteKey: "demo" }, { Origin: "https://evil.example" }),
+    );
+    expect(open.status).toBe(201);
   });
 });

@@ -15,8 +15,6 @@ declare global {
        * the repo. Identity verification is off while it is unset.
        */
       IDENTITY_SECRET?: string;
-      /** Public https origin of this deployment, for links in emails (the survey link). */
-      PUBLIC_URL?: string;
       /** "off" disables the per-IP limits (local benchmarks only); per-visitor limits and sign-in throttling per account stay. */
       RATE_LIMITS?: string;
     }

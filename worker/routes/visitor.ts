@@ -18,7 +18,7 @@
  *   GET  /api/visitor/files/:fileId[?inline=1]  fetch an attachment of the visitor's own conversation
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { refuse } from "../errors";
+import { Refused, refuse, refusalResponse } from "../errors";
 import { clientInfo } from "../lib/client";
 import { maxUploadBytes } from "../lib/files";
 import { limitByIp, type AppEnv } from "../lib/http";
@@ -37,8 +37,26 @@ import { Identify, PageViews } from "../validate/bodies";
 import { parse, readJson } from "../validate/http";
 import { readUpload } from "../validate/upload";
 
-/** The loader's calls are cross-site simple requests; they carry no cookies, so any origin may make them. */
+/**
+ * The loader's calls are cross-site simple requests; they carry no cookies,
+ * so any origin may make them, unless SITE_ORIGINS lists the sites allowed
+ * to start chats: a browser on another site is then refused (a request
+ * without an Origin is not from a browser page, and proves nothing either way).
+ */
 const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const allowed = (c.env.SITE_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const origin = c.req.header("Origin");
+  if (allowed.length > 0 && origin !== undefined && !allowed.includes(origin)) {
+    // Answered here, with the CORS header, so the site's developer can read why.
+    const res = refusalResponse(
+      new Refused("bad_origin", `${origin} is not allowed to open chats here (SITE_ORIGINS)`),
+    );
+    res.headers.set("Access-Control-Allow-Origin", "*");
+    return res;
+  }
   if (c.req.method === "OPTIONS") {
     return c.body(null, 204, {
       "Access-Control-Allow-Origin": "*",
