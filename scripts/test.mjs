@@ -83,7 +83,25 @@ must(
 must(run("unused code (knip)", bin("knip"), []));
 must(run("build", "npm", ["run", "build"]));
 must(run("widget size budget", process.execPath, ["bench/size.mjs"]));
-must(run("deploy dry-run", bin("wrangler"), ["deploy", "--dry-run", "--outdir", join(root, "dist/worker")]));
+must(
+  run("deploy dry-run (local config)", bin("wrangler"), ["deploy", "--dry-run", "--outdir", join(root, "dist/worker")]),
+);
+// The production configuration `npm run deploy` writes, resolved by wrangler: no demo value may ship.
+must(
+  run("deploy dry-run (production, npm run deploy)", process.execPath, [
+    "scripts/deploy.mjs",
+    "--dry-run",
+    "--skip-build",
+    "--domain",
+    "chat.example.com",
+    "--site",
+    "https://www.example.com",
+    "--email",
+    "support@example.com",
+    "--name",
+    "Example Support",
+  ]),
+);
 
 const vitest = run("workerd tests (vitest)", bin("vitest"), ["run", "--config", "vitest.config.ts"], { capture: true });
 const vt = /Tests\s+(?:\x1b\[[0-9;]*m)*\s*(?:(\d+) failed[^|]*\|\s*)?(?:\x1b\[[0-9;]*m)*\s*(\d+) passed/.exec(

@@ -707,22 +707,36 @@ describe("outbound email", () => {
   it("a file too large for an email is refused with a clear error", async () => {
     const admin = await signInAdmin();
     const { id } = await joinedMailThread(admin, "Docs");
-    const big = new Uint8Array(4 * 1024 * 1024);
-    big.set(new TextEncoder().encode("%PDF-1.4\n"));
-    const form = new FormData();
-    form.set("file", new File([big], "big.pdf"));
-    form.set("clientId", "big-mail");
-    form.set("channel", "email");
-    const res = await fetchApp(`/api/conversations/${id}/files`, {
-      method: "POST",
-      headers: { Cookie: admin },
-      body: form,
-    });
+    const send = (bytes: number, clientId: string) => {
+      const pdf = new Uint8Array(bytes);
+      pdf.set(new TextEncoder().encode("%PDF-1.4\n"));
+      const form = new FormData();
+      form.set("file", new File([pdf], `${clientId}.pdf`));
+      form.set("clientId", clientId);
+      form.set("channel", "email");
+      return fetchApp(`/api/conversations/${id}/files`, { method: "POST", headers: { Cookie: admin }, body: form });
+    };
+    // One byte over the limit the panel also checks (LIMITS.emailFileBytes, about 3.7 MB).
+    const res = await send(LIMITS.emailFileBytes + 1, "one-too-many");
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/at most 5 MB/);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "too_large_for_email",
+      message: expect.stringMatching(/at most 5 MB/),
+    });
     // Nothing half-stored: no message, no object in R2.
     expect((await messagesOf(admin, id)).filter((m) => m.kind === "file")).toEqual([]);
     expect((await env.ATTACHMENTS.list({ prefix: `conversations/${id}/` })).objects).toEqual([]);
+    // Exactly at the limit it goes, and the mail it makes fits under the 5 MiB Cloudflare takes.
+    const sent = await recordSentMail(id);
+    const fits = await send(LIMITS.emailFileBytes, "at-the-limit");
+    expect(fits.status, await fits.clone().text()).toBe(201);
+    const mailed = await eventually(
+      async () => sent.length,
+      (n) => n > 0,
+      10_000,
+    );
+    expect(mailed).toBe(1);
+    expect(sent[0]!.length).toBeLessThanOrEqual(5 * 1024 * 1024);
   });
 
   it("replies are MIME with threading headers, a Reply-To back to the conversation, and text + HTML parts", async () => {

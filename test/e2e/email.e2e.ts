@@ -221,6 +221,12 @@ describe("the email channel in the browser", () => {
       .waitFor({ timeout: 15_000 });
     assert.equal((await sent.getByTestId("email-subject").innerText()).trim(), "Re: Order 4521 arrived damaged");
 
+    // Over what a mail carries: the panel says so before uploading a byte.
+    const uploads: string[] = [];
+    const watch = (r: { url(): string; method(): string }) => {
+      if (r.method() === "POST" && r.url().endsWith("/files")) uploads.push(r.url());
+    };
+    operator.on("request", watch);
     const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
     big.write("%PDF-1.4\n");
     await operator
@@ -228,7 +234,10 @@ describe("the email channel in the browser", () => {
       .setInputFiles({ name: "scan.pdf", mimeType: "application/pdf", buffer: big });
     const error = operator.getByTestId("conversation-error");
     await error.waitFor();
-    assert.match(await error.innerText(), /scan\.pdf: Too large to send by email/);
+    operator.off("request", watch);
+    assert.match(await error.innerText(), /scan\.pdf: Too large to send by email: a mail carries at most 3\.7 MB/);
+    assert.match(await error.innerText(), /Switch to Chat/);
+    assert.deepEqual(uploads, [], "the panel uploaded a file too large to mail");
     assert.equal(await operator.getByTestId("message").filter({ hasText: "scan.pdf" }).count(), 0);
     await error.getByRole("button", { name: "Dismiss error" }).click();
   });

@@ -23,6 +23,12 @@ export const LIMITS = {
   /** Longest visitor name / email. */
   nameChars: 80,
   emailChars: 254,
+  /**
+   * Largest file sent on the Email channel: the whole mail must stay under
+   * Cloudflare's 5 MiB, base64 grows a file by a third, and 64 KiB stay for
+   * the headers and text (about 3.7 MB). The panel checks it before uploading.
+   */
+  emailFileBytes: ((5 * 1024 * 1024 - 64 * 1024) / 4) * 3,
 } as const;
 
 export type Role = "visitor" | "operator";

@@ -5,10 +5,9 @@
  * type the client claims), and for the email channel the size a mail can carry.
  */
 import type { Context } from "hono";
-import { MAX_OUTBOUND_EMAIL_BYTES } from "../email/outbound";
 import { refuse } from "../errors";
 import { isImage, safeFileName, sniffType } from "../lib/files";
-import type { Channel, FileType, Role } from "../protocol";
+import { LIMITS, type Channel, type FileType, type Role } from "../protocol";
 import { clientId as clientIdSchema } from "./text";
 
 /** Room for the multipart envelope around the file itself. */
@@ -53,7 +52,7 @@ export async function readUpload(c: Context, maxBytes: number, role: Role): Prom
   if (file.size > maxBytes) refuse("too_large", `Files can be at most ${megabytes(maxBytes)}`);
 
   // Base64 grows a file by a third; the whole email must stay under Cloudflare's 5 MiB.
-  if (channel === "email" && Math.ceil(file.size / 3) * 4 + 64 * 1024 > MAX_OUTBOUND_EMAIL_BYTES) {
+  if (channel === "email" && file.size > LIMITS.emailFileBytes) {
     refuse(
       "too_large_for_email",
       "Too large to send by email: an email can be at most 5 MB with its attachment (about 3.7 MB of file). Send it on the chat channel instead.",

@@ -5,10 +5,12 @@
  * as a broadcast, and the log keeps whichever is first.
  */
 import type { SetStoreFunction } from "solid-js/store";
-import type { Channel, Message } from "../../../worker/protocol";
+import { LIMITS, type Channel, type Message } from "../../../worker/protocol";
 import { api, errorText, HttpError } from "../lib/api";
 import { newClientId } from "../lib/format";
 import type { ConversationStoreState, PendingUpload } from "./conversation-state";
+
+const megabytes = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
 
 export function createUploads(
   conversationId: string,
@@ -45,6 +47,15 @@ export function createUploads(
     upload(files: File[], channel: Channel) {
       if (files.length === 0) return;
       setState("error", null);
+      // A mail carries at most about 3.7 MB of file: say so now, not after the upload.
+      const tooBig = channel === "email" ? files.filter((f) => f.size > LIMITS.emailFileBytes) : [];
+      if (tooBig.length) {
+        setState(
+          "error",
+          `${tooBig.map((f) => f.name || "file").join(", ")}: Too large to send by email: a mail carries at most ${megabytes(LIMITS.emailFileBytes)} of file. Switch to Chat to send it there.`,
+        );
+        files = files.filter((f) => !tooBig.includes(f));
+      }
       for (const file of files) {
         const p: PendingUpload = {
           clientId: newClientId(),
