@@ -147,6 +147,9 @@ if (!dryRun) {
   if (!wrangler(["whoami"]).out.match(/You are logged in|associated with the email/)) {
     fail("not signed in to Cloudflare: run `npx wrangler login` (or set CLOUDFLARE_API_TOKEN) and try again");
   }
+  if (/More than one account/i.test(wrangler(["r2", "bucket", "list"]).out)) {
+    fail("your login has more than one Cloudflare account: set CLOUDFLARE_ACCOUNT_ID to the one to deploy to");
+  }
   const bucket = bucketName(env);
   if (wrangler(["r2", "bucket", "info", bucket]).ok) console.log(`▶ R2 bucket ${bucket}: exists`);
   else {
@@ -195,19 +198,19 @@ const local = answers.email.slice(0, answers.email.indexOf("@"));
 console.log(`
 ${dryRun ? "Dry run done: nothing was uploaded." : `Deployed ${env}: https://${answers.domain}/`}
 
-Still to do by hand (once per environment):
+Still to do by hand (once per environment; the dashboard has both mail services under Compute → Email Service):
  1. Open https://${answers.domain}/ and create the admin account right away: until someone does, the setup
     screen is open to whoever reaches it first.
- 2. Email Routing on ${domainOfMail}: dashboard → your zone → Email → Email Routing → enable. This replaces the
-    domain's MX records: if ${domainOfMail} already receives mail elsewhere, use a subdomain for support mail
-    (e.g. ${local}@help.${domainOfMail}) and pass that address as --email.
-    https://developers.cloudflare.com/email-routing/get-started/enable-email-routing/
- 3. Routing rules → Custom address "${local}" → action "Send to a Worker" → microchat-${env}.
-    Settings → Subaddressing → enable, so replies to ${local}+<token>@${domainOfMail} reach the same rule.
-    https://developers.cloudflare.com/email-routing/email-workers/
- 4. Outbound mail: until Cloudflare Email Sending is set up for ${domainOfMail} (onboard the domain; new accounts
-    have daily quotas; paid plans), replies reach only verified destination addresses.
-    https://developers.cloudflare.com/email-routing/email-workers/send-email-workers/
+ 2. Email Routing → Onboard Domain: ${domainOfMail}. Cloudflare then manages its MX records: if ${domainOfMail}
+    already receives mail elsewhere, add a subdomain instead (Email Routing → the root domain → Settings →
+    Subdomains, e.g. help.${domainOfMail}) and run this again with --email ${local}@help.${domainOfMail}.
+    https://developers.cloudflare.com/email-service/configuration/subdomains/
+ 3. Routing rules → custom address "${local}" → Send to a Worker → microchat-${env}. Then Settings →
+    Subaddressing → on, so replies to ${local}+<token>@${domainOfMail} reach the same rule.
+    https://developers.cloudflare.com/email-service/configuration/email-routing-addresses/
+ 4. Email Sending → Onboard Domain: ${domainOfMail} (adds bounce MX, SPF, DKIM, DMARC). Until then replies reach
+    only verified destination addresses; new accounts start with a daily quota.
+    https://developers.cloudflare.com/email-service/platform/limits/
  5. If your site identifies signed-in customers (Microchat.setUser with a hash):
     npx wrangler secret put IDENTITY_SECRET --env ${env}   (and give the same value to your site's server)
  6. Put the widget on ${answers.sites.split(",")[0]}:

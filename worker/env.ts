@@ -9,12 +9,6 @@
 declare global {
   namespace Cloudflare {
     interface Env {
-      /**
-       * Secret the site uses to sign `setUser` identities (HMAC-SHA256 of the
-       * user id). A secret (`wrangler secret put IDENTITY_SECRET`), never in
-       * the repo. Identity verification is off while it is unset.
-       */
-      IDENTITY_SECRET?: string;
       /** "off" disables the per-IP limits (local benchmarks only); per-visitor limits and sign-in throttling per account stay. */
       RATE_LIMITS?: string;
     }
@@ -24,6 +18,8 @@ declare global {
 /**
  * The environment. Of note: SITE_KEY is the public key the widget's script
  * tag carries (it may change); WORKSPACE_ID is the workspace's permanent
- * identity (it names the Workspace object and is signed into visitor tokens).
+ * identity (it names the Workspace object and is signed into visitor tokens);
+ * IDENTITY_SECRET, typed as a string because the local config lists it, may
+ * be unset in a deployment: identity verification is off then.
  */
 export type Env = Cloudflare.Env;
