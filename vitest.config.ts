@@ -53,7 +53,7 @@ export default defineConfig({
   test: {
     // CommonJS-heavy dependencies are pre-bundled for workerd, as wrangler
     // bundles them for `dev`/`deploy` (the test runtime loads modules one by one).
-    deps: { optimizer: { ssr: { enabled: true, include: ["sanitize-html", "mimetext/browser", "fast-check"] } } },
+    deps: { optimizer: { ssr: { enabled: true, include: ["sanitize-html", "fast-check"] } } },
     // test/email-corpus.test.ts delivers every Nth corpus message (1: all 6,046, a few minutes).
     provide: { mailCorpusStride: Number(process.env.MAIL_CORPUS_STRIDE ?? 10) },
     include: ["test/**/*.test.ts"],

@@ -761,6 +761,35 @@ describe("outbound email", () => {
     expect(parsed.subject).toBe("Re: Refund");
     expect(parsed.attachments.map((a) => a.filename)).toEqual(["receipt.pdf"]);
   });
+
+  it("non-ASCII names, subjects and file names survive as encoded words; no input can add a header", async () => {
+    const subject = "Re: Ihre Bestellung über 3 × „Größe XL“ — 注文番号 4521 ".repeat(3).trim();
+    const bytes = new Uint8Array(200_000).map((_, i) => (i * 7) % 256);
+    const raw = buildReply({
+      from: { name: 'Åsa "the" Support\r\nBcc: victim@example.org', address: SUPPORT },
+      to: "olga@example.org",
+      replyTo: "support+abcdefghijklmnop@microchat.example",
+      subject: `${subject}\r\nBcc: victim@example.org`,
+      text: "Grüße 👋",
+      messageId: "<out2@microchat.example>",
+      inReplyTo: null,
+      references: [],
+      attachment: { name: "Rechnung Nr. 5 – März.pdf", type: "application/pdf", bytes },
+    });
+    // Every line of the header block is a header or a folded continuation; none is an injected Bcc.
+    const head = raw.slice(0, raw.indexOf("\r\n\r\n"));
+    expect(head).not.toMatch(/^Bcc:/im);
+    for (const line of raw.split("\r\n")) expect(line.length, line.slice(0, 80)).toBeLessThanOrEqual(998);
+    expect(raw).not.toMatch(/[^\r]\n/);
+    const parsed = await PostalMime.parse(raw);
+    expect(parsed.subject).toBe(`${subject} Bcc: victim@example.org`);
+    expect(parsed.from).toMatchObject({ name: 'Åsa "the" Support Bcc: victim@example.org', address: SUPPORT });
+    expect(parsed.text?.trim()).toBe("Grüße 👋");
+    expect(parsed.attachments).toHaveLength(1);
+    expect(parsed.attachments[0]!.filename).toBe("Rechnung Nr. 5 – März.pdf");
+    expect(new Uint8Array(parsed.attachments[0]!.content as ArrayBuffer)).toEqual(bytes);
+    expect(parsed.headers.find((h) => h.key === "date")?.value).toMatch(/^\w{3}, \d{2} \w{3} \d{4} [\d:]{8} \+0000$/);
+  });
 });
 
 describe("settings", () => {

@@ -235,7 +235,7 @@ describe("the email channel in the browser", () => {
     const error = operator.getByTestId("conversation-error");
     await error.waitFor();
     operator.off("request", watch);
-    assert.match(await error.innerText(), /scan\.pdf: Too large to send by email: a mail carries at most 3\.7 MB/);
+    assert.match(await error.innerText(), /scan\.pdf: Too large to send by email: a mail carries at most 3\.6 MB/);
     assert.match(await error.innerText(), /Switch to Chat/);
     assert.deepEqual(uploads, [], "the panel uploaded a file too large to mail");
     assert.equal(await operator.getByTestId("message").filter({ hasText: "scan.pdf" }).count(), 0);

@@ -55,7 +55,7 @@ export async function readUpload(c: Context, maxBytes: number, role: Role): Prom
   if (channel === "email" && file.size > LIMITS.emailFileBytes) {
     refuse(
       "too_large_for_email",
-      "Too large to send by email: an email can be at most 5 MB with its attachment (about 3.7 MB of file). Send it on the chat channel instead.",
+      "Too large to send by email: an email can be at most 5 MB with its attachment (about 3.6 MB of file). Send it on the chat channel instead.",
     );
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
