@@ -82,10 +82,10 @@ must(
 );
 must(run("unused code (knip)", bin("knip"), []));
 must(run("build", "npm", ["run", "build"]));
-must(run("widget size budget", process.execPath, ["bench/size.mjs"]));
 must(
   run("deploy dry-run (local config)", bin("wrangler"), ["deploy", "--dry-run", "--outdir", join(root, "dist/worker")]),
 );
+must(run("size budgets (widget, Worker)", process.execPath, ["bench/size.mjs"]));
 // The production configuration `npm run deploy` writes, resolved by wrangler: no demo value may ship.
 must(
   run("deploy dry-run (production, npm run deploy)", process.execPath, [
