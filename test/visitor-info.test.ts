@@ -117,6 +117,67 @@ describe("visitor information", () => {
     expect(parseUserAgent(null)).toEqual({ browser: null, os: null, device: null, bot: false });
   });
 
+  it("parses the rest of the browsers and systems a support team meets", () => {
+    const cases: [string, Partial<ReturnType<typeof parseUserAgent>>][] = [
+      [
+        "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36",
+        {
+          browser: { name: "Samsung Internet", version: "25.0" },
+          os: { name: "Android", version: "14" },
+          device: "mobile",
+        },
+      ],
+      [
+        "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        { browser: { name: "Chrome", version: "131.0.0.0" }, os: { name: "Android", version: "13" }, device: "tablet" },
+      ],
+      [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/116.0.0.0",
+        { browser: { name: "Opera", version: "116.0.0.0" }, os: { name: "Windows", version: "10" }, device: "desktop" },
+      ],
+      [
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/133.0 Mobile/15E148 Safari/605.1.15",
+        { browser: { name: "Firefox", version: "133.0" }, os: { name: "iOS", version: "17.6" }, device: "mobile" },
+      ],
+      [
+        "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+        { browser: { name: "Safari", version: "17.5" }, os: { name: "iOS", version: "17.5" }, device: "tablet" },
+      ],
+      [
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+        { browser: { name: "Safari", version: "18.1" }, os: { name: "macOS", version: "10.15.7" }, device: "desktop" },
+      ],
+      [
+        "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        {
+          browser: { name: "Chrome", version: "131.0.0.0" },
+          os: { name: "Chrome OS", version: null },
+          device: "desktop",
+        },
+      ],
+      [
+        "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36",
+        { browser: { name: "Samsung Internet", version: "4.0" }, device: "tv" },
+      ],
+      ["Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", { bot: true, device: "bot" }],
+      [
+        "Mozilla/5.0 (Windows NT 6.1; Trident/7.0; rv:11.0) like Gecko",
+        { browser: { name: "Internet Explorer", version: "11.0" }, os: { name: "Windows", version: "7" } },
+      ],
+      ["curl/8.5.0", { browser: null, os: null, device: null, bot: false }],
+    ];
+    for (const [ua, want] of cases) expect(parseUserAgent(ua), ua).toMatchObject(want);
+    // Hostile strings of the longest length stored are parsed in one pass each (nothing to backtrack over).
+    for (const hostile of [
+      "a".repeat(512),
+      "bot".repeat(170),
+      `iPhone${" (".repeat(250)}`,
+      `Version/1${" ".repeat(500)}`,
+    ]) {
+      expect(parseUserAgent(hostile).browser).toBeNull();
+    }
+  });
+
   it("a visitor cannot read anyone's info, and page views only land in the sender's own conversation", async () => {
     const alice = await newVisitorSession();
     const mallory = await newVisitorSession();
