@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run bench`: delivery latency and throughput of Microchat against a bare
-// relay baseline on the same runtime, loopback only, bounded in count and time.
+// `npm run bench`: delivery latency and throughput of Microchat against two
+// baselines on the same runtime (a bare relay, and a relay that stores each
+// frame first), loopback only, bounded in count and time.
 //
 //   --conversations N   concurrent conversations (default 200)
 //   --seconds S         length of the steady load (default 20)
@@ -12,8 +13,12 @@
 //
 // Every message carries its send time; the receiving socket computes the
 // latency. Microchat's path is the real one: Worker → Conversation Durable
-// Object (SQLite write before the ack) → the other socket. The baseline is a
-// Worker + Durable Object that relays frames without storing them.
+// Object (SQLite write before the ack) → the other socket. The baselines
+// (bench/baseline/worker.ts) are a Worker + Durable Object that relays frames
+// without storing them, and one that stores each frame with one SQLite insert
+// and then relays it: the least any chat that keeps its messages can do.
+// Every server runs on a fresh state directory under BENCH_STATE_DIR (default
+// the system's temporary directory), so both storing sides write to one disk.
 import { spawn } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -175,6 +180,7 @@ async function microchatPair(base, cookie, onMessage, track) {
 
 async function startBaseline() {
   const port = await freePort();
+  const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-baseline-"));
   const child = spawn(
     join(root, "node_modules/.bin/wrangler"),
     [
@@ -185,17 +191,20 @@ async function startBaseline() {
       "127.0.0.1",
       "--port",
       String(port),
+      "--persist-to",
+      state,
       "--show-interactive-dev-session=false",
     ],
     { cwd: root, env, stdio: "ignore", detached: true },
   );
   const base = `http://127.0.0.1:${port}`;
   await waitReady(base, child);
-  return { base, child };
+  return { base, child, state };
 }
 
-async function baselinePair(base, room, onMessage, track) {
-  const url = `${base.replace("http", "ws")}/ws/${room}`;
+/** Two sockets in one room of a baseline: `ws` relays only, `store` stores each frame first. */
+async function baselinePair(base, kind, room, onMessage, track) {
+  const url = `${base.replace("http", "ws")}/${kind}/${room}`;
   const a = await open(url);
   const b = await open(url);
   for (const ws of [a, b]) ws.on("message", (d) => onMessage(String(d)));
@@ -386,48 +395,57 @@ async function microchatRun(withBusy) {
   }
 }
 
-/** One steady-load run against a fresh baseline. */
-async function baselineRun() {
+/** One steady-load run against a fresh baseline server: `ws` (bare relay) or `store` (store, then relay). */
+async function baselineRun(kind) {
   const baseline = await startBaseline();
   try {
     return await steadyLoad(
-      "baseline",
-      (i, on, track) => baselinePair(baseline.base, `room-${i}`, on, track),
+      kind === "store" ? "store-then-relay" : "bare relay",
+      (i, on, track) => baselinePair(baseline.base, kind, `room-${i}`, on, track),
       baseline.child.pid,
     );
   } finally {
     stopTree(baseline.child);
     await new Promise((r) => setTimeout(r, 1000));
+    rmSync(baseline.state, { recursive: true, force: true });
   }
 }
 
-// Runs alternate, each on a freshly started server, so neither side inherits
-// the other's leftovers and a noisy minute on the machine hits both alike.
+// Runs alternate, each on a freshly started server, so no side inherits
+// another's leftovers and a noisy minute on the machine hits all alike.
 const microchatRuns = [];
-const baselineRuns = [];
+const bareRuns = [];
+const storeRuns = [];
 for (let k = 0; k < REPEAT; k++) {
   microchatRuns.push(await microchatRun(k === 0));
-  baselineRuns.push(await baselineRun());
+  bareRuns.push(await baselineRun("ws"));
+  storeRuns.push(await baselineRun("store"));
 }
 results.microchat = medianRun(microchatRuns);
-results.baseline = medianRun(baselineRuns);
+results.baseline = medianRun(bareRuns);
+results.storeThenRelay = medianRun(storeRuns);
 const ratio = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : null);
 results.ratioP99 = ratio(results.microchat.latencyMs.p99, results.baseline.latencyMs.p99);
 results.ratioP50 = ratio(results.microchat.latencyMs.p50, results.baseline.latencyMs.p50);
+results.ratioP99ToStore = ratio(results.microchat.latencyMs.p99, results.storeThenRelay.latencyMs.p99);
+results.ratioP50ToStore = ratio(results.microchat.latencyMs.p50, results.storeThenRelay.latencyMs.p50);
 
 console.log(`\n| | conversations | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | duplicates | server MB |`);
 console.log(`|---|---|---|---|---|---|---|---|---|---|`);
-for (const r of [results.microchat, results.baseline]) {
+for (const r of [results.microchat, results.storeThenRelay, results.baseline]) {
   console.log(
     `| ${r.name} | ${r.conversations} | ${r.messagesPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.errors} | ${r.lost} of ${r.sent} | ${r.duplicates} | ${r.serverMemoryMb} |`,
   );
 }
 if (REPEAT > 1) {
   console.log(
-    `\np99 of each run: microchat ${results.microchat.p99Runs.join(", ")}; baseline ${results.baseline.p99Runs.join(", ")}`,
+    `\np99 of each run: microchat ${results.microchat.p99Runs.join(", ")}; store-then-relay ${results.storeThenRelay.p99Runs.join(", ")}; bare relay ${results.baseline.p99Runs.join(", ")}`,
   );
 }
-console.log(`\np99 ratio microchat/baseline: ${results.ratioP99}  (p50 ratio ${results.ratioP50})`);
+console.log(
+  `\np99 ratio microchat/store-then-relay: ${results.ratioP99ToStore}  (p50 ratio ${results.ratioP50ToStore})`,
+);
+console.log(`p99 ratio microchat/bare relay: ${results.ratioP99}  (p50 ratio ${results.ratioP50})`);
 console.log(
   `local state in ${results.stateDisk.dir}: 4 KB write + fdatasync p50 ${results.stateDisk.writeAndSyncMs.p50} ms, p99 ${results.stateDisk.writeAndSyncMs.p99} ms`,
 );

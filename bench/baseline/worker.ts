@@ -1,12 +1,18 @@
 /**
- * Baseline for the benchmark: the least a Worker + Durable Object can do to
- * move a chat frame (Hibernation API, relay to the other sockets of the
- * room, no storage, no validation). Microchat's figures are compared to it.
+ * Baselines for the benchmark, on the same runtime as Microchat:
+ *  - `Relay` (/ws/<room>): the least a Worker + Durable Object can do to move
+ *    a chat frame (Hibernation API, relay to the other sockets of the room,
+ *    no storage, no validation);
+ *  - `StoreRelay` (/store/<room>): the same, but each frame is first stored
+ *    with one SQLite insert, as Microchat must store a message before it is
+ *    delivered. The output gate holds the relay until the write is durable,
+ *    as it holds Microchat's ack and broadcast: the fair physical limit.
  */
 import { DurableObject } from "cloudflare:workers";
 
 interface Env {
   ROOM: DurableObjectNamespace<Relay>;
+  STORE_ROOM: DurableObjectNamespace<StoreRelay>;
 }
 
 export class Relay extends DurableObject<Env> {
@@ -17,7 +23,11 @@ export class Relay extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    for (const other of this.ctx.getWebSockets()) if (other !== ws) other.send(data);
+    this.relay(ws, data);
+  }
+
+  protected relay(from: WebSocket, data: string | ArrayBuffer): void {
+    for (const other of this.ctx.getWebSockets()) if (other !== from) other.send(data);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -25,10 +35,26 @@ export class Relay extends DurableObject<Env> {
   }
 }
 
+export class StoreRelay extends Relay {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, at INTEGER NOT NULL)",
+    );
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const body = typeof data === "string" ? data : new TextDecoder().decode(data);
+    this.ctx.storage.sql.exec("INSERT INTO messages (body, at) VALUES (?, ?)", body, Date.now());
+    this.relay(ws, data);
+  }
+}
+
 export default {
   fetch(request: Request, env: Env): Response | Promise<Response> {
-    const room = new URL(request.url).pathname.split("/")[2] ?? "default";
+    const [, kind, room = "default"] = new URL(request.url).pathname.split("/");
     if (request.headers.get("Upgrade") !== "websocket") return new Response("baseline ok");
-    return env.ROOM.get(env.ROOM.idFromName(room)).fetch(request);
+    const namespace = kind === "store" ? env.STORE_ROOM : env.ROOM;
+    return namespace.get(namespace.idFromName(room)).fetch(request);
   },
 } satisfies ExportedHandler<Env>;
