@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AREAS } from "./mutation-areas.mjs";
+import { AREAS, TEST_FILES } from "./mutation-areas.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const areas = process.argv.slice(2);
@@ -27,6 +27,7 @@ for (const area of areas) {
       "--incremental",
       "--incrementalFile",
       `reports/mutation/${area}.json`,
+      ...(TEST_FILES[area].length ? ["--testFiles", TEST_FILES[area].join(",")] : []),
       ...(process.env.MUTATION_FORCE ? ["--force"] : []),
     ],
     { cwd: root, stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },

@@ -81,6 +81,8 @@ must(
   ]),
 );
 must(run("unused code (knip)", bin("knip"), []));
+// The committed mutation reports must describe today's code and keep their scores (README, Mutation testing).
+must(run("mutation scores (committed reports)", process.execPath, ["scripts/mutation-gate.mjs"]));
 must(run("build", "npm", ["run", "build"]));
 must(
   run("deploy dry-run (local config)", bin("wrangler"), ["deploy", "--dry-run", "--outdir", join(root, "dist/worker")]),
