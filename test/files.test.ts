@@ -170,6 +170,76 @@ describe("files and pictures", () => {
     again.close();
   });
 
+  it("each malformed upload gets its own refusal, code and words, before anything is stored", async () => {
+    const { session, v } = await startedConversation();
+    const auth = { Authorization: `Bearer ${session.token}` };
+    const refusal = async (res: Response) => ({
+      status: res.status,
+      ...((await res.json()) as { error: { code: string; message: string } }).error,
+    });
+    const raw = (headers: Record<string, string>, body: BodyInit) =>
+      fetchApp("/api/visitor/files", { method: "POST", headers: { ...auth, ...headers }, body });
+    // No declared length (a streamed body): refused before a byte is read.
+    const streamed = new ReadableStream({
+      start(c) {
+        c.enqueue(PNG);
+        c.close();
+      },
+    });
+    expect(await refusal(await raw({ "Content-Type": "multipart/form-data; boundary=x" }, streamed))).toMatchObject({
+      status: 411,
+      code: "length_required",
+      message: "Uploads need a Content-Length",
+    });
+    // A declared length over the limit: refused from the header alone.
+    const declared = await raw(
+      { "Content-Type": "multipart/form-data; boundary=x", "Content-Length": String(11 * 1024 * 1024) },
+      "--x--",
+    );
+    expect(await refusal(declared)).toMatchObject({
+      status: 413,
+      code: "too_large",
+      message: "Files can be at most 10 MB",
+    });
+    // Multipart in name only.
+    expect(
+      await refusal(await raw({ "Content-Type": "multipart/form-data; boundary=x" }, "not multipart at all")),
+    ).toMatchObject({
+      status: 400,
+      code: "bad_multipart",
+      message: "The upload could not be read",
+    });
+    // The file field missing, or a text where the file should be.
+    const noFile = new FormData();
+    noFile.set("clientId", crypto.randomUUID());
+    const textFile = new FormData();
+    textFile.set("clientId", crypto.randomUUID());
+    textFile.set("file", "just text");
+    for (const body of [noFile, textFile]) {
+      expect(await refusal(await visitorUpload(session, body))).toMatchObject({
+        status: 400,
+        code: "bad_request",
+        message: "Attach a file in the `file` field",
+      });
+    }
+    // A clientId that is not one.
+    expect(await refusal(await visitorUpload(session, form(PNG, "a.png", "x".repeat(65))))).toMatchObject({
+      status: 400,
+      code: "bad_request",
+      message: "clientId is required",
+    });
+    // A visitor cannot send on the Email channel.
+    const email = form(PNG, "a.png");
+    email.set("channel", "email");
+    expect(await refusal(await visitorUpload(session, email))).toMatchObject({
+      status: 403,
+      code: "forbidden",
+      message: "Only operators send files by email",
+    });
+    expect(await objects(session.conversationId)).toEqual([]);
+    v.close();
+  });
+
   it("strange file names get safe stored names", async () => {
     const { session, v } = await startedConversation();
     const names: [string, string][] = [
