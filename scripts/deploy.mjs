@@ -20,14 +20,15 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, isAbsolute, join, relative } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { bucketName, checkAnswers, envBlock, isDemo, randomKey, readBlock, writeBlock } from "./deploy-config.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const wranglerBin = join(root, "node_modules/.bin/wrangler");
+// MICROCHAT_WRANGLER: another wrangler to run (the tests use a stand-in for Cloudflare's API).
+const wranglerBin = process.env.MICROCHAT_WRANGLER ?? join(root, "node_modules/.bin/wrangler");
 const { values: flags } = parseArgs({
   options: {
     env: { type: "string", default: "production" },
@@ -104,8 +105,8 @@ if (dryRun) {
   writeFileSync(
     config,
     updated
-      .replace(/^main = "([^"]+)"/m, (_m, p) => `main = "${join(up, p)}"`)
-      .replace(/^directory = "([^"]+)"/m, (_m, p) => `directory = "${join(up, p)}"`),
+      .replace(/^main = "([^"]+)"/m, (_m, p) => `main = "${isAbsolute(p) ? p : join(up, p)}"`)
+      .replace(/^directory = "([^"]+)"/m, (_m, p) => `directory = "${isAbsolute(p) ? p : join(up, p)}"`),
   );
   console.log(`▶ [env.${env}] written to ${relative(root, config)} (dry run: wrangler.toml untouched)`);
 } else if (updated !== toml) {
@@ -144,7 +145,8 @@ console.log(
 
 // 4. For real: bucket, secret, upload (only when something changed).
 if (!dryRun) {
-  if (!wrangler(["whoami"]).out.match(/You are logged in|associated with the email/)) {
+  const who = wrangler(["whoami"]).out;
+  if (!/logged in/i.test(who) || /not (logged in|authenticated)/i.test(who)) {
     fail("not signed in to Cloudflare: run `npx wrangler login` (or set CLOUDFLARE_API_TOKEN) and try again");
   }
   if (/More than one account/i.test(wrangler(["r2", "bucket", "list"]).out)) {
@@ -162,12 +164,25 @@ if (!dryRun) {
     }
     console.log(`▶ R2 bucket ${bucket}: created`);
   }
+  // The secrets the Worker has. Only a Worker that does not exist yet has none; any other failure stops here,
+  // since setting SESSION_SECRET again would sign every visitor out.
   const listed = wrangler(["secret", "list", "--env", env, "--config", config, "--format", "json"]);
-  const have = listed.ok ? JSON.parse(listed.out.slice(listed.out.indexOf("["))).map((s) => s.name) : [];
+  let have = [];
+  if (listed.ok) {
+    try {
+      have = JSON.parse(listed.out.slice(listed.out.indexOf("[{"), listed.out.lastIndexOf("}]") + 2) || "[]").map(
+        (x) => x.name,
+      );
+    } catch {
+      fail(`could not read the Worker's secrets:\n${listed.out}`);
+    }
+  } else if (!/does not exist|not found|10007/i.test(listed.out)) {
+    fail(`could not list the Worker's secrets:\n${listed.out}`);
+  }
   const secrets = {};
   if (!have.includes("SESSION_SECRET")) secrets.SESSION_SECRET = randomKey("") + randomKey("");
 
-  const stateFile = join(root, ".wrangler/deploy", `${env}.json`);
+  const stateFile = join(dirname(configPath), ".wrangler/deploy", `${env}.json`);
   const fingerprint = hashTree([outdir, join(root, "dist/public")], block);
   const last = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, "utf8")).fingerprint : null;
   if (last === fingerprint && !Object.keys(secrets).length && !flags.force) {
@@ -176,7 +191,7 @@ if (!dryRun) {
     const args = ["deploy", "--env", env, "--config", config];
     let secretsFile = null;
     if (Object.keys(secrets).length) {
-      secretsFile = join(root, ".wrangler/deploy", `${env}.secrets.json`);
+      secretsFile = join(dirname(configPath), ".wrangler/deploy", `${env}.secrets.json`);
       mkdirSync(dirname(secretsFile), { recursive: true });
       writeFileSync(secretsFile, JSON.stringify(secrets), { mode: 0o600 });
       args.push("--secrets-file", secretsFile);

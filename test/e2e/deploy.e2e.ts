@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 // @ts-expect-error plain JavaScript module of the deploy script, no types
 import { envBlock, readBlock, writeBlock } from "../../scripts/deploy-config.mjs";
@@ -26,19 +26,34 @@ const ANSWERS = [
   "Example Support",
 ];
 
-/** Runs the deploy script (no build: the suite built dist/ already) on a copy of wrangler.toml. */
-function deploy(args: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), "microchat-deploy-"));
-  const config = join(dir, "wrangler.toml");
-  copyFileSync(join(root, "wrangler.toml"), config);
+/**
+ * Runs the deploy script (no build: the suite built dist/ already) on a copy
+ * of wrangler.toml, or on `config` when given; `env` adds variables (the
+ * stand-in for Cloudflare's API: MICROCHAT_WRANGLER, FAKE_CF_STATE).
+ */
+function deploy(args: string[], { config, env = {} }: { config?: string; env?: Record<string, string> } = {}) {
+  let original = config ? readFileSync(config, "utf8") : "";
+  if (!config) {
+    // A copy elsewhere, its paths made absolute so it builds the same Worker.
+    config = join(mkdtempSync(join(tmpdir(), "microchat-deploy-")), "wrangler.toml");
+    writeFileSync(
+      config,
+      readFileSync(join(root, "wrangler.toml"), "utf8")
+        .replace(/^main = "([^"]+)"/m, (_m, p: string) => `main = "${join(root, p)}"`)
+        .replace(/^directory = "([^"]+)"/m, (_m, p: string) => `directory = "${join(root, p)}"`),
+    );
+    original = readFileSync(config, "utf8");
+  }
   const res = spawnSync(process.execPath, ["scripts/deploy.mjs", "--skip-build", "--config", config, ...args], {
     cwd: root,
     encoding: "utf8",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", ...env },
     stdin: "ignore",
   } as Parameters<typeof spawnSync>[2] & { encoding: "utf8" });
-  return { status: res.status, out: `${res.stdout}${res.stderr}`, config };
+  return { status: res.status, out: `${res.stdout}${res.stderr}`, config, original };
 }
+
+type Account = { buckets: string[]; workers: Record<string, { secrets: string[]; deploys: number }>; calls: string[] };
 
 type Block = { text: string; values: Record<string, string> };
 const answers = (env: string) => ({
@@ -53,7 +68,7 @@ describe("npm run deploy", () => {
   it("--dry-run resolves a production configuration with no demo value, and leaves wrangler.toml alone", () => {
     const run = deploy(["--dry-run", ...ANSWERS]);
     assert.equal(run.status, 0, run.out);
-    assert.equal(readFileSync(run.config, "utf8"), readFileSync(join(root, "wrangler.toml"), "utf8"));
+    assert.equal(readFileSync(run.config, "utf8"), run.original, "a dry run changed wrangler.toml");
     const written = readFileSync(join(root, "dist/deploy/wrangler.toml"), "utf8");
     const block = readBlock(written, "production") as Block;
     assert.ok(block, `no [env.production] block in:\n${written}`);
@@ -122,5 +137,60 @@ describe("npm run deploy", () => {
     const run = deploy(["--dry-run", "--env", "staging", ...ANSWERS]);
     assert.equal(run.status, 0, run.out);
     assert.match(run.out, /✔ staging: SITE_KEY=pk_/);
+  });
+
+  it("for real (against a stand-in for Cloudflare's API): creates the bucket and the secret once; run again, it changes and uploads nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "microchat-account-"));
+    const fake = {
+      MICROCHAT_WRANGLER: join(root, "test/e2e/fixtures/fake-wrangler.mjs"),
+      FAKE_CF_STATE: join(dir, "account.json"),
+    };
+    const account = () => JSON.parse(readFileSync(fake.FAKE_CF_STATE, "utf8")) as Account;
+    const first = deploy(ANSWERS, { env: fake });
+    assert.equal(first.status, 0, first.out);
+    let seen = account();
+    assert.deepEqual(seen.buckets, ["microchat-attachments-production"]);
+    assert.deepEqual(seen.workers["microchat-production"], { secrets: ["SESSION_SECRET"], deploys: 1 }, first.out);
+    assert.ok(
+      seen.calls.some((c) => /^deploy --env production --config \S+ --secrets-file /.test(c)),
+      seen.calls.join("\n"),
+    );
+    const written = readFileSync(first.config, "utf8");
+    assert.ok(readBlock(written, "production"), "wrangler.toml has its [env.production] block");
+    assert.equal(
+      readdirSync(join(dirname(first.config), ".wrangler/deploy")).filter((f) => f.includes("secrets")).length,
+      0,
+      "the generated secret is not left on disk",
+    );
+
+    // Again, with no answers: they come from the block; nothing is created, set or uploaded.
+    const calls = seen.calls.length;
+    const again = deploy([], { config: first.config, env: fake });
+    assert.equal(again.status, 0, again.out);
+    assert.match(again.out, /nothing changed since the last deploy/);
+    assert.equal(readFileSync(first.config, "utf8"), written, "wrangler.toml changed on a second run");
+    seen = account();
+    assert.deepEqual(seen.workers["microchat-production"], { secrets: ["SESSION_SECRET"], deploys: 1 });
+    const later = seen.calls.slice(calls);
+    assert.ok(
+      !later.some((c) => c.startsWith("r2 bucket create") || /^deploy (?!--dry-run)/.test(c)),
+      later.join("\n"),
+    );
+
+    // A changed answer: one line of the block, one upload, the secret left alone.
+    const renamed = deploy(["--name", "Renamed Support"], { config: first.config, env: fake });
+    assert.equal(renamed.status, 0, renamed.out);
+    seen = account();
+    assert.deepEqual(seen.workers["microchat-production"], { secrets: ["SESSION_SECRET"], deploys: 2 });
+    assert.ok(!seen.calls.at(-1)!.includes("--secrets-file"), seen.calls.at(-1));
+
+    // The API failing to list secrets stops the deploy: setting SESSION_SECRET again would sign every visitor out.
+    const outage = deploy(["--name", "Another Name"], {
+      config: first.config,
+      env: { ...fake, FAKE_CF_FAIL: "secrets" },
+    });
+    assert.equal(outage.status, 2, outage.out);
+    assert.match(outage.out, /could not list the Worker's secrets/);
+    assert.equal(account().workers["microchat-production"]!.deploys, 2);
   });
 });
