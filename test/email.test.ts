@@ -354,15 +354,15 @@ describe("real-world mail: odd, refused, nothing lost silently", () => {
       );
       expect(late).toEqual([expect.stringMatching(/^Not delivered: .*deleted/)]);
 
+      // One structured line per refusal: the event, the envelope, the reason.
       const logged = warn.mock.calls
-        .filter((args) => args[0] === "Email" && args[1] === "refused")
-        .map((args) => String(args[2]));
+        .map((args) => args[0] as { event?: string; from?: string; to?: string; reason?: string })
+        .filter((line) => line?.event === "email.refused");
       expect(logged, JSON.stringify(warn.mock.calls)).toEqual([
-        expect.stringContaining(REFUSED.automatic),
-        expect.stringContaining(REFUSED.noSender),
-        expect.stringContaining("deleted"),
+        expect.objectContaining({ from: list, to: SUPPORT, reason: REFUSED.automatic }),
+        expect.objectContaining({ reason: REFUSED.noSender }),
+        expect.objectContaining({ from: sender, reason: expect.stringContaining("deleted") }),
       ]);
-      expect(logged[0]).toContain(list);
     } finally {
       warn.mockRestore();
     }

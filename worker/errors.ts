@@ -13,6 +13,7 @@
 import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ErrorCode as FrameErrorCode } from "./protocol";
+import { logError } from "./lib/log";
 
 /** Every refusal code, with the HTTP status it is answered with. */
 export const STATUS = {
@@ -135,7 +136,7 @@ export function errorFromException(err: unknown, request: Request): Response {
       return errorResponse(415, "unsupported_media_type", "Send JSON (Content-Type: application/json)");
     return errorResponse(status, CODE_OF_STATUS[status] ?? "error", err.message || "Request refused");
   }
-  console.error("Worker", request.method, new URL(request.url).pathname, err);
+  logError("request.failed", { method: request.method, path: new URL(request.url).pathname }, err);
   return errorResponse(500, "internal", "Something went wrong");
 }
 

@@ -2,6 +2,7 @@
 import { app } from "./app";
 import { receiveEmail } from "./email/inbound";
 import type { Env } from "./env";
+import { logError } from "./lib/log";
 
 export { Conversation } from "./conversation";
 export { Workspace } from "./workspace/object";
@@ -17,12 +18,7 @@ export default {
       // an object unavailable): the exception makes Email Routing answer
       // with a temporary error, so the sender's server tries again later.
       // A retry is safe: delivery is idempotent by Message-ID.
-      console.error(
-        "Email",
-        "not stored, the sender will retry",
-        JSON.stringify({ from: message.from, to: message.to }),
-        err,
-      );
+      logError("email.not_stored_sender_retries", { from: message.from, to: message.to }, err);
       throw err;
     }
   },

@@ -23,6 +23,7 @@ import { workspaceStub } from "../stubs";
 import type { ConversationContext } from "./context";
 import { requireVisitor } from "./lifecycle";
 import { identityOf, type SocketIdentity } from "./sockets";
+import { logWarn } from "../lib/log";
 
 /** How long an operator socket acts on the workspace's last word that its session holds, before asking again. */
 const SESSION_RECHECK_MS = 10_000;
@@ -139,7 +140,7 @@ export function stillAuthorised(
       },
       (err: unknown): never => {
         // The workspace could not be asked: this frame is refused (the operator can retry), the next one asks again.
-        console.warn("Conversation", c.meta.id, "could not confirm an operator session", err);
+        logWarn("session_check.failed", { conversationId: c.meta.id, operatorId: who.id }, err);
         checks.set(ws, { at: last?.at ?? 0, pending: null });
         refuse("internal", "Could not confirm your sign-in; please try again");
       },

@@ -27,6 +27,7 @@ import { broadcast, identityOf, markReady, send, sendError, visitorSockets, type
 import { dismissSurvey, rate } from "./survey";
 import { broadcastState, conversationState } from "./state";
 import { noteClient, setProfile } from "./visitor";
+import { logError } from "../lib/log";
 
 /** Admits (101) or refuses a WebSocket upgrade forwarded by the Worker. */
 export function connect(c: ConversationContext, request: Request): Response {
@@ -124,7 +125,11 @@ export async function receive(c: ConversationContext, ws: WebSocket, data: strin
     if (err instanceof Refused) {
       return sendError(ws, err.code, err.message, frame.type === "send" ? frame.clientId : undefined);
     }
-    console.error("Conversation", c.meta.id, "webSocketMessage failed", err);
+    logError(
+      "socket_frame.failed",
+      { conversationId: c.meta.id, operatorId: who.role === "operator" ? who.id : null, frame: frame.type },
+      err,
+    );
     return sendError(ws, "internal", "Something went wrong; please retry");
   }
 }

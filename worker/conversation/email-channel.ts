@@ -18,6 +18,7 @@ import { store, type Stored } from "./assignment";
 import type { ConversationContext } from "./context";
 import { bySeq, toMessage, type MessageExtra } from "./log";
 import { broadcast, type SocketIdentity } from "./sockets";
+import { logError } from "../lib/log";
 
 /** Stores an inbound mail as the visitor's message (the Worker's email handler found the conversation). */
 export function receiveEmail(
@@ -155,7 +156,7 @@ async function deliver(c: ConversationContext, seq: number): Promise<void> {
     delivery = { state: "sent" };
     await workspaceStub(c.env, meta.workspace!).recordEmailId(meta.id!, email.messageId);
   } catch (err) {
-    console.error("Conversation", meta.id, "email delivery failed", err);
+    logError("email.delivery_failed", { conversationId: meta.id }, err);
     delivery = { state: "failed", error: err instanceof Error ? err.message : "sending failed" };
   }
   c.sql.exec("UPDATE messages SET delivery = ? WHERE seq = ?", JSON.stringify(delivery), seq);

@@ -16,6 +16,7 @@ import { workspaceStub } from "../stubs";
 import type { ConversationContext } from "./context";
 import { after } from "./log";
 import { conversationState } from "./state";
+import { logError } from "../lib/log";
 
 /** Back-off when the workspace could not be told. */
 const RETRY_MS = 5000;
@@ -175,7 +176,7 @@ export async function flushIndex(c: ConversationContext): Promise<void> {
     if (report.dirty === dirty) report.dirty = 0;
     else reportAfter(c, nextReportAt(c) - Date.now());
   } catch (err) {
-    console.error("Conversation", meta.id, "index update failed; retrying", err);
+    logError("index_report.failed_retrying", { conversationId: meta.id }, err);
     await c.armAlarm(Date.now() + RETRY_MS);
   } finally {
     report.inFlight--;

@@ -18,6 +18,7 @@
 import { networkOf } from "../lib/network";
 import type { ClientFrame } from "../protocol";
 import type { ConversationContext } from "./context";
+import { logError } from "../lib/log";
 
 /** The rule of an allowance: how many at once, and how often one more comes back. */
 interface Rule {
@@ -133,7 +134,7 @@ export async function admit(
     (r) => r.success,
     (err: unknown) => {
       // The limiter being down must not stop the chat: let the message through.
-      console.error("Conversation", c.meta.id, "message rate limiter failed", err);
+      logError("rate_limiter.failed", { conversationId: c.meta.id }, err);
       return true;
     },
   );

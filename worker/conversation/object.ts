@@ -47,6 +47,7 @@ import type { SocketIdentity } from "./sockets";
 import { conversationState } from "./state";
 import { rate, surveyOpen } from "./survey";
 import * as visitor from "./visitor";
+import { logWarn } from "../lib/log";
 
 type Page = { messages: Message[]; hasMore: boolean };
 
@@ -84,7 +85,7 @@ export class Conversation extends DurableObject<Env> {
   }
 
   override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
-    console.warn("Conversation", this.c.meta.id, "socket error", error);
+    logWarn("socket.error", { conversationId: this.c.meta.id }, error);
   }
 
   /** Clears used socket tickets and spent revocations, and reports what an earlier instance did not get to report. */

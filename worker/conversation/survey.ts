@@ -13,6 +13,7 @@ import { appendEvent } from "./log";
 import type { StoredSurvey } from "./meta";
 import { broadcast, visitorSockets } from "./sockets";
 import { broadcastState } from "./state";
+import { logError } from "../lib/log";
 
 /**
  * How long the link in a survey email stays good. The token sits in a URL
@@ -79,7 +80,7 @@ async function emailSurvey(c: ConversationContext, survey: StoredSurvey, publicU
     await c.env.SEND_EMAIL.send(new EmailMessage(from, meta.visitorEmail!, raw));
     meta.surveyMail = { survey: survey.id, outcome: "sent" };
   } catch (err) {
-    console.error("Conversation", meta.id, "survey email failed", err);
+    logError("survey.email_failed", { conversationId: meta.id, surveyId: survey.id }, err);
     meta.surveyMail = { survey: survey.id, outcome: "failed" };
   }
 }

@@ -40,13 +40,21 @@ import {
   senderOf,
   tokenFromAddress,
 } from "./parse";
+import { logWarn } from "../lib/log";
 
 const PARSE_LIMITS = { maxNestingDepth: 20, maxHeadersSize: 256 * 1024, maxRfc822NestingDepth: 2 } as const;
 const MAX_ATTACHMENTS = 10;
 
+/** A refusal's detail for the log, as one line of text. */
+function describe(detail: unknown): string | undefined {
+  if (detail === undefined) return undefined;
+  if (detail instanceof Error) return `${detail.name}: ${detail.message}`;
+  return typeof detail === "string" ? detail : JSON.stringify(detail);
+}
+
 /** Refuses a mail: the reason goes back to the sender, and to the log with what identifies the mail. */
 function reject(message: ForwardableEmailMessage, reason: string, detail?: unknown): void {
-  console.warn("Email", "refused", JSON.stringify({ from: message.from, to: message.to, reason }), detail ?? "");
+  logWarn("email.refused", { from: message.from, to: message.to, reason, detail: describe(detail) });
   message.setReject(reason);
 }
 

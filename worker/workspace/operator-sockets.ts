@@ -16,6 +16,7 @@ import type { GrantEnd } from "../lib/grants";
 import { conversationStub } from "../stubs";
 import type { WorkspaceContext } from "./context";
 import type { PanelSockets } from "./panel-sockets";
+import { logWarn } from "../lib/log";
 
 export class OperatorSockets {
   constructor(
@@ -68,6 +69,6 @@ export class OperatorSockets {
     );
     const failed = results.filter((r) => r.status === "rejected").length;
     // Those conversations still refuse the session on the socket's next frames (they re-check it).
-    if (failed > 0) console.warn("Workspace: could not tell", failed, "conversations that a session ended");
+    if (failed > 0) logWarn("session_end.not_told", { operatorId, sessionId, conversations: failed });
   }
 }
