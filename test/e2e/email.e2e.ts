@@ -238,6 +238,7 @@ describe("the email channel in the browser", () => {
     assert.match(await error.innerText(), /scan\.pdf: Too large to send by email: a mail carries at most 3\.6 MB/);
     assert.match(await error.innerText(), /Switch to Chat/);
     assert.deepEqual(uploads, [], "the panel uploaded a file too large to mail");
+    await operator.screenshot({ path: join(shots, "email-file-too-large.png") });
     assert.equal(await operator.getByTestId("message").filter({ hasText: "scan.pdf" }).count(), 0);
     await error.getByRole("button", { name: "Dismiss error" }).click();
   });
