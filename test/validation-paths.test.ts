@@ -286,4 +286,71 @@ describe("one validation rule on every path", () => {
     expect(await rated(byPage.session.conversationId), "survey page").toEqual([stored]);
     for (const { v } of [bySocket, byPage]) v.close();
   });
+
+  it("every JSON body is read by one rule: its type, its size, JSON, an object, known fields; each refusal says which", async () => {
+    const admin = await signInAdmin();
+    const post = (path: string, body: string, headers: Record<string, string>) =>
+      fetchApp(path, { method: "POST", headers: { Cookie: admin, ...headers }, body });
+    const refusal = async (res: Response) => ({
+      status: res.status,
+      ...((await res.json()) as { error: { code: string; message: string } }).error,
+    });
+    const JSON_TYPE = { "Content-Type": "application/json" };
+    const operator = JSON.stringify({
+      name: "Nina",
+      email: `nina.${Date.now()}@example.com`,
+      password: "long enough pw 1",
+    });
+    // A panel route takes JSON only, whatever the body says.
+    expect(await refusal(await post("/api/operators", operator, { "Content-Type": "text/plain" }))).toEqual({
+      status: 415,
+      code: "unsupported_media_type",
+      message: "Send JSON (Content-Type: application/json)",
+    });
+    expect(await refusal(await post("/api/operators", operator, {}))).toMatchObject({ status: 415 });
+    // The widget loader's calls may come as text/plain (a simple request, or sendBeacon), and nothing else.
+    const session = JSON.stringify({ siteKey: "demo" });
+    expect((await post("/api/visitor/session", session, { "Content-Type": "text/plain;charset=UTF-8" })).status).toBe(
+      201,
+    );
+    expect((await post("/api/visitor/session", session, { "Content-Type": "application/xml" })).status).toBe(415);
+    // Size: declared, and as read.
+    const big = JSON.stringify({ name: "x".repeat(70 * 1024) });
+    expect(await refusal(await post("/api/operators", big, JSON_TYPE))).toMatchObject({
+      status: 413,
+      code: "too_large",
+      message: expect.stringMatching(/^Body is larger than \d+ bytes$/),
+    });
+    // Not JSON, JSON but not an object, an object with a field nobody asked for, a field of the wrong kind.
+    expect(await refusal(await post("/api/operators", "{name:", JSON_TYPE))).toEqual({
+      status: 400,
+      code: "bad_json",
+      message: "Body is not valid JSON",
+    });
+    for (const notObject of ["[]", "null", "42", '"text"']) {
+      expect(await refusal(await post("/api/operators", notObject, JSON_TYPE)), notObject).toEqual({
+        status: 400,
+        code: "bad_request",
+        message: "Body must be a JSON object",
+      });
+    }
+    // A body that names its fields (Settings) refuses any other, naming it.
+    const settings = await fetchApp("/api/settings", {
+      method: "PUT",
+      headers: { Cookie: admin, ...JSON_TYPE },
+      body: JSON.stringify({ surveyByEmail: true, superpower: true }),
+    });
+    expect(await refusal(settings)).toEqual({
+      status: 400,
+      code: "unknown_field",
+      message: "Unknown field: superpower",
+    });
+    const wrongKind = JSON.stringify({ ...JSON.parse(operator), name: 42 });
+    expect(await refusal(await post("/api/operators", wrongKind, JSON_TYPE))).toMatchObject({
+      status: 400,
+      code: "bad_request",
+    });
+    // And the right body is taken.
+    expect((await post("/api/operators", operator, JSON_TYPE)).status).toBe(201);
+  });
 });
