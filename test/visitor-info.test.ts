@@ -164,6 +164,15 @@ describe("visitor information", () => {
         "Mozilla/5.0 (Windows NT 6.1; Trident/7.0; rv:11.0) like Gecko",
         { browser: { name: "Internet Explorer", version: "11.0" }, os: { name: "Windows", version: "7" } },
       ],
+      [
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
+        {
+          browser: { name: "Chrome", version: "156.0.0.0" },
+          os: { name: "Linux", version: null },
+          device: "desktop",
+          bot: false,
+        },
+      ],
       ["curl/8.5.0", { browser: null, os: null, device: null, bot: false }],
     ];
     for (const [ua, want] of cases) expect(parseUserAgent(ua), ua).toMatchObject(want);

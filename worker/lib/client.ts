@@ -54,7 +54,8 @@ const BROWSERS: [name: string, pattern: RegExp][] = [
   ["Opera", /\b(?:OPR|Opera)\/(\d[\d.]*)/],
   ["Samsung Internet", /\bSamsungBrowser\/(\d[\d.]*)/],
   ["Firefox", /\b(?:Firefox|FxiOS)\/(\d[\d.]*)/],
-  ["Chrome", /\b(?:Chrome|CriOS)\/(\d[\d.]*)/],
+  // Chromium headless (automation, previews) says HeadlessChrome: it is Chrome all the same.
+  ["Chrome", /\b(?:HeadlessChrome|Chrome|CriOS)\/(\d[\d.]*)/],
   ["Safari", /\bVersion\/(\d[\d.]*)[^)]*\bSafari\//],
   ["Internet Explorer", /\b(?:MSIE |Trident\/[\d.]+; rv:)(\d[\d.]*)/],
 ];
@@ -78,8 +79,7 @@ function system(ua: string): { name: string; version: string | null } | null {
 }
 
 /** Crawlers and other robots: a name ending in bot, spider or crawler before its version, or a well-known one. */
-const BOT =
-  /\b\w*(?:bot|spider|crawler)\/|\b(?:Googlebot|bingbot|Slurp|facebookexternalhit|Bytespider|HeadlessChrome)\b/i;
+const BOT = /(?:bot|spider|crawler)\/|\b(?:Googlebot|bingbot|Slurp|facebookexternalhit|Bytespider)\b/i;
 
 export function parseUserAgent(ua: string | null): ParsedAgent {
   if (!ua) return { browser: null, os: null, device: null, bot: false };
