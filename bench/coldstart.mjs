@@ -17,40 +17,19 @@
 //    socket upgrade, hello → welcome, send → ack);
 //  - next conversation: the same once the Worker and the workspace are warm:
 //    only the Conversation object is new.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { provenance, writeResults } from "./results.mjs";
-import { freePort, spawnMicrochat, stopMicrochat } from "./server.mjs";
+import { freePort, procFile, processTree, spawnMicrochat, stopMicrochat } from "./server.mjs";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
 const RUNS = Math.max(1, Math.min(10, Number(args.runs)));
 
 /** Pids under `pid` (the wrangler dev tree) whose command is workerd. */
-function workerdUnder(pid) {
-  const children = new Map();
-  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(p)]);
-    } catch {
-      // gone
-    }
-  }
-  const found = [];
-  const walk = (p) => {
-    try {
-      if (readFileSync(`/proc/${p}/cmdline`, "utf8").includes("workerd")) found.push(p);
-    } catch {
-      // gone
-    }
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return found;
-}
+const workerdUnder = (pid) => processTree(pid).filter((p) => procFile(p, "cmdline").includes("workerd"));
 
 /** Polls every 5 ms until `check()` is truthy; fails after `ms` saying `what`. */
 async function until(check, ms, what) {

@@ -20,13 +20,13 @@
 // Every server runs on a fresh state directory under BENCH_STATE_DIR (default
 // the system's temporary directory), so both storing sides write to one disk.
 import { spawn } from "node:child_process";
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { provenance, writeResults } from "./results.mjs";
-import { freePort, root, spawnMicrochat, waitReady } from "./server.mjs";
+import { freePort, procFile, processTree, root, spawnMicrochat, waitReady } from "./server.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -52,25 +52,7 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
 /** Resident memory of a process tree (the workerd processes under wrangler), in MB. */
 function treeRssMb(pid) {
-  const children = new Map();
-  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(p)]);
-    } catch {
-      // gone
-    }
-  }
-  let kb = 0;
-  const walk = (p) => {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
+  const kb = processTree(pid).reduce((n, p) => n + Number(/VmRSS:\s+(\d+)/.exec(procFile(p, "status"))?.[1] ?? 0), 0);
   return Math.round(kb / 1024);
 }
 

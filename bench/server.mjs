@@ -3,7 +3,7 @@
 // directory of the caller's, in its own process group so the whole
 // `wrangler dev` tree can be stopped or killed at once.
 import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,4 +67,33 @@ export async function stopMicrochat(child, state) {
   }
   await new Promise((r) => setTimeout(r, 500));
   rmSync(state, { recursive: true, force: true });
+}
+
+/** `pid` and every process under it (the whole `wrangler dev` tree), from /proc. */
+export function processTree(pid) {
+  const children = new Map();
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(p)]);
+    } catch {
+      // gone
+    }
+  }
+  const tree = [];
+  const walk = (p) => {
+    tree.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return tree;
+}
+
+/** The contents of /proc/<pid>/<file>, or "" once the process is gone. */
+export function procFile(pid, file) {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return "";
+  }
 }
