@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every check and every test, in the order a failure is cheapest
-// to see. Type checks → format → layering → unused code → build → workerd tests (vitest) → browser
-// tests (Playwright + Debian's Chromium). Ends with one summary line.
+// to see. Generated files current (binding types, OpenAPI document) → type checks → format → layering →
+// unused code → build → workerd tests (vitest) → browser tests (Playwright + Debian's Chromium). Ends with
+// one summary line.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -64,6 +65,10 @@ must(
     "--check",
     "worker/worker-configuration.d.ts",
   ]),
+);
+// The OpenAPI document is generated from worker/validate/operations.ts (`npm run openapi`): a stale one fails here.
+must(
+  run("OpenAPI document current (npm run openapi -- --check)", process.execPath, ["scripts/openapi.mjs", "--check"]),
 );
 for (const part of ["worker", "test", "panel", "widget", "scripts", "bench"]) {
   must(run(`typecheck ${part}`, bin("tsc"), ["-p", `${part}/tsconfig.json`]));

@@ -201,6 +201,21 @@ describe("REST API v1", () => {
         "unsupported_media_type",
       ],
       ["/api/v1/tokens", { body: '{"name":"x"}', headers: bearer(token) }, 415, "unsupported_media_type"],
+      // A body with no Content-Type at all (a stream: a string body would be labelled text/plain) is not JSON either.
+      [
+        "/api/v1/tokens",
+        { body: new Blob(['{"name":"x"}']).stream(), headers: bearer(token) },
+        415,
+        "unsupported_media_type",
+      ],
+      // Neither a Content-Type nor a body: nothing to refuse as a media type, so the fields are missing.
+      ["/api/v1/tokens", { headers: bearer(token) }, 400, "validation_error"],
+      [
+        "/api/v1/tokens",
+        { body: '{"name":"x"}', headers: { "Content-Type": "application/json; charset", ...bearer(token) } },
+        415,
+        "unsupported_media_type",
+      ],
       [
         "/api/operators",
         { body: "\0", headers: { "Content-Type": "application/json", Cookie: admin } },

@@ -6,12 +6,15 @@
  * the document lists for that operation, with a body that validates against
  * the documented schema (a JSON Schema 2020-12 validator, @cfworker/json-schema;
  * objects are closed, so an undocumented field fails too). Paths asked with a
- * method the document does not list must answer 405 with `Allow`.
+ * method the document does not list must answer 405 with `Allow`. The document
+ * is generated at build time, apart from the router: the router must register
+ * exactly the operations it lists.
  */
 import { Validator, type Schema } from "@cfworker/json-schema";
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../worker/index";
+import { v1 } from "../worker/routes/v1";
 import { fetchApp, json, newOperator, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
 type JsonSchema = Record<string, unknown>;
@@ -368,6 +371,13 @@ describe("OpenAPI conformance of /api/v1", () => {
     expect(operations.length).toBeGreaterThan(10);
     expect(operations.map((o) => o.key).filter((k) => !succeed[k])).toEqual([]);
     expect(Object.keys(succeed).filter((k) => !operations.some((o) => o.key === k))).toEqual([]);
+  });
+
+  it("the router registers exactly the documented operations (besides the document itself)", () => {
+    const registered = v1.routes
+      .filter((r) => r.method !== "ALL" && r.path !== "/openapi.json")
+      .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+    expect([...new Set(registered)].sort()).toEqual(operations.map((o) => o.key).sort());
   });
 
   for (const { key, method, path, op } of operations) {

@@ -1,11 +1,12 @@
 /**
  * Request bodies, as zod schemas: the panel's HTTP routes and `/api/v1` read
  * their JSON through these (panel routes with `readBody` in `http.ts`,
- * `/api/v1` through zod-openapi, which also documents them). Text fields are
- * the shared schemas of `text.ts`, so every path cleans text by one rule.
+ * `/api/v1` with `valid` there, its operations in `operations.ts`, which also
+ * document them). Text fields are the shared schemas of `text.ts`, so every
+ * path cleans text by one rule.
  * Bodies that say which fields they take refuse any other (`strictObject`).
  */
-import { z } from "@hono/zod-openapi";
+import * as z from "zod";
 import { ID_PATTERN } from "../lib/crypto";
 import { LIMITS, type PageView, type TokenScope, type WorkspaceSettings } from "../protocol";
 import { cursor, queryInt } from "./openapi";
@@ -175,7 +176,7 @@ export const SendMessage = z
   .object({
     text: messageText,
     channel: z.enum(["chat", "email"]).default("chat"),
-    clientId: clientId.optional().openapi({ description: "Idempotency key: resending it stores the message once" }),
+    clientId: clientId.optional().meta({ description: "Idempotency key: resending it stores the message once" }),
   })
   .strict();
 
@@ -186,7 +187,7 @@ export const NewToken = z
     name: line("Name", 1, 80),
     scope: z
       .enum(["read", "write", "admin"], { error: 'scope must be "read", "write" or "admin"' })
-      .openapi({ description: "What the token may do (see TokenScope)" }) satisfies z.ZodType<TokenScope>,
+      .meta({ description: "What the token may do (see TokenScope)" }) satisfies z.ZodType<TokenScope>,
     expiresInDays: z
       .number({ error: expiry })
       .int({ error: expiry })
@@ -194,7 +195,7 @@ export const NewToken = z
       .max(3650, { error: expiry })
       .nullable()
       .optional()
-      .openapi({ description: "Days until it stops working; absent or null: until revoked" }),
+      .meta({ description: "Days until it stops working; absent or null: until revoked" }),
   })
   .strict();
 
@@ -221,7 +222,7 @@ export const AuditQuery = z
   .object({
     before: cursor(
       queryInt(z.number({ error: auditBefore }).int({ error: auditBefore }).positive({ error: auditBefore })),
-    ).openapi({
+    ).meta({
       description: "id of the oldest entry seen; absent or null for the newest page",
     }),
     limit: queryInt(

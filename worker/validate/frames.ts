@@ -6,7 +6,7 @@
  * message is cleaned by one rule whichever way it arrives. The result is a
  * typed frame, or the error the socket answers with (the socket stays open).
  */
-import { z } from "@hono/zod-openapi";
+import * as z from "zod";
 import type { ClientFrame, ErrorCode, PanelClientFrame } from "../protocol";
 import { clientId, emailAddress, messageText, personName, surveyComment } from "./text";
 

@@ -1,12 +1,13 @@
 /**
- * Reading a request body through a schema. The panel's routes call
- * `readBody`; `/api/v1` (zod-openapi) uses `validationHook`. Both report a
- * schema's first problem in its own words; the panel's routes answer
- * `bad_request` (or `unknown_field`), `/api/v1` answers `validation_error`,
- * as each has always done.
+ * Reading a request through a schema. The panel's routes call `readBody`;
+ * `/api/v1` validates with `valid` (@hono/zod-validator, failures answered by
+ * `validationHook`). Both report a schema's first problem in its own words;
+ * the panel's routes answer `bad_request` (or `unknown_field`), `/api/v1`
+ * answers `validation_error`, as each has always done.
  */
-import type { z } from "@hono/zod-openapi";
+import { zValidator } from "@hono/zod-validator";
 import type { Context } from "hono";
+import type * as z from "zod";
 import { errorResponse, refuse, STATUS } from "../errors";
 
 /** Largest JSON body a panel route reads unless it says otherwise. */
@@ -66,16 +67,20 @@ export async function readBody<S extends z.ZodType>(
 }
 
 /**
- * zod-openapi's `defaultHook` for `/api/v1`: every schema failure (params,
- * query, body) becomes `{ error: { code: "validation_error", message } }`,
- * the message naming the field. Malformed JSON and a wrong media type are
- * HTTPExceptions that `errors.onError` answers in the same shape.
+ * How `/api/v1` answers a schema failure (params, query, body):
+ * `{ error: { code: "validation_error", message } }`, the message naming the
+ * field. Malformed JSON (an HTTPException of Hono's validator) and a wrong
+ * media type (`jsonOnly`) are answered in the same shape by `errors.onError`.
  */
 export function validationHook(
-  result: { success: true } | { success: false; error: z.ZodError },
+  result: { success: true } | { success: false; error: z.core.$ZodError },
 ): Response | undefined {
   if (result.success) return undefined;
   const issue = result.error.issues[0];
   const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
   return errorResponse(STATUS.validation_error, "validation_error", `${where}${issue?.message ?? "invalid input"}`);
 }
+
+/** `/api/v1`'s validator of one part of a request (`query`, `param` or `json`) by `schema`, failures answered by `validationHook`. */
+export const valid = <T extends "query" | "param" | "json", S extends z.ZodType>(target: T, schema: S) =>
+  zValidator(target, schema, validationHook);

@@ -1,12 +1,14 @@
 /**
- * Pieces of `/api/v1`'s route declarations: how parameters are read from the
- * query string, which error responses an operation documents, the body
- * limit. With the schemas of `wire.ts` and `bodies.ts` these are both the
- * validation and the OpenAPI document.
+ * Pieces of `/api/v1`'s operations (`operations.ts`): how parameters are read
+ * from the query string, which error responses an operation documents, the
+ * body limit and the JSON-only gate. With the schemas of `wire.ts` and
+ * `bodies.ts` these are both the validation (routes/v1.ts) and, at build time,
+ * the OpenAPI document (scripts/openapi.mjs).
  */
-import { z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { errorResponse, STATUS } from "../errors";
+import * as z from "zod";
+import { errorResponse, refuse, STATUS } from "../errors";
 import { ErrorBody, Id } from "./wire";
 
 /** Largest JSON body any /api/v1 route reads. */
@@ -66,17 +68,51 @@ export const limitBody = bodyLimit({
   onError: () => errorResponse(STATUS.too_large, "too_large", `Body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
 });
 
-/**
- * A JSON request body. `required` matters beyond the document: without it
- * zod-openapi lets a request with no Content-Type through unvalidated, as `{}`.
- */
+/** A JSON request body (required: routes/v1.ts reads it through `jsonOnly` and the schema). */
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { "application/json": { schema } },
 });
 
-/** The `{id}` path parameter. */
-export const idParam = z.object({ id: Id.openapi({ param: { name: "id", in: "path" } }) });
+/** The `{id}` path parameter (the document's generator names it from the path's `{id}`). */
+export const idParam = z.object({ id: Id });
 
 /** Either credential works on every operation: an API token or the panel's session cookie. */
 export const security: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }];
+
+/** A JSON media type (`application/json`, `application/vnd.x+json`), with well-formed parameters only (`; charset=utf-8`). */
+const JSON_TYPE = /^application\/([a-z-\.]+\+)?json(;\s*[a-zA-Z0-9\-]+\=([^;]+))*$/i;
+
+/** Whether the request carries at least one byte of body (read from a copy, so the body stays readable). */
+async function hasBody(c: Context): Promise<boolean> {
+  const raw = c.req.raw;
+  if (raw.body === null) return false;
+  if (raw.bodyUsed) return (await c.req.arrayBuffer()).byteLength > 0;
+  const copy = raw.clone().body;
+  if (copy === null) return false;
+  const reader = copy.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      if (value.byteLength > 0) return true;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+/**
+ * Before a JSON body is validated. Hono's validator reads a body only when it
+ * is declared JSON and validates `{}` otherwise, so JSON sent as text/plain
+ * would be refused for "missing" fields; this answers 415 instead, naming the
+ * real problem (any other Content-Type, or a body sent without one). A request
+ * with neither goes on, and the schema refuses the missing fields (400): the
+ * answers these routes have always given.
+ */
+export const jsonOnly: MiddlewareHandler = async (c, next) => {
+  const type = c.req.header("Content-Type");
+  if (type ? !JSON_TYPE.test(type) : await hasBody(c))
+    refuse("unsupported_media_type", "Send JSON (Content-Type: application/json)");
+  await next();
+};

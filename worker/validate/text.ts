@@ -18,7 +18,7 @@
  * than refused. A mail's subject gets the rule alone: it is shown as the
  * sender wrote it. Passwords are secrets, not text, and are never altered.
  */
-import { z } from "@hono/zod-openapi";
+import * as z from "zod";
 import { LIMITS } from "../protocol";
 
 const CONTROLS = /[\u0000-\u0008\u000B-\u001F\u007F]/g;

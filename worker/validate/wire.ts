@@ -4,20 +4,20 @@
  * cannot drift from what the panel and widget are typed against. Request
  * bodies and socket frames are in `bodies.ts` and `frames.ts`.
  */
-import { z } from "@hono/zod-openapi";
+import * as z from "zod";
 import { ID_PATTERN } from "../lib/crypto";
 import type * as protocol from "../protocol";
 
-export const Id = z.string().regex(ID_PATTERN).openapi({ example: "q3Zr0bqj2E1xQ8m0cHk1wA" });
+export const Id = z.string().regex(ID_PATTERN).meta({ example: "q3Zr0bqj2E1xQ8m0cHk1wA" });
 export const ErrorBody = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })
-  .openapi("Error") satisfies z.ZodType<protocol.ApiError>;
+  .meta({ id: "Error" }) satisfies z.ZodType<protocol.ApiError>;
 export const OperatorRef = z
   .object({ id: z.string(), name: z.string() })
-  .openapi("OperatorRef") satisfies z.ZodType<protocol.OperatorRef>;
+  .meta({ id: "OperatorRef" }) satisfies z.ZodType<protocol.OperatorRef>;
 export const VisitorRef = z
   .object({ id: z.string(), name: z.string().nullable(), email: z.string().nullable() })
-  .openapi("VisitorRef") satisfies z.ZodType<protocol.VisitorRef>;
+  .meta({ id: "VisitorRef" }) satisfies z.ZodType<protocol.VisitorRef>;
 const Status = z.enum(["unassigned", "assigned", "idle"]) satisfies z.ZodType<protocol.ConversationStatus>;
 export const ConversationSummary = z
   .object({
@@ -31,7 +31,7 @@ export const ConversationSummary = z
     unread: z.number().int(),
     createdAt: z.number().int(),
   })
-  .openapi("ConversationSummary") satisfies z.ZodType<protocol.ConversationSummary>;
+  .meta({ id: "ConversationSummary" }) satisfies z.ZodType<protocol.ConversationSummary>;
 export const ConversationState = z
   .object({
     id: z.string(),
@@ -43,7 +43,7 @@ export const ConversationState = z
     createdAt: z.number().int(),
     survey: z.object({ id: z.string(), operators: z.array(z.string()) }).nullable(),
   })
-  .openapi("ConversationState") satisfies z.ZodType<protocol.ConversationState>;
+  .meta({ id: "ConversationState" }) satisfies z.ZodType<protocol.ConversationState>;
 export const FileRef = z
   .object({
     id: z.string(),
@@ -61,28 +61,28 @@ export const FileRef = z
     ]),
     image: z.boolean(),
   })
-  .openapi("File") satisfies z.ZodType<protocol.FileRef>;
+  .meta({ id: "File" }) satisfies z.ZodType<protocol.FileRef>;
 export const EmailMeta = z
   .object({
     subject: z.string(),
     from: z.object({ name: z.string(), address: z.string() }),
     to: z.string(),
     messageId: z.string(),
-    html: z.string().optional().openapi({ description: "Sanitised HTML body" }),
-    fullText: z.string().optional().openapi({ description: "The text before the quoted reply was trimmed" }),
+    html: z.string().optional().meta({ description: "Sanitised HTML body" }),
+    fullText: z.string().optional().meta({ description: "The text before the quoted reply was trimmed" }),
     attachments: z.array(FileRef).optional(),
-    skipped: z.array(z.string()).optional().openapi({ description: "Attachments not stored, by name" }),
-    auto: z.boolean().optional().openapi({ description: "An auto-reply, bounce or list mail" }),
-    unverified: z.string().optional().openapi({
+    skipped: z.array(z.string()).optional().meta({ description: "Attachments not stored, by name" }),
+    auto: z.boolean().optional().meta({ description: "An auto-reply, bounce or list mail" }),
+    unverified: z.string().optional().meta({
       description: "Why the sender could not be verified; such a mail opens a conversation of its own",
     }),
     cut: z
       .array(z.string())
       .optional()
-      .openapi({ description: "What of the mail is not shown (over a limit); `original` has it all" }),
-    original: FileRef.optional().openapi({ description: "The mail as it arrived (.eml), kept when part is cut" }),
+      .meta({ description: "What of the mail is not shown (over a limit); `original` has it all" }),
+    original: FileRef.optional().meta({ description: "The mail as it arrived (.eml), kept when part is cut" }),
   })
-  .openapi("EmailMeta") satisfies z.ZodType<protocol.EmailMeta>;
+  .meta({ id: "EmailMeta" }) satisfies z.ZodType<protocol.EmailMeta>;
 export const Message = z
   .object({
     seq: z.number().int(),
@@ -98,11 +98,12 @@ export const Message = z
     email: EmailMeta.optional(),
     delivery: z.object({ state: z.enum(["sending", "sent", "failed"]), error: z.string().optional() }).optional(),
   })
-  .openapi("Message") satisfies z.ZodType<protocol.Message>;
+  .meta({ id: "Message" }) satisfies z.ZodType<protocol.Message>;
 export const Operator = z
   .object({ id: z.string(), name: z.string(), email: z.string(), admin: z.boolean(), createdAt: z.number().int() })
-  .openapi("Operator") satisfies z.ZodType<protocol.Operator>;
-export const TokenScope = z.enum(["read", "write", "admin"]).openapi("TokenScope", {
+  .meta({ id: "Operator" }) satisfies z.ZodType<protocol.Operator>;
+export const TokenScope = z.enum(["read", "write", "admin"]).meta({
+  id: "TokenScope",
   description:
     "read: GET only. write: also join, leave, send and delete, as the operator without admin rights. admin: everything, tokens and webhooks included.",
 }) satisfies z.ZodType<protocol.TokenScope>;
@@ -113,10 +114,10 @@ export const ApiToken = z
     operatorId: z.string(),
     scope: TokenScope,
     createdAt: z.number().int(),
-    expiresAt: z.number().int().nullable().openapi({ description: "When it stops working; null: never" }),
-    lastUsedAt: z.number().int().nullable().openapi({ description: "The last request made with it, to the minute" }),
+    expiresAt: z.number().int().nullable().meta({ description: "When it stops working; null: never" }),
+    lastUsedAt: z.number().int().nullable().meta({ description: "The last request made with it, to the minute" }),
   })
-  .openapi("ApiToken") satisfies z.ZodType<protocol.ApiTokenInfo>;
+  .meta({ id: "ApiToken" }) satisfies z.ZodType<protocol.ApiTokenInfo>;
 export const WebhookEvent = z.enum([
   "conversation.created",
   "message.created",
@@ -127,7 +128,7 @@ export const WebhookEvent = z.enum([
 ]) satisfies z.ZodType<protocol.WebhookEvent>;
 export const Webhook = z
   .object({ id: z.string(), url: z.string(), events: z.array(WebhookEvent), createdAt: z.number().int() })
-  .openapi("Webhook") satisfies z.ZodType<protocol.WebhookInfo>;
+  .meta({ id: "Webhook" }) satisfies z.ZodType<protocol.WebhookInfo>;
 export const WebhookDelivery = z
   .object({
     id: z.string(),
@@ -139,7 +140,7 @@ export const WebhookDelivery = z
     createdAt: z.number().int(),
     deliveredAt: z.number().int().nullable(),
   })
-  .openapi("WebhookDelivery") satisfies z.ZodType<protocol.WebhookDeliveryInfo>;
+  .meta({ id: "WebhookDelivery" }) satisfies z.ZodType<protocol.WebhookDeliveryInfo>;
 export const OperatorReport = z
   .object({
     from: z.number().int(),
@@ -150,7 +151,7 @@ export const OperatorReport = z
         name: z.string(),
         averageRating: z.number().nullable(),
         ratings: z.number().int(),
-        distribution: z.array(z.number().int()).openapi({ description: "Count of ratings 1, 2, 3, 4, 5" }),
+        distribution: z.array(z.number().int()).meta({ description: "Count of ratings 1, 2, 3, 4, 5" }),
         conversationsJoined: z.number().int(),
         messagesSent: z.number().int(),
         medianFirstResponseMs: z.number().nullable(),
@@ -158,7 +159,7 @@ export const OperatorReport = z
     ),
     series: z.array(z.object({ day: z.string(), ratings: z.number().int(), average: z.number().nullable() })),
   })
-  .openapi("OperatorReportResponse") satisfies z.ZodType<protocol.OperatorReportResponse>;
+  .meta({ id: "OperatorReportResponse" }) satisfies z.ZodType<protocol.OperatorReportResponse>;
 const PageView = z.object({
   url: z.string(),
   title: z.string(),
@@ -204,7 +205,7 @@ export const VisitorInfo = z
       })
       .nullable(),
   })
-  .openapi("VisitorInfo") satisfies z.ZodType<protocol.VisitorInfo>;
+  .meta({ id: "VisitorInfo" }) satisfies z.ZodType<protocol.VisitorInfo>;
 const AuditAction = z.enum([
   "conversation.deleted",
   "person.erased",
@@ -219,15 +220,15 @@ const AuditAction = z.enum([
 ]) satisfies z.ZodType<protocol.AuditAction>;
 export const AuditEntry = z
   .object({
-    id: z.number().int().openapi({ description: "Increasing; page back with before=<id>" }),
+    id: z.number().int().meta({ description: "Increasing; page back with before=<id>" }),
     at: z.number().int(),
     actor: z.object({
-      id: z.string().nullable().openapi({ description: "null: Microchat itself" }),
-      name: z.string().openapi({ description: "As they were named then" }),
-      token: z.string().nullable().openapi({ description: "The API token it was done with, by name" }),
+      id: z.string().nullable().meta({ description: "null: Microchat itself" }),
+      name: z.string().meta({ description: "As they were named then" }),
+      token: z.string().nullable().meta({ description: "The API token it was done with, by name" }),
     }),
     action: AuditAction,
-    target: z.string().openapi({ description: "A conversation id, an operator, a token's name, a webhook URL…" }),
+    target: z.string().meta({ description: "A conversation id, an operator, a token's name, a webhook URL…" }),
     detail: z.string().nullable(),
   })
-  .openapi("AuditEntry") satisfies z.ZodType<protocol.AuditEntry>;
+  .meta({ id: "AuditEntry" }) satisfies z.ZodType<protocol.AuditEntry>;
