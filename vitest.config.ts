@@ -22,16 +22,29 @@ async function corpus(path: string): Promise<Response> {
 }
 
 /**
+ * Public corpora of hostile strings for test/sanitiser-corpus.test.ts, served
+ * from node_modules (nothing copied here) at https://sanitiser-corpus.test/:
+ * the Big List of Naughty Strings (MIT) and Yahoo xss-filters' fuzzer seed
+ * of XSS cheat-sheet vectors (BSD).
+ */
+const SANITISER_CORPUS: Record<string, URL> = {
+  "/blns.json": new URL("./node_modules/big-list-of-naughty-strings/blns.json", import.meta.url),
+  "/xss-seed.txt": new URL("./node_modules/xss-filters/tests/fuzz/bin/seed.xss", import.meta.url),
+};
+
+/**
  * The only outside world the tests reach: a stand-in webhook receiver at
  * https://hooks.test. It records what it receives (read back at /_received)
  * and answers 500 under /fail so retries can be observed. Besides it only
- * the mail corpus above; anything else outbound is refused, so no test can
+ * the corpora above; anything else outbound is refused, so no test can
  * touch the network.
  */
 const received: { url: string; headers: Record<string, string>; body: string }[] = [];
 async function outbound(request: Request): Promise<Response> {
   const url = new URL(request.url);
   if (url.hostname === "mail-corpus.test") return corpus(url.pathname);
+  if (url.hostname === "sanitiser-corpus.test" && SANITISER_CORPUS[url.pathname])
+    return new Response(await readFile(SANITISER_CORPUS[url.pathname]!));
   if (url.hostname !== "hooks.test") return new Response(`unexpected outbound request: ${url}`, { status: 599 });
   if (url.pathname === "/_received") return Response.json(received);
   received.push({ url: request.url, headers: Object.fromEntries(request.headers), body: await request.text() });
@@ -53,7 +66,7 @@ export default defineConfig({
   test: {
     // CommonJS-heavy dependencies are pre-bundled for workerd, as wrangler
     // bundles them for `dev`/`deploy` (the test runtime loads modules one by one).
-    deps: { optimizer: { ssr: { enabled: true, include: ["sanitize-html", "fast-check"] } } },
+    deps: { optimizer: { ssr: { enabled: true, include: ["fast-check"] } } },
     // test/email-corpus.test.ts delivers every Nth corpus message (1: all 6,046, a few minutes).
     provide: { mailCorpusStride: Number(process.env.MAIL_CORPUS_STRIDE ?? 10) },
     include: ["test/**/*.test.ts"],
