@@ -1,5 +1,6 @@
-// Builds the widget into dist/public: the tiny loader (widget.js), the lazy
-// chat app (widget/app.js + frame.html + frame.css) and the demo pages.
+// Builds the widget into dist/public: the tiny loader (widget.js), the rest
+// of it loaded on demand into the page (widget/embed.js), the lazy chat app
+// (widget/app.js + frame.html + frame.css) and the demo pages.
 import { build } from "esbuild";
 import { cpSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,6 +15,12 @@ await build({
   ...common,
   entryPoints: [join(root, "widget/src/loader.ts")],
   outfile: join(out, "widget.js"),
+  format: "iife",
+});
+await build({
+  ...common,
+  entryPoints: [join(root, "widget/src/embed.ts")],
+  outfile: join(out, "widget/embed.js"),
   format: "iife",
 });
 await build({
