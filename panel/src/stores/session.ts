@@ -43,13 +43,16 @@ export function createSession(): [SessionState, SessionActions] {
     async init() {
       setState({ phase: "loading", error: null });
       try {
+        // Both at once: the panel's first screen waits for one round trip, not two (bench/panel.mjs).
+        const me = api.me();
+        me.catch(() => undefined); // read below, unless setup is needed
         const { needsSetup } = await api.setupStatus();
         if (needsSetup) {
           setState({ phase: "setup" });
           return;
         }
         try {
-          const { operator } = await api.me();
+          const { operator } = await me;
           setState({ phase: "ready", me: operator, notice: null });
         } catch (e) {
           if (e instanceof HttpError && e.status === 401) setState({ phase: "login", me: null });

@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// `npm run bench:panel`: how soon the panel's conversations screen can be
+// used, in Chromium with its CPU throttled 4× (DevTools' "4× slowdown", a
+// mid-range phone or a busy laptop), and how much JavaScript it loaded by
+// then. Loopback only, bounded: one workspace with 60 waiting conversations,
+// one warm-up load, then 7 loads counted (`--loads N`), each a fresh browser
+// context (a cold cache, as a newly opened tab after a deploy).
+//
+// Time to interactive, per load, from the navigation's start: the later of
+//  - the first conversation row drawn in Unassigned (what there is to use), and
+//  - the end of the last long task (≥ 50 ms, PerformanceObserver "longtask")
+//    before a quiet 1 s with none (when a click would be answered at once),
+// the same idea as Lighthouse's TTI without its network condition (loopback).
+// JavaScript: the encoded bytes of every script the page had loaded by then
+// (Resource Timing), and their gzip size as `npm run bench:size` counts it.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
+import WebSocket from "ws";
+import { provenance, writeResults } from "./results.mjs";
+import { freePort, root, spawnMicrochat, stopMicrochat, waitReady } from "./server.mjs";
+
+const { values: opts } = parseArgs({ options: { loads: { type: "string", default: "7" } } });
+const LOADS = Math.max(1, Number(opts.loads));
+const THROTTLE = 4;
+const QUIET_MS = 1000;
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const wsBase = `ws://127.0.0.1:${port}`;
+const state = mkdtempSync(join(tmpdir(), "microchat-panel-"));
+const child = spawnMicrochat({ port, state });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x) => Math.round(x * 10) / 10;
+
+async function post(path, body, headers = {}) {
+  const res = await fetch(base + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: base, ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return { body: await res.json().catch(() => null), cookie: res.headers.get("set-cookie")?.split(";")[0] };
+}
+/** A visitor's conversation with one message, through the widget's own API and socket. */
+async function visitorConversation(text) {
+  const { body: session } = await post("/api/visitor/session", { siteKey: "demo" });
+  const { body: ticket } = await post("/api/visitor/ticket", {}, { Authorization: `Bearer ${session.token}` });
+  const ws = new WebSocket(`${wsBase}/ws/visitor?ticket=${encodeURIComponent(ticket.ticket)}`, {
+    headers: { Origin: base },
+  });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no ack in 30 s")), 30_000);
+    ws.on("open", () => ws.send(JSON.stringify({ type: "hello", lastSeq: 0 })));
+    ws.on("message", (data) => {
+      const f = JSON.parse(String(data));
+      if (f.type === "welcome") ws.send(JSON.stringify({ type: "send", clientId: "first", text }));
+      if (f.type === "ack") {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    ws.on("error", () => reject(new Error("visitor socket failed")));
+  });
+  ws.close();
+}
+
+const result = { ...provenance(), throttle: THROTTLE, quietMs: QUIET_MS, loads: LOADS, runs: [] };
+try {
+  await waitReady(`${base}/healthz`, child);
+  const { cookie } = await post("/api/setup", {
+    name: "Bench",
+    email: "bench@example.com",
+    password: "bench password 1",
+  });
+  for (let i = 0; i < 60; i += 20) {
+    await Promise.all(Array.from({ length: 20 }, (_, k) => visitorConversation(`Waiting ${i + k}`)));
+  }
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const [name, value] = cookie.split("=");
+  /** One cold load of the conversations screen under the throttle. */
+  async function load() {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await ctx.addCookies([{ name, value, url: base }]);
+    await ctx.addInitScript(() => {
+      const w = /** @type {any} */ (window);
+      w.__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.__longTasks.push(e.startTime + e.duration);
+      }).observe({ type: "longtask", buffered: true });
+    });
+    const page = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: THROTTLE });
+    await page.goto(`${base}/`, { waitUntil: "commit", timeout: 60_000 });
+    const row = page.getByTestId("unassigned-list").getByTestId("conversation-row").first();
+    await row.waitFor({ state: "visible", timeout: 60_000 });
+    const drawn = await page.evaluate(() => performance.now());
+    // Quiet: no long task ends in the last QUIET_MS. Bounded: at most 30 s after the row is drawn.
+    const measured = await page.evaluate(
+      ({ drawnAt, quiet }) =>
+        new Promise((resolve) => {
+          const w = /** @type {any} */ (window);
+          const check = () => {
+            const now = performance.now();
+            const last = Math.max(0, ...w.__longTasks);
+            if (now - Math.max(last, drawnAt) >= quiet || now - drawnAt > 30_000) {
+              const tti = Math.max(drawnAt, last <= now - quiet ? last : now);
+              const scripts = performance
+                .getEntriesByType("resource")
+                .filter((e) => e.initiatorType === "script" || e.name.endsWith(".js"))
+                .filter((e) => e.responseEnd <= tti)
+                .map((e) => ({ url: new URL(e.name).pathname, encodedBytes: e.encodedBodySize }));
+              // Where the time went: the document, first paint, and each API call and script, start → end.
+              const nav = /** @type {PerformanceNavigationTiming} */ (performance.getEntriesByType("navigation")[0]);
+              const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+              const steps = {
+                domContentLoaded: Math.round(nav.domContentLoadedEventEnd),
+                firstContentfulPaint: fcp ? Math.round(fcp.startTime) : null,
+                requests: performance
+                  .getEntriesByType("resource")
+                  .filter((e) => e.responseEnd <= tti)
+                  .map((e) => `${new URL(e.name).pathname} ${Math.round(e.startTime)}→${Math.round(e.responseEnd)}`),
+              };
+              resolve({ tti, longTasks: w.__longTasks.length, scripts, steps });
+            } else setTimeout(check, 100);
+          };
+          check();
+        }),
+      { drawnAt: drawn, quiet: QUIET_MS },
+    );
+    await ctx.close();
+    const gz = measured.scripts.reduce(
+      (n, s) => n + gzipSync(readFileSync(join(root, "dist/public", s.url)), { level: 9 }).length,
+      0,
+    );
+    return {
+      firstRowMs: round(drawn),
+      ttiMs: round(measured.tti),
+      longTasks: measured.longTasks,
+      scripts: measured.scripts.map((s) => s.url),
+      jsGzippedKb: round(gz / 1024),
+      steps: measured.steps,
+    };
+  }
+  await load(); // warm-up: workerd compiles the Worker's modules and the objects wake
+  for (let i = 0; i < LOADS; i++) {
+    const r = await load();
+    result.runs.push(r);
+    console.log(`load ${i + 1}: first row ${r.firstRowMs} ms, TTI ${r.ttiMs} ms, ${r.jsGzippedKb} KB JS (gzip)`);
+  }
+  await browser.close();
+  result.medianFirstRowMs = median(result.runs.map((r) => r.firstRowMs));
+  result.medianTtiMs = median(result.runs.map((r) => r.ttiMs));
+  result.jsGzippedKb = median(result.runs.map((r) => r.jsGzippedKb));
+  console.log(
+    `median of ${LOADS}, CPU ${THROTTLE}× slower: first row ${result.medianFirstRowMs} ms, TTI ${result.medianTtiMs} ms, ${result.jsGzippedKb} KB of JS (gzip)`,
+  );
+  writeResults("panel-latest", result);
+} finally {
+  await stopMicrochat(child, state);
+}
+process.exit(0);
