@@ -1,3 +1,7 @@
+import { readdirSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
 // The Worker's domain modules under mutation testing, by area: the glob
 // StrykerJS mutates for each (scripts/mutation.mjs), and the floor below which
 // `npm test` fails (scripts/mutation-gate.mjs). A floor is the score last
@@ -48,3 +52,20 @@ export const FLOORS = {
 
 /** Where every area is headed. */
 export const TARGET = 85;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The .ts files (not .d.ts) an area's glob `dir/**\/*.ts` covers. */
+export function filesOf(glob) {
+  const dir = join(root, glob.slice(0, glob.indexOf("/**")));
+  const out = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(relative(root, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}

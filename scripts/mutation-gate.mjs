@@ -6,28 +6,13 @@
 // the report instead of remaking it; a report whose sources differ from the
 // files is stale and fails, so the score can never describe older code.
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AREAS, FLOORS, TARGET } from "./mutation-areas.mjs";
+import { AREAS, FLOORS, filesOf, TARGET } from "./mutation-areas.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const digest = (text) => createHash("sha256").update(text).digest("hex");
-
-/** The .ts files (not .d.ts) an area's glob `dir/**\/*.ts` covers. */
-function filesOf(glob) {
-  const dir = join(root, glob.slice(0, glob.indexOf("/**")));
-  const out = [];
-  const walk = (d) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(relative(root, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 /** Stryker's mutation score: detected / (detected + undetected); ignored and invalid mutants do not count. */
 export function score(report) {
