@@ -10,6 +10,9 @@
 //   --repeat K          steady-load runs per side, alternating, each on a fresh
 //                       server (default 1); a p99 is decided by a few stalls, so
 //                       the figures are the median run of K
+//   --panels P          operators' panels open on Microchat during the load
+//                       (P /ws/panel sockets of the admin, each hearing every
+//                       conversation's index update; default 0)
 //
 // Every message carries its send time; the receiving socket computes the
 // latency. Microchat's path is the real one: Worker → Conversation Durable
@@ -35,8 +38,10 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "0.5" },
     "burst-seconds": { type: "string", default: "10" },
     repeat: { type: "string", default: "1" },
+    panels: { type: "string", default: "0" },
   },
 });
+const PANELS = Math.max(0, Math.min(20, Number(args.panels)));
 const N = Math.min(2000, Number(args.conversations));
 const SECONDS = Math.min(120, Number(args.seconds));
 const RATE = Math.min(5, Number(args.rate));
@@ -54,6 +59,14 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 function treeRssMb(pid) {
   const kb = processTree(pid).reduce((n, p) => n + Number(/VmRSS:\s+(\d+)/.exec(procFile(p, "status"))?.[1] ?? 0), 0);
   return Math.round(kb / 1024);
+}
+
+/** CPU seconds (user + system) a process tree has used so far: /proc/<pid>/stat fields 14 and 15, at 100 ticks a second. */
+function treeCpuSeconds(pid) {
+  return processTree(pid).reduce((n, p) => {
+    const fields = procFile(p, "stat").split(") ")[1]?.split(" ") ?? [];
+    return n + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+  }, 0);
 }
 
 function stats(latencies) {
@@ -222,6 +235,8 @@ async function steadyLoad(name, makePair, serverPid) {
     pairs.push(...batch.filter(Boolean));
   }
   const setupMs = performance.now() - setupStart;
+  const idleMb = treeRssMb(serverPid);
+  const cpuBefore = treeCpuSeconds(serverPid);
   const interval = 1000 / RATE;
   const timers = [];
   const start = performance.now();
@@ -243,6 +258,7 @@ async function steadyLoad(name, makePair, serverPid) {
   for (const t of timers) (clearInterval(t), clearTimeout(t));
   await new Promise((r) => setTimeout(r, 1500)); // let the last messages land
   const elapsed = (performance.now() - start) / 1000;
+  const cpu = treeCpuSeconds(serverPid) - cpuBefore;
   for (const p of pairs) (p.visitor.terminate(), p.operator.terminate());
   const result = {
     name,
@@ -255,6 +271,10 @@ async function steadyLoad(name, makePair, serverPid) {
     duplicates,
     latencyMs: stats(latencies),
     serverMemoryMb: peakMb,
+    // Resident memory with every conversation's sockets open and said hello, before the load: per conversation.
+    idleMemoryMb: idleMb,
+    // The whole server's CPU (every object and the Worker share one workerd process here) per second of load.
+    serverCpuPerSecond: Math.round((cpu / elapsed) * 100) / 100,
   };
   console.log(`${name}: ${JSON.stringify(result)}`);
   return result;
@@ -351,7 +371,14 @@ function syncProbe() {
 const results = {
   ...provenance(),
   stateDisk: syncProbe(),
-  settings: { conversations: N, seconds: SECONDS, ratePerSide: RATE, burstSeconds: BURST_SECONDS, repeat: REPEAT },
+  settings: {
+    conversations: N,
+    seconds: SECONDS,
+    ratePerSide: RATE,
+    burstSeconds: BURST_SECONDS,
+    repeat: REPEAT,
+    panels: PANELS,
+  },
 };
 
 /** One steady-load run against a fresh Microchat (and, the first time, the busy conversation). */
@@ -363,11 +390,24 @@ async function microchatRun(withBusy) {
       email: "bench@example.com",
       password: "benchmark password",
     });
+    // Operators' panels: each hears every conversation's index update through the Workspace object.
+    const panels = [];
+    let panelFrames = 0;
+    for (let i = 0; i < PANELS; i++) {
+      const ws = await open(`${app.base.replace("http", "ws")}/ws/panel`, { Origin: app.base, Cookie: cookie });
+      ws.on("message", () => panelFrames++);
+      panels.push(ws);
+    }
     const run = await steadyLoad(
       "microchat",
       (i, on, track) => microchatPair(app.base, cookie, on, track),
       app.child.pid,
     );
+    if (PANELS > 0) {
+      run.panels = PANELS;
+      run.panelFrames = panelFrames;
+      for (const ws of panels) ws.terminate();
+    }
     if (withBusy) results.busyConversation = await busyConversation(app.base, cookie, app.child.pid);
     return run;
   } finally {
@@ -412,12 +452,17 @@ results.ratioP50 = ratio(results.microchat.latencyMs.p50, results.baseline.laten
 results.ratioP99ToStore = ratio(results.microchat.latencyMs.p99, results.storeThenRelay.latencyMs.p99);
 results.ratioP50ToStore = ratio(results.microchat.latencyMs.p50, results.storeThenRelay.latencyMs.p50);
 
-console.log(`\n| | conversations | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | duplicates | server MB |`);
-console.log(`|---|---|---|---|---|---|---|---|---|---|`);
+console.log(
+  `\n| | conversations | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | duplicates | server MB (idle → peak) | CPU s/s |`,
+);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of [results.microchat, results.storeThenRelay, results.baseline]) {
   console.log(
-    `| ${r.name} | ${r.conversations} | ${r.messagesPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.errors} | ${r.lost} of ${r.sent} | ${r.duplicates} | ${r.serverMemoryMb} |`,
+    `| ${r.name} | ${r.conversations} | ${r.messagesPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.errors} | ${r.lost} of ${r.sent} | ${r.duplicates} | ${r.idleMemoryMb} → ${r.serverMemoryMb} | ${r.serverCpuPerSecond} |`,
   );
+}
+if (results.microchat.panels) {
+  console.log(`\n${results.microchat.panels} panels open heard ${results.microchat.panelFrames} index frames`);
 }
 if (REPEAT > 1) {
   console.log(

@@ -148,14 +148,16 @@ describe("the work of reading a mail grows linearly with it", () => {
         expect(sanitizeEmailHtml(html).html, `${where}: sanitising again changes nothing`).toBe(html);
       }),
       // "<text </": a tag cut off by the end, whose last bytes the parser reads as text (found by an earlier property).
-      { numRuns: 300, examples: [["<text </"]] },
+      // "<svg><xmp></svg>": inside SVG no element is raw text (found by this property).
+      { numRuns: 300, examples: [["<text </"], ["<svg><xmp></svg>text "]] },
     );
   });
 
   it("htmlToText reads the same text as the runtime's parser (fast-check)", async () => {
     await fc.assert(
       fc.asyncProperty(soup, async (input) => {
-        // Known difference: inside SVG and MathML <style> is not raw text; htmlToText does not follow the parser there.
+        // Not compared inside SVG and MathML: readBack leaves out a <title> or <style> there by its name, where it is
+        // markup holding text (the sanitiser leaves all of SVG and MathML out; its own property covers them).
         fc.pre(!/<(svg|math)/i.test(input));
         // The parser refuses a few constructs (a <title> inside <select>): there it has no answer to compare with.
         const theirs = await readBack(input, NOT_TEXT).catch(() => null);

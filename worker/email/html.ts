@@ -366,9 +366,11 @@ interface Tokens {
  * Reads `html` once, front to back, handing on text and tags (see the
  * file's header). The content of a raw-text element (`NOT_TEXT`) is not
  * handed on: none of it is markup, and none of it is text a reader sees.
+ * Inside `<svg>` and `<math>` no element is raw text, as the standard has it.
  */
 function tokenize(html: string, on: Tokens): void {
   let text = 0; // where the text not yet handed on begins
+  let foreign = 0; // how many <svg> and <math> are open
   const take = (end: number) => {
     if (end > text) on.text(text, end);
   };
@@ -387,11 +389,16 @@ function tokenize(html: string, on: Tokens): void {
         text = html.length; // a tag cut off by the end is no tag and no text
         return;
       }
-      if (closing) on.close(name);
-      else {
+      const foreignRoot = name === "svg" || name === "math";
+      if (closing) {
+        if (foreignRoot && foreign > 0) foreign--;
+        on.close(name);
+      } else {
         on.open(name, i, end);
-        if (name === "plaintext") end = html.length;
-        else if (NOT_TEXT.has(name)) end = rawTextEnd(html, name, end);
+        // Inside SVG and MathML no element's content is raw text (`<svg><style>` holds markup).
+        if (foreignRoot) foreign += html.charCodeAt(end - 2) === 47 /* `<svg/>` holds nothing */ ? 0 : 1;
+        else if (foreign === 0 && name === "plaintext") end = html.length;
+        else if (foreign === 0 && NOT_TEXT.has(name)) end = rawTextEnd(html, name, end);
       }
     } else if (html.startsWith("<!--", lt)) {
       take(lt);
