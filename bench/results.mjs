@@ -13,7 +13,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 function commit() {
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "worker", "panel", "widget", "bench"], {
+    // The code a result comes from: result files written since (bench/results) are not a change to it.
+    const paths = ["worker", "panel", "widget", "bench", ":(exclude)bench/results"];
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", ...paths], {
       cwd: root,
       encoding: "utf8",
     }).trim();

@@ -161,12 +161,16 @@ export function sanitizeEmailHtml(html: string, work?: SanitiseWork): SafeHtml {
     length += s.length;
   };
   const count = work ?? { nodes: 0, steps: 0 };
-  // What was written and is still open, innermost last.
+  // What was written and is still open, innermost last; and how many of each name, so a close tag of an
+  // element that is not open (`</i>` × 100,000) costs one look-up, not a search of the stack.
   const open: string[] = [];
+  const openCount = new Map<string, number>();
   const closeTo = (depth: number) => {
     while (open.length > depth) {
       count.steps++;
-      write(`</${open.pop()!}>`);
+      const name = open.pop()!;
+      openCount.set(name, openCount.get(name)! - 1);
+      write(`</${name}>`);
     }
   };
   // The element whose content is being left out, how many of its name are open inside it, and how deep
@@ -196,12 +200,15 @@ export function sanitizeEmailHtml(html: string, work?: SanitiseWork): SafeHtml {
         return;
       }
       write(`<${name}${attributes(name, input, from)}>`);
-      if (!VOID.has(name)) open.push(name);
+      if (!VOID.has(name)) {
+        open.push(name);
+        openCount.set(name, (openCount.get(name) ?? 0) + 1);
+      }
     },
     close(name) {
       count.nodes++;
-      const at = open.lastIndexOf(name);
-      count.steps += open.length - Math.max(at, 0); // the search: at most MAX_HTML_DEPTH steps
+      const at = openCount.get(name) ? open.lastIndexOf(name) : -1;
+      if (at >= 0) count.steps += open.length - at; // the search, paid for by the closes it finds
       if (skipping) {
         // Its own close tag ends it; a close tag of an element it is inside ends it too, and closes that.
         if (name === skipping.name) {
