@@ -7,7 +7,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./client.mjs";
 import { provenance, writeResults } from "./results.mjs";
 import { freePort, spawnMicrochat, stopMicrochat, waitReady } from "./server.mjs";
 
@@ -20,16 +20,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
   await waitReady(`${base}/healthz`, child);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium();
   /** One load of the demo page: main-thread script and task time over the load and the 500 ms after it. */
   async function load(withLoader) {
     const ctx = await browser.newContext();

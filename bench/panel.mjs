@@ -18,8 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { chromium } from "playwright-core";
-import WebSocket from "ws";
+import { launchChromium, post, visitorConversation } from "./client.mjs";
 import { provenance, writeResults } from "./results.mjs";
 import { freePort, root, spawnMicrochat, stopMicrochat, waitReady } from "./server.mjs";
 
@@ -29,65 +28,21 @@ const THROTTLE = 4;
 const QUIET_MS = 1000;
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const wsBase = `ws://127.0.0.1:${port}`;
 const state = mkdtempSync(join(tmpdir(), "microchat-panel-"));
 const child = spawnMicrochat({ port, state });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x) => Math.round(x * 10) / 10;
 
-async function post(path, body, headers = {}) {
-  const res = await fetch(base + path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Origin: base, ...headers },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return { body: await res.json().catch(() => null), cookie: res.headers.get("set-cookie")?.split(";")[0] };
-}
-/** A visitor's conversation with one message, through the widget's own API and socket. */
-async function visitorConversation(text) {
-  const { body: session } = await post("/api/visitor/session", { siteKey: "demo" });
-  const { body: ticket } = await post("/api/visitor/ticket", {}, { Authorization: `Bearer ${session.token}` });
-  const ws = new WebSocket(`${wsBase}/ws/visitor?ticket=${encodeURIComponent(ticket.ticket)}`, {
-    headers: { Origin: base },
-  });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no ack in 30 s")), 30_000);
-    ws.on("open", () => ws.send(JSON.stringify({ type: "hello", lastSeq: 0 })));
-    ws.on("message", (data) => {
-      const f = JSON.parse(String(data));
-      if (f.type === "welcome") ws.send(JSON.stringify({ type: "send", clientId: "first", text }));
-      if (f.type === "ack") {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    ws.on("error", () => reject(new Error("visitor socket failed")));
-  });
-  ws.close();
-}
-
 const result = { ...provenance(), throttle: THROTTLE, quietMs: QUIET_MS, loads: LOADS, runs: [] };
 try {
   await waitReady(`${base}/healthz`, child);
-  const { cookie } = await post("/api/setup", {
-    name: "Bench",
-    email: "bench@example.com",
-    password: "bench password 1",
-  });
+  const setup = { name: "Bench", email: "bench@example.com", password: "bench password 1" };
+  const { cookie } = await post(base, "/api/setup", setup);
+  if (!cookie) throw new Error("setup did not sign in");
   for (let i = 0; i < 60; i += 20) {
-    await Promise.all(Array.from({ length: 20 }, (_, k) => visitorConversation(`Waiting ${i + k}`)));
+    await Promise.all(Array.from({ length: 20 }, (_, k) => visitorConversation(base, `Waiting ${i + k}`)));
   }
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium();
   const [name, value] = cookie.split("=");
   /** One cold load of the conversations screen under the throttle. */
   async function load() {

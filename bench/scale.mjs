@@ -10,8 +10,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
-import WebSocket from "ws";
+import * as client from "./client.mjs";
+import { launchChromium, next, open } from "./client.mjs";
 import { provenance, writeResults } from "./results.mjs";
 import { freePort, spawnMicrochat, stopMicrochat, waitReady } from "./server.mjs";
 
@@ -40,46 +40,8 @@ async function restart() {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x) => Math.round(x * 10) / 10;
-async function post(path, body, headers = {}) {
-  const res = await fetch(base + path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Origin: base, ...headers },
-    body: JSON.stringify(body),
-  });
-  return { body: await res.json().catch(() => null), cookie: res.headers.get("set-cookie")?.split(";")[0] };
-}
-const open = (url, headers) =>
-  new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-  });
-/** The next frame of `type` on `ws`; fails after 30 s, so no wait in the bench is unbounded. */
-const next = (ws, type) =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (ws.off("message", on), reject(new Error(`no ${type} frame in 30 s`))), 30_000);
-    const on = (d) => {
-      const f = JSON.parse(String(d));
-      if (f.type === type) {
-        clearTimeout(timer);
-        ws.off("message", on);
-        resolve(f);
-      }
-    };
-    ws.on("message", on);
-  });
-
-async function visitorConversation(text) {
-  const { body: session } = await post("/api/visitor/session", { siteKey: "demo" });
-  const { body: ticket } = await post("/api/visitor/ticket", {}, { Authorization: `Bearer ${session.token}` });
-  const ws = await open(`${wsBase}/ws/visitor?ticket=${encodeURIComponent(ticket.ticket)}`, { Origin: base });
-  ws.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
-  await next(ws, "welcome");
-  ws.send(JSON.stringify({ type: "send", clientId: "first", text }));
-  await next(ws, "ack");
-  ws.close();
-  return session;
-}
+const post = (path, body, headers) => client.post(base, path, body, headers);
+const visitorConversation = (text) => client.visitorConversation(base, text);
 
 async function timed(fn, runs = 7) {
   const times = [];
@@ -125,16 +87,7 @@ try {
   );
 
   // The panel in Chromium: from navigation to the lists drawn.
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium();
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const [name, value] = cookie.split("=");
   await ctx.addCookies([{ name, value, url: base }]);
