@@ -55,6 +55,13 @@ export const TARGET = 85;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
+/** The folder an area's glob covers ("worker/email"). */
+export const areaDir = (area) => AREAS[area].slice(0, AREAS[area].indexOf("/**"));
+
+/** Where a run's incremental report lives: the whole area's, or one file's. */
+export const reportPath = (area, file) =>
+  file ? `reports/mutation/${area}/${file.replace(/\.ts$/, "")}.json` : `reports/mutation/${area}.json`;
+
 /** The .ts files (not .d.ts) an area's glob `dir/**\/*.ts` covers. */
 export function filesOf(glob) {
   const dir = join(root, glob.slice(0, glob.indexOf("/**")));

@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // Part of `npm test`: the committed mutation reports (reports/mutation/<area>.json,
-// made by `npm run test:mutation -- <area>`) must describe the code as it is
+// or one per file in reports/mutation/<area>/, made by
+// `npm run test:mutation -- <area>[:<file>]`) must describe the code as it is
 // now, and each area's score must stay at or above its floor
 // (scripts/mutation-areas.mjs). Running the mutants takes hours, so CI reads
 // the report instead of remaking it; a report whose sources differ from the
 // files is stale and fails, so the score can never describe older code.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AREAS, FLOORS, filesOf, TARGET } from "./mutation-areas.mjs";
+import { AREAS, FLOORS, filesOf, reportPath, TARGET } from "./mutation-areas.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const digest = (text) => createHash("sha256").update(text).digest("hex");
@@ -25,30 +26,42 @@ export function score(report) {
   return { ...n, valid, score: valid === 0 ? 100 : (100 * detected) / valid };
 }
 
+/** An area's reports: the whole area's, or one per file measured so far (reports/mutation/<area>/*.json). */
+function reportsOf(area) {
+  const whole = join(root, reportPath(area));
+  if (existsSync(whole)) return { whole: true, reports: [JSON.parse(readFileSync(whole, "utf8"))] };
+  const dir = join(root, "reports/mutation", area);
+  const paths = existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => f.endsWith(".json")) : [];
+  return { whole: false, reports: paths.map((f) => JSON.parse(readFileSync(join(dir, f), "utf8"))) };
+}
+
 const failures = [];
 const rows = [];
 for (const [area, glob] of Object.entries(AREAS)) {
-  const path = join(root, "reports/mutation", `${area}.json`);
-  if (!existsSync(path)) {
+  const { whole, reports } = reportsOf(area);
+  if (reports.length === 0) {
     rows.push(`${area.padEnd(13)} not measured yet (npm run test:mutation -- ${area})`);
     continue;
   }
-  const report = JSON.parse(readFileSync(path, "utf8"));
+  const files = Object.assign({}, ...reports.map((r) => r.files));
   const stale = [];
+  const unmeasured = [];
   for (const file of filesOf(glob)) {
-    const measured = report.files[file];
-    if (!measured) stale.push(`${file} (new)`);
+    const measured = files[file];
+    if (!measured) (whole || FLOORS[area] > 0 ? stale : unmeasured).push(whole ? `${file} (new)` : file);
     else if (digest(measured.source) !== digest(readFileSync(join(root, file), "utf8"))) stale.push(file);
   }
-  for (const file of Object.keys(report.files)) if (!existsSync(join(root, file))) stale.push(`${file} (gone)`);
-  const s = score(report);
+  for (const file of Object.keys(files)) if (!existsSync(join(root, file))) stale.push(`${file} (gone)`);
+  const s = score({ files });
   rows.push(
     `${area.padEnd(13)} ${s.score.toFixed(1).padStart(5)}%  floor ${FLOORS[area]}%, target ${TARGET}%  ` +
-      `(${s.Killed} killed, ${s.Timeout} timed out, ${s.Survived} survived, ${s.NoCoverage} not reached; ${s.Ignored} static, ignored)`,
+      `(${s.Killed} killed, ${s.Timeout} timed out, ${s.Survived} survived, ${s.NoCoverage} not reached; ${s.Ignored} static, ignored)` +
+      (unmeasured.length ? `\n${" ".repeat(14)}files not measured yet: ${unmeasured.join(", ")}` : ""),
   );
   if (stale.length) {
+    const how = whole ? area : `${area}:<file>`;
     failures.push(
-      `${area}: the report is stale for ${stale.join(", ")}; run \`npm run test:mutation -- ${area}\` (incremental) and commit reports/mutation/${area}.json`,
+      `${area}: the report is stale for ${stale.join(", ")}; run \`npm run test:mutation -- ${how}\` (incremental) and commit reports/mutation/`,
     );
   }
   if (s.score < FLOORS[area])
