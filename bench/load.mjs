@@ -13,6 +13,9 @@
 //   --panels P          operators' panels open on Microchat during the load
 //                       (P /ws/panel sockets of the admin, each hearing every
 //                       conversation's index update; default 0)
+//   --profile           a CPU profile of Microchat's workerd during the steady
+//                       load (bench/profile.mjs; the Worker runs unminified),
+//                       summarised in the results, raw beside them
 //
 // Every message carries its send time; the receiving socket computes the
 // latency. Microchat's path is the real one: Worker → Conversation Durable
@@ -28,6 +31,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { startProfile } from "./profile.mjs";
 import { provenance, writeResults } from "./results.mjs";
 import { freePort, procFile, processTree, root, spawnMicrochat, waitReady } from "./server.mjs";
 
@@ -39,8 +43,10 @@ const { values: args } = parseArgs({
     "burst-seconds": { type: "string", default: "10" },
     repeat: { type: "string", default: "1" },
     panels: { type: "string", default: "0" },
+    profile: { type: "boolean", default: false },
   },
 });
+const PROFILE = args.profile;
 const PANELS = Math.max(0, Math.min(20, Number(args.panels)));
 const N = Math.min(2000, Number(args.conversations));
 const SECONDS = Math.min(120, Number(args.seconds));
@@ -90,10 +96,11 @@ function open(url, headers = {}) {
 async function startMicrochat() {
   const port = await freePort();
   const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-bench-"));
-  const child = spawnMicrochat({ port, state });
+  const inspectorPort = PROFILE ? await freePort() : undefined;
+  const child = spawnMicrochat({ port, state, inspectorPort });
   const base = `http://127.0.0.1:${port}`;
   await waitReady(`${base}/healthz`, child);
-  return { base, child, state };
+  return { base, child, state, inspectorPort };
 }
 
 async function json(base, path, body, headers = {}) {
@@ -209,7 +216,7 @@ async function baselinePair(base, kind, room, onMessage, track) {
 
 // ---------------------------------------------------------------------------
 
-async function steadyLoad(name, makePair, serverPid) {
+async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   const latencies = [];
   let errors = 0;
   // Every message sent is expected once on the other side: what never comes is lost, what comes twice a duplicate.
@@ -239,6 +246,7 @@ async function steadyLoad(name, makePair, serverPid) {
   const cpuBefore = treeCpuSeconds(serverPid);
   const interval = 1000 / RATE;
   const timers = [];
+  const profiler = inspectorPort ? await startProfile(inspectorPort) : null;
   const start = performance.now();
   for (const p of pairs) {
     // Spread the sends over the interval so the load is steady, not in waves.
@@ -259,6 +267,7 @@ async function steadyLoad(name, makePair, serverPid) {
   await new Promise((r) => setTimeout(r, 1500)); // let the last messages land
   const elapsed = (performance.now() - start) / 1000;
   const cpu = treeCpuSeconds(serverPid) - cpuBefore;
+  const profile = profiler ? await profiler.stop(`profile-${name}-${N}`) : undefined;
   for (const p of pairs) (p.visitor.terminate(), p.operator.terminate());
   const result = {
     name,
@@ -275,8 +284,13 @@ async function steadyLoad(name, makePair, serverPid) {
     idleMemoryMb: idleMb,
     // The whole server's CPU (every object and the Worker share one workerd process here) per second of load.
     serverCpuPerSecond: Math.round((cpu / elapsed) * 100) / 100,
+    ...(profile ? { profile } : {}),
   };
-  console.log(`${name}: ${JSON.stringify(result)}`);
+  console.log(`${name}: ${JSON.stringify({ ...result, profile: undefined })}`);
+  if (profile) {
+    console.log(`  profile (${profile.file}): busy ${profile.busyPercent}% of ${profile.seconds} s; self time:`);
+    for (const f of profile.self.slice(0, 15)) console.log(`    ${String(f.percent).padStart(5)}%  ${f.fn}`);
+  }
   return result;
 }
 
@@ -402,6 +416,7 @@ async function microchatRun(withBusy) {
       "microchat",
       (i, on, track) => microchatPair(app.base, cookie, on, track),
       app.child.pid,
+      app.inspectorPort,
     );
     if (PANELS > 0) {
       run.panels = PANELS;

@@ -25,9 +25,15 @@ export const freePort = () =>
  * unless asked for. `entry` runs another Worker entry with the same
  * wrangler.toml (bench/mail/worker.ts wraps the real one).
  */
-export function spawnMicrochat({ port, state, rateLimits = false, entry }) {
-  // The entry goes first: `--var` takes every word after it.
-  const args = [entry ?? "", rateLimits ? "" : "--var RATE_LIMITS:off"].filter(Boolean).join(" ");
+export function spawnMicrochat({ port, state, rateLimits = false, entry, inspectorPort }) {
+  // The entry goes first: `--var` takes every word after it. An inspector (bench/profile.mjs) wants names: unminified.
+  const args = [
+    entry ?? "",
+    inspectorPort ? `--inspector-port ${inspectorPort} --no-minify` : "",
+    rateLimits ? "" : "--var RATE_LIMITS:off",
+  ]
+    .filter(Boolean)
+    .join(" ");
   return spawn(process.execPath, [join(root, "scripts/start.mjs")], {
     cwd: root,
     env: {
