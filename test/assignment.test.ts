@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ConversationState, Message, ServerFrame } from "../worker/protocol";
 import {
+  adminWatchingVisitor,
   fetchApp,
   join,
   json,
@@ -215,12 +216,7 @@ describe("the rules from the article", () => {
   });
 
   it("visitor message after all operators left returns the conversation to Unassigned", async () => {
-    const admin = await signInAdmin();
-    const panel = await panelSocket(admin);
-    await panel.next("index");
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
+    const { admin, panel, session, v } = await adminWatchingVisitor();
     await say(v, "first question");
     await join(admin, session.conversationId);
     const res = await leave(admin, session.conversationId);

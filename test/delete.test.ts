@@ -3,13 +3,13 @@ import { describe, expect, it } from "vitest";
 import worker from "../worker/index";
 import type { ConversationSummary, VisitorSession } from "../worker/protocol";
 import {
+  adminWatchingVisitor,
   fetchApp,
   identityHash,
   inboundMail,
   json,
   newOperator,
   newVisitorSession,
-  panelSocket,
   say,
   signInAdmin,
   visitorSocket,
@@ -36,12 +36,7 @@ async function all(cookie: string): Promise<ConversationSummary[]> {
 
 describe("deleting conversations", () => {
   it("deletion removes every trace (messages, files, index) and refuses afterwards; the visitor starts fresh", async () => {
-    const admin = await signInAdmin();
-    const panel = await panelSocket(admin);
-    await panel.next("index");
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
+    const { admin, panel, session, v } = await adminWatchingVisitor();
     await say(v, "please forget me");
     const form = new FormData();
     form.set("file", new File([PNG], "me.png"));

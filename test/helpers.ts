@@ -250,6 +250,22 @@ export async function panelSocket(cookie: string): Promise<TestSocket<PanelServe
   return new TestSocket<PanelServerFrame>(res.webSocket);
 }
 
+/** The admin with the panel open (its index heard), and a new visitor whose socket has its welcome. */
+export async function adminWatchingVisitor(): Promise<{
+  admin: string;
+  panel: TestSocket<PanelServerFrame>;
+  session: VisitorSession;
+  v: TestSocket<ServerFrame>;
+}> {
+  const admin = await signInAdmin();
+  const panel = await panelSocket(admin);
+  await panel.next("index");
+  const session = await newVisitorSession();
+  const v = await visitorSocket(session);
+  await v.next("welcome");
+  return { admin, panel, session, v };
+}
+
 export function upgradeRaw(path: string, headers: Record<string, string> = {}): Promise<Response> {
   return upgrade(path, headers);
 }

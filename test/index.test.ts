@@ -1,6 +1,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
+  adminWatchingVisitor,
   fetchApp,
   join,
   newVisitorSession,
@@ -22,12 +23,7 @@ function upsertWithPreview(panel: Awaited<ReturnType<typeof panelSocket>>, conve
 
 describe("conversation index", () => {
   it("coalesces previews: a burst of chat messages costs the workspace a few calls, not one per message", async () => {
-    const admin = await signInAdmin();
-    const panel = await panelSocket(admin);
-    await panel.next("index");
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
+    const { admin, panel, session, v } = await adminWatchingVisitor();
     // 20 messages: a visitor's whole burst allowance (see rate limits).
     for (let i = 1; i <= 20; i++) await say(v, `burst ${i}`);
     // Every report the workspace accepts is broadcast to the panel as one upsert.
@@ -72,6 +68,27 @@ describe("conversation index", () => {
     expect(await runDurableObjectAlarm(conversation())).toBe(true);
     expect(await preview()).toEqual({ preview: "second", unread: 2 });
     v.close();
+  });
+
+  it("a preview after a quiet spell is reported at once and arms no alarm; a state change arms the backstop", async () => {
+    const { admin, panel, session, v } = await adminWatchingVisitor();
+    const conversation = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
+    const alarm = () => runInDurableObject(conversation(), (_o, state) => state.storage.getAlarm());
+    await say(v, "first"); // enters Unassigned: a state change
+    await upsertWithPreview(panel, session.conversationId, "first");
+    expect(await alarm(), "the backstop after a state change").not.toBeNull();
+    // The alarm done with, and the conversation quiet for longer than any reporting window.
+    await runInDurableObject(conversation(), async (o, state) => {
+      await state.storage.deleteAlarm();
+      const c = (o as unknown as { c: { memory: { alarmAt: number | null; report: { lastAt: number } } } }).c;
+      c.memory.alarmAt = null;
+      c.memory.report.lastAt = 0;
+    });
+    await say(v, "after a quiet spell");
+    await upsertWithPreview(panel, session.conversationId, "after a quiet spell");
+    expect(await alarm(), "no alarm for a preview that went at once").toBeNull();
+    v.close();
+    panel.close();
   });
 
   it("a conversation whose clock runs behind the index's version catches up instead of being ignored", async () => {
@@ -134,12 +151,7 @@ describe("conversation index", () => {
   }, 180_000); // 1,000 reports / 230 conversations: a budget for a loaded machine, not a wait
 
   it("an operator's reply clears the unread count and updates the preview", async () => {
-    const admin = await signInAdmin();
-    const panel = await panelSocket(admin);
-    await panel.next("index");
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
+    const { admin, panel, session, v } = await adminWatchingVisitor();
     await say(v, "one");
     await say(v, "two");
     await join(admin, session.conversationId);

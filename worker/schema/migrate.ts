@@ -14,11 +14,15 @@ export interface Migration {
 }
 
 export function migrate(sql: SqlStorage, migrations: readonly Migration[]): void {
-  sql.exec(
-    "CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-  );
-  const row = sql.exec<{ v: number | null }>("SELECT MAX(id) AS v FROM _migrations").one();
-  const current = row.v ?? 0;
+  // Runs on every wake of every object (a conversation wakes from hibernation for each message on a quiet site):
+  // reads only, unless there is something to do (no DDL statement to prepare and run each time).
+  const known =
+    sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").toArray().length > 0;
+  if (!known) {
+    sql.exec("CREATE TABLE _migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  }
+  const current = known ? (sql.exec<{ v: number | null }>("SELECT MAX(id) AS v FROM _migrations").one().v ?? 0) : 0;
+  if (current >= (migrations[migrations.length - 1]?.id ?? 0)) return;
   for (const m of migrations) {
     if (m.id <= current) continue;
     // SQLite-backed Durable Objects run each exec atomically with the
