@@ -35,9 +35,15 @@ export const TEST_FILES = {
     "email",
     "identity",
   ].map((name) => `test/${name}.test.ts`),
-  email: ["email", "email-sender", "email-linear", "email-corpus", "sanitiser-corpus", "survey-reports"].map(
-    (n) => `test/${n}.test.ts`,
-  ),
+  email: [
+    "entities",
+    "email",
+    "email-sender",
+    "email-linear",
+    "email-corpus",
+    "sanitiser-corpus",
+    "survey-reports",
+  ].map((n) => `test/${n}.test.ts`),
   conversation: [],
   workspace: [],
 };
