@@ -30,7 +30,7 @@ import {
 import { REFUSED, trimQuoted } from "../worker/email/parse";
 import type { Message } from "../worker/protocol";
 import { fetchApp, signInAdmin } from "./helpers";
-import { readBack, TAG } from "./html-helpers";
+import { readBack, standardText, TAG } from "./html-helpers";
 import { deliver, eventually, findBySender, freshSender, messagesOf, mid } from "./mail-helpers";
 
 /** How many regular-expression matches `fn` runs: test() and replace() each go through a spied exec. */
@@ -144,12 +144,19 @@ describe("the work of reading a mail grows linearly with it", () => {
         expect(read.deepest, where).toBeLessThanOrEqual(MAX_HTML_DEPTH);
         // The runtime's parser refuses a few constructs (a <title> inside <select>): there it has no text to compare.
         const before = await readBack(input, SKIPPED).catch(() => null);
-        if (before) expect(read.text, where).toBe(before.text);
+        if (before && read.text !== before.text) {
+          // Where the runtime's streaming parser places the input's text differently from a browser (an HTML end
+          // tag inside SVG closes it for a browser), the standard's tree builder reads both.
+          expect(standardText(html, SKIPPED), `${where}: the text as a browser reads it`).toBe(
+            standardText(input, SKIPPED),
+          );
+        }
         expect(sanitizeEmailHtml(html).html, `${where}: sanitising again changes nothing`).toBe(html);
       }),
       // "<text </": a tag cut off by the end, whose last bytes the parser reads as text (found by an earlier property).
       // "<svg><xmp></svg>": inside SVG no element is raw text (found by this property).
-      { numRuns: 300, examples: [["<text </"], ["<svg><xmp></svg>text "]] },
+      // "<p><div></p><svg></div>&amp;": </div> closes the SVG, so "&" is text (found by this property, seed -1627060106).
+      { numRuns: 300, examples: [["<text </"], ["<svg><xmp></svg>text "], ["<p><div></p><svg></div>&amp;"]] },
     );
   });
 
