@@ -12,13 +12,14 @@ import { Shell, useShell } from "./components/shell";
 import { REPORT_TABS, type ReportTab } from "./lib/paths";
 import ConversationsPage from "./pages/conversations";
 import LoginPage from "./pages/login";
-import OperatorsPage from "./pages/operators";
-import ReportsPage from "./pages/reports";
-import SettingsPage from "./pages/settings";
-import SetupPage from "./pages/setup";
 import { createSession } from "./stores/session";
 
-// Admins only, and rarely: loaded when first opened.
+// Loaded when first opened: the conversations screen, the one every operator starts on, does not wait for them
+// (bench/panel.mjs). Setup is seen once per workspace; the rest are admin pages or reports.
+const SetupPage = lazy(() => import("./pages/setup"));
+const ReportsPage = lazy(() => import("./pages/reports"));
+const OperatorsPage = lazy(() => import("./pages/operators"));
+const SettingsPage = lazy(() => import("./pages/settings"));
 const IntegrationsPage = lazy(() => import("./pages/integrations"));
 
 const Loading = () => (
@@ -41,25 +42,28 @@ const adminOnly =
     );
   };
 
-const Reports = () => {
+/** A page loaded on first use, with the spinner while it loads. */
+const later =
+  (Page: Component): Component =>
+  () => (
+    <Suspense fallback={<Loading />}>
+      <Page />
+    </Suspense>
+  );
+
+const Reports = later(() => {
   const params = useParams();
   return <ReportsPage tab={(params.tab as ReportTab | undefined) ?? "operator"} />;
-};
-
-const Integrations = () => (
-  <Suspense fallback={<Loading />}>
-    <IntegrationsPage />
-  </Suspense>
-);
+});
 
 export function App() {
   return (
     <Router root={Gate}>
       <Route path={["/", "/conversations/:id?"]} component={ConversationsPage} />
       <Route path="/reports/:tab?" matchFilters={{ tab: [...REPORT_TABS] }} component={Reports} />
-      <Route path="/operators" component={adminOnly(OperatorsPage)} />
-      <Route path="/integrations" component={adminOnly(Integrations)} />
-      <Route path="/settings" component={adminOnly(SettingsPage)} />
+      <Route path="/operators" component={adminOnly(later(OperatorsPage))} />
+      <Route path="/integrations" component={adminOnly(later(IntegrationsPage))} />
+      <Route path="/settings" component={adminOnly(later(SettingsPage))} />
       <Route path="*" component={ToConversations} />
     </Router>
   );
@@ -89,7 +93,9 @@ function Gate(props: RouteSectionProps) {
         </main>
       </Match>
       <Match when={session.phase === "setup"}>
-        <SetupPage onSetup={actions.setup} />
+        <Suspense fallback={<Loading />}>
+          <SetupPage onSetup={actions.setup} />
+        </Suspense>
       </Match>
       <Match when={session.phase === "login"}>
         <LoginPage notice={session.notice} onLogin={actions.login} />

@@ -9,6 +9,8 @@
  *   info, with its first letter as the avatar;
  * - each group of messages has its author's avatar; an anonymous visitor's
  *   letter and colour come from their id, the same in list, header and log;
+ * - a returning operator's panel opens its one socket as its script starts,
+ *   alongside the session check; a signed-out browser opens none;
  * Screenshots go to test-results/screenshots.
  */
 import assert from "node:assert/strict";
@@ -39,13 +41,15 @@ type Logged =
  * panel socket receives, in `window.__log`, before the panel handles it.
  */
 function recordPanelFrames(): void {
-  const w = window as unknown as { __log: unknown[] };
+  const w = window as unknown as { __log: unknown[]; __panelSockets: number[] };
   w.__log = [];
+  w.__panelSockets = [];
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       if (!String(url).includes("/ws/panel")) return;
+      w.__panelSockets.push(performance.now());
       this.addEventListener("message", (e) => {
         const f = JSON.parse(String(e.data)) as {
           type: string;
@@ -111,6 +115,13 @@ async function textBecomes(locator: Locator, expected: RegExp, what: string, tim
   }
   return (await locator.filter({ hasText: expected }).first().innerText()).trim();
 }
+
+/** The panel sockets the page opened (when, ms after navigation) and when its session check was answered. */
+const socketTimes = (page: Page) =>
+  page.evaluate(() => ({
+    sockets: (window as unknown as { __panelSockets: number[] }).__panelSockets,
+    me: performance.getEntriesByType("resource").find((e) => e.name.endsWith("/api/auth/me"))?.responseEnd ?? null,
+  }));
 
 describe("the panel keeps up", () => {
   before(async () => {
@@ -390,5 +401,25 @@ describe("the panel keeps up", () => {
     await operator.screenshot({ path: join(shots, "conversation-avatars-390.png") });
     await operator.setViewportSize({ width: 1280, height: 860 });
     await other.close();
+  });
+
+  it("a returning operator's panel opens its one socket as its script starts; a signed-out browser opens none", async () => {
+    await operator.setViewportSize({ width: 1280, height: 860 });
+    await operator.goto(app.base + "/conversations");
+    await operator.getByTestId("mine-list").getByTestId("conversation-row").first().waitFor();
+    const { sockets, me } = await socketTimes(operator);
+    assert.equal(sockets.length, 1, `panel sockets opened: ${JSON.stringify(sockets)}`);
+    assert.ok(
+      me !== null && sockets[0]! < me,
+      `the socket (${sockets[0]} ms) left before the session answer (${me} ms)`,
+    );
+
+    const stranger = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    await stranger.addInitScript(recordPanelFrames);
+    const page = await stranger.newPage();
+    await page.goto(app.base + "/conversations");
+    await page.getByTestId("login-form").waitFor();
+    assert.deepEqual((await socketTimes(page)).sockets, [], "no panel socket before anyone signs in");
+    await stranger.close();
   });
 });

@@ -7,7 +7,13 @@ export function Time(props: { at: number | null; as?: (at: number) => string; cl
   return (
     <Show when={props.at} fallback={props.none ?? "—"}>
       {(at) => (
-        <time class={props.class} dateTime={new Date(at()).toISOString()} title={fullTime(at())}>
+        <time
+          class={props.class}
+          dateTime={new Date(at()).toISOString()}
+          // The full date on hover, written when first hovered: a list of rows would otherwise make the page's
+          // first Intl formatter (see lib/format.ts) before anything is shown.
+          onPointerEnter={(e) => (e.currentTarget.title = fullTime(at()))}
+        >
           {(props.as ?? relativeTime)(at())}
         </time>
       )}

@@ -57,18 +57,42 @@ export function relativeTime(at: number, current = now()): string {
   if (diff < 86_400_000 && d.getDate() === today.getDate()) return `${Math.floor(diff / 3_600_000)}h`;
   const yesterday = new Date(current - 86_400_000);
   if (d.toDateString() === yesterday.toDateString()) return "Yesterday";
-  if (diff < 6 * 86_400_000) return d.toLocaleDateString(undefined, { weekday: "short" });
-  if (d.getFullYear() === today.getFullYear())
-    return d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
-  return d.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" });
+  if (diff < 6 * 86_400_000) return WEEKDAYS[d.getDay()] ?? "";
+  return shortDate(d, d.getFullYear() !== today.getFullYear());
+}
+
+// The panel is written in English; its list dates are too. Written out rather than asked of Intl: the first
+// Intl.DateTimeFormat a page makes costs 100-200 ms (the browser loads its locale data), a third of the panel's
+// first render of a list (bench/panel.mjs). Hover titles and clock times still use Intl, when shown.
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "12 Mar", or "12 Mar 2023" with the year. */
+function shortDate(d: Date, withYear: boolean): string {
+  const dayMonth = `${d.getDate()} ${MONTHS[d.getMonth()] ?? ""}`;
+  return withYear ? `${dayMonth} ${d.getFullYear()}` : dayMonth;
+}
+
+/** The browser's formatters, each made once (`toLocaleString` and its kin make a new one on every call). */
+const FORMATS = {
+  clock: { hour: "2-digit", minute: "2-digit" },
+  // What Date's toLocaleString() writes: date and time, to the second.
+  full: { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" },
+} satisfies Record<string, Intl.DateTimeFormatOptions>;
+const made = new Map<keyof typeof FORMATS, Intl.DateTimeFormat>();
+
+function formatter(kind: keyof typeof FORMATS): Intl.DateTimeFormat {
+  let f = made.get(kind);
+  if (!f) made.set(kind, (f = new Intl.DateTimeFormat(undefined, FORMATS[kind])));
+  return f;
 }
 
 export function clockTime(at: number): string {
-  return new Date(at).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  return formatter("clock").format(at);
 }
 
 export function fullTime(at: number): string {
-  return new Date(at).toLocaleString();
+  return formatter("full").format(at);
 }
 
 export const STATUS_LABEL: Record<ConversationStatus, string> = {
@@ -119,7 +143,7 @@ export function ago(at: number, current = now()): string {
   if (diff < 86_400_000) return `${Math.floor(diff / 3_600_000)} h ago`;
   const days = Math.floor(diff / 86_400_000);
   if (days < 7) return days === 1 ? "yesterday" : `${days} days ago`;
-  return `on ${new Date(at).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" })}`;
+  return `on ${shortDate(new Date(at), true)}`;
 }
 
 /**

@@ -1,16 +1,21 @@
 /** Conversations: the list column and the open conversation side by side. */
 import { Navigate, useNavigate, useParams } from "@solidjs/router";
-import { createSignal, Show } from "solid-js";
+import { createSignal, lazy, Show, Suspense } from "solid-js";
 import { api, errorText } from "../lib/api";
 import { conversationId, conversationPath } from "../lib/paths";
 import { ConversationList } from "../components/inbox/conversation-list";
-import { ConversationWindow } from "../components/conversation/window";
 import { ConnectionBanner } from "../components/connection-banner";
 import { ChatIcon } from "../components/icons";
 import { NotificationBanner } from "../components/notifications";
 import { useShell } from "../components/shell";
 import { notify } from "../components/toast";
 import { useNotifications } from "../stores/notifications";
+
+// The open conversation (its log, composer, visitor info) is loaded when first wanted: the list is drawn without
+// waiting for it (bench/panel.mjs), and pointing at the list or a deep link fetches it before the click lands.
+const loadWindow = () => import("../components/conversation/window");
+const ConversationWindow = lazy(() => loadWindow().then((m) => ({ default: m.ConversationWindow })));
+const prefetchWindow = () => void loadWindow().catch(() => undefined);
 
 export default function ConversationsPage() {
   const params = useParams();
@@ -52,7 +57,12 @@ function Conversations(props: { selectedId: string | null }) {
       <ConnectionBanner show={bannerShown()} />
       {/* Both panes are the main content: on a phone only one of them shows at a time. */}
       <main class="panes">
-        <section class="list-pane" aria-label="Conversation lists">
+        <section
+          class="list-pane"
+          aria-label="Conversation lists"
+          onPointerEnter={prefetchWindow}
+          onFocusIn={prefetchWindow}
+        >
           <ConversationList
             inbox={inbox}
             actions={inboxActions}
@@ -81,19 +91,27 @@ function Conversations(props: { selectedId: string | null }) {
             }
           >
             {(id) => (
-              <ConversationWindow
-                id={id}
-                me={me}
-                summary={inboxActions.find(id)}
-                onBack={() => navigate("/conversations")}
-                onDeleted={() => {
-                  navigate("/conversations", { replace: true });
-                  notify("Conversation deleted");
-                }}
-                onConnection={setWindowDown}
-                onLive={(row) => inboxActions.live(id, row)}
-                onRepeatedFailure={verify}
-              />
+              <Suspense
+                fallback={
+                  <div class="window-empty" aria-busy="true">
+                    <span class="spinner large" aria-label="Loading the conversation" />
+                  </div>
+                }
+              >
+                <ConversationWindow
+                  id={id}
+                  me={me}
+                  summary={inboxActions.find(id)}
+                  onBack={() => navigate("/conversations")}
+                  onDeleted={() => {
+                    navigate("/conversations", { replace: true });
+                    notify("Conversation deleted");
+                  }}
+                  onConnection={setWindowDown}
+                  onLive={(row) => inboxActions.live(id, row)}
+                  onRepeatedFailure={verify}
+                />
+              </Suspense>
             )}
           </Show>
         </div>

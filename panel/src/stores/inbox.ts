@@ -9,6 +9,7 @@ import { batch, untrack } from "solid-js";
 import { createStore, produce, reconcile, unwrap } from "solid-js/store";
 import type { ConversationSummary, PanelClientFrame, PanelServerFrame } from "../../../worker/protocol";
 import { liveSocket, type LiveSocket } from "../../../widget/src/lib/live-socket";
+import { takeEarlySocket } from "../lib/early-socket";
 import { byLastAtDesc, insertSorted, placeRow, removeRow, type InboxActions, type InboxState } from "./inbox-state";
 import { createLiveRows } from "./live-row";
 
@@ -110,6 +111,7 @@ export function createInbox(
           if (connection !== "open") setState("loadingMore", null);
         },
         onRepeatedFailure: opts.onRepeatedFailure,
+        early: takeEarlySocket,
       });
       socket.start();
     },

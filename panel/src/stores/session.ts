@@ -4,6 +4,8 @@
 import { createStore } from "solid-js/store";
 import type { Operator } from "../../../worker/protocol";
 import { api, errorText, HttpError, onUnauthorized } from "../lib/api";
+import { firstRequests } from "../lib/boot";
+import { dropEarlySocket, rememberSignedIn } from "../lib/early-socket";
 
 export type SessionPhase = "loading" | "setup" | "login" | "ready" | "error";
 
@@ -31,7 +33,16 @@ export interface SessionActions {
 }
 
 export function createSession(): [SessionState, SessionActions] {
-  const [state, setState] = createStore<SessionState>({ phase: "loading", me: null, notice: null, error: null });
+  const [state, setStore] = createStore<SessionState>({ phase: "loading", me: null, notice: null, error: null });
+  const setState = (next: Partial<SessionState>) => {
+    setStore(next);
+    // The early panel socket (lib/early-socket.ts): opened next time only if signed in now; useless on a gate screen.
+    if (next.phase === "ready") rememberSignedIn(true);
+    else if (next.phase === "login" || next.phase === "setup") {
+      rememberSignedIn(false);
+      dropEarlySocket();
+    }
+  };
 
   const expire = () => {
     if (state.phase !== "ready") return;
@@ -43,10 +54,11 @@ export function createSession(): [SessionState, SessionActions] {
     async init() {
       setState({ phase: "loading", error: null });
       try {
-        // Both at once: the panel's first screen waits for one round trip, not two (bench/panel.mjs).
-        const me = api.me();
+        // Both at once, asked as the script started (lib/boot.ts) or again on a retry: one round trip, not two.
+        const asked = firstRequests() ?? { setup: api.setupStatus(), me: api.me() };
+        const me = asked.me;
         me.catch(() => undefined); // read below, unless setup is needed
-        const { needsSetup } = await api.setupStatus();
+        const { needsSetup } = await asked.setup;
         if (needsSetup) {
           setState({ phase: "setup" });
           return;

@@ -51,6 +51,20 @@ export interface LiveSocketOptions<In, Out> {
    * the owner checks whether its session expired (and stops the socket if so).
    */
   onRepeatedFailure?(): void;
+  /**
+   * A socket to this path opened before the owner existed (the panel opens
+   * its own as its script starts, so the index is on its way while the page
+   * draws), with the frames it has heard so far. Used for the first attempt
+   * if it is still connecting or open; otherwise forgotten, and no failure is
+   * counted.
+   */
+  early?: () => EarlySocket | null;
+}
+
+/** A socket opened ahead of its owner, and the text frames it heard before being taken. */
+export interface EarlySocket {
+  ws: WebSocket;
+  heard: string[];
 }
 
 export interface LiveSocket<Out> {
@@ -134,14 +148,16 @@ export function liveSocket<In extends { type: string }, Out>(opts: LiveSocketOpt
   const open = (path: string) => {
     if (stopped || ws) return;
     let s: WebSocket;
+    const early = opts.early?.();
+    const taken = early && early.ws.readyState <= WebSocket.OPEN ? early : null;
     try {
-      s = new WebSocket(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`);
+      s = taken?.ws ?? new WebSocket(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`);
     } catch {
       return scheduleRetry(false);
     }
     ws = s;
     opened = false;
-    s.onopen = () => {
+    const opens = () => {
       if (ws !== s) return;
       opened = true;
       failures = unanswered = 0;
@@ -151,22 +167,28 @@ export function liveSocket<In extends { type: string }, Out>(opts: LiveSocketOpt
       if (opts.resume) send(opts.resume());
       setStatus("open");
     };
-    s.onmessage = (e: MessageEvent) => {
+    s.onopen = opens;
+    const hear = (data: unknown) => {
       if (ws !== s) return;
       lastHeard = Date.now();
       unanswered = 0;
       let frame: In | null = null;
       try {
-        frame = JSON.parse(e.data as string) as In;
+        frame = JSON.parse(data as string) as In;
       } catch {
         // Not JSON: nothing an owner could use.
       }
       if (frame && typeof frame === "object" && frame.type !== "pong") opts.onFrame(frame);
     };
+    s.onmessage = (e: MessageEvent) => hear(e.data);
     // "error" is always followed by "close"; reconnecting happens there only.
     s.onclose = () => {
       if (ws === s) drop();
     };
+    if (taken && s.readyState === WebSocket.OPEN) {
+      opens();
+      for (const data of taken.heard.splice(0)) hear(data);
+    }
   };
 
   const tick = () => {

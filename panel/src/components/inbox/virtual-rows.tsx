@@ -25,6 +25,8 @@ export function VirtualRows<T>(props: {
   const virtual = () => props.items.length > VIRTUAL_FROM;
 
   const measure = () => {
+    // A short list is drawn whole: reading the layout would only force the browser to lay out the page early.
+    if (!virtual()) return;
     const scroller = list.closest<HTMLElement>("[data-scroll-container]") ?? document.documentElement;
     const top = scroller.getBoundingClientRect().top - list.getBoundingClientRect().top; // px of the list above the view
     const height = scroller.clientHeight || window.innerHeight;
@@ -48,7 +50,7 @@ export function VirtualRows<T>(props: {
     target.addEventListener("scroll", schedule, { passive: true });
     const resize = new ResizeObserver(schedule);
     resize.observe(scroller ?? document.documentElement);
-    measure();
+    schedule();
     // The list grew or shrank (a page loaded, a conversation left): measure once it is laid out.
     createEffect(on(() => props.items.length, schedule, { defer: true }));
     onCleanup(() => {
