@@ -288,7 +288,7 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   };
   console.log(`${name}: ${JSON.stringify({ ...result, profile: undefined })}`);
   if (profile) {
-    console.log(`  profile (${profile.file}): busy ${profile.busyPercent}% of ${profile.seconds} s; self time:`);
+    console.log(`  profile (${profile.file}): busy in ${profile.busyPercent}% of samples; self, of busy samples:`);
     for (const f of profile.self.slice(0, 15)) console.log(`    ${String(f.percent).padStart(5)}%  ${f.fn}`);
   }
   return result;

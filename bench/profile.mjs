@@ -1,7 +1,7 @@
 // `npm run bench -- --profile`: a CPU profile of the workerd process that runs
 // Microchat, taken through its inspector (wrangler dev --inspector-port)
 // during the steady load, summarised as where the single JavaScript thread
-// that every object shares spends its time. The Worker runs unminified then,
+// that every object shares spends its time (per cent of busy samples). The Worker runs unminified then,
 // so functions keep their names. The raw profile is written beside the
 // results, for Chrome DevTools (Performance → Load profile).
 import { writeFileSync } from "node:fs";
@@ -43,45 +43,52 @@ export async function startProfile(port) {
 }
 
 /**
- * Self time per function, and the time under each of a few entry points
- * (inclusive), in per cent of the profile's wall time.
+ * Self and inclusive time per function, in per cent of the samples in which
+ * the thread was busy (not idle). Samples are counted, not their time deltas:
+ * a sampler that could not run for a while (a busy machine) would otherwise
+ * charge the whole gap to whichever function it found next.
  */
 export function summarise(profile, file) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const spent = new Map();
-  profile.samples.forEach((s, i) => spent.set(s, (spent.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const hits = new Map();
+  for (const s of profile.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
+  const name = (n) => n.callFrame.functionName || "(anonymous)";
   const label = (n) => {
     const f = n.callFrame;
-    const where = f.url ? `${f.url.split("/").pop()}:${f.lineNumber + 1}` : "";
-    return `${f.functionName || "(anonymous)"}${where ? ` ${where}` : ""}`;
+    return f.url ? `${name(n)} ${f.url.split("/").pop()}:${f.lineNumber + 1}` : name(n);
   };
   const self = new Map();
   const inclusive = new Map();
-  let total = 0;
-  for (const [nodeId, us] of spent) {
-    total += us;
+  let idle = 0;
+  for (const [nodeId, count] of hits) {
     const n = nodes.get(nodeId);
-    self.set(label(n), (self.get(label(n)) ?? 0) + us);
+    if (name(n) === "(idle)") {
+      idle += count;
+      continue;
+    }
+    self.set(label(n), (self.get(label(n)) ?? 0) + count);
     const seen = new Set();
     for (let x = nodeId; x !== undefined; x = parent.get(x)) {
-      const name = nodes.get(x).callFrame.functionName || "(anonymous)";
-      if (seen.has(name)) continue;
-      seen.add(name);
-      inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+      const fn = name(nodes.get(x));
+      if (fn === "(root)" || seen.has(fn)) continue;
+      seen.add(fn);
+      inclusive.set(fn, (inclusive.get(fn) ?? 0) + count);
     }
   }
-  const pct = (us) => Math.round((1000 * us) / total) / 10;
+  const busy = profile.samples.length - idle;
+  const pct = (count) => Math.round((1000 * count) / Math.max(1, busy)) / 10;
   const top = (map, k) =>
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, k)
-      .map(([fn, us]) => ({ fn, percent: pct(us) }));
+      .map(([fn, count]) => ({ fn, percent: pct(count) }));
   return {
     file: file.slice(root.length + 1),
-    seconds: Math.round(total / 1e5) / 10,
-    busyPercent: Math.round(1000 - (1000 * (self.get("(idle)") ?? 0)) / total) / 10,
+    seconds: Math.round((profile.endTime - profile.startTime) / 1e5) / 10,
+    samples: profile.samples.length,
+    busyPercent: Math.round((1000 * busy) / Math.max(1, profile.samples.length)) / 10,
     self: top(self, 30),
     inclusive: top(inclusive, 60),
   };

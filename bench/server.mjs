@@ -3,7 +3,7 @@
 // directory of the caller's, in its own process group so the whole
 // `wrangler dev` tree can be stopped or killed at once.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,7 +44,8 @@ export function spawnMicrochat({ port, state, rateLimits = false, entry, inspect
       MICROCHAT_SKIP_BUILD: "1",
       ...(args ? { MICROCHAT_WRANGLER_ARGS: args } : {}),
     },
-    stdio: "ignore",
+    // BENCH_SERVER_LOG=<file>: wrangler's own lines (each request with its time) for looking into a run.
+    stdio: process.env.BENCH_SERVER_LOG ? ["ignore", openSync(process.env.BENCH_SERVER_LOG, "a"), "inherit"] : "ignore",
     detached: true,
   });
 }
