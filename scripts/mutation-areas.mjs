@@ -37,6 +37,7 @@ export const TEST_FILES = {
   ].map((name) => `test/${name}.test.ts`),
   email: [
     "entities",
+    "sender-check",
     "email",
     "email-sender",
     "email-linear",
