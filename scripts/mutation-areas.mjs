@@ -22,6 +22,7 @@ export const AREAS = {
  */
 export const TEST_FILES = {
   validate: [
+    "webhook-url-rules",
     "frames",
     "validation-paths",
     "openapi-conformance",
