@@ -23,6 +23,7 @@ export const AREAS = {
 export const TEST_FILES = {
   validate: [
     "webhook-url-rules",
+    "frame-rules",
     "frames",
     "validation-paths",
     "openapi-conformance",

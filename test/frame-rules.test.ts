@@ -1,0 +1,137 @@
+/**
+ * The socket frame validators and the text rules (worker/validate/frames.ts,
+ * text.ts) called directly, at their edges: what is not a frame, unknown
+ * types (own keys only), the code a refusal carries and the clientId it
+ * names, the panel's `more` frame and its defaults, a name cut at its limit
+ * without splitting a surrogate pair, and the longest email address.
+ * test/frames.test.ts sends the same frames over real sockets.
+ */
+import { describe, expect, it } from "vitest";
+import { LIMITS } from "../worker/protocol";
+import { validateClientFrame, validatePanelFrame } from "../worker/validate/frames";
+import { isEmail, passedName } from "../worker/validate/text";
+
+const notAFrame = { ok: false, code: "bad_frame", message: "A frame is an object with a string `type`" };
+
+describe("conversation socket frames", () => {
+  it("what is not an object with a string type is refused as such", () => {
+    for (const raw of [null, undefined, 1, "send", [], [{ type: "send" }], {}, { type: 1 }, { type: null }]) {
+      expect(validateClientFrame(raw), JSON.stringify(raw) ?? "undefined").toEqual(notAFrame);
+    }
+  });
+
+  it("an unknown type, inherited names included, is unknown", () => {
+    for (const type of ["nope", "constructor", "__proto__", "toString", "hasOwnProperty", ""]) {
+      expect(validateClientFrame({ type }), type).toEqual({
+        ok: false,
+        code: "unknown_type",
+        message: "Unknown frame type",
+      });
+    }
+  });
+
+  it("a refused send names its clientId when it is readable; text too long is too_large, the rest bad_frame", () => {
+    const long = "x".repeat(LIMITS.messageChars + 1);
+    const tooLong = validateClientFrame({ type: "send", clientId: "c1", text: long });
+    expect(tooLong).toMatchObject({ ok: false, code: "too_large", clientId: "c1" });
+    expect(validateClientFrame({ type: "send", clientId: "c1", text: 5 })).toMatchObject({
+      ok: false,
+      code: "bad_frame",
+      clientId: "c1",
+    });
+    const unnamed = validateClientFrame({ type: "send", clientId: "x".repeat(500), text: "hi" });
+    expect(unnamed.ok).toBe(false);
+    expect(unnamed).not.toHaveProperty("clientId");
+    // Another frame type never names a clientId, even when it carries one.
+    const hello = validateClientFrame({ type: "hello", lastSeq: -1, clientId: "c1" });
+    expect(hello).toEqual({ ok: false, code: "bad_frame", message: "hello.lastSeq must be a non-negative integer" });
+  });
+
+  it("a profile needs a name or an email; a good frame comes back typed", () => {
+    expect(validateClientFrame({ type: "profile" })).toEqual({
+      ok: false,
+      code: "bad_frame",
+      message: "profile needs a name or an email",
+    });
+    expect(validateClientFrame({ type: "profile", name: "Ada" })).toEqual({
+      ok: true,
+      frame: { type: "profile", name: "Ada" },
+    });
+    expect(validateClientFrame({ type: "hello", lastSeq: 0 })).toEqual({
+      ok: true,
+      frame: { type: "hello", lastSeq: 0 },
+    });
+  });
+});
+
+describe("panel socket frames", () => {
+  it("what is not an object with a type is refused; an unknown or non-string type is unknown", () => {
+    for (const raw of [null, 7, "more", [], {}]) {
+      expect(validatePanelFrame(raw), JSON.stringify(raw)).toEqual({
+        ok: false,
+        code: "bad_frame",
+        message: "Frame needs a type",
+      });
+    }
+    for (const type of [1, null, "less", "constructor"]) {
+      expect(validatePanelFrame({ type }), String(type)).toEqual({
+        ok: false,
+        code: "unknown_type",
+        message: "Unknown frame type",
+      });
+    }
+  });
+
+  it("`more`: All by default, a malformed cursor or size ignored, a missing time refused", () => {
+    expect(validatePanelFrame({ type: "more", beforeLastAt: 5 })).toEqual({
+      ok: true,
+      frame: { type: "more", view: "all", beforeLastAt: 5 },
+    });
+    expect(validatePanelFrame({ type: "more", view: null, beforeLastAt: 5, beforeId: 9, limit: "x" })).toEqual({
+      ok: true,
+      frame: { type: "more", view: "all", beforeLastAt: 5 },
+    });
+    expect(validatePanelFrame({ type: "more", view: "mine", beforeLastAt: 5, beforeId: "c", limit: 10 })).toEqual({
+      ok: true,
+      frame: { type: "more", view: "mine", beforeLastAt: 5, beforeId: "c", limit: 10 },
+    });
+    expect(validatePanelFrame({ type: "more" })).toEqual({
+      ok: false,
+      code: "bad_frame",
+      message: "more.beforeLastAt must be a number",
+    });
+    expect(validatePanelFrame({ type: "more", view: "yours", beforeLastAt: 5 })).toMatchObject({
+      ok: false,
+      message: 'more.view must be "unassigned", "mine" or "all"',
+    });
+  });
+});
+
+describe("text rules", () => {
+  it("a passed-on name is cut at the limit, never inside a surrogate pair, and trimmed", () => {
+    const max = LIMITS.nameChars;
+    expect(passedName("a".repeat(max))).toBe("a".repeat(max));
+    expect(passedName("a".repeat(max + 5))).toBe("a".repeat(max));
+    // A pair straddling the limit is left out whole.
+    const straddling = `${"a".repeat(max - 1)}😀tail`;
+    expect(passedName(straddling)).toBe("a".repeat(max - 1));
+    // A pair that ends exactly at the limit is kept.
+    const ending = `${"a".repeat(max - 2)}😀tail`;
+    expect(passedName(ending)).toBe(`${"a".repeat(max - 2)}😀`);
+    // Cut where a space was: no trailing space.
+    expect(passedName(`${"a".repeat(max - 1)} more words`)).toBe("a".repeat(max - 1));
+    expect(passedName(`  Ada \u0007 Lovelace `)).toBe("Ada Lovelace");
+    expect(passedName(" \u0001 ")).toBeNull();
+  });
+
+  it("an email address is plausible and at most 254 characters", () => {
+    const at254 = `${"a".repeat(254 - "@example.org".length)}@example.org`;
+    expect(at254.length).toBe(LIMITS.emailChars);
+    expect(isEmail(at254)).toBe(true);
+    expect(isEmail(`a${at254}`)).toBe(false);
+    for (const bad of ["a@b", "a b@c.org", "<a@b.org>", "a@@b.org", "@b.org", "a@.", "a@b.org,"]) {
+      expect(isEmail(bad), bad).toBe(false);
+    }
+    expect(isEmail("a@b.org")).toBe(true);
+  });
+});
