@@ -24,6 +24,8 @@ export const TEST_FILES = {
   validate: [
     "webhook-url-rules",
     "frame-rules",
+    "body-rules",
+    "read-json-rules",
     "frames",
     "validation-paths",
     "openapi-conformance",

@@ -57,6 +57,10 @@ describe("conversation socket frames", () => {
       ok: true,
       frame: { type: "profile", name: "Ada" },
     });
+    expect(validateClientFrame({ type: "profile", email: "ada@example.org" })).toEqual({
+      ok: true,
+      frame: { type: "profile", email: "ada@example.org" },
+    });
     expect(validateClientFrame({ type: "hello", lastSeq: 0 })).toEqual({
       ok: true,
       frame: { type: "hello", lastSeq: 0 },
@@ -115,6 +119,9 @@ describe("text rules", () => {
     // A pair straddling the limit is left out whole.
     const straddling = `${"a".repeat(max - 1)}😀tail`;
     expect(passedName(straddling)).toBe("a".repeat(max - 1));
+    // The first and the last high surrogate both count as one.
+    expect(passedName(`${"a".repeat(max - 1)}\u{10000}tail`)).toBe("a".repeat(max - 1));
+    expect(passedName(`${"a".repeat(max - 1)}\u{10fc00}tail`)).toBe("a".repeat(max - 1));
     // A pair that ends exactly at the limit is kept.
     const ending = `${"a".repeat(max - 2)}😀tail`;
     expect(passedName(ending)).toBe(`${"a".repeat(max - 2)}😀`);

@@ -7,7 +7,7 @@
  * rule through the API and before each delivery.
  */
 import { describe, expect, it } from "vitest";
-import { webhookTargetProblem } from "../worker/validate/webhook-url";
+import { parseV4, parseV6, webhookTargetProblem } from "../worker/validate/webhook-url";
 
 const refusedAddress = (host: string) =>
   `The webhook URL points at a loopback, private, link-local or reserved address (${host}); use a public address`;
@@ -126,5 +126,51 @@ describe("webhook targets", () => {
       "Port 22 is not allowed for webhooks; use 443 (or 2053, 2083, 2087, 2096, 8443)",
     );
     expect(webhookTargetProblem("https://example.com:80/")).toMatch(/^Port 80 is not allowed/);
+  });
+});
+
+describe("the address parsers, on their own", () => {
+  it("IPv4: four decimal octets up to 255, nothing around them", () => {
+    expect(parseV4("1.2.3.4")).toEqual([1, 2, 3, 4]);
+    expect(parseV4("255.255.255.255")).toEqual([255, 255, 255, 255]);
+    for (const bad of ["256.1.1.1", "1.2.3.256", "1.2.3", "1.2.3.4.5", "a1.2.3.4", "1.2.3.4x", "1.2.3.", ""]) {
+      expect(parseV4(bad), bad).toBeNull();
+    }
+  });
+
+  it("IPv6: eight groups, `::` once for the missing ones, a dotted IPv4 tail", () => {
+    const zeros = [0, 0, 0, 0, 0, 0, 0, 0];
+    expect(parseV6("::")).toEqual(zeros);
+    expect(parseV6("::1")).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(parseV6("1::")).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);
+    expect(parseV6("1:2:3:4:5:6:7:8")).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(parseV6("1:2:3:4:5:6::8")).toEqual([1, 2, 3, 4, 5, 6, 0, 8]);
+    expect(parseV6("ABCD:ef01::")).toEqual([0xabcd, 0xef01, 0, 0, 0, 0, 0, 0]);
+    expect(parseV6("::ffff:1.2.3.4")).toEqual([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]);
+    expect(parseV6("1:2:3:4:5:6:10.0.0.1")).toEqual([1, 2, 3, 4, 5, 6, 0x0a00, 0x0001]);
+    for (const bad of [
+      "1:2:3:4:5:6:7",
+      "1:2:3:4:5:6:7:8:9",
+      "1::2::3",
+      "1:2:3:4::5:6:7:8",
+      "12345::",
+      "g::",
+      ":1",
+      "::ffff:1.2.3.256",
+      "::ffff:1.2.3",
+      "1.2.3.4",
+      "",
+    ]) {
+      expect(parseV6(bad), bad).toBeNull();
+    }
+  });
+
+  it("ranges end where they end: the first address past each is public", () => {
+    for (const url of ["https://11.0.0.0/", "https://128.0.0.0/", "https://172.32.0.0/", "https://198.20.0.0/"]) {
+      expect(webhookTargetProblem(url), url).toBeNull();
+    }
+    // Documentation and Teredo are two groups each: the second group alone refuses nothing.
+    expect(webhookTargetProblem("https://[2400:db8::1]/")).toBeNull();
+    expect(webhookTargetProblem("https://[2400:0:1::1]/")).toBeNull();
   });
 });
