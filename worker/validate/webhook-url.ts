@@ -75,7 +75,7 @@ function v4Number(octets: readonly number[]): number {
 }
 
 /** The four octets of a dotted-quad IPv4 address, or null. */
-function parseV4(host: string): number[] | null {
+export function parseV4(host: string): number[] | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   if (!m) return null;
   const octets = m.slice(1).map(Number);
@@ -92,7 +92,7 @@ function v4Refused(octets: readonly number[]): boolean {
 }
 
 /** The eight 16-bit groups of an IPv6 address (`::` and a dotted IPv4 tail allowed), or null. */
-function parseV6(host: string): number[] | null {
+export function parseV6(host: string): number[] | null {
   let text = host.toLowerCase();
   const tail = /:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
   if (tail) {
@@ -121,8 +121,8 @@ function v6Refused(g: readonly number[]): boolean {
 }
 
 function internalName(host: string): boolean {
-  if (!host.includes(".")) return true;
-  return INTERNAL_NAMES.some((n) => host === n || host.endsWith(`.${n}`));
+  if (!host.includes(".")) return true; // a single label, `localhost` among them
+  return INTERNAL_NAMES.some((n) => host.endsWith(`.${n}`));
 }
 
 /**
