@@ -42,6 +42,7 @@ export const TEST_FILES = {
   email: [
     "entities",
     "sender-check",
+    "mime-rules",
     "email",
     "email-sender",
     "email-linear",
