@@ -57,7 +57,7 @@ export const TEST_FILES = {
 /** The score (per cent of mutants some test notices) below which an area fails `npm test`. */
 export const FLOORS = {
   validate: 92,
-  email: 0,
+  email: 88,
   conversation: 0,
   workspace: 0,
 };
