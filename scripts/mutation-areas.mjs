@@ -62,6 +62,15 @@ export const FLOORS = {
   workspace: 0,
 };
 
+/**
+ * Files of an area measured a file at a time that have no report yet: listed
+ * by the gate, not failed. Any other file without a report fails it (a file
+ * added since the area was measured).
+ */
+export const NOT_MEASURED_YET = {
+  email: ["worker/email/html.ts", "worker/email/inbound.ts", "worker/email/parse.ts"],
+};
+
 /** Where every area is headed. */
 export const TARGET = 85;
 
