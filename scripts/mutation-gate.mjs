@@ -51,8 +51,7 @@ for (const [area, glob] of Object.entries(AREAS)) {
     if (!measured) {
       if (!whole && (FLOORS[area] === 0 || NOT_MEASURED_YET[area]?.includes(file))) unmeasured.push(file);
       else stale.push(`${file} (new)`);
-    }
-    else if (digest(measured.source) !== digest(readFileSync(join(root, file), "utf8"))) stale.push(file);
+    } else if (digest(measured.source) !== digest(readFileSync(join(root, file), "utf8"))) stale.push(file);
   }
   for (const file of Object.keys(files)) if (!existsSync(join(root, file))) stale.push(`${file} (gone)`);
   const s = score({ files });
