@@ -120,7 +120,10 @@ async function textBecomes(locator: Locator, expected: RegExp, what: string, tim
 const socketTimes = (page: Page) =>
   page.evaluate(() => ({
     sockets: (window as unknown as { __panelSockets: number[] }).__panelSockets,
-    me: performance.getEntriesByType("resource").find((e) => e.name.endsWith("/api/auth/me"))?.responseEnd ?? null,
+    me:
+      (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).find((e) =>
+        e.name.endsWith("/api/auth/me"),
+      )?.responseEnd ?? null,
   }));
 
 describe("the panel keeps up", () => {
