@@ -17,6 +17,9 @@
 //                       load (bench/profile.mjs; the Worker runs unminified),
 //                       summarised in the results, raw beside them
 //
+// Each row also records its latencies by when the message was sent, in 5 s
+// windows (`latencyByWindow`): where in the run the slow ones fall.
+//
 // Every message carries its send time; the receiving socket computes the
 // latency. Microchat's path is the real one: Worker → Conversation Durable
 // Object (SQLite write before the ack) → the other socket. The baselines
@@ -216,8 +219,25 @@ async function baselinePair(base, kind, room, onMessage, track) {
 
 // ---------------------------------------------------------------------------
 
+/**
+ * The latencies by when their messages were sent, in windows of `seconds` from `start`: where in a run the slow
+ * messages fall (a stall at one moment, or a tail spread over the whole run).
+ */
+function byWindow(samples, start, seconds = 5) {
+  const windows = [];
+  for (const { sentAt, ms } of samples) {
+    const k = Math.max(0, Math.floor((sentAt - start) / 1000 / seconds));
+    (windows[k] ??= []).push(ms);
+  }
+  return [...windows.entries()].map(([k, w]) => {
+    const { count, p99, max } = stats(w ?? []);
+    return { fromSeconds: k * seconds, count, p99, max };
+  });
+}
+
 async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   const latencies = [];
+  const samples = [];
   let errors = 0;
   // Every message sent is expected once on the other side: what never comes is lost, what comes twice a duplicate.
   const sent = new Set();
@@ -229,7 +249,9 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
     const { sentAt, key } = parseText(text);
     if (received.has(key)) return void duplicates++;
     received.add(key);
-    latencies.push(performance.now() - sentAt);
+    const ms = performance.now() - sentAt;
+    latencies.push(ms);
+    samples.push({ sentAt, ms });
   };
   const pairs = [];
   const setupStart = performance.now();
@@ -279,6 +301,7 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
     lost: [...sent].filter((k) => !received.has(k)).length,
     duplicates,
     latencyMs: stats(latencies),
+    latencyByWindow: byWindow(samples, start),
     serverMemoryMb: peakMb,
     // Resident memory with every conversation's sockets open and said hello, before the load: per conversation.
     idleMemoryMb: idleMb,
@@ -286,7 +309,11 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
     serverCpuPerSecond: Math.round((cpu / elapsed) * 100) / 100,
     ...(profile ? { profile } : {}),
   };
-  console.log(`${name}: ${JSON.stringify({ ...result, profile: undefined })}`);
+  console.log(`${name}: ${JSON.stringify({ ...result, profile: undefined, latencyByWindow: undefined })}`);
+  const worst = [...result.latencyByWindow].sort((a, b) => (b.p99 ?? 0) - (a.p99 ?? 0)).slice(0, 3);
+  console.log(
+    `  slowest 5 s windows by p99: ${worst.map((w) => `${w.fromSeconds}–${w.fromSeconds + 5} s ${w.p99} ms`).join(", ")}`,
+  );
   if (profile) {
     console.log(`  profile (${profile.file}): busy in ${profile.busyPercent}% of samples; self, of busy samples:`);
     for (const f of profile.self.slice(0, 15)) console.log(`    ${String(f.percent).padStart(5)}%  ${f.fn}`);
