@@ -1,6 +1,5 @@
 // The benches' side of the wire: JSON posts, sockets with bounded waits, a
 // visitor's conversation through the widget's own API, and Debian's Chromium.
-import { chromium } from "playwright-core";
 import WebSocket from "ws";
 
 /** A JSON POST from `base`'s own origin; its body (null if none) and the session cookie it set, if any. */
@@ -50,15 +49,5 @@ export async function visitorConversation(base, text) {
   return session;
 }
 
-/** Debian's Chromium through playwright-core (never a downloaded browser), with the flags the tests use. */
-export const launchChromium = () =>
-  chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+/** Debian's Chromium through playwright-core (never a downloaded browser), launched as the browser tests launch it. */
+export { launch as launchChromium } from "../test/e2e/browser.ts";
