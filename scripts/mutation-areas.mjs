@@ -50,7 +50,28 @@ export const TEST_FILES = {
     "sanitiser-corpus",
     "survey-reports",
   ].map((n) => `test/${n}.test.ts`),
-  conversation: [],
+  conversation: [
+    "conversation-state",
+    "conversation-meta",
+    "messages",
+    "assignment",
+    "socket-rights",
+    "frames",
+    "visitor-limits",
+    "files",
+    "delete",
+    "survey-reports",
+    "index",
+    "eviction",
+    "large-history",
+    "visitor-info",
+    "email",
+    "presence",
+    "identity",
+    "sessions",
+    "visitor-tokens",
+    "authorization",
+  ].map((n) => `test/${n}.test.ts`),
   workspace: [],
 };
 
@@ -81,7 +102,7 @@ export const areaDir = (area) => AREAS[area].slice(0, AREAS[area].indexOf("/**")
 
 /** Where a run's incremental report lives: the whole area's, or one file's. */
 export const reportPath = (area, file) =>
-  file ? `reports/mutation/${area}/${file.replace(/\.ts$/, "")}.json` : `reports/mutation/${area}.json`;
+  file ? `reports/mutation/${area}/${file.replace(/\.ts(?=\+|$)/g, "")}.json` : `reports/mutation/${area}.json`;
 
 /** The .ts files (not .d.ts) an area's glob `dir/**\/*.ts` covers. */
 export function filesOf(glob) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run test:mutation -- <area>[:<file>] [...]`: StrykerJS over one area of
-// the Worker's domain modules (conversation, workspace, email, validate), or
-// over one file of it, with the incremental report in
+// `npm run test:mutation -- <area>[:<file>[+<file>...]] [...]`: StrykerJS over
+// one area of the Worker's domain modules (conversation, workspace, email,
+// validate), or over one file of it (or a few small files together, which
+// share one dry run), with the incremental report in
 // reports/mutation/<area>.json (the whole area) or
-// reports/mutation/<area>/<file>.json (one file), so a second run tests only
+// reports/mutation/<area>/<file>[+<file>].json (files), so a second run tests only
 // the mutants whose code or covering tests changed. Commit the reports:
 // `npm test` reads them (scripts/mutation-gate.mjs). Hours for a whole area the
 // first time, so the larger areas are measured a file at a time; minutes after
@@ -18,18 +19,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const targets = process.argv.slice(2);
 const known = (t) => {
   const [area, file] = t.split(":");
-  return area in AREAS && (!file || filesOf(AREAS[area]).includes(`${areaDir(area)}/${file}`));
+  return (
+    area in AREAS && (!file || file.split("+").every((f) => filesOf(AREAS[area]).includes(`${areaDir(area)}/${f}`)))
+  );
 };
 if (targets.length === 0 || !targets.every(known)) {
   console.error(
     `usage: npm run test:mutation -- <area>[:<file>] [...]   (areas: ${Object.keys(AREAS).join(", ")}; ` +
-      `a file runs that file alone, e.g. email:html.ts)`,
+      `a file runs that file alone, e.g. email:html.ts; files joined by + share one run, e.g. conversation:state.ts+meta.ts)`,
   );
   process.exit(2);
 }
 for (const target of targets) {
   const [area, file] = target.split(":");
-  const mutate = file ? `${areaDir(area)}/${file}` : AREAS[area];
+  const files = file ? file.split("+").map((f) => `${areaDir(area)}/${f}`) : filesOf(AREAS[area]);
+  const mutate = file ? files.join(",") : AREAS[area];
   const path = join(root, reportPath(area, file));
   const other = file ? reportPath(area) : null;
   if (other && existsSync(join(root, other))) {
@@ -57,7 +61,7 @@ for (const target of targets) {
   // out of Stryker's report; it is recorded as measured, with its source and no mutants, so the gate can tell it
   // from a file added since the run.
   const report = JSON.parse(readFileSync(path, "utf8"));
-  for (const f of file ? [mutate] : filesOf(AREAS[area])) {
+  for (const f of files) {
     report.files[f] ??= { language: "typescript", source: readFileSync(join(root, f), "utf8"), mutants: [] };
   }
   writeFileSync(path, JSON.stringify(report));
