@@ -54,7 +54,9 @@ describe("deleting conversations", () => {
       headers: { Cookie: admin },
     });
     expect(res.status).toBe(204);
-    expect((await v.next("error")).code).toBe("deleted");
+    expect(await v.next("error")).toMatchObject({ code: "deleted", message: "This conversation was deleted" });
+    await v.closedByServer("the deleted conversation's visitor socket");
+    expect([v.closeCode, v.closeReason]).toEqual([4004, "Conversation deleted"]);
     await panel.until("remove", (f) => f.id === session.conversationId);
 
     expect(await objects(session.conversationId)).toBe(0);
