@@ -471,7 +471,7 @@ describe("the email channel in the browser", () => {
     await operator.screenshot({ path: join(shots, "email-addresses.png") });
   });
 
-  it("a long Unassigned list draws only the rows in view; scrolling reaches every row; past 200 it pages", async () => {
+  it("a long Unassigned list draws only the rows in view, a screenful from the start; scrolling reaches every row; past 200 it pages", async () => {
     await operator.getByTestId("nav-conversations").click();
     // More than the 200 rows a panel gets when it connects, so the reload below has to page.
     const total = 220;
@@ -524,8 +524,23 @@ describe("the email channel in the browser", () => {
     await operator.getByTestId("conversation-header").getByText(name).first().waitFor();
 
     // A panel that connects now gets the newest 200 and the true count; the rest come a page at a time.
+    // The most rows the list ever holds while the panel starts, counted by the page itself as they are inserted.
+    await operator.addInitScript(() => {
+      if (!sessionStorage.getItem("countRows")) return;
+      const w = window as unknown as { __maxRows: number };
+      w.__maxRows = 0;
+      new MutationObserver(() => {
+        const n = document.querySelectorAll('[data-testid="unassigned-list"] [data-testid="conversation-row"]').length;
+        w.__maxRows = Math.max(w.__maxRows, n);
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await operator.evaluate(() => sessionStorage.setItem("countRows", "1"));
     await operator.reload();
     await slots.first().waitFor();
+    // From the first frame, before the list was measured, it drew one screenful, not a fixed number of rows.
+    const most = await operator.evaluate(() => (window as unknown as { __maxRows: number }).__maxRows);
+    await operator.evaluate(() => sessionStorage.removeItem("countRows"));
+    assert.ok(most > 0 && most < 30, `at most a screenful of rows is drawn while the panel starts (${most})`);
     const waiting = Number(await operator.getByTestId("waiting-count").textContent());
     assert.ok(waiting >= total, `the count is every waiting conversation (${waiting})`);
     assert.equal(Number(await slots.first().getAttribute("aria-setsize")), 200);

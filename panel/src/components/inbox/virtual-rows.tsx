@@ -4,24 +4,27 @@
  * Long lists (All can hold every conversation of the workspace) keep their
  * full height, so the scroll bar, "load more on scroll" and the browser's own
  * scroll-into-view keep working, but only the rows near the viewport of the
- * scrolling ancestor exist in the DOM. Short lists are drawn whole: cheaper
+ * scrolling ancestor exist in the DOM. Until the first measure (in the frame
+ * after mounting) a long list draws its first screenful, as it would at the
+ * top of the page: the first screen of a full Unassigned (50 rows) creates
+ * ~20 rows, not 50 (bench/panel.mjs). Short lists are drawn whole: cheaper
  * than measuring, and find-in-page still sees every row.
  */
 import { createEffect, createSignal, For, on, onCleanup, onMount, type JSX } from "solid-js";
 
 /** Height of one row plus the gap under it, in px; `.rows.virtual > li` in styles.css matches it. */
 export const ROW_PITCH = 62;
-/** Lists up to this length are drawn whole. */
-export const VIRTUAL_FROM = 80;
+/** Lists up to this length (about two screens) are drawn whole. */
+export const VIRTUAL_FROM = 24;
 /** Rows drawn above and below the viewport, so Tab and quick scrolls land on real rows. */
-const OVERSCAN = 10;
+const OVERSCAN = 8;
 
 export function VirtualRows<T>(props: {
   items: readonly T[];
   children: (item: T, index: () => number) => JSX.Element;
 }) {
   let list!: HTMLUListElement;
-  const [range, setRange] = createSignal({ first: 0, last: VIRTUAL_FROM });
+  const [range, setRange] = createSignal({ first: 0, last: Math.ceil(window.innerHeight / ROW_PITCH) + OVERSCAN });
   const virtual = () => props.items.length > VIRTUAL_FROM;
 
   const measure = () => {
