@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { VisitorSession } from "../worker/protocol";
 import {
   fetchApp,
+  join,
   identityHash,
   newVisitorSession,
   operatorSocket,
@@ -117,6 +118,37 @@ describe("live frames go only to sockets whose welcome went out", () => {
   });
 });
 
+describe("a second hello starts over", () => {
+  it("what an operator says while the visitor's second welcome is prepared reaches the visitor once", async () => {
+    const admin = await signInAdmin();
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "hi");
+    await join(admin, session.conversationId);
+    const op = await operatorSocket(admin, session.conversationId);
+    await op.next("welcome");
+    // The visitor's second hello asks the workspace who is available before its welcome; the reply lands meanwhile
+    // or just before or after: whichever, it reaches the visitor exactly once, in the welcome or live after it.
+    v.send({ type: "hello", lastSeq: 0 });
+    op.send({ type: "send", clientId: "during-hello", text: "an answer" });
+    await op.until("ack", (a) => a.clientId === "during-hello");
+    await v.next("welcome");
+    await v.roundTrip();
+    const second = v.frames.findLastIndex((f) => f.type === "welcome");
+    const heard = v.frames.slice(second).flatMap((f) => {
+      if (f.type === "welcome") return f.messages.map((m) => m.clientId);
+      return f.type === "message" ? [f.message.clientId] : [];
+    });
+    expect(
+      heard.filter((id) => id === "during-hello"),
+      JSON.stringify(v.frames.map((f) => f.type)),
+    ).toHaveLength(1);
+    op.close();
+    v.close();
+  });
+});
+
 describe("a conversation object refuses calls that name another conversation, workspace or visitor", () => {
   /** A conversation with one visitor message; the visitor's socket closed again. */
   async function existing(): Promise<VisitorSession> {
@@ -191,5 +223,24 @@ describe("a conversation object refuses calls that name another conversation, wo
     ).toEqual(unknown);
     const mine = await stub.getVisitorMessages(s.conversationId, WORKSPACE, s.visitorId, null, 10);
     expect(mine.ok && mine.value.messages.map((m) => m.text)).toEqual(["hello"]);
+  });
+
+  it("erasing names the conversation too; once erased, a late first-contact call is told it was deleted", async () => {
+    const s = await existing();
+    const stub = conversation(s.conversationId);
+    expect(await stub.erase("another-conversation", WORKSPACE)).toEqual(unknown);
+    expect(await stub.erase(s.conversationId, "another-workspace")).toEqual(unknown);
+    const still = await stub.getVisitorMessages(s.conversationId, WORKSPACE, s.visitorId, null, 10);
+    expect(still.ok && still.value.messages.length, "a refused erase deleted nothing").toBe(1);
+
+    expect(await stub.erase(s.conversationId, WORKSPACE)).toEqual({ ok: true, value: { files: 0 } });
+    const views = [{ id: "late", url: "https://example.com/", title: "Home", at: Date.now(), ms: null }];
+    expect(
+      await stub.recordPageViews(s.conversationId, WORKSPACE, s.visitorId, views, null, {
+        ip: null,
+        userAgent: null,
+        geo: null,
+      }),
+    ).toEqual({ ok: false, code: "deleted", message: "This conversation was deleted" });
   });
 });
