@@ -385,7 +385,9 @@ const stopTree = (child) => {
 /**
  * How long the file system under the local state takes to make a write
  * durable (4 KB write + fdatasync, 1,000 times). The local runtime's SQLite
- * syncs several times per commit (strace: about 3.5 fsyncs per message), on
+ * syncs once per commit (strace: about 3.5 fsyncs per message under the
+ * many-conversation load, index reports included; 1.06 for one busy
+ * conversation, `npm run bench:syscalls`), on
  * the thread every object shares, so this figure bounds what "stored before
  * the ack" costs on this machine; the baseline stores nothing.
  */
