@@ -8,7 +8,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { VisitorSession } from "../worker/protocol";
+import type { Message, ServerFrame, VisitorSession } from "../worker/protocol";
 import {
   fetchApp,
   join,
@@ -21,7 +21,6 @@ import {
   upgradeRaw,
   visitorSocket,
 } from "./helpers";
-import type { ServerFrame } from "../worker/protocol";
 
 const WORKSPACE = "demo";
 const conversation = (id: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
@@ -115,6 +114,47 @@ describe("live frames go only to sockets whose welcome went out", () => {
     expect(texts, "each message once: the first in the welcome, the second live").toEqual(["said after"]);
     op.close();
     v.close();
+  });
+});
+
+describe("the message log as clients get it", () => {
+  const CHAT_TEXT = ["at", "author", "clientId", "kind", "seq", "text"];
+
+  it("a chat text carries exactly its fields, live and from history", async () => {
+    const admin = await signInAdmin();
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "first");
+    const op = await operatorSocket(admin, session.conversationId);
+    await op.next("welcome");
+    await say(v, "second", "second-id");
+    const live = (await op.next("message")).message;
+    expect(live).toMatchObject({ clientId: "second-id", kind: "text", text: "second" });
+    expect(live.author).toEqual({ role: "visitor", id: session.visitorId, name: "Visitor" });
+    expect(Object.keys(live).sort(), "live").toEqual(CHAT_TEXT);
+    const res = await fetchApp(`/api/conversations/${session.conversationId}/messages`, { headers: { Cookie: admin } });
+    const stored = ((await res.json()) as { messages: Message[] }).messages;
+    expect(stored.map((m) => m.text)).toEqual(["first", "second"]);
+    for (const m of stored) expect(Object.keys(m).sort(), `from history: ${JSON.stringify(m)}`).toEqual(CHAT_TEXT);
+    op.close();
+    v.close();
+  });
+
+  it("a page has more exactly when older messages are left", async () => {
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    for (const text of ["one", "two", "three"]) await say(v, text);
+    v.close();
+    const stub = conversation(session.conversationId);
+    const all = await stub.getMessages(session.conversationId, WORKSPACE, null, 3);
+    expect(all.ok && all.value.hasMore, "three of three").toBe(false);
+    const newest = await stub.getMessages(session.conversationId, WORKSPACE, null, 2);
+    expect(newest.ok && newest.value.messages.map((m) => m.text)).toEqual(["two", "three"]);
+    expect(newest.ok && newest.value.hasMore, "two of three").toBe(true);
+    const older = await stub.getMessages(session.conversationId, WORKSPACE, 2, 1);
+    expect(older.ok && [older.value.messages.map((m) => m.text), older.value.hasMore]).toEqual([["one"], false]);
   });
 });
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Message, OperatorReportResponse } from "../worker/protocol";
 import { reportCsv } from "../worker/services/reports";
 import {
+  ADMIN,
   fetchApp,
   join,
   json,
@@ -203,6 +204,13 @@ describe("survey by email", () => {
     expect(sent, "mail handed to send_email for the survey").toHaveLength(1);
     const surveyMail = await PostalMime.parse(sent[0]!);
     expect(surveyMail.headers.find((h) => h.key === "auto-submitted")?.value).toBe("auto-generated");
+    // It names who the visitor talked to, starts a thread of its own (no In-Reply-To, no References) under an id of
+    // the mailbox's domain, and its link is the public address with one slash before /rate/.
+    expect(surveyMail.subject).toBe(`How was your conversation with ${ADMIN.name}?`);
+    expect(surveyMail.messageId).toMatch(/^<[^@<>]+@microchat\.example>$/);
+    expect(surveyMail.inReplyTo ?? null).toBeNull();
+    expect(surveyMail.references ?? null).toBeNull();
+    expect(surveyMail.text).toMatch(/\n\nhttps?:\/\/[^/\s]+\/rate\/[A-Za-z0-9_.-]+\n\n/);
     // The link in the mail: short-lived (7 days at most), naming this conversation's survey.
     const token = /\/rate\/([A-Za-z0-9_.-]+)/.exec(surveyMail.text ?? "")?.[1] ?? "";
     const claims = JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as {
@@ -222,7 +230,32 @@ describe("survey by email", () => {
     const answer = await fetchApp(`/rate/${token}`, { method: "POST", body: form });
     expect(answer.status).toBe(200);
     const msgs = await fetchApp(`/api/conversations/${c1.id}/messages`, { headers: { Cookie: admin } });
-    expect(JSON.stringify(await msgs.json())).toContain("Rated 5/5: <b>great</b>");
+    const rated = ((await msgs.json()) as { messages: Message[] }).messages.at(-1)!;
+    expect(rated).toEqual({
+      seq: rated.seq,
+      clientId: rated.clientId,
+      kind: "event",
+      event: "rated",
+      rating: 5,
+      author: { role: "system", id: "", name: "Visitor" },
+      text: "Rated 5/5: <b>great</b>",
+      at: rated.at,
+    });
+    expect(Object.keys(rated).sort(), "no other field on the wire").toEqual([
+      "at",
+      "author",
+      "clientId",
+      "event",
+      "kind",
+      "rating",
+      "seq",
+      "text",
+    ]);
+    const after = await fetchApp(`/api/conversations/${c1.id}`, { headers: { Cookie: admin } });
+    expect(
+      ((await after.json()) as { state: { survey: unknown } }).state.survey,
+      "answered: no survey waits",
+    ).toBeNull();
     // Single-use: once answered, the link neither takes another answer nor shows the form again.
     expect((await fetchApp(`/rate/${token}`, { method: "POST", body: form })).status).toBe(409);
     const reopened = await fetchApp(`/rate/${token}`);
