@@ -276,6 +276,36 @@ describe("survey by email", () => {
 });
 
 describe("Report > Operator", () => {
+  it("counts what an operator really did: one join, each reply once, one first response time", async () => {
+    const admin = await signInAdmin();
+    const fay = await newOperator(admin, "Fay");
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "hello?", "visitor-hello");
+    expect((await join(fay.cookie, session.conversationId)).status).toBe(200);
+    const op = await operatorSocket(fay.cookie, session.conversationId);
+    await op.next("welcome");
+    await say(op, "hi, how can I help?");
+    await say(op, "still there?");
+    // A client id another author used is refused, and counts for nothing.
+    op.send({ type: "send", clientId: "visitor-hello", text: "not mine" });
+    expect(await op.next("error")).toEqual({
+      type: "error",
+      code: "bad_frame",
+      message: "clientId already used",
+      clientId: "visitor-hello",
+    });
+    const now = Date.now();
+    const mine = () => report(admin, now - DAY, now + DAY).then((r) => r.operators.find((o) => o.id === fay.id));
+    const seen = await eventually(mine, (o) => o?.messagesSent === 2, 10_000);
+    expect(seen, JSON.stringify(seen)).toMatchObject({ conversationsJoined: 1, messagesSent: 2 });
+    expect(seen!.medianFirstResponseMs).toBeGreaterThanOrEqual(0);
+    expect(seen!.medianFirstResponseMs).toBeLessThan(60_000);
+    op.close();
+    v.close();
+  });
+
   it("figures from a known scripted history match, per date range", async () => {
     const admin = await signInAdmin();
     const carol = await newOperator(admin, "Carol");
