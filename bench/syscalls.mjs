@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { open, post } from "./client.mjs";
+import { next, open, post } from "./client.mjs";
 import { provenance, writeResults } from "./results.mjs";
 import { freePort, processTree, spawnMicrochat, stopMicrochat, waitReady } from "./server.mjs";
 
@@ -21,16 +21,6 @@ const base = `http://127.0.0.1:${port}`;
 const stateDir = process.env.BENCH_STATE_DIR ?? tmpdir();
 const state = mkdtempSync(join(stateDir, "microchat-syscalls-"));
 const child = spawnMicrochat({ port, state });
-/** @param {import("ws").WebSocket} ws @param {string} type */
-const frame = (ws, type) =>
-  new Promise((resolve) => {
-    const on = (/** @type {Buffer} */ d) => {
-      if (JSON.parse(String(d)).type !== type) return;
-      ws.off("message", on);
-      resolve(undefined);
-    };
-    ws.on("message", on);
-  });
 try {
   await waitReady(`${base}/healthz`, child);
   const { cookie } = await post(base, "/api/setup", {
@@ -43,13 +33,13 @@ try {
   const ws = base.replace("http", "ws");
   const visitor = await open(`${ws}/ws/visitor?ticket=${encodeURIComponent(ticket.ticket)}`, { Origin: base });
   visitor.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
-  await frame(visitor, "welcome");
+  await next(visitor, "welcome");
   visitor.send(JSON.stringify({ type: "send", clientId: "start", text: "start" }));
-  await frame(visitor, "ack");
+  await next(visitor, "ack");
   await post(base, `/api/conversations/${session.conversationId}/join`, {}, { Cookie: cookie });
   const operator = await open(`${ws}/ws/conversations/${session.conversationId}`, { Origin: base, Cookie: cookie });
   operator.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
-  await frame(operator, "welcome");
+  await next(operator, "welcome");
 
   const workerd = processTree(child.pid).filter((p) => readFileSync(`/proc/${p}/comm`, "utf8").trim() === "workerd");
   let report = "";

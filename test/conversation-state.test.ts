@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { Message, ServerFrame, VisitorSession } from "../worker/protocol";
 import {
   fetchApp,
+  identify,
   join,
   identityHash,
   newVisitorSession,
@@ -56,14 +57,9 @@ describe("the conversation's state as clients see it", () => {
     const admin = await signInAdmin();
     const userId = `state-user-${crypto.randomUUID()}`;
     const anonymous = await newVisitorSession();
-    const res = await fetchApp("/api/visitor/identify", {
-      method: "POST",
-      headers: { "Content-Type": "text/plain", "Sec-Fetch-Site": "cross-site" },
-      body: JSON.stringify({
-        siteKey: "demo",
-        token: anonymous.token,
-        user: { id: userId, name: "Kari", email: "kari@example.org", hash: await identityHash(userId) },
-      }),
+    const res = await identify({
+      token: anonymous.token,
+      user: { id: userId, name: "Kari", email: "kari@example.org", hash: await identityHash(userId) },
     });
     expect(res.status, await res.clone().text()).toBe(200);
     const session = (await res.json()) as VisitorSession;

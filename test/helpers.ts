@@ -69,6 +69,15 @@ export async function identityHash(userId: string, secret = "test-identity-secre
   return [...sig].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** `Microchat.setUser` as the widget sends it: `POST /api/visitor/identify` with the site key added. */
+export function identify(body: Record<string, unknown>): Promise<Response> {
+  return fetchApp("/api/visitor/identify", {
+    method: "POST",
+    headers: { "Content-Type": "text/plain", "Sec-Fetch-Site": "cross-site" },
+    body: JSON.stringify({ siteKey: "demo", ...body }),
+  });
+}
+
 export async function newVisitorSession(): Promise<VisitorSession> {
   const res = await fetchApp("/api/visitor/session", json({ siteKey: "demo" }));
   if (res.status !== 201) throw new Error(`visitor session failed: ${res.status}`);

@@ -1,17 +1,9 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { VisitorSession } from "../worker/protocol";
-import { fetchApp, identityHash, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
+import { fetchApp, identify, identityHash, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
 
 const hash = identityHash;
-
-async function identify(body: Record<string, unknown>): Promise<Response> {
-  return fetchApp("/api/visitor/identify", {
-    method: "POST",
-    headers: { "Content-Type": "text/plain", "Sec-Fetch-Site": "cross-site" },
-    body: JSON.stringify({ siteKey: "demo", ...body }),
-  });
-}
 
 describe("identity verification (Microchat.setUser)", () => {
   it("a verified user gets the same conversation on another device", async () => {
