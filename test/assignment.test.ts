@@ -131,7 +131,12 @@ describe("the rules from the article", () => {
     const op = await operatorSocket(admin, session.conversationId);
     await op.next("welcome");
     op.send({ type: "send", clientId: "too-early", text: "hi" });
-    expect(await op.next("error")).toMatchObject({ code: "forbidden", clientId: "too-early" });
+    expect(await op.next("error")).toEqual({
+      type: "error",
+      code: "forbidden",
+      message: "Join the conversation to reply",
+      clientId: "too-early",
+    });
     v.close();
     op.close();
   });

@@ -6,7 +6,7 @@
  * conversation id, so these refusals are the second line: each is called
  * here on the object directly, as a Worker bug would call it.
  */
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Message, ServerFrame, VisitorSession } from "../worker/protocol";
 import {
@@ -278,5 +278,37 @@ describe("a conversation object refuses calls that name another conversation, wo
         geo: null,
       }),
     ).toEqual({ ok: false, code: "deleted", message: "This conversation was deleted" });
+  });
+});
+
+describe("the message log as stored", () => {
+  it("a chat text is stored on the chat channel with no attachment row; a file adds exactly its own", async () => {
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    await v.next("welcome");
+    await say(v, "plain words");
+    const body = new FormData();
+    body.set("file", new File([new TextEncoder().encode("%PDF-1.4\n%%EOF\n")], "a.pdf", { type: "application/pdf" }));
+    body.set("clientId", "a-file");
+    const upload = await fetchApp("/api/visitor/files", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${session.token}` },
+      body,
+    });
+    expect(upload.status, await upload.clone().text()).toBe(201);
+    const fileMessage = await v.until("message", (f) => f.message.clientId === "a-file");
+    const stored = await runInDurableObject(conversation(session.conversationId), (_o, state) => ({
+      messages: state.storage.sql
+        .exec<{ text: string; channel: string }>(
+          "SELECT text, channel FROM messages WHERE kind != 'event' ORDER BY seq",
+        )
+        .toArray(),
+      attachments: state.storage.sql
+        .exec<{ file_id: string; seq: number }>("SELECT file_id, seq FROM attachments")
+        .toArray(),
+    }));
+    expect(stored.messages.map((m) => m.channel)).toEqual(["chat", "chat"]);
+    expect(stored.attachments).toEqual([{ file_id: fileMessage.message.file!.id, seq: fileMessage.message.seq }]);
+    v.close();
   });
 });

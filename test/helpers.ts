@@ -311,6 +311,18 @@ export function inboundMail(raw: string, from: string, to = "support@microchat.e
 }
 
 /**
+ * Replaces one binding of conversation `id`'s object (until it is evicted),
+ * to make a dependency fail where the test needs it to: R2 that cannot list,
+ * a send_email that refuses.
+ */
+export async function failingBinding<K extends keyof Env>(id: string, name: K, binding: unknown): Promise<void> {
+  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(id)), (object) => {
+    const o = object as unknown as { env: Env };
+    o.env = { ...o.env, [name]: binding as Env[K] };
+  });
+}
+
+/**
  * What conversation `id` hands to its send_email binding, as raw MIME. The
  * real binding still gets every message (it checks and "sends" it as in
  * `wrangler dev`); this only keeps a copy to parse back.

@@ -3,6 +3,7 @@
  * the setting are deleted (messages, files and index entry), a bounded
  * batch per run of the alarm, again soon while more are due.
  */
+import { logError } from "../lib/log";
 import { conversationStub } from "../stubs";
 import type { WorkspaceContext } from "./context";
 import type { ConversationIndex } from "./conversation-index";
@@ -46,13 +47,23 @@ export class Retention implements ScheduledJob {
     if (days <= 0) return;
     if ((this.settings.get("retention_next_at") ?? 0) > Date.now()) return;
     const due = this.index.inactiveSince(Date.now() - days * DAY_MS, RETENTION_BATCH);
+    let forgotten = 0;
     for (const id of due) {
-      const result = await conversationStub(this.w.env, id).erase(id, this.w.env.WORKSPACE_ID);
-      // Left in the index when the conversation refused; the next run tries again.
+      // Left in the index when the conversation refused or failed (its files could not be listed): the next
+      // check tries again, and one such conversation holds up none of the others.
+      let result;
+      try {
+        result = await conversationStub(this.w.env, id).erase(id, this.w.env.WORKSPACE_ID);
+      } catch (err) {
+        logError("retention.erase_failed", { conversationId: id }, err);
+        continue;
+      }
       if (!result.ok && result.code !== "not_found") continue;
       this.index.forget(id);
+      forgotten++;
     }
-    const next = Date.now() + (due.length === RETENTION_BATCH ? RETENTION_AGAIN_MS : RETENTION_CHECK_MS);
+    // A whole batch gone means more may be due: look again soon. A batch that failed waits for the next check.
+    const next = Date.now() + (forgotten === RETENTION_BATCH ? RETENTION_AGAIN_MS : RETENTION_CHECK_MS);
     this.settings.put("retention_next_at", next);
   }
 
