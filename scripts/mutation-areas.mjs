@@ -80,6 +80,7 @@ export const TEST_FILES = {
     "retention-rules",
     "audit-rules",
     "report-window",
+    "login-throttle-rules",
     "index",
     "sessions",
     "socket-rights",
