@@ -81,6 +81,7 @@ export const TEST_FILES = {
     "audit-rules",
     "report-window",
     "login-throttle-rules",
+    "email-threads-rules",
     "index",
     "sessions",
     "socket-rights",
