@@ -55,6 +55,7 @@ export const TEST_FILES = {
     "conversation-meta",
     "assignment-rules",
     "survey-rules",
+    "access-rules",
     "email-linear",
     "messages",
     "assignment",

@@ -10,7 +10,7 @@
 // first time, so the larger areas are measured a file at a time; minutes after
 // a small change.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AREAS, areaDir, filesOf, reportPath, TEST_FILES } from "./mutation-areas.mjs";
@@ -65,4 +65,20 @@ for (const target of targets) {
     report.files[f] ??= { language: "typescript", source: readFileSync(join(root, f), "utf8"), mutants: [] };
   }
   writeFileSync(path, JSON.stringify(report));
+  // The newest measurement of a file is the one that counts: a file measured again on its own (or in another
+  // group) is taken out of the area's other reports, so no file is counted twice. A report left with no file
+  // is removed.
+  if (file) {
+    const dir = join(root, "reports/mutation", area);
+    for (const other of readdirSync(dir).filter((f) => f.endsWith(".json") && join(dir, f) !== path)) {
+      const otherPath = join(dir, other);
+      const old = JSON.parse(readFileSync(otherPath, "utf8"));
+      const overlap = files.filter((f) => f in old.files);
+      if (overlap.length === 0) continue;
+      for (const f of overlap) delete old.files[f];
+      if (Object.keys(old.files).length === 0) rmSync(otherPath);
+      else writeFileSync(otherPath, JSON.stringify(old));
+      console.log(`${overlap.join(", ")}: measured again, taken out of reports/mutation/${area}/${other}`);
+    }
+  }
 }

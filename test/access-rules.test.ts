@@ -1,0 +1,225 @@
+/**
+ * Who may still act on a conversation (worker/conversation/access.ts), rule by
+ * rule: the conversation's own check of a visitor token, how long a signed-out
+ * token family is remembered, a socket whose grant ran out, and how often an
+ * operator's sign-in is asked of the workspace again. The object's methods are
+ * called directly, as the Worker calls them; what the runtime holds (a
+ * socket's attachment, the last session check) is moved with
+ * `runInDurableObject` where a test needs time to pass.
+ */
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { VISITOR_TOKEN_TTL_MS } from "../worker/lib/visitor";
+import {
+  join,
+  newOperator,
+  newVisitorSession,
+  operatorSocket,
+  say,
+  signInAdmin,
+  visitorSocket,
+  type TestSocket,
+} from "./helpers";
+import type { ServerFrame } from "../worker/protocol";
+
+const WORKSPACE = "demo";
+const conversation = (id: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+const workspace = () => env.WORKSPACE.get(env.WORKSPACE.idFromName(WORKSPACE));
+
+/** A conversation with one visitor message; its id, its visitor's id and the visitor's open socket. */
+async function started() {
+  const session = await newVisitorSession();
+  const v = await visitorSocket(session);
+  const welcome = await v.next("welcome");
+  await say(v, "hello");
+  return { id: session.conversationId, visitorId: welcome.state.visitor.id, v };
+}
+
+/** Rewrites the grant of every socket of conversation `id` under `tag` (its attachment, as after hibernation). */
+function setGrantUntil(id: string, tag: string, until: (now: number) => number): Promise<number> {
+  return runInDurableObject(conversation(id), (_o, state) => {
+    let n = 0;
+    for (const ws of state.getWebSockets(tag)) {
+      const who = ws.deserializeAttachment() as { grant?: { until: number } };
+      if (!who.grant) continue;
+      ws.serializeAttachment({ ...who, grant: { ...who.grant, until: until(Date.now()) } });
+      n++;
+    }
+    return n;
+  });
+}
+
+/** Waits (up to 10 s) for the socket to close; its code and reason. */
+async function closed(s: TestSocket<ServerFrame>): Promise<[number | null, string]> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`socket still open after 10 s; frames: ${JSON.stringify(s.frames.map((f) => f.type))}`)),
+      10_000,
+    );
+  });
+  try {
+    await Promise.race([s.whenClosed, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return [s.closeCode, s.closeReason];
+}
+
+describe("a visitor token at the conversation", () => {
+  it("is refused for another conversation or workspace, another visitor, a deleted conversation, a signed-out family", async () => {
+    const { id, visitorId, v } = await started();
+    const stub = conversation(id);
+    const family = `family-${crypto.randomUUID()}`;
+    expect(await stub.admitVisitor(id, WORKSPACE, visitorId, family)).toEqual({ ok: true, value: null });
+    const unknown = { ok: false, code: "not_found", message: "Unknown conversation" };
+    expect(await stub.admitVisitor("another-id", WORKSPACE, visitorId, family)).toEqual(unknown);
+    expect(await stub.admitVisitor(id, "another-workspace", visitorId, family)).toEqual(unknown);
+    expect(await stub.admitVisitor(id, WORKSPACE, "another-visitor", family)).toEqual({
+      ok: false,
+      code: "forbidden",
+      message: "Not your conversation",
+    });
+    expect(await stub.revokeVisitor("another-id", WORKSPACE, family)).toEqual(unknown);
+    expect(await stub.revokeVisitor(id, WORKSPACE, family)).toEqual({ ok: true, value: null });
+    expect(await stub.admitVisitor(id, WORKSPACE, visitorId, family)).toEqual({
+      ok: false,
+      code: "unauthorized",
+      message: "This chat session was signed out; start a new one",
+    });
+    expect(await stub.admitVisitor(id, WORKSPACE, visitorId, `family-${crypto.randomUUID()}`)).toEqual({
+      ok: true,
+      value: null,
+    });
+    v.close();
+    expect(await stub.erase(id, WORKSPACE)).toMatchObject({ ok: true });
+    expect(await stub.admitVisitor(id, WORKSPACE, visitorId, family)).toEqual({
+      ok: false,
+      code: "deleted",
+      message: "This conversation was deleted; start a new one",
+    });
+  });
+
+  it("a first contact (nothing stored yet) is admitted unless its family was signed out", async () => {
+    const id = `fresh-${crypto.randomUUID()}`;
+    const stub = conversation(id);
+    expect(await stub.admitVisitor(id, WORKSPACE, "v1", "family-a")).toEqual({ ok: true, value: null });
+    expect(await stub.revokeVisitor(id, WORKSPACE, "family-a")).toEqual({ ok: true, value: null });
+    expect(await stub.admitVisitor(id, WORKSPACE, "v1", "family-a")).toMatchObject({ ok: false, code: "unauthorized" });
+  });
+});
+
+describe("a signed-out token family", () => {
+  it("is remembered for a token's whole life, with the alarm set to forget it then, and forgotten after", async () => {
+    const id = `revoked-${crypto.randomUUID()}`;
+    const stub = conversation(id);
+    const before = Date.now();
+    await stub.revokeVisitor(id, WORKSPACE, "family-old");
+    await stub.revokeVisitor(id, WORKSPACE, "family-new");
+    const read = () =>
+      runInDurableObject(stub, async (_o, state) => ({
+        rows: state.storage.sql
+          .exec<{ family: string; expires_at: number }>("SELECT family, expires_at FROM revoked_tokens ORDER BY family")
+          .toArray(),
+        alarm: await state.storage.getAlarm(),
+      }));
+    const first = await read();
+    expect(first.rows.map((r) => r.family)).toEqual(["family-new", "family-old"]);
+    for (const r of first.rows) {
+      expect(r.expires_at).toBeGreaterThanOrEqual(before + VISITOR_TOKEN_TTL_MS);
+      expect(r.expires_at).toBeLessThanOrEqual(Date.now() + VISITOR_TOKEN_TTL_MS);
+    }
+    expect(first.alarm, "the alarm is set for the first to expire").toBe(
+      Math.min(...first.rows.map((r) => r.expires_at)),
+    );
+
+    // The old one's time is up: the alarm forgets it and is set again for the other.
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("UPDATE revoked_tokens SET expires_at = ? WHERE family = 'family-old'", Date.now() - 1);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = await read();
+    expect(after.rows.map((r) => r.family)).toEqual(["family-new"]);
+    expect(after.alarm).toBe(after.rows[0]!.expires_at);
+  });
+});
+
+describe("a socket's grant", () => {
+  it("once run out, its next frame closes the socket saying the session expired, and the frame does nothing", async () => {
+    const { id, v } = await started();
+    expect(await setGrantUntil(id, "visitor", (now) => now - 1)).toBe(1);
+    v.send({ type: "send", clientId: "after-expiry", text: "too late" });
+    expect(await closed(v)).toEqual([4001, "Session expired"]);
+    const admin = await signInAdmin();
+    const op = await operatorSocket(admin, id);
+    const welcome = await op.next("welcome");
+    expect(welcome.messages.map((m) => m.text)).toEqual(["hello"]);
+    op.close();
+  });
+
+  it("ended (until 0: signed out elsewhere) closes the socket saying so", async () => {
+    const { id, v } = await started();
+    expect(await setGrantUntil(id, "visitor", () => 0)).toBe(1);
+    v.send({ type: "history", beforeSeq: 1, limit: 1 });
+    expect(await closed(v)).toEqual([4001, "Signed out"]);
+  });
+});
+
+describe("an operator's sign-in", () => {
+  /** An operator with a socket on a fresh conversation they joined, and a way to end their sessions silently. */
+  async function operatorOnConversation() {
+    const admin = await signInAdmin();
+    const olga = await newOperator(admin, "Olga");
+    const { id, v } = await started();
+    await join(olga.cookie, id);
+    const op = await operatorSocket(olga.cookie, id);
+    await op.next("welcome");
+    // Sessions ended in the workspace without the conversation being told (as when telling it failed).
+    const endSilently = () =>
+      runInDurableObject(workspace(), (_o, state) => {
+        state.storage.sql.exec("DELETE FROM sessions WHERE operator_id = ?", olga.id);
+      });
+    /** Moves the socket's last session check `ms` into the past. */
+    const age = (ms: number) =>
+      runInDurableObject(conversation(id), (object, state) => {
+        const checks = (object as unknown as { c: { memory: { sessionChecks: WeakMap<WebSocket, { at: number }> } } }).c
+          .memory.sessionChecks;
+        let n = 0;
+        for (const ws of state.getWebSockets("operator")) {
+          const check = checks.get(ws);
+          if (check) ((check.at -= ms), n++);
+        }
+        return n;
+      });
+    return { id, v, op, endSilently, age };
+  }
+
+  it("is asked of the workspace again once 10 s have passed since the last check, not on every frame", async () => {
+    const { v, op, endSilently, age } = await operatorOnConversation();
+    await endSilently();
+    // Checked less than 10 s ago: the frame is handled without asking.
+    op.send({ type: "history", beforeSeq: 1, limit: 1 });
+    expect((await op.next("history")).messages).toEqual([]);
+    // 10 s on: asked again, the session is gone, the socket closes and the frame does nothing.
+    expect(await age(10_000)).toBe(1);
+    op.send({ type: "send", clientId: "olga-late", text: "still here?" });
+    expect(await closed(op)).toEqual([4001, "Signed out"]);
+    await say(v, "anyone?");
+    const late = v.frames.filter((f) => f.type === "message" && f.message.clientId === "olga-late");
+    expect(late, "the visitor, acked after Olga's socket closed, got nothing of her late reply").toEqual([]);
+    v.close();
+  });
+
+  it("a socket that only listens is asked again when a message arrives for it after 10 s", async () => {
+    const { v, op, endSilently, age } = await operatorOnConversation();
+    await endSilently();
+    // Within 10 s of its check, a listening operator still gets the visitor's messages.
+    await say(v, "first");
+    expect((await op.until("message", (f) => f.message.text === "first")).message.author.role).toBe("visitor");
+    expect(await age(10_000)).toBe(1);
+    await say(v, "second");
+    // The message that found it stale goes out first (the check is a call to the workspace), then the socket closes.
+    expect(await closed(op)).toEqual([4001, "Signed out"]);
+    v.close();
+  });
+});
