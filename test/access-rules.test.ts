@@ -7,7 +7,7 @@
  * socket's attachment, the last session check) is moved with
  * `runInDurableObject` where a test needs time to pass.
  */
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { VISITOR_TOKEN_TTL_MS } from "../worker/lib/visitor";
 import {
@@ -141,6 +141,20 @@ describe("a signed-out token family", () => {
     const after = await read();
     expect(after.rows.map((r) => r.family)).toEqual(["family-new"]);
     expect(after.alarm).toBe(after.rows[0]!.expires_at);
+  });
+});
+
+describe("the conversation's one alarm", () => {
+  it("after a restart, a later deadline leaves a sooner alarm where it is", async () => {
+    const id = `alarm-${crypto.randomUUID()}`;
+    const stub = conversation(id);
+    await stub.revokeVisitor(id, WORKSPACE, "family-1");
+    const first = await runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
+    expect(first).not.toBeNull();
+    // A new instance knows nothing of the alarm it set before, and reads it from storage.
+    await evictDurableObject(stub);
+    await stub.revokeVisitor(id, WORKSPACE, "family-2");
+    expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).toBe(first);
   });
 });
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../worker/env";
 import type { ServerFrame, VisitorSession } from "../worker/protocol";
 import {
+  failingBinding,
   newVisitorSession,
   operatorSocket,
   say,
@@ -212,25 +213,49 @@ describe("visitor limits count per visitor and per network, not per socket", () 
     v.close();
   });
 
+  it("when the network's limiter is down, messages still go through (the chat does not stop)", async () => {
+    const session = await newVisitorSession();
+    await failingBinding(session.conversationId, "MESSAGE_LIMIT", {
+      limit: () => Promise.reject(new Error("rate limiter unavailable")),
+    });
+    const opened = await tryVisitorSocket(session, "198.51.100.61");
+    if (!("socket" in opened)) throw new Error(`socket refused: ${opened.status} ${opened.body}`);
+    const v = opened.socket;
+    await v.next("welcome");
+    const acks = [await say(v, "first"), await say(v, "second")];
+    expect(acks.map((a) => a.seq)).toEqual([1, 2]);
+    v.close();
+  });
+
   it("every visitor frame type has a limit; an operator's frames are not limited", async () => {
     const session = await newVisitorSession();
     const v = await visitorSocket(session);
     await v.next("welcome");
     await say(v, "hello there");
-    const tooFast = async (frame: Record<string, unknown>, times: number, words: RegExp) => {
+    /** Floods `frame`; the refusal says what is too fast, and the wait is what one more of it takes to come back. */
+    const tooFast = async (frame: Record<string, unknown>, times: number, words: RegExp, refillMs: number) => {
       for (let i = 0; i < times; i++) v.send(frame);
       // Earlier floods' refusals may still be arriving: wait for this one's.
       const err = await v.until("error", (f) => f.code === "rate_limited" && words.test(f.message), 8000);
-      expect(err.retryAfterMs).toBeGreaterThan(0);
+      // Refused with less than one left: one comes back within a refill, and (the flood sent at once) not long before.
+      expect(err.retryAfterMs, err.message).toBeLessThanOrEqual(refillMs);
+      expect(err.retryAfterMs, err.message).toBeGreaterThan(refillMs / 10);
+      expect(err.message).toMatch(new RegExp(`try again in ${Math.ceil(err.retryAfterMs! / 1000)} s$`));
       expect(err.clientId).toBeUndefined();
     };
     await tooFast(
       { type: "history", beforeSeq: 1 },
       25,
       /^You're loading older messages too fast; try again in \d+ s$/,
+      1000,
     );
-    await tooFast({ type: "profile", name: "Name" }, 10, /^You're changing your name or email too fast/);
-    await tooFast({ type: "rate", surveyId: "no-such-survey", rating: 5 }, 10, /^You're answering the survey too fast/);
+    await tooFast({ type: "profile", name: "Name" }, 10, /^You're changing your name or email too fast/, 10_000);
+    await tooFast(
+      { type: "rate", surveyId: "no-such-survey", rating: 5 },
+      10,
+      /^You're answering the survey too fast/,
+      10_000,
+    );
     // A hello over the limit closes the socket (1013, try again later): a socket without its welcome is no use.
     for (let i = 0; i < 25; i++) v.send({ type: "hello", lastSeq: 0 });
     const err = await v.until(
