@@ -110,7 +110,7 @@ export const FLOORS = {
   validate: 92,
   email: 88,
   conversation: 87,
-  workspace: 0,
+  workspace: 94,
 };
 
 /**
@@ -134,8 +134,6 @@ export const NOT_MEASURED_YET = {
   workspace: [
     "api-tokens",
     "conversation-index",
-    "email-threads",
-    "login-throttle",
     "object",
     "operators",
     "panel-sockets",
