@@ -237,9 +237,10 @@ describe("visitor limits count per visitor and per network, not per socket", () 
       for (let i = 0; i < times; i++) v.send(frame);
       // Earlier floods' refusals may still be arriving: wait for this one's.
       const err = await v.until("error", (f) => f.code === "rate_limited" && words.test(f.message), 8000);
-      // Refused with less than one left: one comes back within a refill, and (the flood sent at once) not long before.
+      // Refused with less than one left: one comes back within a refill. For the slow allowances (a refill of 10 s,
+      // the flood sent at once) it is most of a refill away; a 1 s refill may be nearly back under load.
       expect(err.retryAfterMs, err.message).toBeLessThanOrEqual(refillMs);
-      expect(err.retryAfterMs, err.message).toBeGreaterThan(refillMs / 10);
+      expect(err.retryAfterMs, err.message).toBeGreaterThan(refillMs >= 10_000 ? refillMs / 10 : 0);
       expect(err.message).toMatch(new RegExp(`try again in ${Math.ceil(err.retryAfterMs! / 1000)} s$`));
       expect(err.clientId).toBeUndefined();
     };
