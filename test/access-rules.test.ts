@@ -11,33 +11,29 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import { VISITOR_TOKEN_TTL_MS } from "../worker/lib/visitor";
 import {
+  conversationObject,
   join,
   newOperator,
-  newVisitorSession,
   operatorSocket,
   say,
   signInAdmin,
-  visitorSocket,
   type TestSocket,
+  visitorWithMessage,
 } from "./helpers";
 import type { ServerFrame } from "../worker/protocol";
 
 const WORKSPACE = "demo";
-const conversation = (id: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
 const workspace = () => env.WORKSPACE.get(env.WORKSPACE.idFromName(WORKSPACE));
 
 /** A conversation with one visitor message; its id, its visitor's id and the visitor's open socket. */
 async function started() {
-  const session = await newVisitorSession();
-  const v = await visitorSocket(session);
-  const welcome = await v.next("welcome");
-  await say(v, "hello");
+  const { session, v, welcome } = await visitorWithMessage();
   return { id: session.conversationId, visitorId: welcome.state.visitor.id, v };
 }
 
 /** Rewrites the grant of every socket of conversation `id` under `tag` (its attachment, as after hibernation). */
 function setGrantUntil(id: string, tag: string, until: (now: number) => number): Promise<number> {
-  return runInDurableObject(conversation(id), (_o, state) => {
+  return runInDurableObject(conversationObject(id), (_o, state) => {
     let n = 0;
     for (const ws of state.getWebSockets(tag)) {
       const who = ws.deserializeAttachment() as { grant?: { until: number } };
@@ -49,27 +45,16 @@ function setGrantUntil(id: string, tag: string, until: (now: number) => number):
   });
 }
 
-/** Waits (up to 10 s) for the socket to close; its code and reason. */
+/** Waits (up to 10 s) for the server to close the socket; its code and reason. */
 async function closed(s: TestSocket<ServerFrame>): Promise<[number | null, string]> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`socket still open after 10 s; frames: ${JSON.stringify(s.frames.map((f) => f.type))}`)),
-      10_000,
-    );
-  });
-  try {
-    await Promise.race([s.whenClosed, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await s.closedByServer("the socket", 10_000);
   return [s.closeCode, s.closeReason];
 }
 
 describe("a visitor token at the conversation", () => {
   it("is refused for another conversation or workspace, another visitor, a deleted conversation, a signed-out family", async () => {
     const { id, visitorId, v } = await started();
-    const stub = conversation(id);
+    const stub = conversationObject(id);
     const family = `family-${crypto.randomUUID()}`;
     expect(await stub.admitVisitor(id, WORKSPACE, visitorId, family)).toEqual({ ok: true, value: null });
     const unknown = { ok: false, code: "not_found", message: "Unknown conversation" };
@@ -102,7 +87,7 @@ describe("a visitor token at the conversation", () => {
 
   it("a first contact (nothing stored yet) is admitted unless its family was signed out", async () => {
     const id = `fresh-${crypto.randomUUID()}`;
-    const stub = conversation(id);
+    const stub = conversationObject(id);
     expect(await stub.admitVisitor(id, WORKSPACE, "v1", "family-a")).toEqual({ ok: true, value: null });
     expect(await stub.revokeVisitor(id, WORKSPACE, "family-a")).toEqual({ ok: true, value: null });
     expect(await stub.admitVisitor(id, WORKSPACE, "v1", "family-a")).toMatchObject({ ok: false, code: "unauthorized" });
@@ -112,7 +97,7 @@ describe("a visitor token at the conversation", () => {
 describe("a signed-out token family", () => {
   it("is remembered for a token's whole life, with the alarm set to forget it then, and forgotten after", async () => {
     const id = `revoked-${crypto.randomUUID()}`;
-    const stub = conversation(id);
+    const stub = conversationObject(id);
     const before = Date.now();
     await stub.revokeVisitor(id, WORKSPACE, "family-old");
     await stub.revokeVisitor(id, WORKSPACE, "family-new");
@@ -147,7 +132,7 @@ describe("a signed-out token family", () => {
 describe("the conversation's one alarm", () => {
   it("after a restart, a later deadline leaves a sooner alarm where it is", async () => {
     const id = `alarm-${crypto.randomUUID()}`;
-    const stub = conversation(id);
+    const stub = conversationObject(id);
     await stub.revokeVisitor(id, WORKSPACE, "family-1");
     const first = await runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
     expect(first).not.toBeNull();
@@ -195,7 +180,7 @@ describe("an operator's sign-in", () => {
       });
     /** Moves the socket's last session check `ms` into the past. */
     const age = (ms: number) =>
-      runInDurableObject(conversation(id), (object, state) => {
+      runInDurableObject(conversationObject(id), (object, state) => {
         const checks = (object as unknown as { c: { memory: { sessionChecks: WeakMap<WebSocket, { at: number }> } } }).c
           .memory.sessionChecks;
         let n = 0;

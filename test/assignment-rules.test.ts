@@ -1,10 +1,11 @@
 // Assignment's smaller rules, each named: what JOIN tells everyone, leaving a
 // conversation one never joined, and an operator marking messages read.
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ConversationSummary } from "../worker/protocol";
 import {
   ADMIN,
+  conversationObject,
   fetchApp,
   join,
   leave,
@@ -14,18 +15,14 @@ import {
   say,
   signInAdmin,
   visitorSocket,
+  visitorWithMessage,
 } from "./helpers";
 import { eventually } from "./mail-helpers";
-
-const conversation = (id: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
 
 describe("JOIN", () => {
   it("logs a joined event and tells the visitor the new state at once", async () => {
     const admin = await signInAdmin();
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
-    await say(v, "hello");
+    const { session, v } = await visitorWithMessage();
     expect((await join(admin, session.conversationId)).status).toBe(200);
     const joined = await v.until("message", (f) => f.message.kind === "event");
     expect(joined.message).toMatchObject({
@@ -43,10 +40,7 @@ describe("JOIN", () => {
   it("leaving a conversation one never joined is refused in words, and changes nothing", async () => {
     const admin = await signInAdmin();
     const bob = await newOperator(admin, "Bob");
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
-    await say(v, "hello");
+    const { session, v } = await visitorWithMessage();
     await join(admin, session.conversationId);
     const res = await leave(bob.cookie, session.conversationId);
     expect(res.status).toBe(403);
@@ -62,7 +56,7 @@ describe("JOIN", () => {
 
 describe("read", () => {
   const lastRead = (id: string) =>
-    runInDurableObject(conversation(id), (_o, state) =>
+    runInDurableObject(conversationObject(id), (_o, state) =>
       Number(
         state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'last_read_seq'").toArray()[0]
           ?.value ?? 0,

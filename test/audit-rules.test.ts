@@ -4,11 +4,10 @@
  * of a privacy erasure, a token and a settings change, and where a page
  * ends. (`audit.test.ts` covers who may read it and what each route logs.)
  */
-import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../worker/env";
 import type { ApiTokenInfo, AuditPage, Operator, WorkspaceSettings } from "../worker/protocol";
 import { AuditLog } from "../worker/workspace/audit";
+import { inFreshWorkspace } from "./helpers";
 
 const ADA = { id: "op-ada", name: "Ada", email: "ada@example.com", admin: true } as Operator;
 const TOKEN: ApiTokenInfo = {
@@ -30,10 +29,7 @@ const SETTINGS: WorkspaceSettings = {
 
 /** Runs `fn` with an AuditLog over a new workspace object's storage; returns what it returns. */
 function withLog<T>(fn: (log: AuditLog) => T): Promise<T> {
-  const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName(`audit-${crypto.randomUUID()}`));
-  return runInDurableObject(ws, (_o, state) =>
-    fn(new AuditLog({ sql: state.storage.sql, ctx: state, env: env as Env })),
-  );
+  return inFreshWorkspace("audit", (w) => fn(new AuditLog(w)));
 }
 
 const only = (page: AuditPage) => {

@@ -5,17 +5,13 @@
  * only the thread's own sender can join it, and that an unverified sender
  * joins nothing. (`email.test.ts` drives the same rules with whole mails.)
  */
-import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../worker/env";
 import { EmailThreads, type InboundEmail } from "../worker/workspace/email-threads";
+import { inFreshWorkspace } from "./helpers";
 
 /** Runs `fn` with the module over a new workspace object's storage. */
 function withThreads<T>(fn: (t: EmailThreads) => T): Promise<T> {
-  const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName(`threads-${crypto.randomUUID()}`));
-  return runInDurableObject(ws, (_o, state) =>
-    fn(new EmailThreads({ sql: state.storage.sql, ctx: state, env: env as Env })),
-  );
+  return inFreshWorkspace("threads", (w) => fn(new EmailThreads(w)));
 }
 
 let n = 0;

@@ -7,7 +7,8 @@ import { exports } from "cloudflare:workers";
 import type { Env } from "../worker/env";
 import { migrate } from "../worker/schema/migrate";
 import { workspaceMigrations } from "../worker/workspace/schema";
-import type { ClientFrame, PanelServerFrame, ServerFrame, VisitorSession } from "../worker/protocol";
+import type { ClientFrame, Operator, PanelServerFrame, ServerFrame, VisitorSession } from "../worker/protocol";
+import type { WorkspaceContext } from "../worker/workspace/context";
 
 export const ORIGIN = "http://microchat.test";
 export const ADMIN = { name: "Ada Admin", email: "ada@example.com", password: "correct horse battery" };
@@ -232,12 +233,45 @@ export async function visitorSocket(session: VisitorSession, lastSeq = 0): Promi
 
 /** A new conversation with one visitor message in it (the visitor's socket closed again); returns its id. */
 export async function conversationWithMessage(text = "Hello from the site"): Promise<string> {
-  const session = await newVisitorSession();
-  const v = await visitorSocket(session);
-  await v.next("welcome");
-  await say(v, text);
+  const { session, v } = await visitorWithMessage(text);
   v.close();
   return session.conversationId;
+}
+
+/** A new conversation with one visitor message in it, the visitor's socket still open (its welcome consumed). */
+export async function visitorWithMessage(text = "hello") {
+  const session = await newVisitorSession();
+  const v = await visitorSocket(session);
+  const welcome = await v.next("welcome");
+  await say(v, text);
+  return { session, v, welcome };
+}
+
+/** The Durable Object of conversation `id`. */
+export const conversationObject = (id: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+
+/** A workspace object no other test uses (`tag` starts its name). */
+export const freshWorkspace = (tag = "ws-test") =>
+  env.WORKSPACE.get(env.WORKSPACE.idFromName(`${tag}-${crypto.randomUUID()}`));
+
+export type WorkspaceObject = ReturnType<typeof freshWorkspace>;
+
+/** Sets workspace `ws` up with its first admin (Ada), returned as the operator the workspace sees. */
+export async function withAdmin(ws: WorkspaceObject): Promise<Operator> {
+  const setup = await ws.setup({ name: "Ada", email: "ada@example.com", passwordHash: "not-a-real-hash" });
+  if (!setup.ok) throw new Error(`setup refused: ${setup.code} ${setup.message}`);
+  return setup.value.operator;
+}
+
+/**
+ * Runs `fn` over a fresh workspace object's real storage as the workspace's
+ * modules see it, for tests that build one module (`new AuditLog(w)`) and
+ * call it directly.
+ */
+export function inFreshWorkspace<T>(tag: string, fn: (w: WorkspaceContext) => T): Promise<T> {
+  return runInDurableObject(freshWorkspace(tag), (_o, state) =>
+    fn({ sql: state.storage.sql, ctx: state, env: env as Env }),
+  );
 }
 
 export async function operatorSocket(
@@ -316,7 +350,7 @@ export function inboundMail(raw: string, from: string, to = "support@microchat.e
  * a send_email that refuses.
  */
 export async function failingBinding<K extends keyof Env>(id: string, name: K, binding: unknown): Promise<void> {
-  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(id)), (object) => {
+  await runInDurableObject(conversationObject(id), (object) => {
     const o = object as unknown as { env: Env };
     o.env = { ...o.env, [name]: binding as Env[K] };
   });
@@ -329,7 +363,7 @@ export async function failingBinding<K extends keyof Env>(id: string, name: K, b
  */
 export async function recordSentMail(id: string): Promise<string[]> {
   const sent: string[] = [];
-  await runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(id)), (object) => {
+  await runInDurableObject(conversationObject(id), (object) => {
     const o = object as unknown as { env: Env };
     const real = o.env.SEND_EMAIL;
     const send: SendEmail["send"] = async (message) => {

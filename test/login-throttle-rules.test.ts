@@ -5,10 +5,9 @@
  * back, and what is forgotten. (`login-throttle.test.ts` drives the same
  * rules through the sign-in route.)
  */
-import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../worker/env";
 import { LoginThrottle } from "../worker/workspace/login-throttle";
+import { inFreshWorkspace } from "./helpers";
 
 const T0 = 1_700_000_000_000;
 const SECOND = 1000;
@@ -17,10 +16,7 @@ const DAY = 24 * 3600 * SECOND;
 
 /** Runs `fn` with a throttle over a new workspace object's storage (and that storage's SQL). */
 function withThrottle<T>(fn: (t: LoginThrottle, sql: SqlStorage) => T): Promise<T> {
-  const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName(`throttle-${crypto.randomUUID()}`));
-  return runInDurableObject(ws, (_o, state) =>
-    fn(new LoginThrottle({ sql: state.storage.sql, ctx: state, env: env as Env }), state.storage.sql),
-  );
+  return inFreshWorkspace("throttle", (w) => fn(new LoginThrottle(w), w.sql));
 }
 
 const ada = { email: "ada@example.com", network: null };

@@ -4,24 +4,22 @@
  * conversations that never existed (the conversation answers "unknown", and
  * retention forgets them) or of real ones, made through the app.
  */
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Operator } from "../worker/protocol";
-import { failingBinding, fetchApp, newVisitorSession, say, signInAdmin, visitorSocket } from "./helpers";
+import {
+  failingBinding,
+  fetchApp,
+  freshWorkspace as fresh,
+  signInAdmin,
+  visitorWithMessage,
+  withAdmin,
+  type WorkspaceObject as Stub,
+} from "./helpers";
 
 const DAY = 24 * 3600_000;
 const HOUR = 3600_000;
 
-function freshWorkspace() {
-  return env.WORKSPACE.get(env.WORKSPACE.idFromName(`retention-${crypto.randomUUID()}`));
-}
-type Stub = ReturnType<typeof freshWorkspace>;
-
-async function withAdmin(ws: Stub): Promise<Operator> {
-  const setup = await ws.setup({ name: "Ada", email: "ada@example.com", passwordHash: "not-a-real-hash" });
-  if (!setup.ok) throw new Error(`setup refused: ${setup.code} ${setup.message}`);
-  return setup.value.operator;
-}
+const freshWorkspace = () => fresh("retention");
 
 /** Index rows for `ids`, last active `ageMs` ago. */
 function indexed(ws: Stub, ids: string[], ageMs: number): Promise<void> {
@@ -144,10 +142,7 @@ describe("retention", () => {
     const admin = await signInAdmin();
     const made: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const session = await newVisitorSession();
-      const v = await visitorSocket(session);
-      await v.next("welcome");
-      await say(v, "keep me?");
+      const { session, v } = await visitorWithMessage("keep me?");
       v.close();
       made.push(session.conversationId);
     }

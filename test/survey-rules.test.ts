@@ -1,10 +1,11 @@
 // The survey's own rules, one at a time: which survey an answer may name,
 // what is kept of it, when it goes out by email and to whom it is credited.
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import PostalMime from "postal-mime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN,
+  conversationObject,
   failingBinding,
   fetchApp,
   join,
@@ -17,14 +18,13 @@ import {
   say,
   signInAdmin,
   visitorSocket,
+  visitorWithMessage,
 } from "./helpers";
 import { eventually } from "./mail-helpers";
 
-const conversation = (id: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
-
 /** A meta value of conversation `id` as stored (JSON), or null when the key is absent. */
 function storedMeta<T>(id: string, key: string): Promise<T | null> {
-  return runInDurableObject(conversation(id), (_o, state) => {
+  return runInDurableObject(conversationObject(id), (_o, state) => {
     const row = state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
     return row ? (JSON.parse(row.value) as T) : null;
   });
@@ -44,10 +44,7 @@ afterAll(async () => {
 
 describe("survey answers", () => {
   it("name the survey that waits, by its id: none before one is offered, none under another id, none after", async () => {
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
-    await say(v, "hello");
+    const { session, v } = await visitorWithMessage();
     const before = crypto.randomUUID();
 
     // No survey yet: an answer to one is refused in words, not with an internal error.
@@ -80,10 +77,7 @@ describe("survey answers", () => {
   });
 
   it("an answer with no comment is logged as the bare rating and kept as answered", async () => {
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
-    await say(v, "hello");
+    const { session, v } = await visitorWithMessage();
     await join(admin, session.conversationId);
     await leave(admin, session.conversationId);
     const surveyId = (await v.until("state", (f) => f.state.survey !== null)).state.survey!.id;
@@ -96,13 +90,10 @@ describe("survey answers", () => {
   });
 
   it("a stretch nobody is credited with (joined before credits were kept) offers no survey", async () => {
-    const session = await newVisitorSession();
-    const v = await visitorSocket(session);
-    await v.next("welcome");
-    await say(v, "hello");
+    const { session, v } = await visitorWithMessage();
     await join(admin, session.conversationId);
     await v.until("state", (f) => f.state.status === "assigned");
-    await runInDurableObject(conversation(session.conversationId), (_o, state) => {
+    await runInDurableObject(conversationObject(session.conversationId), (_o, state) => {
       state.storage.sql.exec("DELETE FROM stretch_operators");
     });
     await leave(admin, session.conversationId);

@@ -3,26 +3,13 @@
  * the Worker reaches them: the one admin check, the one alarm, and settings
  * stored by older versions. Each test uses a workspace of its own.
  */
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Operator } from "../worker/protocol";
-import { rerunMigration } from "./helpers";
+import { freshWorkspace, rerunMigration, withAdmin, type WorkspaceObject } from "./helpers";
 
 const HOUR = 3600_000;
 
-function freshWorkspace() {
-  return env.WORKSPACE.get(env.WORKSPACE.idFromName(`ws-test-${crypto.randomUUID()}`));
-}
-
-type Stub = ReturnType<typeof freshWorkspace>;
-
-async function withAdmin(ws: Stub): Promise<Operator> {
-  const setup = await ws.setup({ name: "Ada", email: "ada@example.com", passwordHash: "not-a-real-hash" });
-  if (!setup.ok) throw new Error(`setup refused: ${setup.code} ${setup.message}`);
-  return setup.value.operator;
-}
-
-async function alarmAt(ws: Stub): Promise<number | null> {
+async function alarmAt(ws: WorkspaceObject): Promise<number | null> {
   return runInDurableObject(ws, (_o, state) => state.storage.getAlarm());
 }
 
