@@ -5,6 +5,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import type { Env } from "../worker/env";
+import { Refused } from "../worker/errors";
 import { migrate } from "../worker/schema/migrate";
 import { workspaceMigrations } from "../worker/workspace/schema";
 import type { ClientFrame, Operator, PanelServerFrame, ServerFrame, VisitorSession } from "../worker/protocol";
@@ -58,7 +59,12 @@ export async function newOperator(
  * The hash a site's server computes for `userId` for `Microchat.setUser`: hex
  * HMAC-SHA256 with the identity secret (the tests' own, unless another is given).
  */
-export async function identityHash(userId: string, secret = "test-identity-secret"): Promise<string> {
+export function identityHash(userId: string, secret = "test-identity-secret"): Promise<string> {
+  return hmacHex(secret, userId);
+}
+
+/** Hex HMAC-SHA256 of `text`, computed here (not by the code under test). */
+export async function hmacHex(secret: string, text: string): Promise<string> {
   const key = await crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(secret),
@@ -66,8 +72,43 @@ export async function identityHash(userId: string, secret = "test-identity-secre
     false,
     ["sign"],
   );
-  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(userId)));
+  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text)));
   return [...sig].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A refusal as plain data, for exact comparison. */
+export type RefusalData = { code: string; message: string };
+
+/** What `fn` resolves to, or the refusal it throws as plain data (anything else it throws is rethrown). */
+export async function outcome<T>(fn: () => Promise<T>): Promise<T | RefusalData> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof Refused) return { code: err.code, message: err.message };
+    throw err;
+  }
+}
+
+/** The refusal `fn` throws, as plain data; fails when it throws none (or throws something else). */
+export function refusal(fn: () => unknown): RefusalData {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof Refused) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error("not refused");
+}
+
+/** The refusal `fn` rejects with, as plain data; fails when it resolves (or rejects with something else). */
+export async function refusalOf(fn: () => Promise<unknown>): Promise<RefusalData> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof Refused) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error("not refused");
 }
 
 /** `Microchat.setUser` as the widget sends it: `POST /api/visitor/identify` with the site key added. */

@@ -23,7 +23,7 @@ function upsertWithPreview(panel: Awaited<ReturnType<typeof panelSocket>>, conve
 
 describe("conversation index", () => {
   it("coalesces previews: a burst of chat messages costs the workspace a few calls, not one per message", async () => {
-    const { admin, panel, session, v } = await adminWatchingVisitor();
+    const { panel, session, v } = await adminWatchingVisitor();
     // 20 messages: a visitor's whole burst allowance (see rate limits).
     for (let i = 1; i <= 20; i++) await say(v, `burst ${i}`);
     // Every report the workspace accepts is broadcast to the panel as one upsert.
@@ -71,7 +71,7 @@ describe("conversation index", () => {
   });
 
   it("a preview after a quiet spell is reported at once and arms no alarm; a state change arms the backstop", async () => {
-    const { admin, panel, session, v } = await adminWatchingVisitor();
+    const { panel, session, v } = await adminWatchingVisitor();
     const conversation = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
     const alarm = () => runInDurableObject(conversation(), (_o, state) => state.storage.getAlarm());
     await say(v, "first"); // enters Unassigned: a state change

@@ -133,12 +133,21 @@ export class Operators {
     return toOperator(row);
   }
 
-  /** Removes an operator and ends their sessions (their API tokens stop working with them). */
+  /**
+   * Removes an operator, ends their sessions and revokes their API tokens
+   * (which would stop working with them anyway; revoked, they also leave the
+   * token list instead of lingering there).
+   */
   remove(actor: Operator, operatorId: string): void {
     if (operatorId === actor.id) refuse("cannot_remove_self", "You cannot remove yourself");
     if (!this.exists(operatorId)) refuse("not_found", "No such operator");
     this.w.ctx.storage.transactionSync(() => {
       this.w.sql.exec("DELETE FROM sessions WHERE operator_id = ?", operatorId);
+      this.w.sql.exec(
+        "UPDATE api_tokens SET revoked_at = ? WHERE operator_id = ? AND revoked_at IS NULL",
+        Date.now(),
+        operatorId,
+      );
       this.w.sql.exec("DELETE FROM operators WHERE id = ?", operatorId);
     });
   }
