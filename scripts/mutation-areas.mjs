@@ -40,6 +40,9 @@ export const TEST_FILES = {
     "identity",
   ].map((name) => `test/${name}.test.ts`),
   email: [
+    "html-rules",
+    "parse-rules",
+    "inbound-rules",
     "entities",
     "sender-check",
     "mime-rules",

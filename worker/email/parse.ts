@@ -225,8 +225,14 @@ export function mailMeta(
 /** At most `max` characters, saying how much was cut (in the text, and in `cut`) rather than cutting silently. */
 function truncated(text: string, max: number, what: string, cut: string[]): string {
   if (text.length <= max) return text;
+  // Never half a character: a cut between the two halves of a surrogate pair (an emoji) ends before the pair.
+  const end = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max;
   cut.push(
-    `The ${what} is ${text.length.toLocaleString("en")} characters long; the first ${max.toLocaleString("en")} are shown.`,
+    `The ${what} is ${text.length.toLocaleString("en")} characters long; the first ${end.toLocaleString("en")} are shown.`,
   );
-  return `${text.slice(0, max)}\n\n[… ${text.length - max} more characters not shown]`;
+  return `${text.slice(0, end)}\n\n[… ${text.length - end} more characters not shown]`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

@@ -1,0 +1,377 @@
+/**
+ * The mail HTML rules (worker/email/html.ts), each as an exact input and
+ * output: which elements and attributes are written, what is left out with
+ * its content, which open tags close others, the depth bound, how tags,
+ * attributes, comments and raw text are read, how text and links are
+ * escaped, and the plain text of an HTML-only mail. The random and corpus
+ * tests (`email-linear`, `sanitiser-corpus`) hold the sanitiser to the
+ * runtime's parser; these name each rule so a change to one fails here,
+ * every run.
+ */
+import { describe, expect, it } from "vitest";
+import { htmlToText, MAX_HTML_DEPTH, MAX_HTML_READ, safeHref, sanitizeEmailHtml } from "../worker/email/html";
+
+const safe = (html: string) => sanitizeEmailHtml(html).html;
+const LINK = 'target="_blank" rel="noopener noreferrer nofollow"';
+
+/** Each [input, output] pair through the sanitiser, failing with the input. */
+function expectAll(cases: [string, string][]): void {
+  for (const [input, output] of cases) expect(safe(input), input).toBe(output);
+}
+
+describe("elements", () => {
+  it("every allowed element is written, lower case, without its attributes; void ones without a close", () => {
+    // prettier-ignore
+    const allowed = ["b", "blockquote", "caption", "code", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6", "i",
+      "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
+      "thead", "tr", "u", "ul"];
+    for (const name of allowed) {
+      expect(safe(`<${name.toUpperCase()} class="x" style="color:red" onclick="y">t</${name}>`), name).toBe(
+        `<${name}>t</${name}>`,
+      );
+    }
+    expectAll([
+      ["a<br>b<BR/>c", "a<br>b<br>c"],
+      ["a<hr id=x>b", "a<hr>b"],
+      ["a</br>b", "a<br>b"],
+      ["a</hr>b", "ab"],
+    ]);
+  });
+
+  it("an element not on the list is left out and its text kept; its close tag too", () => {
+    expectAll([
+      ["<font color=red>red</font> <img src=x onerror=alert(1)>after", "red after"],
+      ["<center><b>x</b></center>", "<b>x</b>"],
+      ["<article><p>a</p></article>", "<p>a</p>"],
+      ["<form action=x><input value=y>z</form>", "z"],
+    ]);
+  });
+
+  it("code, styles, forms, frames and foreign content are left out with everything in them", () => {
+    // prettier-ignore
+    const skipped = ["script", "style", "template", "textarea", "select", "option", "noscript", "title", "iframe",
+      "noembed", "noframes", "xmp", "svg", "math"];
+    for (const name of skipped) expect(safe(`a<${name}>x<b>y</b></${name}>b`), name).toBe("ab");
+    expect(safe("a<plaintext>x</plaintext><b>y</b>")).toBe("a");
+  });
+
+  it("a skipped element nested in one of its name ends with the outer one; other close tags inside do nothing", () => {
+    expectAll([
+      ["<template>a<template>b</template>c</template>d", "d"],
+      ["<svg>a<svg>b</svg>c</svg>d", "d"],
+      ["<b>a<svg>x</i>y</svg>z</b>", "<b>az</b>"],
+    ]);
+  });
+
+  it("a close tag of an element the skipped one is inside ends the skip and closes that element", () => {
+    expectAll([
+      ["<b>a<svg>x</b>y", "<b>a</b>y"],
+      ["<div><i>a<math>x</div>y", "<div><i>a</i></div>y"],
+    ]);
+  });
+
+  it("a close tag closes the elements inside it; one of an element not open is dropped", () => {
+    expectAll([
+      ["<b><i>x</b>y", "<b><i>x</i></b>y"],
+      ["<b>x</i>y</b>", "<b>xy</b>"],
+      ["</b></p>x", "x"],
+      ["<b>1<b>2</b>3</b>4", "<b>1<b>2</b>3</b>4"],
+      ["<p>unclosed<b>bold", "<p>unclosed<b>bold</b></p>"],
+    ]);
+  });
+
+  it("an opening tag closes the open element it implies the end of, as browsers parse it", () => {
+    expectAll([
+      ["<p>a<p>b", "<p>a</p><p>b</p>"],
+      ["<p>a<div>b", "<p>a</p><div>b</div>"],
+      ["<p>a<h3>b", "<p>a</p><h3>b</h3>"],
+      ["<p>a<ul><li>b", "<p>a</p><ul><li>b</li></ul>"],
+      ["<p>a<table>b", "<p>a</p><table>b</table>"],
+      ["<p>a<hr>b", "<p>a</p><hr>b"],
+      ["<p>a<blockquote>b", "<p>a</p><blockquote>b</blockquote>"],
+      ["<p>a<pre>b", "<p>a</p><pre>b</pre>"],
+      ["<p>a<ol>b", "<p>a</p><ol>b</ol>"],
+      ["<p>a<b>b", "<p>a<b>b</b></p>"],
+      ["<p>a<span>b<p>c", "<p>a<span>b<p>c</p></span></p>"],
+      ["<ul><li>a<li>b</ul>", "<ul><li>a</li><li>b</li></ul>"],
+      ["<tr><td>a<td>b<th>c<tr><th>d<td>e", "<tr><td>a</td><td>b</td><th>c</th></tr><tr><th>d</th><td>e</td></tr>"],
+      [
+        "<thead><tr><td>a<tbody><tr><td>b<tfoot>c",
+        "<thead><tr><td>a</td></tr></thead><tbody><tr><td>b</td></tr></tbody><tfoot>c</tfoot>",
+      ],
+      ["<table><thead><tr><td>a<tbody>b", "<table><thead><tr><td>a</td></tr></thead><tbody>b</tbody></table>"],
+      ["<li>a<ul><li>b", "<li>a<ul><li>b</li></ul></li>"],
+    ]);
+  });
+});
+
+describe("depth", () => {
+  it(`elements deeper than ${MAX_HTML_DEPTH} are left out, their text and void elements kept, and it says how many`, () => {
+    const deep = "<div>".repeat(MAX_HTML_DEPTH + 3) + "x<br>y";
+    const out = sanitizeEmailHtml(deep);
+    expect(out.html).toBe("<div>".repeat(MAX_HTML_DEPTH) + "x<br>y" + "</div>".repeat(MAX_HTML_DEPTH));
+    expect(out.cut).toEqual([
+      `3 HTML tags nested deeper than ${MAX_HTML_DEPTH} levels were left out; their text is kept.`,
+    ]);
+    const exactly = sanitizeEmailHtml("<b>".repeat(MAX_HTML_DEPTH) + "x");
+    expect(exactly.html).toBe("<b>".repeat(MAX_HTML_DEPTH) + "x" + "</b>".repeat(MAX_HTML_DEPTH));
+    expect(exactly.cut).toEqual([]);
+  });
+
+  it("the count says thousands with a separator", () => {
+    const out = sanitizeEmailHtml("<i>".repeat(MAX_HTML_DEPTH + 1234) + "x");
+    expect(out.cut).toEqual([
+      `1,234 HTML tags nested deeper than ${MAX_HTML_DEPTH} levels were left out; their text is kept.`,
+    ]);
+  });
+
+  it("closing an element frees its depth for the next", () => {
+    const out = sanitizeEmailHtml("<b>".repeat(MAX_HTML_DEPTH) + "</b><i>x</i>");
+    expect(out.html).toBe("<b>".repeat(MAX_HTML_DEPTH) + "</b><i>x</i>" + "</b>".repeat(MAX_HTML_DEPTH - 1));
+    expect(out.cut).toEqual([]);
+  });
+});
+
+describe("attributes", () => {
+  it("a link keeps an http(s) or mailto address, parsed and escaped, and its title as written; it opens apart", () => {
+    expectAll([
+      ['<a href="https://a.example/x?y=1&z=2">x</a>', `<a href="https://a.example/x?y=1&amp;z=2" ${LINK}>x</a>`],
+      ["<a href=http://a.example>x</a>", `<a href="http://a.example/" ${LINK}>x</a>`],
+      [
+        "<A HREF='mailto:a@b.example' TITLE='t<\"'>x</a>",
+        `<a href="mailto:a@b.example" title="t&lt;&quot;" ${LINK}>x</a>`,
+      ],
+      ['<a title="A &amp; B">x</a>', `<a title="A &amp; B" ${LINK}>x</a>`],
+      ['<a title="">x</a>', `<a title="" ${LINK}>x</a>`],
+      ["<a title>x</a>", `<a title="" ${LINK}>x</a>`],
+      ['<a href="ftp://a.example/">x</a>', `<a ${LINK}>x</a>`],
+      ['<a href="">x</a>', `<a ${LINK}>x</a>`],
+      ["<a>x</a>", `<a ${LINK}>x</a>`],
+      ['<a onclick="x" target="_self" rel="opener" style="y">x</a>', `<a ${LINK}>x</a>`],
+    ]);
+  });
+
+  it("the first of two same-named attributes counts, whatever its case", () => {
+    expectAll([
+      [
+        '<a href="https://one.example/" HREF="https://two.example/">x</a>',
+        `<a href="https://one.example/" ${LINK}>x</a>`,
+      ],
+      ['<a TITLE="one" title="two">x</a>', `<a title="one" ${LINK}>x</a>`],
+    ]);
+  });
+
+  it("a table cell keeps a span of 1 to 999, trimmed; no other value, no other attribute", () => {
+    expectAll([
+      ["<td colspan=1 rowspan=999>c", '<td colspan="1" rowspan="999">c</td>'],
+      ['<th colspan=" 12 ">c', '<th colspan="12">c</th>'],
+      ["<td colspan=0>c", "<td>c</td>"],
+      ["<td colspan=1000>c", "<td>c</td>"],
+      ["<td colspan=01>c", "<td>c</td>"],
+      ["<td colspan=2x rowspan=-1>c", "<td>c</td>"],
+      ["<td colspan=''>c", "<td>c</td>"],
+      ["<td colspan>c", "<td>c</td>"],
+      ['<td width="9" colspan="3" align="x">c', '<td colspan="3">c</td>'],
+      ['<p colspan="2">c', "<p>c</p>"],
+    ]);
+  });
+
+  it("attributes are read as the standard reads them: quotes, unquoted values, names without values, slashes", () => {
+    expectAll([
+      // A quoted value may hold `>` and the other quote.
+      [
+        "<a title=\"1 > 2\" href='https://a.example/'>x</a>",
+        `<a href="https://a.example/" title="1 &gt; 2" ${LINK}>x</a>`,
+      ],
+      ["<a title='say \"hi\"'>x</a>", `<a title="say &quot;hi&quot;" ${LINK}>x</a>`],
+      // An unquoted value ends at a space or at `>`.
+      ["<a title=one two=three>x</a>", `<a title="one" ${LINK}>x</a>`],
+      ["<a title=one>x</a>", `<a title="one" ${LINK}>x</a>`],
+      ["<a title=a\tb>x</a>", `<a title="a" ${LINK}>x</a>`],
+      // A name without a value, then another attribute.
+      ["<a download title=t>x</a>", `<a title="t" ${LINK}>x</a>`],
+      ["<a title href=https://a.example/>x</a>", `<a href="https://a.example/" title="" ${LINK}>x</a>`],
+      // Spaces around `=`.
+      ['<a title = "t">x</a>', `<a title="t" ${LINK}>x</a>`],
+      ["<a title =t>x</a>", `<a title="t" ${LINK}>x</a>`],
+      // `=` with nothing after it before `>`.
+      ["<a title=>x</a>", `<a title="" ${LINK}>x</a>`],
+      // A slash ends a name; a quote not right after `=` is part of a name.
+      ["<a/title=t>x</a>", `<a title="t" ${LINK}>x</a>`],
+      ["<a title/=t>x</a>", `<a title="" ${LINK}>x</a>`],
+      ['<a x"y title=t>x</a>', `<a title="t" ${LINK}>x</a>`],
+      // A slash inside an unquoted value is the value's.
+      ["<a href=https://a.example/p/q>x</a>", `<a href="https://a.example/p/q" ${LINK}>x</a>`],
+    ]);
+  });
+
+  it("a quoted value never closed makes the rest no tag and no text", () => {
+    expectAll([
+      ['a<a title="open>b', "a"],
+      ["a<b title='open>b", "a"],
+    ]);
+  });
+});
+
+describe("links", () => {
+  it("safeHref keeps http, https and mailto, decoded and parsed as a browser would; nothing else", () => {
+    expect(safeHref(null)).toBeNull();
+    expect(safeHref("")).toBeNull();
+    expect(safeHref("https://a.example")).toBe("https://a.example/");
+    expect(safeHref("  HTTP://A.example/x \n")).toBe("http://a.example/x");
+    expect(safeHref("ht\ttps://a.example/")).toBe("https://a.example/");
+    expect(safeHref("https&#58;//a.example/&amp;")).toBe("https://a.example/&");
+    expect(safeHref("mailto:a@b.example?subject=hi")).toBe("mailto:a@b.example?subject=hi");
+    for (const bad of ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", "vbscript:x", "file:///etc/passwd"]) {
+      expect(safeHref(bad), bad).toBeNull();
+    }
+    expect(safeHref("/relative")).toBeNull();
+    expect(safeHref("not a url")).toBeNull();
+  });
+
+  it("an address up to 4,096 characters is kept; a longer one is dropped", () => {
+    const at = (n: number) => "https://a.example/" + "x".repeat(n - "https://a.example/".length);
+    expect(safeHref(at(4096))).toBe(at(4096));
+    expect(safeHref(at(4097))).toBeNull();
+  });
+});
+
+describe("text", () => {
+  it("< and > in text are escaped; references stay as written", () => {
+    expectAll([
+      ["1 < 2 > 0", "1 &lt; 2 &gt; 0"],
+      ["a &amp; b &lt;c&gt; &copy; &#169; &#xA9;", "a &amp; b &lt;c&gt; &copy; &#169; &#xA9;"],
+      ["Tom & Jerry", "Tom & Jerry"],
+      ["\"quoted\" 'single'", "\"quoted\" 'single'"],
+    ]);
+  });
+
+  it("a reference left open at a text's end is written whole, or its & escaped, so the next text cannot continue it", () => {
+    expectAll([
+      ["&amp<b>;</b>", "&amp;<b>;</b>"],
+      ["a&lt<b>x</b>", "a&lt;<b>x</b>"],
+      ["&#65<b>x</b>", "A<b>x</b>"],
+      ["&#x41<b>x</b>", "A<b>x</b>"],
+      ["&#X41<b>x</b>", "A<b>x</b>"],
+      ["a&<b>x</b>", "a&amp;<b>x</b>"],
+      ["a&#<b>x</b>", "a&amp;#<b>x</b>"],
+      ["a&nosuch<b>;</b>", "a&amp;nosuch<b>;</b>"],
+      ["x&amp;y&lt<b>z</b>", "x&amp;y&lt;<b>z</b>"],
+      // Not a reference at the end (a space, a semicolon or another character after the &): as written.
+      ["a& b<b>x</b>", "a& b<b>x</b>"],
+      ["a&amp;<b>x</b>", "a&amp;<b>x</b>"],
+      ["a&a-b<b>x</b>", "a&a-b<b>x</b>"],
+      // A decoded reference with markup in it stays text.
+      ["&lt<b>x</b>", "&lt;<b>x</b>"],
+      ["&quot<b>x</b>", "&quot;<b>x</b>"],
+    ]);
+  });
+
+  it("a < that begins no tag is text; a tag cut off by the end is no tag and no text", () => {
+    expectAll([
+      ["a < b", "a &lt; b"],
+      ["a <3 b", "a &lt;3 b"],
+      ["a<", "a&lt;"],
+      ["a</", "a&lt;/"],
+      ["a<b", "a"],
+      ["a</b", "a"],
+      ["a<b>x</b>y<i", "a<b>x</b>y"],
+    ]);
+  });
+});
+
+describe("what is not markup", () => {
+  it("comments are skipped, however they end", () => {
+    expectAll([
+      ["a<!-- <b>x</b> -->b", "ab"],
+      ["a<!---->b", "ab"],
+      ["a<!-->b", "ab"],
+      ["a<!--->b", "ab"],
+      ["a<!-- x --!>b", "ab"],
+      ["a<!-- x -- y -->b", "ab"],
+      ["a<!-- x ->b-->c", "ac"],
+      ["a<!-- never closed <b>x</b>", "a"],
+    ]);
+  });
+
+  it("doctypes, processing instructions and bogus comments are skipped to their >", () => {
+    expectAll([
+      ["<!DOCTYPE html>a", "a"],
+      ["a<?xml version='1.0'?>b", "ab"],
+      ["a<![CDATA[x]]>b", "ab"],
+      ["a<![CDATA[x>y]]>b", "ay]]&gt;b"],
+      ["a</ b>c", "ac"],
+      ["a</3>c", "ac"],
+      ["a<!x", "a"],
+      ["a</ x", "a"],
+    ]);
+  });
+
+  it("the text of a raw-text element ends only at its own close tag, in any case, followed by a space, / or >", () => {
+    expectAll([
+      ["<script>if (a</b>) x</script>y", "y"],
+      ["<style>x</STYLE>y", "y"],
+      ["<title>x</title >y", "y"],
+      ["<title>x</title/>y", "y"],
+      ["<title>x</titlex>still</title>y", "y"],
+      ["<textarea><b>x</b></textarea>y", "y"],
+      ["<script>never closed<b>x</b>", ""],
+    ]);
+  });
+
+  it("inside <svg> and <math> nothing is raw text; <svg/> holds nothing", () => {
+    // htmlToText shows it: the text of an <svg>'s <style> is handed on, a raw-text element's is not.
+    expect(htmlToText("<svg><style>a</style></svg>b").text).toBe("ab");
+    expect(htmlToText("<math><title>a</title></math>b").text).toBe("ab");
+    expect(htmlToText("<svg/><style>a</style>b").text).toBe("b");
+    expect(htmlToText("<svg><svg></svg></svg><style>a</style>b").text).toBe("b");
+    expect(htmlToText("</svg><style>a</style>b").text).toBe("b");
+    expect(htmlToText("<svg><plaintext>a</plaintext></svg>b").text).toBe("ab");
+  });
+});
+
+describe("size", () => {
+  it(`only the first ${MAX_HTML_READ.toLocaleString("en")} characters are read, and it says so`, () => {
+    // Tags left out (`<x>`) make the HTML long and what is written short, so only the reading bound applies.
+    const tags = (length: number) => "<x>".repeat(length / 3);
+    const long = "y".repeat(10) + tags(MAX_HTML_READ - 10) + "<b>TAIL</b>";
+    const said = `The HTML is ${long.length.toLocaleString("en")} characters long; the first ${MAX_HTML_READ.toLocaleString("en")} are shown.`;
+    expect(sanitizeEmailHtml(long)).toEqual({ html: "y".repeat(10), cut: [said] });
+    expect(htmlToText(long)).toEqual({ text: "y".repeat(10), cut: [said] });
+    const exactly = "y" + tags(MAX_HTML_READ - 1);
+    expect(exactly.length).toBe(MAX_HTML_READ);
+    expect(sanitizeEmailHtml(exactly)).toEqual({ html: "y", cut: [] });
+    expect(htmlToText(exactly)).toEqual({ text: "y", cut: [] });
+    expect(sanitizeEmailHtml(exactly + "z").cut).toEqual([
+      `The HTML is 1,048,577 characters long; the first ${MAX_HTML_READ.toLocaleString("en")} are shown.`,
+    ]);
+  });
+});
+
+describe("htmlToText", () => {
+  it("drops tags, decodes references, and ends a line at <br> and at the close of a block, item, row or heading", () => {
+    const closes = ["p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"];
+    for (const name of closes) expect(htmlToText(`<${name}>a</${name}>b`).text, name).toBe("a\nb");
+    for (const name of ["span", "b", "td", "ul", "table", "blockquote"]) {
+      expect(htmlToText(`<${name}>a</${name}>b`).text, name).toBe("ab");
+    }
+    expect(htmlToText("a<br>b<br/>c").text).toBe("a\nb\nc");
+    expect(htmlToText("a<BR>b").text).toBe("a\nb");
+    expect(htmlToText("<p>Fish &amp; chips &lt;3 &#169;</p>").text).toBe("Fish & chips <3 ©");
+  });
+
+  it("no-break spaces read as spaces; blanks at line ends are dropped; at most one empty line in a row; trimmed", () => {
+    expect(htmlToText("a&nbsp;b").text).toBe("a b");
+    expect(htmlToText("a \t <br>b").text).toBe("a\nb");
+    expect(htmlToText("a<br><br><br><br>b").text).toBe("a\n\nb");
+    expect(htmlToText("a<br>\t<br> <br>b").text).toBe("a\n\nb");
+    expect(htmlToText("<br> a <br> b<br><br>").text).toBe("a\n b");
+    expect(htmlToText("  <p>  x  </p>  ").text).toBe("x");
+    expect(htmlToText("").text).toBe("");
+  });
+
+  it("skips what is not text: scripts, styles, titles, comments", () => {
+    expect(htmlToText("<title>T</title><style>p{}</style><script>x()</script><!-- c -->body").text).toBe("body");
+    expect(htmlToText("<textarea>t</textarea><noscript>n</noscript><xmp>x</xmp>b").text).toBe("b");
+  });
+});
