@@ -9,7 +9,15 @@
  * every run.
  */
 import { describe, expect, it } from "vitest";
-import { htmlToText, MAX_HTML_DEPTH, MAX_HTML_READ, safeHref, sanitizeEmailHtml } from "../worker/email/html";
+import {
+  htmlToText,
+  MAX_HTML_DEPTH,
+  MAX_HTML_KEPT,
+  MAX_HTML_READ,
+  type SanitiseWork,
+  safeHref,
+  sanitizeEmailHtml,
+} from "../worker/email/html";
 
 const safe = (html: string) => sanitizeEmailHtml(html).html;
 const LINK = 'target="_blank" rel="noopener noreferrer nofollow"';
@@ -188,6 +196,12 @@ describe("attributes", () => {
       ["<a title=one two=three>x</a>", `<a title="one" ${LINK}>x</a>`],
       ["<a title=one>x</a>", `<a title="one" ${LINK}>x</a>`],
       ["<a title=a\tb>x</a>", `<a title="a" ${LINK}>x</a>`],
+      // Space, tab, line feed, form feed and carriage return all separate.
+      ["<a\ntitle=a\nb>x</a>", `<a title="a" ${LINK}>x</a>`],
+      ["<a\ftitle=a\fb>x</a>", `<a title="a" ${LINK}>x</a>`],
+      ["<a\rtitle=a\rb>x</a>", `<a title="a" ${LINK}>x</a>`],
+      // A vertical tab does not: it is part of the tag's name, so this is no link.
+      ["<a\vtitle=t>x</a>", "x"],
       // A name without a value, then another attribute.
       ["<a download title=t>x</a>", `<a title="t" ${LINK}>x</a>`],
       ["<a title href=https://a.example/>x</a>", `<a href="https://a.example/" title="" ${LINK}>x</a>`],
@@ -269,6 +283,10 @@ describe("text", () => {
 
   it("a < that begins no tag is text; a tag cut off by the end is no tag and no text", () => {
     expectAll([
+      // A tag name begins with a letter, A to Z or a to z, nothing around them.
+      ["a<Zed>b<zed>c<Aa>d<aa>e", "abcde"],
+      ["a<@x>b<[x>c<`x>d<{x>e", "a&lt;@x&gt;b&lt;[x&gt;c&lt;`x&gt;d&lt;{x&gt;e"],
+      ["a</Z>b</z>c</@>d", "abcd"],
       ["a < b", "a &lt; b"],
       ["a <3 b", "a &lt;3 b"],
       ["a<", "a&lt;"],
@@ -291,6 +309,9 @@ describe("what is not markup", () => {
       ["a<!-- x -- y -->b", "ab"],
       ["a<!-- x ->b-->c", "ac"],
       ["a<!-- never closed <b>x</b>", "a"],
+      // A `>` or `!>` early in the text ends nothing without its `--`.
+      ["a<!--xy>z-->b", "ab"],
+      ["a<!--xy!>z-->b", "ab"],
     ]);
   });
 
@@ -317,6 +338,13 @@ describe("what is not markup", () => {
       ["<textarea><b>x</b></textarea>y", "y"],
       ["<script>never closed<b>x</b>", ""],
     ]);
+    // The sanitiser leaves these elements out anyway; the text reader shows where the raw text really ends.
+    expect(htmlToText("<title>x</titlex>still</title>y").text).toBe("y");
+    expect(htmlToText("<title>x</title >y").text).toBe("y");
+    expect(htmlToText("<title>x</title/>y").text).toBe("y");
+    expect(htmlToText("<title>x</TITLE>y").text).toBe("y");
+    expect(htmlToText("<title>x</title").text).toBe("");
+    expect(htmlToText("<textarea>a</textareaz>b</textarea>c").text).toBe("c");
   });
 
   it("inside <svg> and <math> nothing is raw text; <svg/> holds nothing", () => {
@@ -345,6 +373,57 @@ describe("size", () => {
     expect(sanitizeEmailHtml(exactly + "z").cut).toEqual([
       `The HTML is 1,048,577 characters long; the first ${MAX_HTML_READ.toLocaleString("en")} are shown.`,
     ]);
+  });
+});
+
+describe("the kept length", () => {
+  const x = (n: number) => "x".repeat(n);
+  const said = (length: number) =>
+    `The formatted mail is ${length.toLocaleString("en")} characters long once made safe; the first ${MAX_HTML_KEPT.toLocaleString("en")} are kept.`;
+
+  it(`${MAX_HTML_KEPT.toLocaleString("en")} characters once made safe are kept whole, without a note; one more is cut`, () => {
+    expect(sanitizeEmailHtml(x(MAX_HTML_KEPT))).toEqual({ html: x(MAX_HTML_KEPT), cut: [] });
+    expect(sanitizeEmailHtml(x(MAX_HTML_KEPT + 1))).toEqual({ html: x(MAX_HTML_KEPT), cut: [said(MAX_HTML_KEPT + 1)] });
+  });
+
+  it("a cut never ends inside a tag; a tag after the line is not looked at", () => {
+    expect(sanitizeEmailHtml(x(MAX_HTML_KEPT - 2) + "<b>y</b>").html).toBe(x(MAX_HTML_KEPT - 2));
+    expect(sanitizeEmailHtml(x(MAX_HTML_KEPT + 1) + "<b>y</b>").html).toBe(x(MAX_HTML_KEPT));
+  });
+
+  it("a cut never ends inside a reference of under 40 characters; a & further back, or after the line, is left", () => {
+    // The reference's `;` just past the line, or exactly at it: cut before the `&`.
+    expect(sanitizeEmailHtml(x(MAX_HTML_KEPT - 3) + "&amp;" + x(10)).html).toBe(x(MAX_HTML_KEPT - 3));
+    expect(sanitizeEmailHtml(x(MAX_HTML_KEPT - 4) + "&amp;" + x(10)).html).toBe(x(MAX_HTML_KEPT - 4));
+    // Its `;` just inside the line: the reference is whole, nothing moves.
+    expect(sanitizeEmailHtml(x(MAX_HTML_KEPT - 5) + "&amp;" + x(10)).html).toBe(x(MAX_HTML_KEPT - 5) + "&amp;");
+    // A & 39 characters back is a reference cut short; 40 back it is not one.
+    const far = (back: number) => sanitizeEmailHtml(x(MAX_HTML_KEPT - back) + "&" + "y".repeat(100) + ";").html;
+    expect(far(39)).toBe(x(MAX_HTML_KEPT - 39));
+    expect(far(40)).toBe(x(MAX_HTML_KEPT - 40) + "&" + "y".repeat(39));
+    // No & at all, a `;` after the line; and a & after the line.
+    expect(sanitizeEmailHtml(x(MAX_HTML_KEPT + 5) + ";").html).toBe(x(MAX_HTML_KEPT));
+    expect(sanitizeEmailHtml(x(MAX_HTML_KEPT + 1) + "&amp;").html).toBe(x(MAX_HTML_KEPT));
+  });
+});
+
+describe("the writer's work", () => {
+  it("counts each element and text node once, and each stack step: the search for a close and each close", () => {
+    const work = (html: string) => {
+      const w: SanitiseWork = { nodes: 0, steps: 0 };
+      sanitizeEmailHtml(html, w);
+      return w;
+    };
+    expect(work("")).toEqual({ nodes: 0, steps: 0 });
+    expect(work("x")).toEqual({ nodes: 1, steps: 0 });
+    // open b, open i, x, close i (found 1 from the top: 1 + 1 close), close b (1 + 1).
+    expect(work("<b><i>x</i></b>")).toEqual({ nodes: 5, steps: 4 });
+    // close b with i open above it: found 2 from the top (2) and closes both (2).
+    expect(work("<b><i>x</b>")).toEqual({ nodes: 4, steps: 4 });
+    // Unclosed at the end: closed there, a step each; a close of nothing open costs no step.
+    expect(work("<b><i>x</u>")).toEqual({ nodes: 4, steps: 2 });
+    // A left-out element and a skipped one count as nodes, never as steps.
+    expect(work("<font>x</font><script>y</script>")).toEqual({ nodes: 5, steps: 0 });
   });
 });
 
