@@ -117,7 +117,7 @@ export const FLOORS = {
   validate: 92,
   email: 92,
   conversation: 85,
-  workspace: 94,
+  workspace: 96,
 };
 
 /**
@@ -131,10 +131,8 @@ export const NOT_MEASURED_YET = {
     (f) => `worker/conversation/${f}.ts`,
   ),
   workspace: [
-    "api-tokens",
     "conversation-index",
     "object",
-    "operators",
     "panel-sockets",
     "reports",
     "schema",
