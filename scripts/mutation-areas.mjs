@@ -130,14 +130,9 @@ export const NOT_MEASURED_YET = {
   conversation: ["connection", "email-channel", "index-report", "object", "visitor"].map(
     (f) => `worker/conversation/${f}.ts`,
   ),
-  workspace: [
-    "conversation-index",
-    "object",
-    "panel-sockets",
-    "reports",
-    "schema",
-    "webhooks",
-  ].map((f) => `worker/workspace/${f}.ts`),
+  workspace: ["conversation-index", "object", "panel-sockets", "reports", "schema", "webhooks"].map(
+    (f) => `worker/workspace/${f}.ts`,
+  ),
 };
 
 /** Where every area is headed. */
