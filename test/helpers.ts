@@ -8,7 +8,14 @@ import type { Env } from "../worker/env";
 import { Refused } from "../worker/errors";
 import { migrate } from "../worker/schema/migrate";
 import { workspaceMigrations } from "../worker/workspace/schema";
-import type { ClientFrame, Operator, PanelServerFrame, ServerFrame, VisitorSession } from "../worker/protocol";
+import type {
+  ClientFrame,
+  ConversationSummary,
+  Operator,
+  PanelServerFrame,
+  ServerFrame,
+  VisitorSession,
+} from "../worker/protocol";
 import type { WorkspaceContext } from "../worker/workspace/context";
 
 export const ORIGIN = "http://microchat.test";
@@ -432,4 +439,25 @@ export function rerunMigration(sql: SqlStorage, id: number): void {
   );
   for (const m of later)
     sql.exec("INSERT INTO _migrations (id, name, applied_at) VALUES (?, ?, ?)", m.id, m.name, m.applied_at);
+}
+
+/** An index summary of conversation `id`: unassigned, a visitor's message last at `lastAt`, unless `more` says otherwise. */
+export function summaryOf(
+  id: string,
+  lastAt: number,
+  createdAt: number,
+  more: Partial<ConversationSummary> = {},
+): ConversationSummary {
+  return {
+    id,
+    status: "unassigned",
+    visitor: { id: `v-${id}`, name: null, email: null },
+    operators: [],
+    preview: `hello from ${id}`,
+    previewRole: "visitor",
+    lastAt,
+    unread: 1,
+    createdAt,
+    ...more,
+  };
 }

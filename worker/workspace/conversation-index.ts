@@ -22,6 +22,9 @@ export type IndexView = PagedView | "assigned";
 /** The largest page of a list. */
 const MAX_PAGE = 200;
 
+/** The version a deleted conversation's row is left at: no report is newer. */
+const DELETED = Number.MAX_SAFE_INTEGER;
+
 /**
  * What the workspace answers a conversation's index report: the version it
  * now holds, and whether (and since when) webhooks want message.created.
@@ -130,9 +133,10 @@ export class ConversationIndex implements IndexLists {
       .exec<{ v: number }>("SELECT version AS v FROM index_versions WHERE id = ?", summary.id)
       .toArray()[0];
     if (current && current.v >= summary.version) {
-      // An older summary than ours; its figures and messages are still news.
+      // An older summary than ours: its figures are still news, and so are its messages, unless the
+      // conversation has been deleted since (a report in flight when it was): what it said goes nowhere then.
       if (stats.length > 0) this.w.ctx.storage.transactionSync(() => this.to.reports.addStats(stats));
-      queueMessages();
+      if (current.v !== DELETED) queueMessages();
       return answer(current.v);
     }
     const before = this.w.sql
@@ -216,7 +220,7 @@ export class ConversationIndex implements IndexLists {
     this.w.ctx.storage.transactionSync(() => {
       this.w.sql.exec("DELETE FROM conversations WHERE id = ?", id);
       this.w.sql.exec("DELETE FROM assignments WHERE conversation_id = ?", id);
-      this.setVersion(id, Number.MAX_SAFE_INTEGER);
+      this.setVersion(id, DELETED);
       this.to.threads.forgetConversation(id);
       this.to.verified.forgetConversation(id);
       this.to.reports.forgetConversation(id);
