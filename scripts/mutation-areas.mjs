@@ -54,6 +54,9 @@ export const TEST_FILES = {
     "survey-reports",
   ].map((n) => `test/${n}.test.ts`),
   conversation: [
+    "index-report-rules",
+    "visitor-rules",
+    "email-channel-rules",
     "conversation-state",
     "conversation-meta",
     "assignment-rules",

@@ -16,6 +16,8 @@ import type {
   ServerFrame,
   VisitorSession,
 } from "../worker/protocol";
+import type { ConversationContext } from "../worker/conversation/context";
+import { init } from "../worker/conversation/lifecycle";
 import type { WorkspaceContext } from "../worker/workspace/context";
 
 export const ORIGIN = "http://microchat.test";
@@ -459,5 +461,34 @@ export function summaryOf(
     unread: 1,
     createdAt,
     ...more,
+  };
+}
+
+/**
+ * A conversation object of its own (its visitor `visitorId`), reporting to a workspace object of its own, for rule
+ * tests that call the conversation's modules directly on its real storage.
+ */
+export function ownConversation(tag: string, visitorId: string) {
+  const id = `${tag}-${crypto.randomUUID()}`;
+  const workspace = `${tag}-ws-${crypto.randomUUID()}`;
+  const stub = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+  const ws = () => env.WORKSPACE.get(env.WORKSPACE.idFromName(workspace));
+  return {
+    id,
+    workspace,
+    stub,
+    ws,
+    /** Runs `fn` inside the conversation object on its own context (the first call records its identity). */
+    in<T>(fn: (c: ConversationContext, state: DurableObjectState) => T): Promise<Awaited<T>> {
+      return runInDurableObject(stub(), async (o, state): Promise<Awaited<T>> => {
+        const c = (o as unknown as { c: ConversationContext }).c;
+        if (c.meta.id === null) init(c, id, workspace, visitorId);
+        return await fn(c, state);
+      });
+    },
+    /** Runs `fn` over the workspace object's storage. */
+    wsSql<T>(fn: (sql: SqlStorage) => T): Promise<T> {
+      return runInDurableObject(ws(), (_o, state) => fn(state.storage.sql));
+    },
   };
 }

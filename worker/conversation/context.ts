@@ -66,6 +66,14 @@ interface IndexReport {
   wantsMessages: boolean | null;
   /** Whether pending_stats may hold rows (`null`: not known since waking up, so look). */
   statsPending: boolean | null;
+  /** Figures queued by this instance so far (a report tells by it whether more came while it was on its way). */
+  statsQueued: number;
+  /**
+   * Whether a report on its way carries figures, or messages for webhooks: another report meanwhile (a state
+   * change goes at once) must not read the same rows again, or the workspace would count them twice.
+   */
+  statsInFlight: boolean;
+  messagesInFlight: boolean;
 }
 
 /** How often, at most, a busy conversation reports until the workspace names its window. */
@@ -136,6 +144,9 @@ export class ConversationContext {
       version: 0,
       wantsMessages: null,
       statsPending: null,
+      statsQueued: 0,
+      statsInFlight: false,
+      messagesInFlight: false,
     },
   };
 

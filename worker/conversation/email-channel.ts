@@ -154,10 +154,18 @@ async function deliver(c: ConversationContext, seq: number): Promise<void> {
     if (raw.length > MAX_OUTBOUND_EMAIL_BYTES) throw new Error("the email would be larger than 5 MB");
     await c.env.SEND_EMAIL.send(new EmailMessage(email.from.address, email.to, raw));
     delivery = { state: "sent" };
-    await workspaceStub(c.env, meta.workspace!).recordEmailId(meta.id!, email.messageId);
   } catch (err) {
     logError("email.delivery_failed", { conversationId: meta.id }, err);
     delivery = { state: "failed", error: err instanceof Error ? err.message : "sending failed" };
+  }
+  if (delivery.state === "sent") {
+    // The mail went out, so it is "sent" whatever happens next. Its Message-ID lets an answer that lost the Reply-To
+    // address still find this conversation by its References; should recording it fail, that address still does.
+    try {
+      await workspaceStub(c.env, meta.workspace!).recordEmailId(meta.id!, email.messageId);
+    } catch (err) {
+      logError("email.message_id_not_recorded", { conversationId: meta.id }, err);
+    }
   }
   c.sql.exec("UPDATE messages SET delivery = ? WHERE seq = ?", JSON.stringify(delivery), seq);
   broadcast(c, { type: "delivery", seq, delivery });

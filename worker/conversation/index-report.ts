@@ -62,6 +62,7 @@ export function touchIndex(c: ConversationContext, immediate: boolean): void {
 /** Queues a figure for Report > Operator; it goes with the next (coalesced) report. */
 export function queueStat(c: ConversationContext, kind: StatKind, operatorId: string, value: number): void {
   c.memory.report.statsPending = true;
+  c.memory.report.statsQueued++;
   c.sql.exec(
     "INSERT INTO pending_stats (kind, operator_id, at, value) VALUES (?, ?, ?, ?)",
     kind,
@@ -138,18 +139,23 @@ export async function flushIndex(c: ConversationContext): Promise<void> {
   report.version = Math.max(report.version + 1, Date.now() * 1000);
   const version = report.version;
   const body = summary(c, version);
-  const stats =
-    report.statsPending === false
-      ? []
-      : c.sql
-          .exec<{ rowid: number; kind: StatKind; operator_id: string; at: number; value: number }>(
-            "SELECT rowid, kind, operator_id, at, value FROM pending_stats ORDER BY rowid LIMIT ?",
-            STATS_PER_REPORT,
-          )
-          .toArray();
+  // Figures and messages go with one report at a time: one still on its way holds them (see context.ts).
+  const takeStats = report.statsPending !== false && !report.statsInFlight;
+  const statsQueued = report.statsQueued;
+  const stats = !takeStats
+    ? []
+    : c.sql
+        .exec<{ rowid: number; kind: StatKind; operator_id: string; at: number; value: number }>(
+          "SELECT rowid, kind, operator_id, at, value FROM pending_stats ORDER BY rowid LIMIT ?",
+          STATS_PER_REPORT,
+        )
+        .toArray();
   // New messages since the last report, for message.created webhooks
   // (bounded per report; skipped while no webhook wants them).
-  const fresh = report.wantsMessages ? after(c, meta.reportedSeq, WEBHOOK_MESSAGES_PER_REPORT) : [];
+  const takeMessages = report.wantsMessages === true && !report.messagesInFlight;
+  const fresh = takeMessages ? after(c, meta.reportedSeq, WEBHOOK_MESSAGES_PER_REPORT) : [];
+  if (stats.length > 0) report.statsInFlight = true;
+  if (fresh.length > 0) report.messagesInFlight = true;
   try {
     const answer = await workspaceStub(c.env, meta.workspace!).upsertConversation(
       body,
@@ -157,10 +163,16 @@ export async function flushIndex(c: ConversationContext): Promise<void> {
       fresh,
     );
     if (stats.length > 0) c.sql.exec("DELETE FROM pending_stats WHERE rowid <= ?", stats[stats.length - 1]!.rowid);
-    report.statsPending = stats.length === STATS_PER_REPORT;
+    // Figures queued while this report was on its way, or left behind by a full batch, go with the next one.
+    if (takeStats) report.statsPending = stats.length === STATS_PER_REPORT || report.statsQueued !== statsQueued;
     if (fresh.length > 0) meta.reportedSeq = fresh[fresh.length - 1]!.seq;
-    // A full batch may have left more behind: report again after the window.
-    if (fresh.length === WEBHOOK_MESSAGES_PER_REPORT) report.dirty = (report.dirty ?? 0) + 1;
+    // A full batch may have left more behind, and a report that went meanwhile left them to this one: report again
+    // after the window.
+    const more =
+      (takeStats && report.statsPending === true) ||
+      fresh.length === WEBHOOK_MESSAGES_PER_REPORT ||
+      (fresh.length > 0 && c.hot.lastSeq > meta.reportedSeq);
+    if (more) report.dirty = (report.dirty ?? 0) + 1;
     if (answer.messages && report.wantsMessages !== true) {
       // Webhooks want messages (news to this instance): report those from
       // the subscription on, not an old backlog, and soon.
@@ -179,12 +191,14 @@ export async function flushIndex(c: ConversationContext): Promise<void> {
     }
     // Clear only if nothing changed while we were waiting; otherwise report
     // the newer summary after the window.
-    if (report.dirty === dirty) report.dirty = 0;
+    if (report.dirty === dirty && !more) report.dirty = 0;
     else reportAfter(c, nextReportAt(c) - Date.now());
   } catch (err) {
     logError("index_report.failed_retrying", { conversationId: meta.id }, err);
     await c.armAlarm(Date.now() + RETRY_MS);
   } finally {
     report.inFlight--;
+    if (stats.length > 0) report.statsInFlight = false;
+    if (fresh.length > 0) report.messagesInFlight = false;
   }
 }

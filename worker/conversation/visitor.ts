@@ -82,14 +82,19 @@ export function recordPageViews(
 ): void {
   c.transaction(() => {
     for (const v of views) {
+      // Time on page for a view older than every kept one, while all PAGE_VIEWS_KEPT are kept, is for a view
+      // dropped (and counted) already, left open in another tab: it is not stored, or counted, again.
       c.sql.exec(
-        `INSERT INTO page_views (id, url, title, at, ms) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO page_views (id, url, title, at, ms)
+         SELECT ?1, ?2, ?3, ?4, ?5
+         WHERE ?5 IS NULL OR (SELECT COUNT(*) FROM page_views) < ?6 OR ?4 >= (SELECT MIN(at) FROM page_views)
          ON CONFLICT(id) DO UPDATE SET ms = COALESCE(excluded.ms, ms), title = excluded.title`,
         v.id,
         v.url,
         v.title,
         v.at,
         v.ms,
+        PAGE_VIEWS_KEPT,
       );
     }
     if (referrer && c.meta.referrer === null) c.meta.referrer = referrer;
