@@ -120,7 +120,7 @@ export const TEST_FILES = {
 /** The score (per cent of mutants some test notices) below which an area fails `npm test`. */
 export const FLOORS = {
   validate: 92,
-  email: 92,
+  email: 93,
   conversation: 85,
   workspace: 96,
 };
@@ -131,7 +131,6 @@ export const FLOORS = {
  * added since the area was measured).
  */
 export const NOT_MEASURED_YET = {
-  email: ["worker/email/html.ts", "worker/email/inbound.ts", "worker/email/parse.ts"],
   conversation: ["connection", "email-channel", "index-report", "object", "visitor"].map(
     (f) => `worker/conversation/${f}.ts`,
   ),
