@@ -470,6 +470,17 @@ describe("mailText", () => {
     expect(fits.shown).toBe(`${"a".repeat(65_534)}😀\n\n[… 1 more characters not shown]`);
   });
 
+  it.each([
+    ["U+D800, the first high surrogate", 0xd800, 65_535],
+    ["U+DBFF, the last high surrogate", 0xdbff, 65_535],
+    ["U+D7FF, just below them", 0xd7ff, 65_536],
+    ["U+DC00, a low surrogate", 0xdc00, 65_536],
+  ])("at the 64 KiB line, %s ends the kept text before it or not", (_name, code, kept) => {
+    const before = "a".repeat(65_535);
+    const over = mailText({ text: `${before}${String.fromCharCode(code)}${String.fromCharCode(0xdc00)}b` });
+    expect(over.cut).toEqual([`The text is 65,538 characters long; the first ${kept.toLocaleString("en")} are shown.`]);
+  });
+
   it("the HTML's text is cut at 64 KiB too, and what the HTML reader left out is said first", () => {
     const max = "x".repeat(65_536);
     expect(mailText({ html: `<p>${max}</p>` })).toEqual({ shown: max, fullText: "", cut: [] });
