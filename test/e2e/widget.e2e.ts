@@ -68,7 +68,13 @@ const CHAT_SCRIPT = "**/widget/app.js";
 
 /** The conversation's stored messages, as the operator API returns them. */
 async function storedMessages(conversationId: string): Promise<Message[] | string> {
-  const res = await operator.get(`${app.base}/api/conversations/${conversationId}/messages?limit=100`);
+  const url = `${app.base}/api/conversations/${conversationId}/messages?limit=100`;
+  // A GET is safe to repeat: one retry when a kept-alive connection was closed by the server just as it was reused
+  // (seen once under a CPU hog as ECONNRESET). Any other failure, or a second one, is the test's failure.
+  const res = await operator.get(url).catch((err: unknown) => {
+    if (!String(err).includes("ECONNRESET")) throw err;
+    return operator.get(url);
+  });
   if (!res.ok()) return `HTTP ${res.status()}: ${await res.text()}`;
   return ((await res.json()) as { messages: Message[] }).messages;
 }
