@@ -134,7 +134,7 @@ export const NOT_MEASURED_YET = {
   conversation: ["connection", "email-channel", "index-report", "object", "visitor"].map(
     (f) => `worker/conversation/${f}.ts`,
   ),
-  workspace: ["conversation-index", "object", "panel-sockets", "schema"].map((f) => `worker/workspace/${f}.ts`),
+  workspace: ["object", "schema"].map((f) => `worker/workspace/${f}.ts`),
 };
 
 /** Where every area is headed. */
