@@ -20,7 +20,7 @@ import { append, bySeq } from "../worker/conversation/log";
 import type { SocketIdentity } from "../worker/conversation/sockets";
 import { buildReply, MAX_OUTBOUND_EMAIL_BYTES, tokenAddress } from "../worker/email/outbound";
 import { fileKey } from "../worker/lib/files";
-import type { EmailMeta, FileRef, ServerFrame } from "../worker/protocol";
+import type { EmailMeta, FileRef, ServerFrame, VisitorSession } from "../worker/protocol";
 import {
   conversationObject,
   join as joinRoute,
@@ -643,6 +643,17 @@ describe("who is told, through the real sockets", () => {
     );
   }
 
+  /** Ines's mail "mail-1" arrives in `session`'s conversation (the same one each time: stored once). */
+  const mailArrives = (c: ConversationContext, session: VisitorSession) =>
+    receiveEmail(
+      c,
+      { id: session.visitorId, name: "Ines", email: INES.email },
+      "mail-1",
+      "By mail",
+      inbound("Hi", `<${session.conversationId}@example.org>`),
+      "t",
+    );
+
   it("a mail is told to every socket; a reply to all but its sender's, and its delivery to all; a resend to none", async () => {
     vi.restoreAllMocks(); // the real clock: sockets and the routes run here
     const admin = await signInAdmin();
@@ -658,16 +669,7 @@ describe("who is told, through the real sockets", () => {
         fn((o as unknown as { c: ConversationContext }).c, state),
       );
 
-    await inIt((c) =>
-      receiveEmail(
-        c,
-        { id: session.visitorId, name: "Ines", email: INES.email },
-        "mail-1",
-        "By mail",
-        inbound("Hi", `<${id}@example.org>`),
-        "t",
-      ),
-    );
+    await inIt((c) => mailArrives(c, session));
     expect(await framesFor(v, "mail-1", -1), "the visitor").toEqual(["message"]);
     expect(await framesFor(op, "mail-1", -1), "the operator").toEqual(["message"]);
 
@@ -728,14 +730,7 @@ describe("who is told, through the real sockets", () => {
         const check = c.memory.sessionChecks.get(ws);
         if (check) check.at -= 10_000;
       }
-      receiveEmail(
-        c,
-        { id: session.visitorId, name: "Ines", email: INES.email },
-        "mail-1",
-        "By mail",
-        inbound("Hi", `<${id}@example.org>`),
-        "t",
-      );
+      mailArrives(c, session);
     });
     await op.closedByServer("Olga's socket");
     expect([op.closeCode, op.closeReason]).toEqual([4001, "Signed out"]);
