@@ -54,6 +54,7 @@ export const TEST_FILES = {
     "survey-reports",
   ].map((n) => `test/${n}.test.ts`),
   conversation: [
+    "conversation-object-rules",
     "index-report-rules",
     "visitor-rules",
     "email-channel-rules",
@@ -84,6 +85,7 @@ export const TEST_FILES = {
   ].map((n) => `test/${n}.test.ts`),
   workspace: [
     "workspace",
+    "workspace-object-rules",
     "retention-rules",
     "audit-rules",
     "report-window",

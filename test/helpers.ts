@@ -324,6 +324,33 @@ export function inFreshWorkspace<T>(tag: string, fn: (w: WorkspaceContext) => T)
   );
 }
 
+/** The headers the Worker forwards a panel's upgrade with: the operator, and the session as the socket's grant. */
+export const panelGrant = (actorId: string, sessionId: string): Record<string, string> => ({
+  "X-Microchat-Actor-Id": actorId,
+  "X-Microchat-Grant": `session:${sessionId}`,
+  "X-Microchat-Grant-Until": String(Date.now() + 24 * 3600 * 1000),
+});
+
+/** A panel's upgrade request as the Worker forwards it to the workspace object, with `headers`. */
+export function panelUpgrade(headers: Record<string, string>): Request {
+  return new Request("http://workspace/panel", { headers: { Upgrade: "websocket", ...headers } });
+}
+
+/**
+ * Opens a panel of operator `operatorId` with session `sessionId` (a token's
+ * hash) through workspace object `ws`'s own fetch, as the Worker forwards it;
+ * its first frames (index, presence) are not read yet.
+ */
+export async function workspacePanel(
+  ws: WorkspaceObject,
+  operatorId: string,
+  sessionId: string,
+): Promise<TestSocket<PanelServerFrame>> {
+  const res = await ws.fetch(panelUpgrade(panelGrant(operatorId, sessionId)));
+  if (res.status !== 101 || !res.webSocket) throw new Error(`panel refused: ${res.status} ${await res.text()}`);
+  return new TestSocket<PanelServerFrame>(res.webSocket);
+}
+
 export async function operatorSocket(
   cookie: string,
   conversationId: string,

@@ -20,10 +20,17 @@ import type { WorkspaceContext } from "../worker/workspace/context";
 import type { ConversationIndex } from "../worker/workspace/conversation-index";
 import type { Operators } from "../worker/workspace/operators";
 import { PanelSockets } from "../worker/workspace/panel-sockets";
-import { freshWorkspace, summaryOf, TestSocket, type WorkspaceObject } from "./helpers";
+import {
+  freshWorkspace,
+  panelGrant as grantOf,
+  panelUpgrade as upgrade,
+  summaryOf,
+  TestSocket,
+  workspacePanel,
+  type WorkspaceObject,
+} from "./helpers";
 
 const T0 = 1_700_000_000_000;
-const DAY = 24 * 3600 * 1000;
 
 interface Op {
   id: string;
@@ -68,22 +75,9 @@ async function anotherSession(ws: WorkspaceObject, op: Op): Promise<string> {
   return sha256(await ws.createSession(op.id));
 }
 
-/** The upgrade request the Worker forwards for a panel: the operator, and the session as the socket's grant. */
-function upgrade(headers: Record<string, string>): Request {
-  return new Request("http://workspace/panel", { headers: { Upgrade: "websocket", ...headers } });
-}
-
-const grantOf = (actorId: string, sessionId: string) => ({
-  "X-Microchat-Actor-Id": actorId,
-  "X-Microchat-Grant": `session:${sessionId}`,
-  "X-Microchat-Grant-Until": String(Date.now() + DAY),
-});
-
 /** Opens a panel of `op` (with session `sessionId`, its first by default) through the object's fetch. */
-async function openPanel(ws: WorkspaceObject, op: Op, sessionId = op.sessionId): Promise<TestSocket<PanelServerFrame>> {
-  const res = await ws.fetch(upgrade(grantOf(op.id, sessionId)));
-  if (res.status !== 101 || !res.webSocket) throw new Error(`panel refused: ${res.status} ${await res.text()}`);
-  return new TestSocket<PanelServerFrame>(res.webSocket);
+function openPanel(ws: WorkspaceObject, op: Op, sessionId = op.sessionId): Promise<TestSocket<PanelServerFrame>> {
+  return workspacePanel(ws, op.id, sessionId);
 }
 
 /** Opens a panel and reads its first frames (the index, then the presence every panel hears). */
