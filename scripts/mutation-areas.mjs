@@ -133,9 +133,7 @@ export const FLOORS = {
  * added since the area was measured).
  */
 export const NOT_MEASURED_YET = {
-  conversation: ["connection", "email-channel", "index-report", "object", "visitor"].map(
-    (f) => `worker/conversation/${f}.ts`,
-  ),
+  conversation: ["connection", "object"].map((f) => `worker/conversation/${f}.ts`),
   workspace: ["object", "schema"].map((f) => `worker/workspace/${f}.ts`),
 };
 

@@ -36,7 +36,7 @@ export function setSiteIdentity(
   }
   meta.identityVerified = input.verified;
   broadcastState(c);
-  if (meta.started) touchIndex(c, true);
+  touchIndex(c, true);
 }
 
 /**
@@ -49,7 +49,7 @@ export function setProfile(c: ConversationContext, name: string | undefined, ema
   if (name !== undefined) c.meta.visitorName = name;
   if (email !== undefined) c.meta.visitorEmail = email;
   broadcastState(c);
-  if (c.meta.started) touchIndex(c, false);
+  touchIndex(c, false);
 }
 
 /** Operators correct the visitor's name or email (null clears it). */
@@ -122,21 +122,21 @@ export function visitorInfo(c: ConversationContext): VisitorInfo {
     )
     .toArray()
     .map((r) => ({ url: r.url, title: r.title, at: r.at, ms: r.ms }));
+  // No row at all when the visitor never wrote by mail (so every figure of a row is a number).
   const mail = c.sql
-    .exec<{ n: number; first: number | null; last: number | null; unverified: number | null }>(
+    .exec<{ n: number; first: number; last: number; unverified: number }>(
       `SELECT COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last,
          SUM(json_extract(email, '$.unverified') IS NOT NULL) AS unverified
-       FROM messages WHERE channel = 'email' AND author_role = 'visitor'`,
+       FROM messages WHERE channel = 'email' AND author_role = 'visitor' HAVING COUNT(*) > 0`,
     )
-    .one();
-  const mailTo =
-    mail.n > 0
-      ? c.sql
-          .exec<{ to: string | null }>(
-            "SELECT json_extract(email, '$.to') AS \"to\" FROM messages WHERE channel = 'email' AND author_role = 'visitor' ORDER BY seq DESC LIMIT 1",
-          )
-          .one().to
-      : null;
+    .toArray()[0];
+  const mailTo = mail
+    ? c.sql
+        .exec<{ to: string | null }>(
+          "SELECT json_extract(email, '$.to') AS \"to\" FROM messages WHERE channel = 'email' AND author_role = 'visitor' ORDER BY seq DESC LIMIT 1",
+        )
+        .one().to
+    : null;
   return {
     id: meta.visitorId ?? "",
     name: meta.visitorName,
@@ -153,9 +153,8 @@ export function visitorInfo(c: ConversationContext): VisitorInfo {
     pages: { count: stored + meta.pageViewsDropped, items },
     // The widget's socket records IP and User-Agent, its loader page views: mail records none of them.
     web: stored > 0 || meta.ip !== null || meta.userAgent !== null,
-    mail:
-      mail.n > 0 && mail.first !== null && mail.last !== null
-        ? { to: mailTo ?? "", count: mail.n, firstAt: mail.first, lastAt: mail.last, unverified: mail.unverified ?? 0 }
-        : null,
+    mail: mail
+      ? { to: mailTo ?? "", count: mail.n, firstAt: mail.first, lastAt: mail.last, unverified: mail.unverified }
+      : null,
   };
 }
