@@ -55,6 +55,7 @@ export const TEST_FILES = {
   ].map((n) => `test/${n}.test.ts`),
   conversation: [
     "conversation-object-rules",
+    "connection-rules",
     "index-report-rules",
     "visitor-rules",
     "email-channel-rules",
