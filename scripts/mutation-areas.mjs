@@ -135,7 +135,6 @@ export const FLOORS = {
  */
 export const NOT_MEASURED_YET = {
   conversation: ["connection", "object"].map((f) => `worker/conversation/${f}.ts`),
-  workspace: ["object", "schema"].map((f) => `worker/workspace/${f}.ts`),
 };
 
 /** Where every area is headed. */

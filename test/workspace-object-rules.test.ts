@@ -464,6 +464,32 @@ describe("calls passed on to the modules", () => {
     }).toEqual({ exceptE2: ["e3", "e1"], limit1: ["e2"], nobody: [] });
   });
 
+  it("a reply's Message-ID recorded for a conversation leads the mail that answers it there; an unrecorded one opens another", async () => {
+    const ws = fresh();
+    const sender = "pat@example.com";
+    await ws.ensureEmailThread("conv-mail", "visitor-mail", sender);
+    await ws.recordEmailId("conv-mail", "<reply-1@microchat.test>");
+    const answer = (references: string[], messageId: string) =>
+      ws.routeEmail({
+        sender,
+        token: null,
+        references,
+        messageId,
+        allowNew: true,
+        verified: true,
+        envelope: sender,
+      });
+    const joined = await answer(["<reply-1@microchat.test>"], "<answer-1@example.com>");
+    const other = await answer(["<never-sent@microchat.test>"], "<answer-2@example.com>");
+    expect({
+      joined: joined?.conversationId,
+      otherIsNew: other !== null && other.conversationId !== "conv-mail",
+    }).toEqual({
+      joined: "conv-mail",
+      otherIsNew: true,
+    });
+  });
+
   it("a verified user keeps their first binding; a deleted one is replaced, any other left as it is", async () => {
     const ws = fresh();
     const first = { visitorId: "visitor-a", conversationId: "conversation-a" };
