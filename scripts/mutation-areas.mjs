@@ -124,7 +124,7 @@ export const TEST_FILES = {
 export const FLOORS = {
   validate: 92,
   email: 93,
-  conversation: 85,
+  conversation: 89,
   workspace: 96,
 };
 
