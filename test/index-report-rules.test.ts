@@ -6,21 +6,23 @@
  * once, coalesced or not at all; when the backstop alarm is armed; when the
  * coalescing timer is due and which timer wins; what a report carries (the
  * summary, its preview cut, the version, the figures and the messages, each
- * batch at its bound); what the workspace's answer changes; and the retry
- * when the workspace cannot take the report. (`index.test.ts` drives the
- * same reports through sockets and the panel.)
+ * batch at its bound); reports on their way at once, the workspace's
+ * answers held and let go in the order the test chooses; what the
+ * workspace's answer changes; and the retry when the workspace cannot take
+ * the report. (`index.test.ts` drives the same reports through sockets and
+ * the panel.)
  *
  * The clock starts far ahead of the real one, so no alarm armed here comes
  * due while a test runs; only `runDurableObjectAlarm` fires one.
  */
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { join } from "../worker/conversation/assignment";
 import type { ConversationContext } from "../worker/conversation/context";
 import { flushIndex, queueStat, touchIndex } from "../worker/conversation/index-report";
 import { append, appendEvent } from "../worker/conversation/log";
 import type { FileRef } from "../worker/protocol";
-import { ownConversation, withAdmin } from "./helpers";
+import { failingBinding, ownConversation, withAdmin } from "./helpers";
 
 const T0 = 4_000_000_000_000;
 /** The window a conversation waits between reports while busy, until the workspace names one (context.ts). */
@@ -87,6 +89,39 @@ function fresh() {
       );
     },
   };
+}
+
+/**
+ * Holds the workspace's answers to conversation `f`'s reports until the test lets each go: a report reaches the
+ * workspace (and is taken there) at once, but the conversation hears the answer to its nth report (from 0, in the
+ * order the reports start) only once `answer(n)` has been called, before or after.
+ */
+async function holdAnswers(f: ReturnType<typeof fresh>) {
+  const gates: { open: () => void; opened: Promise<void> }[] = [];
+  const gate = (n: number) => {
+    if (!gates[n]) {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      gates[n] = { open, opened };
+    }
+    return gates[n];
+  };
+  let reports = 0;
+  await failingBinding(f.id, "WORKSPACE", {
+    idFromName: (name: string) => env.WORKSPACE.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const workspace = env.WORKSPACE.get(id);
+      return {
+        async upsertConversation(...args: Parameters<typeof workspace.upsertConversation>) {
+          const n = reports++;
+          const answer = await workspace.upsertConversation(...args);
+          await gate(n).opened;
+          return answer;
+        },
+      };
+    },
+  });
+  return { answer: (n: number) => gate(n).open() };
 }
 
 /** The coalescing state as plain data (the timer by when it is due). */
@@ -357,6 +392,24 @@ describe("the coalescing timer", () => {
       dues: [T0 - 1 + 675_000, T0 - 1 + 675_000, T0 - 1 + 675_000, T0 - 1 + 600_000],
     });
   });
+  it("a sooner timer cancels the one it replaces, so that one never reports behind the plan", async () => {
+    const f = fresh();
+    const cleared = vi.spyOn(globalThis, "clearTimeout");
+    const seen = await f.in((c) => {
+      c.meta.started = true;
+      Object.assign(c.memory.report, { lastAt: T0 - 1, windowMs: 600_000 });
+      random = 0.5;
+      touchIndex(c, false);
+      const replaced = c.memory.report.timer!.handle;
+      const before = cleared.mock.calls.length;
+      random = 0;
+      touchIndex(c, false);
+      const calls = cleared.mock.calls.slice(before);
+      dropTimer(c);
+      return { cancelled: calls.length === 1 && calls[0]![0] === replaced };
+    });
+    expect(seen).toEqual({ cancelled: true });
+  });
 });
 
 describe("figures for Report > Operator", () => {
@@ -496,6 +549,72 @@ describe("figures for Report > Operator", () => {
     });
     expect(seen).toEqual({ held: true, released: false, pending: false, left: 0 });
     expect(await f.firstResponses(), "each figure received once").toEqual([7, 8]);
+  });
+
+  it("a report without figures answered first does not free those still on their way: a third report leaves them too", async () => {
+    const f = fresh();
+    const workspace = await holdAnswers(f);
+    const seen = await f.in(async (c) => {
+      c.meta.started = true;
+      queueStat(c, "first_response", "op-1", 7);
+      queueStat(c, "first_response", "op-1", 8);
+      c.memory.report.dirty = 1;
+      const first = flushIndex(c); // carries the figures; its answer is held
+      c.memory.report.dirty = 2;
+      const second = flushIndex(c); // a state change meanwhile: it carries none
+      workspace.answer(1);
+      await second;
+      dropTimer(c);
+      const held = c.memory.report.statsInFlight;
+      c.memory.report.dirty = 3;
+      const third = flushIndex(c); // another change, the first still on its way
+      workspace.answer(2);
+      await third;
+      dropTimer(c);
+      workspace.answer(0);
+      await first;
+      dropTimer(c);
+      return {
+        held,
+        released: c.memory.report.statsInFlight,
+        pending: c.memory.report.statsPending,
+        left: c.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_stats").one().n,
+      };
+    });
+    expect(seen).toEqual({ held: true, released: false, pending: false, left: 0 });
+    expect(await f.firstResponses(), "each figure received once").toEqual([7, 8]);
+  });
+
+  it("a figure queued while a report carries others still waits when a report without figures is answered last", async () => {
+    const f = fresh();
+    const workspace = await holdAnswers(f);
+    const seen = await f.in(async (c) => {
+      c.meta.started = true;
+      queueStat(c, "first_response", "op-1", 7);
+      c.memory.report.dirty = 1;
+      const first = flushIndex(c); // carries 7; its answer is held
+      queueStat(c, "first_response", "op-1", 8); // while the first is on its way
+      c.memory.report.dirty = 2;
+      const second = flushIndex(c); // a state change meanwhile: it leaves the figures to the first
+      workspace.answer(0);
+      await first;
+      dropTimer(c);
+      const afterFirst = c.memory.report.statsPending;
+      workspace.answer(1);
+      await second;
+      dropTimer(c);
+      const afterSecond = c.memory.report.statsPending;
+      workspace.answer(2);
+      await reportNow(c);
+      dropTimer(c);
+      return {
+        afterFirst,
+        afterSecond,
+        left: c.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_stats").one().n,
+      };
+    });
+    expect(seen).toEqual({ afterFirst: true, afterSecond: true, left: 0 });
+    expect(await f.firstResponses(), "each figure received once, none forgotten").toEqual([7, 8]);
   });
 });
 
@@ -822,6 +941,37 @@ describe("messages for message.created webhooks", () => {
     });
     expect(seen).toEqual({ held: true, between: { reportedSeq: 2, released: false }, after: 3 });
     expect(await f.webhookSeqs(), "each message queued once, in order").toEqual([1, 2, 3]);
+  });
+
+  it("a report without messages answered first does not free those still on their way: a third report leaves them too", async () => {
+    const f = fresh();
+    await listen(f);
+    const workspace = await holdAnswers(f);
+    const seen = await f.in(async (c) => {
+      c.meta.started = true;
+      c.memory.report.wantsMessages = true;
+      text(c, VISITOR, "m1");
+      text(c, VISITOR, "m2");
+      c.memory.report.dirty = 1;
+      const first = flushIndex(c); // carries m1 and m2; its answer is held
+      c.memory.report.dirty = 2;
+      const second = flushIndex(c); // a state change meanwhile: it carries none
+      workspace.answer(1);
+      await second;
+      dropTimer(c);
+      const held = c.memory.report.messagesInFlight;
+      c.memory.report.dirty = 3;
+      const third = flushIndex(c); // another change, the first still on its way
+      workspace.answer(2);
+      await third;
+      dropTimer(c);
+      workspace.answer(0);
+      await first;
+      dropTimer(c);
+      return { held, released: c.memory.report.messagesInFlight, reportedSeq: c.meta.reportedSeq };
+    });
+    expect(seen).toEqual({ held: true, released: false, reportedSeq: 2 });
+    expect(await f.webhookSeqs(), "each message queued once, in order").toEqual([1, 2]);
   });
 
   it("once webhooks want them, they get the messages from their subscription on, not the backlog, and soon", async () => {
