@@ -124,7 +124,7 @@ export const TEST_FILES = {
 export const FLOORS = {
   validate: 92,
   email: 93,
-  conversation: 89,
+  conversation: 91,
   workspace: 96,
 };
 
@@ -134,7 +134,7 @@ export const FLOORS = {
  * added since the area was measured).
  */
 export const NOT_MEASURED_YET = {
-  conversation: ["connection", "object"].map((f) => `worker/conversation/${f}.ts`),
+  conversation: ["object"].map((f) => `worker/conversation/${f}.ts`),
 };
 
 /** Where every area is headed. */
