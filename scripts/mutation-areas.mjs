@@ -133,8 +133,7 @@ export const FLOORS = {
  * by the gate, not failed. Any other file without a report fails it (a file
  * added since the area was measured).
  */
-export const NOT_MEASURED_YET = {
-};
+export const NOT_MEASURED_YET = {};
 
 /** Where every area is headed. */
 export const TARGET = 85;
