@@ -26,7 +26,7 @@ import { sha256 } from "../worker/lib/crypto";
 import { familyTag, sessionTag } from "../worker/lib/grants";
 import { IDENTITY_HEADERS as H } from "../worker/lib/upgrade";
 import { LIMITS, type Message, type ServerFrame } from "../worker/protocol";
-import { failingBinding, ownConversation, TestSocket } from "./helpers";
+import { failingBinding, ownConversation, TestSocket, framesSince } from "./helpers";
 
 const VISITOR_ID = "visitor-1";
 const FAMILY = "fam-1";
@@ -127,12 +127,6 @@ function seed(c: ConversationContext, n: number): void {
 const seqs = (messages: Message[]) => messages.map((m) => m.seq);
 /** seq from..to, ascending. */
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-/** Every frame `s` received after the first `from` (pongs left out), once a ping's pong shows all earlier ones are in. */
-async function framesSince(s: TestSocket<ServerFrame>, from: number): Promise<ServerFrame[]> {
-  await s.roundTrip();
-  return s.frames.slice(from).filter((x) => (x.type as string) !== "pong");
-}
 
 /** Waits until `s` has `n` error frames after the first `from`; returns its frames after `from` then (pongs left out). */
 async function errorsSince(s: TestSocket<ServerFrame>, from: number, n: number): Promise<ServerFrame[]> {

@@ -23,7 +23,7 @@ import type { PanelSockets } from "../worker/workspace/panel-sockets";
 import type { OperatorStat, Reports } from "../worker/workspace/reports";
 import type { VerifiedUsers } from "../worker/workspace/verified-users";
 import type { Webhooks } from "../worker/workspace/webhooks";
-import { freshWorkspace, summaryOf, TestSocket, type WorkspaceObject } from "./helpers";
+import { freshWorkspace, summaryOf, TestSocket, type WorkspaceObject, framesSince } from "./helpers";
 
 const T0 = 1_700_000_000_000;
 const DAY = 24 * 3600 * 1000;
@@ -111,15 +111,6 @@ async function openPanel(ws: WorkspaceObject, op: Op): Promise<TestSocket<PanelS
   await panel.next("index");
   await panel.next("presence");
   return panel;
-}
-
-/**
- * Every frame `panel` received after the first `from`, once a ping's pong
- * shows that all the server sent before has arrived (pongs left out).
- */
-async function framesSince(panel: TestSocket<PanelServerFrame>, from: number): Promise<PanelServerFrame[]> {
-  await panel.roundTrip();
-  return panel.frames.slice(from).filter((f) => (f.type as string) !== "pong");
 }
 
 const ref = (op: Op): OperatorRef => ({ id: op.id, name: op.name });

@@ -519,3 +519,9 @@ export function ownConversation(tag: string, visitorId: string) {
     },
   };
 }
+
+/** Every frame `s` received after the first `from`, once a ping's pong shows all the server sent before has arrived (pongs left out). */
+export async function framesSince<F extends { type: string }>(s: TestSocket<F>, from: number): Promise<F[]> {
+  await s.roundTrip();
+  return s.frames.slice(from).filter((f) => (f.type as string) !== "pong");
+}

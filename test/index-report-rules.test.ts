@@ -130,6 +130,15 @@ function reporting(c: ConversationContext) {
   return { dirty: r.dirty, inFlight: r.inFlight, timerDue: r.timer?.due ?? null, alarmAt: c.memory.alarmAt };
 }
 
+/** Whether figures are on their way or wait, and how many rows of them are left. */
+function figures(c: ConversationContext) {
+  return {
+    released: c.memory.report.statsInFlight,
+    pending: c.memory.report.statsPending,
+    left: c.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_stats").one().n,
+  };
+}
+
 /** Cancels a planned coalesced report, so it cannot fire behind the test's back. */
 function dropTimer(c: ConversationContext): void {
   const timer = c.memory.report.timer;
@@ -540,12 +549,7 @@ describe("figures for Report > Operator", () => {
       c.memory.report.dirty = 2; // a state change: it goes at once, while the first is on its way
       const second = flushIndex(c);
       await Promise.all([first, second]);
-      return {
-        held,
-        released: c.memory.report.statsInFlight,
-        pending: c.memory.report.statsPending,
-        left: c.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_stats").one().n,
-      };
+      return { held, ...figures(c) };
     });
     expect(seen).toEqual({ held: true, released: false, pending: false, left: 0 });
     expect(await f.firstResponses(), "each figure received once").toEqual([7, 8]);
@@ -574,12 +578,7 @@ describe("figures for Report > Operator", () => {
       workspace.answer(0);
       await first;
       dropTimer(c);
-      return {
-        held,
-        released: c.memory.report.statsInFlight,
-        pending: c.memory.report.statsPending,
-        left: c.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_stats").one().n,
-      };
+      return { held, ...figures(c) };
     });
     expect(seen).toEqual({ held: true, released: false, pending: false, left: 0 });
     expect(await f.firstResponses(), "each figure received once").toEqual([7, 8]);

@@ -28,6 +28,7 @@ import {
   TestSocket,
   workspacePanel,
   type WorkspaceObject,
+  framesSince,
 } from "./helpers";
 
 const T0 = 1_700_000_000_000;
@@ -116,12 +117,6 @@ function serverSocket(state: DurableObjectState, sessionId: string): WebSocket {
   const found = state.getWebSockets(`session:${sessionId}`);
   if (found.length !== 1) throw new Error(`expected one panel of session ${sessionId}, found ${found.length}`);
   return found[0]!;
-}
-
-/** Every frame `panel` received after the first `from`, once a ping's pong shows all earlier ones are in. */
-async function framesSince(panel: TestSocket<PanelServerFrame>, from: number): Promise<PanelServerFrame[]> {
-  await panel.roundTrip();
-  return panel.frames.slice(from).filter((f) => (f.type as string) !== "pong");
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   workspacePanel,
   type TestSocket,
   type WorkspaceObject,
+  framesSince,
 } from "./helpers";
 
 const DAY = 24 * 3600_000;
@@ -70,12 +71,6 @@ async function readyPanel(ws: WorkspaceObject, operatorId: string, sessionId: st
   await panel.next("index");
   await panel.next("presence");
   return panel;
-}
-
-/** Every frame `panel` received after the first `from`, once a ping's pong shows all earlier ones are in. */
-async function framesSince(panel: TestSocket<PanelServerFrame>, from: number): Promise<PanelServerFrame[]> {
-  await panel.roundTrip();
-  return panel.frames.slice(from).filter((f) => (f.type as string) !== "pong");
 }
 
 const closing = (p: TestSocket<PanelServerFrame>) => ({ code: p.closeCode, reason: p.closeReason });
