@@ -7,6 +7,10 @@
  * what a resent mail answers), the alarm (used socket tickets cleared, the
  * alarm armed again for what is left), a workspace's word ending operator
  * sockets, a socket error logged, and the runtime's answer to a ping.
+ * The object's own identity checks are pinned here too (leave, a visitor's
+ * history and site identity naming another workspace, id or visitor), even
+ * though the Worker checks the same first, and an operator's HTTP reply
+ * reaching the visitor's open socket.
  * (`conversation-state.test.ts` and `access-rules.test.ts` pin the
  * refusals of a call naming another conversation, workspace or visitor.)
  */
@@ -17,6 +21,7 @@ import type { EmailMeta, FileRef } from "../worker/protocol";
 import {
   conversationObject,
   fetchApp,
+  framesSince,
   operatorSocket,
   ownConversation,
   say,
@@ -110,6 +115,76 @@ describe("an operator's message over HTTP", () => {
       ["file-1", "file", "chat"],
       ["chat-1", "text", "chat"],
     ]);
+  });
+
+  it("reaches the visitor's open socket once stored; a resend of the same clientId is not delivered twice", async () => {
+    const admin = await signInAdmin();
+    const me = (await (await fetchApp("/api/auth/me", { headers: { Cookie: admin } })).json()) as {
+      operator: { id: string; name: string };
+    };
+    const { session, v } = await visitorWithMessage("hello");
+    const stub = conversationObject(session.conversationId);
+    expect(await stub.join(session.conversationId, "demo", me.operator)).toMatchObject({ ok: true });
+    const who = { role: "operator" as const, ...me.operator };
+    const sent = await stub.sendAsOperator(session.conversationId, "demo", who, "http-1", "Hi from HTTP", "chat");
+    expect(sent).toMatchObject({ ok: true, value: { fresh: true } });
+    const frame = await v.until("message", (f) => f.message.clientId === "http-1");
+    expect([frame.message.text, frame.message.author.role]).toEqual(["Hi from HTTP", "operator"]);
+    const from = v.frames.length;
+    const again = await stub.sendAsOperator(session.conversationId, "demo", who, "http-1", "Hi from HTTP", "chat");
+    expect(again).toMatchObject({ ok: true, value: { fresh: false } });
+    await say(v, "after the resend");
+    const later = (await framesSince(v, from)).filter((f) => f.type === "message");
+    expect(
+      later.map((f) => f.message.clientId),
+      "the resend was broadcast again",
+    ).not.toContain("http-1");
+    v.close();
+  });
+});
+
+describe("a call naming another workspace or visitor changes nothing", () => {
+  it("leave and join with another workspace are an unknown conversation; the operator stays joined", async () => {
+    const f = own();
+    const stub = f.stub();
+    await stub.attachFile(f.id, f.workspace, VISITOR, "file-1", pdf("f1"));
+    expect(await stub.join(f.id, "another-workspace", OPERATOR)).toEqual(NOT_FOUND);
+    expect(await stub.join(f.id, f.workspace, OPERATOR)).toMatchObject({ ok: true });
+    expect(await stub.leave(f.id, "another-workspace", OPERATOR.id, "https://chat.example")).toEqual(NOT_FOUND);
+    expect(await stub.leave("another-conversation", f.workspace, OPERATOR.id, "https://chat.example")).toEqual(
+      NOT_FOUND,
+    );
+    const state = await stub.getState(f.id, f.workspace);
+    expect(state.ok && [state.value.status, state.value.operators.map((o) => o.id)]).toEqual([
+      "assigned",
+      [OPERATOR.id],
+    ]);
+  });
+
+  it("a visitor's history asked with another workspace or id is an unknown conversation, not their messages", async () => {
+    const f = own();
+    const stub = f.stub();
+    await stub.attachFile(f.id, f.workspace, VISITOR, "file-1", pdf("f1"));
+    expect(await stub.getVisitorMessages(f.id, "another-workspace", VISITOR.id, null, 10)).toEqual(NOT_FOUND);
+    expect(await stub.getVisitorMessages("another-conversation", f.workspace, VISITOR.id, null, 10)).toEqual(NOT_FOUND);
+    const mine = await stub.getVisitorMessages(f.id, f.workspace, VISITOR.id, null, 10);
+    expect(mine.ok && mine.value.messages.map((m) => m.clientId)).toEqual(["file-1"]);
+  });
+
+  it("another visitor cannot set the site identity: refused, and the visitor's name and email stay", async () => {
+    const f = own();
+    const stub = f.stub();
+    await stub.attachFile(f.id, f.workspace, VISITOR, "file-1", pdf("f1"));
+    const mine = { name: "Kari", email: "kari@example.org", verified: false };
+    expect(await stub.setSiteIdentity(f.id, f.workspace, VISITOR.id, mine)).toEqual({ ok: true, value: null });
+    const theirs = { name: "Mallory", email: "mallory@example.net", verified: false };
+    expect(await stub.setSiteIdentity(f.id, f.workspace, "visitor-2", theirs)).toEqual({
+      ok: false,
+      code: "forbidden",
+      message: "Not your conversation",
+    });
+    const state = await stub.getState(f.id, f.workspace);
+    expect(state.ok && state.value.visitor).toMatchObject({ id: VISITOR.id, name: "Kari", email: "kari@example.org" });
   });
 });
 
