@@ -143,6 +143,46 @@ describe("an operator's message over HTTP", () => {
   });
 });
 
+describe("a resend of a clientId", () => {
+  it("is answered with the stored message; it takes no number and stores no file, so the next message follows on", async () => {
+    const f = own();
+    const stub = f.stub();
+    const first = await stub.attachFile(f.id, f.workspace, VISITOR, "c1", pdf("f1"));
+    const again = await stub.attachFile(f.id, f.workspace, VISITOR, "c1", pdf("f-again"));
+    expect(again).toEqual({ ok: true, value: { fresh: false, message: first.ok && first.value.message } });
+    expect(await stub.getFile(f.id, f.workspace, "f-again")).toMatchObject({ ok: false, code: "not_found" });
+    const next = await stub.attachFile(f.id, f.workspace, VISITOR, "c2", pdf("f2"));
+    expect(next.ok && next.value.message.seq).toBe(2);
+    expect(await stored(f)).toEqual([
+      ["c1", "file", "chat"],
+      ["c2", "file", "chat"],
+    ]);
+  });
+
+  it("by someone else is refused, joined or not; an operator's own resend is answered even after they left", async () => {
+    const f = own();
+    const stub = f.stub();
+    const op = { role: "operator" as const, ...OPERATOR };
+    const used = { ok: false, code: "bad_frame", message: "clientId already used" };
+    await stub.attachFile(f.id, f.workspace, VISITOR, "c1", pdf("f1"));
+    expect(await stub.sendAsOperator(f.id, f.workspace, op, "c1", "Mine now", "chat"), "not joined").toEqual(used);
+    await stub.join(f.id, f.workspace, OPERATOR);
+    expect(await stub.sendAsOperator(f.id, f.workspace, op, "c1", "Mine now", "chat"), "joined").toEqual(used);
+    const reply = await stub.sendAsOperator(f.id, f.workspace, op, "o1", "Hello", "chat");
+    await stub.leave(f.id, f.workspace, OPERATOR.id, "https://chat.example");
+    expect(await stub.sendAsOperator(f.id, f.workspace, op, "o1", "Hello", "chat")).toEqual({
+      ok: true,
+      value: { fresh: false, message: reply.ok && reply.value.message },
+    });
+    expect(await stub.sendAsOperator(f.id, f.workspace, op, "o2", "Again", "chat")).toEqual({
+      ok: false,
+      code: "forbidden",
+      message: "Join the conversation to reply",
+    });
+    expect((await stored(f)).map(([id]) => id)).toEqual(["c1", "o1"]);
+  });
+});
+
 describe("a call naming another workspace or visitor changes nothing", () => {
   it("leave and join with another workspace are an unknown conversation; the operator stays joined", async () => {
     const f = own();
@@ -171,7 +211,7 @@ describe("a call naming another workspace or visitor changes nothing", () => {
     expect(mine.ok && mine.value.messages.map((m) => m.clientId)).toEqual(["file-1"]);
   });
 
-  it("another visitor cannot set the site identity: refused, and the visitor's name and email stay", async () => {
+  it("another visitor cannot set the site identity, nor an operator naming another workspace correct it; name and email stay", async () => {
     const f = own();
     const stub = f.stub();
     await stub.attachFile(f.id, f.workspace, VISITOR, "file-1", pdf("f1"));
@@ -183,6 +223,10 @@ describe("a call naming another workspace or visitor changes nothing", () => {
       code: "forbidden",
       message: "Not your conversation",
     });
+    expect(
+      await stub.updateVisitor(f.id, "another-workspace", { name: "Mallory" }),
+      "an operator's correction",
+    ).toEqual(NOT_FOUND);
     const state = await stub.getState(f.id, f.workspace);
     expect(state.ok && state.value.visitor).toMatchObject({ id: VISITOR.id, name: "Kari", email: "kari@example.org" });
   });
