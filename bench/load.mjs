@@ -14,7 +14,8 @@
 //                       (P /ws/panel sockets of the admin, each hearing every
 //                       conversation's index update; default 0)
 //   --profile           a CPU profile of Microchat's workerd during the steady
-//                       load (bench/profile.mjs; the Worker runs unminified),
+//                       load and, apart, during the busy conversation
+//                       (bench/profile.mjs; the Worker runs unminified),
 //                       summarised in the results, raw beside them
 //
 // Each row also records its latencies by when the message was sent, in 5 s
@@ -452,7 +453,19 @@ async function microchatRun(withBusy) {
       run.panelFrames = panelFrames;
       for (const ws of panels) ws.terminate();
     }
-    if (withBusy) results.busyConversation = await busyConversation(app.base, cookie, app.child.pid);
+    if (withBusy) {
+      // With --profile the busy conversation is profiled too, on its own (`profile-busy`).
+      const profiler = app.inspectorPort ? await startProfile(app.inspectorPort) : null;
+      results.busyConversation = await busyConversation(app.base, cookie, app.child.pid);
+      if (profiler) {
+        const profile = await profiler.stop("profile-busy");
+        results.busyConversation.profile = profile;
+        console.log(
+          `  busy profile (${profile.file}): busy in ${profile.busyPercent}% of samples; self, of busy samples:`,
+        );
+        for (const f of profile.self.slice(0, 25)) console.log(`    ${String(f.percent).padStart(5)}%  ${f.fn}`);
+      }
+    }
     return run;
   } finally {
     stopTree(app.child);

@@ -124,7 +124,7 @@ export const TEST_FILES = {
 export const FLOORS = {
   validate: 92,
   email: 93,
-  conversation: 91,
+  conversation: 93,
   workspace: 96,
 };
 

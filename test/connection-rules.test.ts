@@ -810,7 +810,7 @@ describe("the welcome (hello)", () => {
     s.send({ type: "hello", lastSeq: 0 });
     await wasAsked;
     const say = (c: ConversationContext, text: string) => {
-      const message = append(c, text, "text", { role: "operator", id: "op-1", name: "Olga" }, text);
+      const message = append(c, text, "text", { role: "operator", id: "op-1", name: "Olga" }, text)!;
       broadcast(c, { type: "message", message });
     };
     await f.in((c) => {

@@ -39,13 +39,13 @@ export function store(
   text: string,
   extra: MessageExtra = {},
 ): Stored {
-  const existing = byClientId(c, clientId);
-  if (existing) {
-    if (existing.author_id !== who.id) refuse("bad_frame", "clientId already used");
-    return { message: toMessage(existing), fresh: false };
+  // A resend of a stored message is answered with it, even once its author may no longer write.
+  if (who.role === "operator" && !isJoined(c, who.id)) {
+    if (byClientId(c, clientId)) return resent(c, who, clientId);
+    refuse("forbidden", "Join the conversation to reply");
   }
-  if (who.role === "operator" && !isJoined(c, who.id)) refuse("forbidden", "Join the conversation to reply");
   const message = append(c, clientId, kind, { role: who.role, id: who.id, name: who.name }, text, extra);
+  if (message === null) return resent(c, who, clientId);
   const meta = c.meta;
 
   if (who.role === "visitor" && extra.email?.auto) {
@@ -76,6 +76,13 @@ export function store(
     touchIndex(c, false);
   }
   return { message, fresh: true };
+}
+
+/** The answer to a resend of `clientId`: the stored message, unless someone else used that id. */
+function resent(c: ConversationContext, who: SocketIdentity, clientId: string): Stored {
+  const existing = byClientId(c, clientId)!;
+  if (existing.author_id !== who.id) refuse("bad_frame", "clientId already used");
+  return { message: toMessage(existing), fresh: false };
 }
 
 /** An operator has read up to `seq` (the unread count in the index). */

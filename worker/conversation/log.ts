@@ -84,9 +84,12 @@ export function bySeq(c: ConversationContext, seq: number): MessageRow | undefin
 }
 
 /**
- * Appends a message under the next sequence number. Runs synchronously (no
- * await between reading the last number and inserting), so two messages can
- * never take the same number and the log has no gaps.
+ * Appends a message under the next sequence number, or returns null when
+ * `clientId` is already in the log (nothing is written then, and no number
+ * is taken). One statement does both the dedupe and the insert: the common
+ * case, a new message, reads nothing first. Runs synchronously (no await
+ * between reading the last number and inserting), so two messages can never
+ * take the same number and the log has no gaps.
  */
 export function append(
   c: ConversationContext,
@@ -95,12 +98,13 @@ export function append(
   author: Message["author"],
   text: string,
   extra: MessageExtra = {},
-): Message {
+): Message | null {
   const seq = lastSeq(c) + 1;
   const at = Date.now();
-  c.sql.exec(
+  const written = c.sql.exec(
     `INSERT INTO messages (seq, client_id, kind, author_role, author_id, author_name, text, event, rating, file, channel, email, delivery, at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (client_id) DO NOTHING`,
     seq,
     clientId,
     kind,
@@ -115,7 +119,8 @@ export function append(
     extra.email ? JSON.stringify(extra.email) : null,
     extra.delivery ? JSON.stringify(extra.delivery) : null,
     at,
-  );
+  ).rowsWritten;
+  if (written === 0) return null;
   // Every stored file (chat or email attachment, a mail kept as it arrived) is findable by id for serving.
   const email = extra.email;
   for (const f of [
@@ -144,7 +149,16 @@ export function appendEvent(
   text: string,
   extra: MessageExtra & { event: NonNullable<MessageExtra["event"]> },
 ): Message {
-  return append(c, `event:${randomId()}`, "event", { role: "system", id: author.id, name: author.name }, text, extra);
+  const message = append(
+    c,
+    `event:${randomId()}`,
+    "event",
+    { role: "system", id: author.id, name: author.name },
+    text,
+    extra,
+  );
+  if (message === null) throw new Error("An event's fresh client id was already in the log");
+  return message;
 }
 
 /** The attachment `fileId`, as stored with its message. */
