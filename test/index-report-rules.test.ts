@@ -140,6 +140,35 @@ function figures(c: ConversationContext) {
 }
 
 /** Cancels a planned coalesced report, so it cannot fire behind the test's back. */
+/**
+ * Three reports on their way at once: the first carries what is queued and its answer is held; a second and a
+ * third (state changes, carrying none) are answered while it waits; then the first is answered. Answers what
+ * `held` read between the second's answer and the third's start.
+ */
+async function overlappingReports<T>(
+  c: ConversationContext,
+  workspace: Awaited<ReturnType<typeof holdAnswers>>,
+  held: () => T,
+): Promise<T> {
+  c.memory.report.dirty = 1;
+  const first = flushIndex(c);
+  c.memory.report.dirty = 2;
+  const second = flushIndex(c);
+  workspace.answer(1);
+  await second;
+  dropTimer(c);
+  const during = held();
+  c.memory.report.dirty = 3;
+  const third = flushIndex(c);
+  workspace.answer(2);
+  await third;
+  dropTimer(c);
+  workspace.answer(0);
+  await first;
+  dropTimer(c);
+  return during;
+}
+
 function dropTimer(c: ConversationContext): void {
   const timer = c.memory.report.timer;
   if (timer) clearTimeout(timer.handle);
@@ -562,22 +591,7 @@ describe("figures for Report > Operator", () => {
       c.meta.started = true;
       queueStat(c, "first_response", "op-1", 7);
       queueStat(c, "first_response", "op-1", 8);
-      c.memory.report.dirty = 1;
-      const first = flushIndex(c); // carries the figures; its answer is held
-      c.memory.report.dirty = 2;
-      const second = flushIndex(c); // a state change meanwhile: it carries none
-      workspace.answer(1);
-      await second;
-      dropTimer(c);
-      const held = c.memory.report.statsInFlight;
-      c.memory.report.dirty = 3;
-      const third = flushIndex(c); // another change, the first still on its way
-      workspace.answer(2);
-      await third;
-      dropTimer(c);
-      workspace.answer(0);
-      await first;
-      dropTimer(c);
+      const held = await overlappingReports(c, workspace, () => c.memory.report.statsInFlight);
       return { held, ...figures(c) };
     });
     expect(seen).toEqual({ held: true, released: false, pending: false, left: 0 });
@@ -951,22 +965,7 @@ describe("messages for message.created webhooks", () => {
       c.memory.report.wantsMessages = true;
       text(c, VISITOR, "m1");
       text(c, VISITOR, "m2");
-      c.memory.report.dirty = 1;
-      const first = flushIndex(c); // carries m1 and m2; its answer is held
-      c.memory.report.dirty = 2;
-      const second = flushIndex(c); // a state change meanwhile: it carries none
-      workspace.answer(1);
-      await second;
-      dropTimer(c);
-      const held = c.memory.report.messagesInFlight;
-      c.memory.report.dirty = 3;
-      const third = flushIndex(c); // another change, the first still on its way
-      workspace.answer(2);
-      await third;
-      dropTimer(c);
-      workspace.answer(0);
-      await first;
-      dropTimer(c);
+      const held = await overlappingReports(c, workspace, () => c.memory.report.messagesInFlight);
       return { held, released: c.memory.report.messagesInFlight, reportedSeq: c.meta.reportedSeq };
     });
     expect(seen).toEqual({ held: true, released: false, reportedSeq: 2 });
