@@ -30,7 +30,7 @@
 // Every server runs on a fresh state directory under BENCH_STATE_DIR (default
 // the system's temporary directory), so both storing sides write to one disk.
 import { spawn } from "node:child_process";
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -77,6 +77,19 @@ function treeCpuSeconds(pid) {
     const fields = procFile(p, "stat").split(") ")[1]?.split(" ") ?? [];
     return n + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
   }, 0);
+}
+
+/**
+ * The machine's CPU time so far, from the first line of /proc/stat: all of it, and the part the hypervisor gave to
+ * other guests (steal). A run during which steal was high ran on a machine slower than it looked.
+ */
+function machineTicks() {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = (
+    /^cpu\s+(.*)$/m.exec(procFile("", "stat", "/proc/stat"))?.[1] ?? ""
+  )
+    .split(/\s+/)
+    .map(Number);
+  return { total: user + nice + system + idle + iowait + irq + softirq + steal, steal };
 }
 
 function stats(latencies) {
@@ -164,8 +177,9 @@ async function microchatPair(base, cookie, onMessage, track) {
   ]) {
     ws.on("message", (d) => {
       const f = JSON.parse(d);
+      // Heard by the visitor: the operator sent it, and the other way round.
       if (f.type === "message" && f.message.kind === "text" && f.message.text.startsWith("t:"))
-        onMessage(f.message.text);
+        onMessage(f.message.text, null, side === "visitor" ? "operator" : "visitor");
       else if (f.type === "error") onMessage(null, f);
     });
   }
@@ -213,7 +227,8 @@ async function baselinePair(base, kind, room, onMessage, track) {
   const url = `${base.replace("http", "ws")}/${kind}/${room}`;
   const a = await open(url);
   const b = await open(url);
-  for (const ws of [a, b]) ws.on("message", (d) => onMessage(String(d)));
+  a.on("message", (d) => onMessage(String(d), null, "operator"));
+  b.on("message", (d) => onMessage(String(d), null, "visitor"));
   const send = (ws) => ws.send(stampText(track));
   return { visitor: a, operator: b, sendVisitor: () => send(a), sendOperator: () => send(b) };
 }
@@ -236,7 +251,11 @@ function byWindow(samples, start, seconds = 5) {
   });
 }
 
+/** Where the current steady run is: opening its conversations ("setup"), under load ("load"), or after it. */
+let phase = "setup";
+
 async function steadyLoad(name, makePair, serverPid, inspectorPort) {
+  phase = "setup";
   const latencies = [];
   const samples = [];
   let errors = 0;
@@ -245,13 +264,16 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   const received = new Set();
   let duplicates = 0;
   const track = (key) => sent.add(key);
-  const onMessage = (text, error) => {
+  // By sender: an operator's frame may wait for the workspace to confirm the session (access.ts), a visitor's never.
+  const bySender = { visitor: [], operator: [] };
+  const onMessage = (text, error, sender) => {
     if (error) return void errors++;
     const { sentAt, key } = parseText(text);
     if (received.has(key)) return void duplicates++;
     received.add(key);
     const ms = performance.now() - sentAt;
     latencies.push(ms);
+    bySender[sender]?.push(ms);
     samples.push({ sentAt, ms });
   };
   const pairs = [];
@@ -267,10 +289,12 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   const setupMs = performance.now() - setupStart;
   const idleMb = treeRssMb(serverPid);
   const cpuBefore = treeCpuSeconds(serverPid);
+  const ticksBefore = machineTicks();
   const interval = 1000 / RATE;
   const timers = [];
   const profiler = inspectorPort ? await startProfile(inspectorPort) : null;
   const start = performance.now();
+  phase = "load";
   for (const p of pairs) {
     // Spread the sends over the interval so the load is steady, not in waves.
     const offset = Math.random() * interval;
@@ -288,8 +312,12 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   }
   for (const t of timers) (clearInterval(t), clearTimeout(t));
   await new Promise((r) => setTimeout(r, 1500)); // let the last messages land
+  phase = "after";
   const elapsed = (performance.now() - start) / 1000;
   const cpu = treeCpuSeconds(serverPid) - cpuBefore;
+  const ticks = machineTicks();
+  const stealPercent =
+    Math.round((1000 * (ticks.steal - ticksBefore.steal)) / Math.max(1, ticks.total - ticksBefore.total)) / 10;
   const profile = profiler ? await profiler.stop(`profile-${name}-${N}`) : undefined;
   for (const p of pairs) (p.visitor.terminate(), p.operator.terminate());
   const result = {
@@ -303,11 +331,14 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
     duplicates,
     latencyMs: stats(latencies),
     latencyByWindow: byWindow(samples, start),
+    latencyBySender: { visitor: stats(bySender.visitor), operator: stats(bySender.operator) },
     serverMemoryMb: peakMb,
     // Resident memory with every conversation's sockets open and said hello, before the load: per conversation.
     idleMemoryMb: idleMb,
     // The whole server's CPU (every object and the Worker share one workerd process here) per second of load.
     serverCpuPerSecond: Math.round((cpu / elapsed) * 100) / 100,
+    // Of the machine's CPU time during the load, the share the hypervisor gave elsewhere (steal, /proc/stat).
+    stealPercent,
     ...(profile ? { profile } : {}),
   };
   console.log(`${name}: ${JSON.stringify({ ...result, profile: undefined, latencyByWindow: undefined })}`);
@@ -437,9 +468,17 @@ async function microchatRun(withBusy) {
     // Operators' panels: each hears every conversation's index update through the Workspace object.
     const panels = [];
     let panelFrames = 0;
+    // Frames heard while the conversations were opened, and during the load (and the 1.5 s after it), by type.
+    const panelFramesBy = { setup: {}, load: {} };
     for (let i = 0; i < PANELS; i++) {
       const ws = await open(`${app.base.replace("http", "ws")}/ws/panel`, { Origin: app.base, Cookie: cookie });
-      ws.on("message", () => panelFrames++);
+      ws.on("message", (d) => {
+        panelFrames++;
+        const counts = panelFramesBy[phase];
+        if (!counts) return;
+        const type = JSON.parse(String(d)).type;
+        counts[type] = (counts[type] ?? 0) + 1;
+      });
       panels.push(ws);
     }
     const run = await steadyLoad(
@@ -451,6 +490,7 @@ async function microchatRun(withBusy) {
     if (PANELS > 0) {
       run.panels = PANELS;
       run.panelFrames = panelFrames;
+      run.panelFramesBy = panelFramesBy;
       for (const ws of panels) ws.terminate();
     }
     if (withBusy) {
@@ -519,7 +559,9 @@ for (const r of [results.microchat, results.storeThenRelay, results.baseline]) {
   );
 }
 if (results.microchat.panels) {
-  console.log(`\n${results.microchat.panels} panels open heard ${results.microchat.panelFrames} index frames`);
+  const { panels, panelFrames, panelFramesBy } = results.microchat;
+  console.log(`\n${panels} panels open heard ${panelFrames} index frames; by type, opening the conversations`);
+  console.log(`${JSON.stringify(panelFramesBy?.setup)}, during the load ${JSON.stringify(panelFramesBy?.load)}`);
 }
 if (REPEAT > 1) {
   console.log(
