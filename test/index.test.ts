@@ -11,6 +11,7 @@ import {
   signInAdmin,
   visitorSocket,
 } from "./helpers";
+import type { ConversationSummary } from "../worker/protocol";
 
 /** The panel's next upsert of `conversationId` that shows `preview`. */
 function upsertWithPreview(panel: Awaited<ReturnType<typeof panelSocket>>, conversationId: string, preview: string) {
@@ -88,6 +89,77 @@ describe("conversation index", () => {
     await upsertWithPreview(panel, session.conversationId, "after a quiet spell");
     expect(await alarm(), "no alarm for a preview that went at once").toBeNull();
     v.close();
+    panel.close();
+  });
+
+  it("the backstop of a conversation evicted after its report tells the panels nothing new", async () => {
+    const { panel, session, v } = await adminWatchingVisitor();
+    const conversation = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
+    await say(v, "only this"); // enters Unassigned: reported at once, and the backstop armed
+    await upsertWithPreview(panel, session.conversationId, "only this");
+    // Hibernation: the instance goes and with it what it knew of its reports, so its alarm sends the summary again.
+    await evictDurableObject(conversation());
+    expect(await runDurableObjectAlarm(conversation())).toBe(true);
+    // The next thing the panel hears of this conversation is a real change, not the repeat.
+    await say(v, "a change");
+    const next = await panel.next("upsert");
+    expect(next.conversation, "the panel's next upsert after the backstop").toMatchObject({
+      id: session.conversationId,
+      preview: "a change",
+    });
+    v.close();
+    panel.close();
+  });
+
+  it("a report that changes nothing in the row takes its version but is not broadcast", async () => {
+    const admin = await signInAdmin();
+    const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    const at = Date.now() - 86_400_000 * 500;
+    const id = `same${"q".repeat(20)}`;
+    const summary = (version: number, preview: string): ConversationSummary & { version: number } => ({
+      id,
+      status: "assigned",
+      visitor: { id: "v-same", name: "Sam", email: null },
+      operators: [{ id: "op-same", name: "Ola" }],
+      preview,
+      previewRole: "visitor",
+      lastAt: at,
+      unread: 1,
+      createdAt: at,
+      version,
+    });
+    await ws.upsertConversation(summary(1, "A"));
+    const panel = await panelSocket(admin);
+    await panel.next("index");
+    // Version 3 says what version 1 said: not broadcast, but its version is held...
+    expect((await ws.upsertConversation(summary(3, "A"))).version).toBe(3);
+    // ...so version 2, late, is older and applies nothing.
+    expect((await ws.upsertConversation(summary(2, "B"))).version).toBe(3);
+    await ws.upsertConversation(summary(4, "C"));
+    const next = await panel.next("upsert");
+    expect(next.conversation, "the panel's first upsert after version 1").toMatchObject({ id, preview: "C" });
+    // A change of any one column the row shows is broadcast.
+    let version = 5;
+    let current = summary(4, "C");
+    const changes: Partial<ConversationSummary>[] = [
+      { status: "unassigned" },
+      { visitor: { id: "v-same", name: "Samira", email: null } },
+      { visitor: { id: "v-same", name: "Samira", email: "sam@example.com" } },
+      { operators: [] },
+      { preview: "D" },
+      { previewRole: "operator" },
+      { lastAt: at + 1 },
+      { unread: 0 },
+    ];
+    for (const change of changes) {
+      current = { ...current, ...change, version: version++ };
+      await ws.upsertConversation(current);
+      const heard = await panel.next("upsert");
+      expect(heard.conversation, `the upsert after changing ${JSON.stringify(change)}`).toMatchObject({
+        id,
+        ...change,
+      });
+    }
     panel.close();
   });
 

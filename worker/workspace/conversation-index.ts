@@ -65,6 +65,20 @@ function toSummary(r: ConversationRow): ConversationSummary {
   };
 }
 
+/** Whether a report would leave row `r` as it is: every column a report updates holds the same value. */
+function sameRow(r: ConversationRow, s: ConversationSummary, operators: string): boolean {
+  return (
+    r.status === s.status &&
+    r.visitor_name === s.visitor.name &&
+    r.visitor_email === s.visitor.email &&
+    r.operators === operators &&
+    r.preview === s.preview &&
+    r.preview_role === s.previewRole &&
+    r.last_at === s.lastAt &&
+    r.unread === s.unread
+  );
+}
+
 /** The modules a change of the index reaches. */
 interface IndexDeps {
   panels: PanelSockets;
@@ -140,12 +154,20 @@ export class ConversationIndex implements IndexLists {
       return answer(current.v);
     }
     const before = this.w.sql
-      .exec<{ status: string; last_at: number; operators: string }>(
-        "SELECT status, last_at, operators FROM conversations WHERE id = ?",
-        summary.id,
-      )
+      .exec<ConversationRow>("SELECT * FROM conversations WHERE id = ?", summary.id)
       .toArray()[0];
     const operators = JSON.stringify(summary.operators);
+    if (before && sameRow(before, summary, operators)) {
+      // Nothing the row shows changed (the backstop alarm of a conversation woken from hibernation reports
+      // what was already reported): the version is taken, so an older report still cannot apply, but no
+      // row is written and no panel is told.
+      this.w.ctx.storage.transactionSync(() => {
+        if (stats.length > 0) this.to.reports.addStats(stats);
+        this.setVersion(summary.id, summary.version);
+      });
+      queueMessages();
+      return answer(summary.version);
+    }
     this.w.ctx.storage.transactionSync(() => {
       if (stats.length > 0) this.to.reports.addStats(stats);
       this.setVersion(summary.id, summary.version);
