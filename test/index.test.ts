@@ -111,7 +111,7 @@ describe("conversation index", () => {
     panel.close();
   });
 
-  it("a report that changes nothing in the row takes its version but is not broadcast", async () => {
+  it("a report that changes nothing in the row takes its version and its figures but is not broadcast", async () => {
     const admin = await signInAdmin();
     const ws = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
     const at = Date.now() - 86_400_000 * 500;
@@ -131,10 +131,18 @@ describe("conversation index", () => {
     await ws.upsertConversation(summary(1, "A"));
     const panel = await panelSocket(admin);
     await panel.next("index");
-    // Version 3 says what version 1 said: not broadcast, but its version is held...
-    expect((await ws.upsertConversation(summary(3, "A"))).version).toBe(3);
-    // ...so version 2, late, is older and applies nothing.
-    expect((await ws.upsertConversation(summary(2, "B"))).version).toBe(3);
+    // Version 3 says what version 1 said: not broadcast, but its version is held and its figures counted...
+    const operatorId = `op-same-${Date.now()}`;
+    const sent = (value: number) => [{ kind: "message" as const, operatorId, at, value }];
+    expect((await ws.upsertConversation(summary(3, "A"), sent(2))).version).toBe(3);
+    // ...so version 2, late, is older and applies nothing but its figures.
+    expect((await ws.upsertConversation(summary(2, "B"), sent(3))).version).toBe(3);
+    const counted = await runInDurableObject(ws, (_o, state) =>
+      state.storage.sql
+        .exec<{ n: number }>("SELECT SUM(messages) AS n FROM operator_daily WHERE operator_id = ?", operatorId)
+        .one(),
+    );
+    expect(counted.n, "messages counted from the repeat and the late report").toBe(5);
     await ws.upsertConversation(summary(4, "C"));
     const next = await panel.next("upsert");
     expect(next.conversation, "the panel's first upsert after version 1").toMatchObject({ id, preview: "C" });
