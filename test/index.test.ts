@@ -102,7 +102,7 @@ describe("conversation index", () => {
     expect(await runDurableObjectAlarm(conversation())).toBe(true);
     // The next thing the panel hears of this conversation is a real change, not the repeat.
     await say(v, "a change");
-    const next = await panel.next("upsert");
+    const next = await panel.until("upsert", (f) => f.conversation.id === session.conversationId);
     expect(next.conversation, "the panel's next upsert after the backstop").toMatchObject({
       id: session.conversationId,
       preview: "a change",
@@ -144,7 +144,7 @@ describe("conversation index", () => {
     );
     expect(counted.n, "messages counted from the repeat and the late report").toBe(5);
     await ws.upsertConversation(summary(4, "C"));
-    const next = await panel.next("upsert");
+    const next = await panel.until("upsert", (f) => f.conversation.id === id);
     expect(next.conversation, "the panel's first upsert after version 1").toMatchObject({ id, preview: "C" });
     // A change of any one column the row shows is broadcast.
     let version = 5;
@@ -162,7 +162,7 @@ describe("conversation index", () => {
     for (const change of changes) {
       current = { ...current, ...change, version: version++ };
       await ws.upsertConversation(current);
-      const heard = await panel.next("upsert");
+      const heard = await panel.until("upsert", (f) => f.conversation.id === id);
       expect(heard.conversation, `the upsert after changing ${JSON.stringify(change)}`).toMatchObject({
         id,
         ...change,
