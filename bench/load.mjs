@@ -85,7 +85,7 @@ function treeCpuSeconds(pid) {
  */
 function machineTicks() {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = (
-    /^cpu\s+(.*)$/m.exec(procFile("", "stat", "/proc/stat"))?.[1] ?? ""
+    /^cpu\s+(.*)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1] ?? ""
   )
     .split(/\s+/)
     .map(Number);
