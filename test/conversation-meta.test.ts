@@ -53,6 +53,7 @@ const STORED = {
   email_from: "support@microchat.example",
   email_name: "Support",
   reported_seq: "6",
+  report_pending: "1",
 };
 
 /** The same facts through the typed fields. */
@@ -83,6 +84,7 @@ const TYPED = {
   emailFrom: "support@microchat.example",
   emailName: "Support",
   reportedSeq: 6,
+  reportPending: true,
 };
 
 describe("the conversation's meta table", () => {
@@ -151,6 +153,7 @@ describe("the conversation's meta table", () => {
       emailFrom: null,
       emailName: null,
       reportedSeq: 0,
+      reportPending: null,
     });
     expect(no).toEqual({ rows: { identity_verified: "0", deleted: "1", started: "0" }, verified: false });
     expect(yes).toBe("1");

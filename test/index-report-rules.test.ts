@@ -362,6 +362,117 @@ describe("the backstop alarm", () => {
   });
 });
 
+describe("the durable mark (a change waits to be reported)", () => {
+  /** The mark as stored: "1", "0", or null before one was ever written. */
+  const stored = (c: ConversationContext) =>
+    c.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'report_pending'").toArray()[0]?.value ?? null;
+
+  it("is written in the same event as a state change or a held-back preview, not a quiet preview; a clean report clears it", async () => {
+    const f = fresh();
+    const seen = await f.in(async (c) => {
+      c.meta.started = true;
+      const touched = async (immediate: boolean, lastAt: number) => {
+        Object.assign(c.memory.report, { dirty: 0, lastAt, inFlight: 0 });
+        c.memory.alarmAt = T0 + 1; // an alarm is known: only the mark is looked at here
+        touchIndex(c, immediate);
+        const atOnce = stored(c);
+        if (c.memory.report.timer) {
+          dropTimer(c);
+          await flushIndex(c); // the held-back preview's report, brought forward
+        }
+        await settled(c);
+        return { atOnce, reported: stored(c) };
+      };
+      return {
+        quiet: await touched(false, 0),
+        stateChange: await touched(true, T0),
+        heldBack: await touched(false, T0),
+      };
+    });
+    expect(seen).toEqual({
+      quiet: { atOnce: null, reported: "0" },
+      stateChange: { atOnce: "1", reported: "0" },
+      heldBack: { atOnce: "1", reported: "0" },
+    });
+  });
+
+  it("stands while anything is left: a change while the report was on its way, a full batch, a failed report", async () => {
+    const meanwhile = fresh();
+    const failed = fresh();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    await failed.wsSql((sql) => sql.exec("DROP TABLE index_versions"));
+    const seen = {
+      meanwhile: await meanwhile.in(async (c) => {
+        c.meta.started = true;
+        c.meta.reportPending = false;
+        c.memory.report.dirty = 1;
+        const on = flushIndex(c);
+        c.memory.report.dirty = 2; // a change counted while the report is on its way
+        await on;
+        const seen = { mark: stored(c), alarmAt: c.memory.alarmAt };
+        dropTimer(c);
+        return seen;
+      }),
+      fullBatch: await meanwhile.in(async (c) => {
+        for (let i = 0; i < STATS_PER_REPORT + 1; i++) queueStat(c, "message", "op-1", 1);
+        c.meta.reportPending = false;
+        c.memory.alarmAt = null;
+        await reportNow(c);
+        const seen = { mark: stored(c), alarmAt: c.memory.alarmAt };
+        dropTimer(c);
+        return seen;
+      }),
+      failed: await failed.in(async (c) => {
+        c.meta.started = true;
+        c.memory.report.lastAt = T0;
+        touchIndex(c, true);
+        await settled(c);
+        return { mark: stored(c), alarmAt: c.memory.alarmAt };
+      }),
+    };
+    expect(seen).toEqual({
+      meanwhile: { mark: "1", alarmAt: T0 + BACKSTOP_MS },
+      fullBatch: { mark: "1", alarmAt: T0 + BACKSTOP_MS },
+      failed: { mark: "1", alarmAt: T0 + RETRY_MS },
+    });
+    expect(errors).toHaveBeenCalledTimes(1);
+  });
+
+  it("decides after a wake-up: cleared, nothing is reported; standing or never written, the summary goes", async () => {
+    const cleared = fresh();
+    const standing = fresh();
+    const never = fresh();
+    const wokenUp = (f: ReturnType<typeof fresh>, mark: boolean | null) =>
+      f.in(async (c) => {
+        c.meta.started = true;
+        c.meta.reportPending = mark;
+        c.memory.report.dirty = null; // what a fresh instance knows
+        await flushIndex(c);
+        return { dirty: c.memory.report.dirty, version: c.memory.report.version, mark: stored(c) };
+      });
+    expect(await wokenUp(cleared, false)).toEqual({ dirty: 0, version: 0, mark: "0" });
+    expect(await wokenUp(standing, true)).toEqual({ dirty: 0, version: V(T0), mark: "0" });
+    expect(await wokenUp(never, null)).toEqual({ dirty: 0, version: V(T0), mark: "0" });
+    expect([await cleared.version(), await standing.version(), await never.version()]).toEqual([null, V(T0), V(T0)]);
+  });
+
+  it("the alarm of a conversation whose mark is cleared does not call the workspace", async () => {
+    const f = fresh();
+    await f.in(async (c) => {
+      c.meta.started = true;
+      await reportNow(c);
+    });
+    const reported = await f.version();
+    await f.in((c) => {
+      c.memory.report.dirty = null; // as after a wake-up
+    });
+    now = T0 + BACKSTOP_MS;
+    await f.in((_c, state) => state.storage.setAlarm(T0 + BACKSTOP_MS));
+    expect(await runDurableObjectAlarm(f.stub())).toBe(true);
+    expect(await f.version()).toBe(reported);
+  });
+});
+
 describe("the coalescing timer", () => {
   it("fires the report when due: the workspace gets the preview, and the timer is cleared", async () => {
     const f = fresh();
@@ -560,7 +671,7 @@ describe("figures for Report > Operator", () => {
       dirty: 3,
       inFlight: 0,
       timerDue: T0 + WINDOW * (1 + JITTER / 4),
-      alarmAt: null,
+      alarmAt: T0 + BACKSTOP_MS,
     });
     expect(seen.left).toBe(0);
     expect(await f.firstResponses(), "each figure received once").toEqual([1, 2]);
@@ -738,7 +849,7 @@ describe("what a report carries", () => {
     expect(row?.preview).toBe(preview);
   });
 
-  it("nothing when nothing changed; after a wake-up (changes unknown) the summary goes anyway", async () => {
+  it("nothing when nothing changed; after a wake-up with no mark ever written (unknown) the summary goes anyway", async () => {
     const f = fresh();
     const seen = await f.in(async (c) => {
       c.meta.started = true;
@@ -835,7 +946,7 @@ describe("the workspace's answer", () => {
       dirty: 2,
       inFlight: 0,
       timerDue: T0 + WINDOW * (1 + JITTER / 4),
-      alarmAt: null,
+      alarmAt: T0 + BACKSTOP_MS,
     });
     expect(seen[1], "the workspace holds this very version").toEqual({
       version: V(T0),
@@ -873,8 +984,13 @@ describe("the workspace's answer", () => {
       await settled(c);
       return { planned, after: reporting(c) };
     });
-    expect(seen.planned).toEqual({ dirty: 2, inFlight: 0, timerDue: T0 + WINDOW * (1 + JITTER / 4), alarmAt: null });
-    expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: null });
+    expect(seen.planned).toEqual({
+      dirty: 2,
+      inFlight: 0,
+      timerDue: T0 + WINDOW * (1 + JITTER / 4),
+      alarmAt: T0 + 50 + BACKSTOP_MS,
+    });
+    expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: T0 + 50 + BACKSTOP_MS });
     expect(await f.row()).toMatchObject({ preview: "second", unread: 2 });
     expect(await f.version(), "reported twice").toBe(V(T0 + 50));
   });
@@ -926,9 +1042,15 @@ describe("messages for message.created webhooks", () => {
         dirty: again ? 2 : 0,
         inFlight: 0,
         timerDue: again ? T0 + WINDOW * (1 + JITTER / 4) : null,
-        alarmAt: null,
+        alarmAt: again ? T0 + BACKSTOP_MS : null,
       });
-      expect(seen.after).toEqual({ reportedSeq: count, dirty: 0, inFlight: 0, timerDue: null, alarmAt: null });
+      expect(seen.after).toEqual({
+        reportedSeq: count,
+        dirty: 0,
+        inFlight: 0,
+        timerDue: null,
+        alarmAt: again ? T0 + BACKSTOP_MS : null,
+      });
       expect(await f.webhookSeqs()).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     },
   );
@@ -1003,15 +1125,21 @@ describe("messages for message.created webhooks", () => {
       dirty: 2,
       inFlight: 0,
       timerDue: T0 + 20 + WINDOW * (1 + JITTER / 4),
-      alarmAt: null,
+      alarmAt: T0 + 20 + BACKSTOP_MS,
     });
-    expect(seen.next).toEqual({ reportedSeq: 4, dirty: 0, inFlight: 0, timerDue: null, alarmAt: null });
+    expect(seen.next).toEqual({
+      reportedSeq: 4,
+      dirty: 0,
+      inFlight: 0,
+      timerDue: null,
+      alarmAt: T0 + 20 + BACKSTOP_MS,
+    });
     expect(seen.later, "already listening: nothing more to catch up").toEqual({
       reportedSeq: 5,
       dirty: 0,
       inFlight: 0,
       timerDue: null,
-      alarmAt: null,
+      alarmAt: T0 + 20 + BACKSTOP_MS,
     });
     expect(await f.webhookSeqs()).toEqual([4, 5]);
   });

@@ -92,14 +92,37 @@ describe("conversation index", () => {
     panel.close();
   });
 
-  it("the backstop of a conversation evicted after its report tells the panels nothing new", async () => {
+  it("the backstop of a conversation evicted after its report costs the workspace nothing and tells the panels nothing", async () => {
     const { panel, session, v } = await adminWatchingVisitor();
-    const conversation = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
+    const id = session.conversationId;
+    const conversation = () => env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+    const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
+    const version = () =>
+      runInDurableObject(
+        workspace,
+        (_o, state) =>
+          state.storage.sql.exec<{ v: number }>("SELECT version AS v FROM index_versions WHERE id = ?", id).one().v,
+      );
+    const mark = () =>
+      runInDurableObject(conversation(), (_o, state) =>
+        state.storage.sql
+          .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'report_pending'")
+          .toArray()
+          .map((r) => r.value),
+      );
     await say(v, "only this"); // enters Unassigned: reported at once, and the backstop armed
-    await upsertWithPreview(panel, session.conversationId, "only this");
-    // Hibernation: the instance goes and with it what it knew of its reports, so its alarm sends the summary again.
+    await upsertWithPreview(panel, id, "only this");
+    // The conversation hears the workspace's answer after the panel does: wait for the report to be done with.
+    const end = Date.now() + 10_000;
+    while ((await mark())[0] !== "0") {
+      if (Date.now() > end) throw new Error(`the report's mark was not cleared; saw ${JSON.stringify(await mark())}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const reported = await version();
+    // Hibernation: the instance goes and with it what it knew of its reports; its storage says nothing waits.
     await evictDurableObject(conversation());
     expect(await runDurableObjectAlarm(conversation())).toBe(true);
+    expect(await version(), "no report reached the workspace").toBe(reported);
     // The next thing the panel hears of this conversation is a real change, not the repeat.
     await say(v, "a change");
     const next = await panel.until("upsert", (f) => f.conversation.id === session.conversationId);

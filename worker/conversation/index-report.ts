@@ -10,6 +10,14 @@
  * not one per message. The coalescing state is `c.memory.report` (see
  * context.ts); the durable alarm is the backstop for anything an evicted
  * instance did not get to report.
+ *
+ * What an evicted instance knew of its reports is gone, so a change the
+ * backstop covers also leaves a durable mark (`meta.reportPending`), written
+ * in the same event as the change and cleared by a report that leaves
+ * nothing behind. A woken instance reports only while the mark stands: the
+ * backstop of a change already reported wakes the conversation, but costs
+ * the workspace nothing (at 2,000 conversations these repeats were most of
+ * the thread before any message was sent; see README, Performance).
  */
 import type { ConversationSummary, Role } from "../protocol";
 import { workspaceStub } from "../stubs";
@@ -51,10 +59,19 @@ export function touchIndex(c: ConversationContext, immediate: boolean): void {
     // thread at 2,000 conversations).
     if (quiet) return;
   }
-  // The durable backstop: should this instance go away before it reports a
-  // state change or a held-back preview, the alarm wakes the conversation to
-  // report. Armed once per BACKSTOP_MS, not per message (an alarm write costs
-  // more than the report).
+  backstop(c, now);
+}
+
+/**
+ * The durable backstop: should this instance go away before it reports a
+ * state change or a held-back preview, the mark says so and the alarm wakes
+ * the conversation to report. The mark is written once until a clean report
+ * clears it (writing it again changes nothing, and costs nothing); the alarm
+ * is armed once per BACKSTOP_MS, not per message (an alarm write costs more
+ * than the report).
+ */
+function backstop(c: ConversationContext, now: number): void {
+  c.meta.reportPending = true;
   const alarmAt = c.memory.alarmAt;
   if (alarmAt === null || alarmAt > now + BACKSTOP_MS) c.ctx.waitUntil(c.armAlarm(now + BACKSTOP_MS));
 }
@@ -132,6 +149,8 @@ export async function flushIndex(c: ConversationContext): Promise<void> {
   const meta = c.meta;
   const report = c.memory.report;
   if (!meta.started || meta.deleted) return;
+  // After a wake-up the mark says whether a change waits (none written yet: unknown, so report).
+  if (report.dirty === null) report.dirty = meta.reportPending === false ? 0 : 1;
   const dirty = report.dirty;
   if (dirty === 0) return;
   report.inFlight++;
@@ -191,8 +210,14 @@ export async function flushIndex(c: ConversationContext): Promise<void> {
     }
     // Clear only if nothing changed while we were waiting; otherwise report
     // the newer summary after the window.
-    if (report.dirty === dirty && !more) report.dirty = 0;
-    else reportAfter(c, nextReportAt(c) - Date.now());
+    if (report.dirty === dirty && !more) {
+      report.dirty = 0;
+      meta.reportPending = false;
+    } else {
+      reportAfter(c, nextReportAt(c) - Date.now());
+      // The timer is memory only: the mark and the alarm keep what is left for a later instance.
+      backstop(c, Date.now());
+    }
   } catch (err) {
     logError("index_report.failed_retrying", { conversationId: meta.id }, err);
     await c.armAlarm(Date.now() + RETRY_MS);

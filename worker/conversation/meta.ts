@@ -94,8 +94,10 @@ const FIELDS = {
   emailToken: text("email_token"),
   emailFrom: text("email_from"),
   emailName: text("email_name"),
-  // The index report: the last message handed to message.created webhooks.
+  // The index report: the last message handed to message.created webhooks, and whether a change still waits to be
+  // reported (written with the change, cleared by a report that leaves nothing behind; null: stored before the mark).
   reportedSeq: count("reported_seq"),
+  reportPending: answer("report_pending"),
 } satisfies Record<string, Field<unknown>>;
 
 /** The conversation's meta as typed, writable fields. */
