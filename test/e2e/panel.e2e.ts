@@ -41,9 +41,17 @@ type Logged =
  * panel socket receives, in `window.__log`, before the panel handles it.
  */
 function recordPanelFrames(): void {
-  const w = window as unknown as { __log: unknown[]; __panelSockets: number[] };
+  const w = window as unknown as { __log: unknown[]; __panelSockets: number[]; __firstDrawn: number | null };
   w.__log = [];
   w.__panelSockets = [];
+  // When the panel first drew into #root (its script has run by then).
+  w.__firstDrawn = null;
+  const drawn = new MutationObserver(() => {
+    if (!document.getElementById("root")?.firstChild) return;
+    w.__firstDrawn = performance.now();
+    drawn.disconnect();
+  });
+  drawn.observe(document, { childList: true, subtree: true });
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
     constructor(url: string | URL, protocols?: string | string[]) {
@@ -116,15 +124,24 @@ async function textBecomes(locator: Locator, expected: RegExp, what: string, tim
   return (await locator.filter({ hasText: expected }).first().innerText()).trim();
 }
 
-/** The panel sockets the page opened (when, ms after navigation) and when its session check was answered. */
+/**
+ * The panel sockets the page opened (when, ms after navigation), when the panel first drew, and each request for
+ * the first screen's two answers (what asked it: the page's preload is "link", a script's fetch "fetch").
+ */
 const socketTimes = (page: Page) =>
-  page.evaluate(() => ({
-    sockets: (window as unknown as { __panelSockets: number[] }).__panelSockets,
-    me:
-      (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).find((e) =>
-        e.name.endsWith("/api/auth/me"),
-      )?.responseEnd ?? null,
-  }));
+  page.evaluate(() => {
+    const w = window as unknown as { __panelSockets: number[]; __firstDrawn: number | null };
+    const asked = (path: string) =>
+      (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+        .filter((e) => new URL(e.name).pathname === path)
+        .map((e) => e.initiatorType);
+    return {
+      sockets: w.__panelSockets,
+      firstDrawn: w.__firstDrawn,
+      me: asked("/api/auth/me"),
+      setup: asked("/api/setup"),
+    };
+  });
 
 describe("the panel keeps up", () => {
   before(async () => {
@@ -406,16 +423,18 @@ describe("the panel keeps up", () => {
     await other.close();
   });
 
-  it("a returning operator's panel opens its one socket as its script starts; a signed-out browser opens none", async () => {
+  it("a returning operator's panel asks its session with the page and opens its one socket as its script starts; a signed-out browser opens none", async () => {
     await operator.setViewportSize({ width: 1280, height: 860 });
     await operator.goto(app.base + "/conversations");
     await operator.getByTestId("mine-list").getByTestId("conversation-row").first().waitFor();
-    const { sockets, me } = await socketTimes(operator);
-    assert.equal(sockets.length, 1, `panel sockets opened: ${JSON.stringify(sockets)}`);
+    const seen = await socketTimes(operator);
+    assert.equal(seen.sockets.length, 1, `panel sockets opened: ${JSON.stringify(seen)}`);
     assert.ok(
-      me !== null && sockets[0]! < me,
-      `the socket (${sockets[0]} ms) left before the session answer (${me} ms)`,
+      seen.firstDrawn !== null && seen.sockets[0]! < seen.firstDrawn,
+      `the socket left before the panel first drew, not after the session answer: ${JSON.stringify(seen)}`,
     );
+    // Asked by the page's preloads while the script was on its way, and taken by the script: once each.
+    assert.deepEqual({ me: seen.me, setup: seen.setup }, { me: ["link"], setup: ["link"] }, JSON.stringify(seen));
 
     const stranger = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     await stranger.addInitScript(recordPanelFrames);
