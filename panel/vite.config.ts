@@ -9,7 +9,16 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export default defineConfig({
   root: here("."),
   base: "/",
-  plugins: [solid()],
+  plugins: [
+    solid(),
+    {
+      // The panel's first, classic script (built by build-early.mjs): it opens the panel socket while
+      // the page is still parsed. First in the <head>, ahead of the stylesheet a classic script would wait
+      // for; added as a tag rather than written in index.html, which Vite would try to bundle.
+      name: "microchat-early-script",
+      transformIndexHtml: () => [{ tag: "script", attrs: { src: "/early.js" }, injectTo: "head-prepend" }],
+    },
+  ],
   build: {
     outDir: here("../dist/public"),
     emptyOutDir: true,

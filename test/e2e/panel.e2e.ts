@@ -41,9 +41,17 @@ type Logged =
  * panel socket receives, in `window.__log`, before the panel handles it.
  */
 function recordPanelFrames(): void {
-  const w = window as unknown as { __log: unknown[]; __panelSockets: number[]; __firstDrawn: number | null };
+  const w = window as unknown as {
+    __log: unknown[];
+    __panelSockets: number[];
+    __panelSocketsWhile: string[];
+    __firstDrawn: number | null;
+  };
   w.__log = [];
   w.__panelSockets = [];
+  // The document's readyState as each panel socket was opened: "loading" while the page is still parsed (the
+  // <head>'s classic script), "interactive" or later once the module script runs.
+  w.__panelSocketsWhile = [];
   // When the panel first drew into #root (its script has run by then).
   w.__firstDrawn = null;
   const drawn = new MutationObserver(() => {
@@ -58,6 +66,7 @@ function recordPanelFrames(): void {
       super(url, protocols);
       if (!String(url).includes("/ws/panel")) return;
       w.__panelSockets.push(performance.now());
+      w.__panelSocketsWhile.push(document.readyState);
       this.addEventListener("message", (e) => {
         const f = JSON.parse(String(e.data)) as {
           type: string;
@@ -130,13 +139,18 @@ async function textBecomes(locator: Locator, expected: RegExp, what: string, tim
  */
 const socketTimes = (page: Page) =>
   page.evaluate(() => {
-    const w = window as unknown as { __panelSockets: number[]; __firstDrawn: number | null };
+    const w = window as unknown as {
+      __panelSockets: number[];
+      __panelSocketsWhile: string[];
+      __firstDrawn: number | null;
+    };
     const asked = (path: string) =>
       (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
         .filter((e) => new URL(e.name).pathname === path)
         .map((e) => e.initiatorType);
     return {
       sockets: w.__panelSockets,
+      socketsWhile: w.__panelSocketsWhile,
       firstDrawn: w.__firstDrawn,
       me: asked("/api/auth/me"),
       setup: asked("/api/setup"),
@@ -423,12 +437,13 @@ describe("the panel keeps up", () => {
     await other.close();
   });
 
-  it("a returning operator's panel asks its session with the page and opens its one socket as its script starts; a signed-out browser opens none", async () => {
+  it("a returning operator's panel asks its session with the page and opens its one socket while the page is parsed; a signed-out browser opens none", async () => {
     await operator.setViewportSize({ width: 1280, height: 860 });
     await operator.goto(app.base + "/conversations");
     await operator.getByTestId("mine-list").getByTestId("conversation-row").first().waitFor();
     const seen = await socketTimes(operator);
     assert.equal(seen.sockets.length, 1, `panel sockets opened: ${JSON.stringify(seen)}`);
+    assert.deepEqual(seen.socketsWhile, ["loading"], `opened by the page's first script: ${JSON.stringify(seen)}`);
     assert.ok(
       seen.firstDrawn !== null && seen.sockets[0]! < seen.firstDrawn,
       `the socket left before the panel first drew, not after the session answer: ${JSON.stringify(seen)}`,

@@ -4,22 +4,18 @@
  * The conversations screen needs three answers before its first row: who is
  * signed in (`/api/auth/me`), whether setup is needed, and the conversation
  * index (the first frame of `/ws/panel`). Asked one after another they cost
- * three round trips plus the drawing in between; opened here, the socket's
- * handshake and the index travel while the page starts and the session is
- * checked. The inbox takes it over (`liveSocket`'s `early` option) with the
+ * three round trips plus the drawing in between. The page preloads the first
+ * two (index.html), and its first, classic script (panel/build-early.mjs) opens the
+ * socket while the page is still parsed, so the handshake and the index
+ * travel while the module script arrives and is evaluated; this module takes
+ * that socket (or opens one, if the script did not). The inbox takes it over (`liveSocket`'s `early` option) with the
  * frames heard so far. The cookie decides as it does for any socket: without
  * a session the upgrade is refused and the socket closes, unused.
  */
 import type { EarlySocket } from "../../../widget/src/lib/live-socket";
+import { HINT, openPanelSocket, PARKED, type OpenedEarly } from "./early-open";
 
-let early: (EarlySocket & { stop(): void }) | null = null;
-
-/**
- * Whether this browser was signed in when the panel last knew: a hint, so a
- * signed-out visitor's browser does not try (and log a refused socket); the
- * cookie still decides.
- */
-const HINT = "microchat.signedIn";
+let early: OpenedEarly | null = null;
 
 export function rememberSignedIn(signedIn: boolean): void {
   try {
@@ -30,27 +26,15 @@ export function rememberSignedIn(signedIn: boolean): void {
   }
 }
 
-function wasSignedIn(): boolean {
-  try {
-    return localStorage.getItem(HINT) === "1";
-  } catch {
-    return false;
-  }
-}
-
-/** Open `/ws/panel` ahead of the inbox (once), if this browser was signed in. */
+/**
+ * The socket the page's first script opened (panel/build-early.mjs), taken once; or, if it
+ * opened none (not signed in before, or the script did not run), one opened now.
+ */
 export function openEarlySocket(): void {
-  if (early || typeof WebSocket !== "function" || !wasSignedIn()) return;
-  let ws: WebSocket;
-  try {
-    ws = new WebSocket(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws/panel`);
-  } catch {
-    return;
-  }
-  const heard: string[] = [];
-  const onMessage = (e: MessageEvent) => heard.push(e.data as string);
-  ws.addEventListener("message", onMessage);
-  early = { ws, heard, stop: () => ws.removeEventListener("message", onMessage) };
+  if (early) return;
+  const w = window as unknown as Record<string, OpenedEarly | undefined>;
+  early = w[PARKED] ?? openPanelSocket();
+  delete w[PARKED];
 }
 
 /** The early socket and what it heard, once; null if none was opened or it was taken or dropped. */
