@@ -1,7 +1,10 @@
 // Assignment's smaller rules, each named: what JOIN tells everyone, leaving a
 // conversation one never joined, and an operator marking messages read.
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { join as joinHere, store } from "../worker/conversation/assignment";
+import type { ConversationContext } from "../worker/conversation/context";
+import { appendEvent } from "../worker/conversation/log";
 import type { ConversationSummary } from "../worker/protocol";
 import {
   ADMIN,
@@ -16,6 +19,7 @@ import {
   signInAdmin,
   visitorSocket,
   visitorWithMessage,
+  ownConversation,
 } from "./helpers";
 import { eventually } from "./mail-helpers";
 
@@ -100,5 +104,89 @@ describe("read", () => {
     expect(await v.next("error")).toMatchObject({ code: "forbidden", message: "Only operators mark messages read" });
     op.close();
     v.close();
+  });
+});
+
+describe("a reply", () => {
+  const VISITOR = { role: "visitor" as const, id: "visitor-r", name: "Vera" };
+  const OLGA = { role: "operator" as const, id: "op-olga", name: "Olga" };
+  /** What the conversation's storage holds for the figures and the read mark, and what its hot copy says. */
+  const stored = (c: ConversationContext) => ({
+    figures: c.sql
+      .exec<{ kind: string; operator_id: string; at: number; value: number }>(
+        "SELECT kind, operator_id, at, value FROM pending_stats ORDER BY rowid",
+      )
+      .toArray()
+      .map((r) => ({ ...r })),
+    mark: c.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'last_read_seq'").toArray()[0]?.value,
+    hotMark: c.meta.lastReadSeq,
+    statsPending: c.memory.report.statsPending,
+  });
+
+  it("stores its figure for Report > Operator and moves the read mark in its own insert; a resend, an event or a visitor's message stores neither", async () => {
+    const f = ownConversation("reply-rules", VISITOR.id);
+    const seen = await f.in((c) => {
+      store(c, VISITOR, "v-1", "text", "hello");
+      joinHere(c, { id: OLGA.id, name: OLGA.name });
+      const afterJoin = stored(c);
+      c.sql.exec("DELETE FROM pending_stats"); // the join's own figure, queued by queueStat
+      c.memory.report.statsPending = false;
+      const reply = store(c, OLGA, "o-1", "text", "hi, how can I help?");
+      const afterReply = stored(c);
+      const resend = store(c, OLGA, "o-1", "text", "hi, how can I help?");
+      const afterResend = stored(c);
+      store(c, VISITOR, "v-2", "text", "my order is late");
+      appendEvent(c, { id: OLGA.id, name: OLGA.name }, "Olga did something", { event: "left" });
+      const afterOthers = stored(c);
+      // A later reply is no first response: its own figure alone tells the next report that figures wait.
+      c.memory.report.statsPending = false;
+      const queuedBefore = c.memory.report.statsQueued;
+      const file = store(c, OLGA, "o-2", "file", "label.pdf", {
+        file: { id: "f1", name: "label.pdf", size: 10, type: "application/pdf", image: false },
+      });
+      return {
+        afterJoin,
+        reply: reply.message,
+        afterReply,
+        resend,
+        afterResend,
+        afterOthers,
+        file: file.message,
+        afterFile: stored(c),
+        queued: c.memory.report.statsQueued - queuedBefore,
+      };
+    });
+    expect(
+      seen.afterJoin.figures.map((r) => r.kind),
+      "joining queues its own figure, not a reply's",
+    ).toEqual(["joined"]);
+    expect(seen.afterJoin.mark, "joining reads nothing").toBe("0");
+    expect(seen.afterReply).toEqual({
+      figures: [
+        { kind: "message", operator_id: OLGA.id, at: seen.reply.at, value: 1 },
+        // The first reply to a waiting visitor also queues its response time (queueStat).
+        { kind: "first_response", operator_id: OLGA.id, at: expect.any(Number), value: expect.any(Number) },
+      ],
+      mark: String(seen.reply.seq),
+      hotMark: seen.reply.seq,
+      statsPending: true,
+    });
+    expect(seen.resend.fresh, "the same clientId again is a resend").toBe(false);
+    expect(seen.afterResend, "a resend counts nothing and moves nothing").toEqual(seen.afterReply);
+    expect(seen.afterOthers, "a visitor's message and an event are not replies").toEqual(seen.afterReply);
+    expect(
+      seen.afterFile.figures.map((r) => r.kind),
+      "a file is a reply too",
+    ).toEqual(["message", "first_response", "message"]);
+    expect(seen.afterFile.mark).toBe(String(seen.file.seq));
+    expect(seen.afterFile.hotMark).toBe(seen.file.seq);
+    expect(seen.afterFile.statsPending, "the next report looks for figures").toBe(true);
+    expect(seen.queued, "one figure queued, as the report counts them").toBe(1);
+
+    // A new instance reads the same mark from storage (the figures have gone with the reports since).
+    await evictDurableObject(f.stub());
+    const woken = await f.in((c) => stored(c));
+    expect(woken.mark).toBe(String(seen.file.seq));
+    expect(woken.hotMark).toBe(seen.file.seq);
   });
 });

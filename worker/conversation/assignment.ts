@@ -11,8 +11,9 @@
 import { refuse } from "../errors";
 import type { ConversationState, Message, OperatorRef } from "../protocol";
 import type { ConversationContext } from "./context";
-import { queueStat, touchIndex } from "./index-report";
+import { queueStat, statQueued, touchIndex } from "./index-report";
 import { append, appendEvent, byClientId, lastSeq, toMessage, type MessageExtra } from "./log";
+import { writtenByStorage } from "./meta";
 import { broadcast, type SocketIdentity } from "./sockets";
 import { broadcastState, conversationState } from "./state";
 import { creditOperator, offerSurvey } from "./survey";
@@ -64,9 +65,9 @@ export function store(
       touchIndex(c, false);
     }
   } else {
-    // An operator's reply answers everything before it.
-    meta.lastReadSeq = message.seq;
-    queueStat(c, "message", who.id, 1);
+    // A reply answers everything before it, and counts for Report > Operator: its insert wrote both (schema.ts).
+    writtenByStorage(c.hot.meta, "lastReadSeq", message.seq);
+    statQueued(c);
     const waiting = meta.waitingSince;
     if (waiting !== null) {
       // First response time: visitor message in Unassigned → first operator reply.

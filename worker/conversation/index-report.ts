@@ -78,8 +78,7 @@ function backstop(c: ConversationContext, now: number): void {
 
 /** Queues a figure for Report > Operator; it goes with the next (coalesced) report. */
 export function queueStat(c: ConversationContext, kind: StatKind, operatorId: string, value: number): void {
-  c.memory.report.statsPending = true;
-  c.memory.report.statsQueued++;
+  statQueued(c);
   c.sql.exec(
     "INSERT INTO pending_stats (kind, operator_id, at, value) VALUES (?, ?, ?, ?)",
     kind,
@@ -87,6 +86,15 @@ export function queueStat(c: ConversationContext, kind: StatKind, operatorId: st
     Date.now(),
     value,
   );
+}
+
+/**
+ * Notes a figure queued in pending_stats, by queueStat or by SQLite itself
+ * (a reply's "message" figure is written by its insert; see schema.ts).
+ */
+export function statQueued(c: ConversationContext): void {
+  c.memory.report.statsPending = true;
+  c.memory.report.statsQueued++;
 }
 
 /**

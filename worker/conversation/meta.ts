@@ -120,6 +120,19 @@ export function createMeta(sql: SqlStorage, values: () => Map<string, string>): 
   return meta;
 }
 
+/** The fields that always hold a value (no null): a trigger can write them (see `writtenByStorage`). */
+type Valued = { [K in keyof Meta]: null extends Meta[K] ? never : K }[keyof Meta];
+
+/**
+ * Records in the hot copy a field that SQLite has already written itself (a
+ * trigger; see schema.ts), so that reads agree with storage without a
+ * second write. A field with a value is written as text, never deleted.
+ */
+export function writtenByStorage<K extends Valued>(values: Map<string, string>, name: K, value: Meta[K]): void {
+  const field = FIELDS[name] as Field<Meta[K]>;
+  values.set(field.key, field.write(value) as string);
+}
+
 function store(sql: SqlStorage, values: Map<string, string>, key: string, text: string | null): void {
   if (text === null) {
     if (!values.has(key)) return;
