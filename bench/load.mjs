@@ -37,7 +37,7 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { startProfile } from "./profile.mjs";
 import { provenance, writeResults } from "./results.mjs";
-import { freePort, procFile, processTree, root, spawnMicrochat, waitReady } from "./server.mjs";
+import { freePort, procFile, processTree, root, spawnMicrochat, treeCpuSeconds, waitReady } from "./server.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -69,14 +69,6 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 function treeRssMb(pid) {
   const kb = processTree(pid).reduce((n, p) => n + Number(/VmRSS:\s+(\d+)/.exec(procFile(p, "status"))?.[1] ?? 0), 0);
   return Math.round(kb / 1024);
-}
-
-/** CPU seconds (user + system) a process tree has used so far: /proc/<pid>/stat fields 14 and 15, at 100 ticks a second. */
-function treeCpuSeconds(pid) {
-  return processTree(pid).reduce((n, p) => {
-    const fields = procFile(p, "stat").split(") ")[1]?.split(" ") ?? [];
-    return n + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
-  }, 0);
 }
 
 /**

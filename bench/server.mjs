@@ -96,6 +96,14 @@ export function processTree(pid) {
   return tree;
 }
 
+/** CPU seconds (user + system) a process tree has used so far: /proc/<pid>/stat fields 14 and 15, at 100 ticks a second. */
+export function treeCpuSeconds(pid) {
+  return processTree(pid).reduce((n, p) => {
+    const fields = procFile(p, "stat").split(") ")[1]?.split(" ") ?? [];
+    return n + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+  }, 0);
+}
+
 /** The contents of /proc/<pid>/<file>, or "" once the process is gone. */
 export function procFile(pid, file) {
   try {
