@@ -33,6 +33,7 @@ import { spawn } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { startProfile } from "./profile.mjs";
@@ -285,6 +286,11 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   const interval = 1000 / RATE;
   const timers = [];
   const profiler = inspectorPort ? await startProfile(inspectorPort) : null;
+  // This client's own delay: a frame that arrived while its thread was busy is timed late, whoever sent it.
+  const LOOP_RESOLUTION_MS = 2;
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  const clientCpuBefore = process.cpuUsage();
+  loopDelay.enable();
   const start = performance.now();
   phase = "load";
   for (const p of pairs) {
@@ -305,6 +311,8 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   for (const t of timers) (clearInterval(t), clearTimeout(t));
   await new Promise((r) => setTimeout(r, 1500)); // let the last messages land
   phase = "after";
+  loopDelay.disable();
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   const elapsed = (performance.now() - start) / 1000;
   const cpu = treeCpuSeconds(serverPid) - cpuBefore;
   const ticks = machineTicks();
@@ -331,6 +339,16 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
     serverCpuPerSecond: Math.round((cpu / elapsed) * 100) / 100,
     // Of the machine's CPU time during the load, the share the hypervisor gave elsewhere (steal, /proc/stat).
     stealPercent,
+    // The bench client's CPU per second of load and how late its event loop ran, in ms (the histogram times a
+    // 2 ms timer; its own interval is taken off): on 2 cores the client shares the machine with the server.
+    clientCpuPerSecond: Math.round(((clientCpu.user + clientCpu.system) / 1e6 / elapsed) * 100) / 100,
+    clientLoopDelayMs: Object.fromEntries(
+      [
+        ["p50", loopDelay.percentile(50)],
+        ["p99", loopDelay.percentile(99)],
+        ["max", loopDelay.max],
+      ].map(([k, ns]) => [k, Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 100) / 100)]),
+    ),
     ...(profile ? { profile } : {}),
   };
   console.log(`${name}: ${JSON.stringify({ ...result, profile: undefined, latencyByWindow: undefined })}`);
