@@ -340,7 +340,9 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
     // Of the machine's CPU time during the load, the share the hypervisor gave elsewhere (steal, /proc/stat).
     stealPercent,
     // The bench client's CPU per second of load and how late its event loop ran, in ms (the histogram times a
-    // 2 ms timer; its own interval is taken off): on 2 cores the client shares the machine with the server.
+    // 2 ms timer; its own interval is taken off), over the load and its 1.5 s drain: on 2 cores the client shares
+    // the machine with the server. The percentiles count timer turns, not time (one 40 ms stall is one turn against
+    // twenty quick ones), so `max` is the figure for stalls.
     clientCpuPerSecond: Math.round(((clientCpu.user + clientCpu.system) / 1e6 / elapsed) * 100) / 100,
     clientLoopDelayMs: Object.fromEntries(
       [
