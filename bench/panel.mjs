@@ -25,7 +25,16 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { launchChromium, post, visitorConversation } from "./client.mjs";
 import { provenance, writeResults } from "./results.mjs";
-import { freePort, procFile, processTree, root, spawnMicrochat, stopMicrochat, waitReady } from "./server.mjs";
+import {
+  cpuTicks,
+  freePort,
+  procFile,
+  processTree,
+  root,
+  spawnMicrochat,
+  stopMicrochat,
+  waitReady,
+} from "./server.mjs";
 
 const { values: opts } = parseArgs({
   options: { loads: { type: "string", default: "7" }, "no-settle": { type: "boolean", default: false } },
@@ -46,13 +55,11 @@ const result = { ...provenance(), throttle: THROTTLE, quietMs: QUIET_MS, settle:
 
 /** CPU clock ticks (user + system, 10 ms each) so far of every process under this bench but itself, by pid. */
 function ticksUnderBench() {
-  const ticks = new Map();
-  for (const pid of processTree(process.pid).slice(1)) {
-    const stat = procFile(pid, "stat");
-    const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
-    if (fields.length > 12) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-  }
-  return ticks;
+  return new Map(
+    processTree(process.pid)
+      .slice(1)
+      .map((pid) => [pid, cpuTicks(pid)]),
+  );
 }
 
 /**

@@ -96,12 +96,19 @@ export function processTree(pid) {
   return tree;
 }
 
-/** CPU seconds (user + system) a process tree has used so far: /proc/<pid>/stat fields 14 and 15, at 100 ticks a second. */
+/**
+ * CPU clock ticks (user + system, 100 a second) a process has used so far: /proc/<pid>/stat fields 14 and 15, read
+ * after the last ") " (a process's name may hold one); 0 once it is gone.
+ */
+export function cpuTicks(pid) {
+  const stat = procFile(pid, "stat");
+  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+  return fields.length > 12 ? Number(fields[11]) + Number(fields[12]) : 0;
+}
+
+/** CPU seconds (user + system) a process tree has used so far. */
 export function treeCpuSeconds(pid) {
-  return processTree(pid).reduce((n, p) => {
-    const fields = procFile(p, "stat").split(") ")[1]?.split(" ") ?? [];
-    return n + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
-  }, 0);
+  return processTree(pid).reduce((n, p) => n + cpuTicks(p) / 100, 0);
 }
 
 /** The contents of /proc/<pid>/<file>, or "" once the process is gone. */
