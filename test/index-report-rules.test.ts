@@ -27,7 +27,7 @@ import { failingBinding, ownConversation, withAdmin } from "./helpers";
 const T0 = 4_000_000_000_000;
 /** The window a conversation waits between reports while busy, until the workspace names one (context.ts). */
 const WINDOW = 1000;
-/** What the window is stretched by at Math.random() = 0.5: a quarter window at most, so an eighth. */
+/** The share of a window more a busy conversation waits at Math.random() = 0.5 (drawn once per report): half. */
 const JITTER = 0.5;
 const BACKSTOP_MS = 30_000;
 const RETRY_MS = 5000;
@@ -257,13 +257,14 @@ describe("when a change is reported", () => {
     expect(seen).toEqual([null, 1, 3]);
   });
 
-  it("a preview goes at once only after a quiet spell: nothing on its way and at least a window since the last report", async () => {
+  it("a preview goes at once only after a quiet spell: nothing on its way or planned, and at least a window since the last report", async () => {
     const f = fresh();
     const seen = await f.in((c) => {
       c.meta.started = true;
-      const touch = (lastAt: number, inFlight = 0, windowMs = WINDOW) => {
+      const touch = (lastAt: number, inFlight = 0, windowMs = WINDOW, planned: number | null = null) => {
         const report = c.memory.report;
-        Object.assign(report, { dirty: 0, lastAt, inFlight, windowMs });
+        Object.assign(report, { dirty: 0, lastAt, inFlight, windowMs, jitter: JITTER });
+        if (planned !== null) report.timer = { due: planned, handle: setTimeout(() => undefined, 60_000) };
         c.memory.alarmAt = null;
         touchIndex(c, false);
         const seen = reporting(c);
@@ -277,6 +278,8 @@ describe("when a change is reported", () => {
         inFlightLongAgo: touch(T0 - 60_000, 1),
         wideWindowAgo: touch(T0 - 5000, 0, 5000),
         wideWindowUnder: touch(T0 - 4999, 0, 5000),
+        // Planned by the last message: a window and a half after the last report, which was 1.2 windows ago.
+        plannedPastAWindow: touch(T0 - 1200, 0, WINDOW, T0 - 1200 + WINDOW * (1 + JITTER)),
       };
     });
     const quiet = { dirty: 1, inFlight: 0, timerDue: T0, alarmAt: null };
@@ -285,7 +288,7 @@ describe("when a change is reported", () => {
     expect(seen.justUnderAWindow, "a window less 1 ms: after the window, and the backstop").toEqual({
       dirty: 1,
       inFlight: 0,
-      timerDue: T0 - WINDOW + 1 + WINDOW * (1 + JITTER / 4),
+      timerDue: T0 - WINDOW + 1 + WINDOW * (1 + JITTER),
       alarmAt: T0 + BACKSTOP_MS,
     });
     expect(seen.inFlightLongAgo, "a report on its way: not quiet; the window long past, so due now").toEqual({
@@ -298,26 +301,51 @@ describe("when a change is reported", () => {
     expect(seen.wideWindowUnder).toEqual({
       dirty: 1,
       inFlight: 0,
-      timerDue: T0 - 4999 + 5000 * (1 + JITTER / 4),
+      timerDue: T0 - 4999 + 5000 * (1 + JITTER),
+      alarmAt: T0 + BACKSTOP_MS,
+    });
+    // A conversation that writes on through its window has its next report planned: the window running out
+    // does not make it quiet (else every busy conversation reported exactly a window after the last, together).
+    expect(seen.plannedPastAWindow, "a report planned: it stands, and the backstop").toEqual({
+      dirty: 1,
+      inFlight: 0,
+      timerDue: T0 + 300,
       alarmAt: T0 + BACKSTOP_MS,
     });
   });
 
-  it("a busy conversation reports a window after its last report, plus up to a quarter window at random", async () => {
+  it("a busy conversation reports a window after its last report, plus up to a window more, drawn once by that report", async () => {
     const f = fresh();
-    const seen = await f.in((c) => {
+    const seen = await f.in(async (c) => {
+      text(c, VISITOR, "hello");
       c.meta.started = true;
-      const dueAt = (r: number) => {
+      /** Reports with Math.random() at `r`, then writes twice within the window, the second time at another draw. */
+      const dueAfterReport = async (r: number) => {
         random = r;
-        Object.assign(c.memory.report, { dirty: 0, lastAt: T0 - 100, inFlight: 0, windowMs: 4000 });
-        touchIndex(c, false);
-        const due = c.memory.report.timer?.due ?? null;
+        await reportNow(c);
         dropTimer(c);
-        return due;
+        const windowMs = c.memory.report.windowMs;
+        now += 100;
+        touchIndex(c, false);
+        const first = c.memory.report.timer?.due ?? null;
+        random = 0;
+        now += 100;
+        touchIndex(c, false);
+        const second = c.memory.report.timer?.due ?? null;
+        dropTimer(c);
+        const lastAt = c.memory.report.lastAt;
+        now += 60_000;
+        return { first: first === null ? null : (first - lastAt) / windowMs, same: first === second };
       };
-      return [dueAt(0), dueAt(0.5), dueAt(0.96)];
+      return [await dueAfterReport(0), await dueAfterReport(0.5), await dueAfterReport(0.96)];
     });
-    expect(seen).toEqual([T0 - 100 + 4000, T0 - 100 + 4500, T0 - 100 + 4960]);
+    // The wait is drawn when the report starts, not with each message: were it drawn again with each, the
+    // soonest of many draws would win and every busy conversation would report near the window's start.
+    expect(seen).toEqual([
+      { first: 1, same: true },
+      { first: 1.5, same: true },
+      { first: 1.96, same: true },
+    ]);
   });
 });
 
@@ -493,7 +521,7 @@ describe("the coalescing timer", () => {
     const f = fresh();
     const seen = await f.in(async (c) => {
       c.meta.started = true;
-      Object.assign(c.memory.report, { lastAt: T0, windowMs: 600_000 });
+      Object.assign(c.memory.report, { lastAt: T0, windowMs: 600_000, jitter: JITTER });
       touchIndex(c, false);
       const timer = c.memory.report.timer;
       await new Promise((r) => setTimeout(r, 0));
@@ -505,7 +533,7 @@ describe("the coalescing timer", () => {
       same: true,
       dirty: 1,
       inFlight: 0,
-      timerDue: T0 + 600_000 * (1 + JITTER / 4),
+      timerDue: T0 + 600_000 * (1 + JITTER),
       alarmAt: T0 + BACKSTOP_MS,
     });
     expect(await f.row(), "no report went").toBeNull();
@@ -516,8 +544,9 @@ describe("the coalescing timer", () => {
     const seen = await f.in((c) => {
       c.meta.started = true;
       Object.assign(c.memory.report, { lastAt: T0 - 1, windowMs: 600_000 });
-      const plan = (r: number) => {
-        random = r;
+      // A report that started meanwhile draws a new share of the window (flushIndex); set here directly.
+      const plan = (jitter: number) => {
+        c.memory.report.jitter = jitter;
         touchIndex(c, false);
         return c.memory.report.timer!;
       };
@@ -538,7 +567,7 @@ describe("the coalescing timer", () => {
       sameKept: true,
       laterKept: true,
       soonerReplaced: true,
-      dues: [T0 - 1 + 675_000, T0 - 1 + 675_000, T0 - 1 + 675_000, T0 - 1 + 600_000],
+      dues: [T0 - 1 + 900_000, T0 - 1 + 900_000, T0 - 1 + 900_000, T0 - 1 + 600_000],
     });
   });
   it("a sooner timer cancels the one it replaces, so that one never reports behind the plan", async () => {
@@ -546,12 +575,11 @@ describe("the coalescing timer", () => {
     const cleared = vi.spyOn(globalThis, "clearTimeout");
     const seen = await f.in((c) => {
       c.meta.started = true;
-      Object.assign(c.memory.report, { lastAt: T0 - 1, windowMs: 600_000 });
-      random = 0.5;
+      Object.assign(c.memory.report, { lastAt: T0 - 1, windowMs: 600_000, jitter: 0.5 });
       touchIndex(c, false);
       const replaced = c.memory.report.timer!.handle;
       const before = cleared.mock.calls.length;
-      random = 0;
+      c.memory.report.jitter = 0;
       touchIndex(c, false);
       const calls = cleared.mock.calls.slice(before);
       dropTimer(c);
@@ -670,7 +698,7 @@ describe("figures for Report > Operator", () => {
       pending: true,
       dirty: 3,
       inFlight: 0,
-      timerDue: T0 + WINDOW * (1 + JITTER / 4),
+      timerDue: T0 + WINDOW * (1 + JITTER),
       alarmAt: T0 + BACKSTOP_MS,
     });
     expect(seen.left).toBe(0);
@@ -945,7 +973,7 @@ describe("the workspace's answer", () => {
       version: V(T0) + 100,
       dirty: 2,
       inFlight: 0,
-      timerDue: T0 + WINDOW * (1 + JITTER / 4),
+      timerDue: T0 + WINDOW * (1 + JITTER),
       alarmAt: T0 + BACKSTOP_MS,
     });
     expect(seen[1], "the workspace holds this very version").toEqual({
@@ -987,7 +1015,7 @@ describe("the workspace's answer", () => {
     expect(seen.planned).toEqual({
       dirty: 2,
       inFlight: 0,
-      timerDue: T0 + WINDOW * (1 + JITTER / 4),
+      timerDue: T0 + WINDOW * (1 + JITTER),
       alarmAt: T0 + 50 + BACKSTOP_MS,
     });
     expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: T0 + 50 + BACKSTOP_MS });
@@ -1041,7 +1069,7 @@ describe("messages for message.created webhooks", () => {
         reportedSeq: carried,
         dirty: again ? 2 : 0,
         inFlight: 0,
-        timerDue: again ? T0 + WINDOW * (1 + JITTER / 4) : null,
+        timerDue: again ? T0 + WINDOW * (1 + JITTER) : null,
         alarmAt: again ? T0 + BACKSTOP_MS : null,
       });
       expect(seen.after).toEqual({
@@ -1124,7 +1152,7 @@ describe("messages for message.created webhooks", () => {
       reportedSeq: 3,
       dirty: 2,
       inFlight: 0,
-      timerDue: T0 + 20 + WINDOW * (1 + JITTER / 4),
+      timerDue: T0 + 20 + WINDOW * (1 + JITTER),
       alarmAt: T0 + 20 + BACKSTOP_MS,
     });
     expect(seen.next).toEqual({

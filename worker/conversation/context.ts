@@ -55,6 +55,8 @@ interface IndexReport {
   /** When the last report started, and how many are on their way. */
   lastAt: number;
   inFlight: number;
+  /** How much of a window more a busy conversation waits after the last report, drawn as it started (0 to 1). */
+  jitter: number;
   /**
    * Version of the last report. Reports are numbered from the clock (µs), so
    * a fresh instance needs no stored counter; should a clock ever run behind
@@ -141,6 +143,7 @@ export class ConversationContext {
       windowMs: DEFAULT_REPORT_WINDOW_MS,
       lastAt: 0,
       inFlight: 0,
+      jitter: 0,
       version: 0,
       wantsMessages: null,
       statsPending: null,

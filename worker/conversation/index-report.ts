@@ -50,8 +50,10 @@ export function touchIndex(c: ConversationContext, immediate: boolean): void {
     // hears of the change next (an HTTP response, an ack) finds the index current.
     c.ctx.waitUntil(flushIndex(c));
   } else {
-    // Previews start after the current event (the ack and the broadcast go first).
-    const quiet = report.inFlight === 0 && now - report.lastAt >= report.windowMs;
+    // Previews start after the current event (the ack and the broadcast go first). Quiet means nothing on its
+    // way or planned: a conversation that wrote on through its window has its report planned already, and the
+    // window running out must not send it early (busy conversations would all report a window after the last).
+    const quiet = report.inFlight === 0 && report.timer === null && now - report.lastAt >= report.windowMs;
     reportAfter(c, quiet ? 0 : nextReportAt(c) - now);
     // A quiet preview goes now and needs no backstop: the row is in the index already, a failed report sets
     // the retry alarm, and the next message reports again. Without this every conversation of a busy site
@@ -99,12 +101,15 @@ export function statQueued(c: ConversationContext): void {
 
 /**
  * When a busy conversation reports next: a window after the last report,
- * plus up to a quarter window at random, so conversations that started
+ * plus up to a window more at random, so conversations that started
  * together (a burst of visitors, a deploy) do not report in lock-step.
+ * The share is drawn once, as the last report started (`report.jitter`):
+ * drawn again with each message, the soonest of many draws would win and
+ * busy conversations would all report again near the window's start.
  */
 function nextReportAt(c: ConversationContext): number {
   const report = c.memory.report;
-  return report.lastAt + report.windowMs * (1 + Math.random() / 4);
+  return report.lastAt + report.windowMs * (1 + report.jitter);
 }
 
 /** Reports in `ms` (an in-memory timer: cheap and exact), unless one is planned sooner. */
@@ -163,6 +168,7 @@ export async function flushIndex(c: ConversationContext): Promise<void> {
   if (dirty === 0) return;
   report.inFlight++;
   report.lastAt = Date.now();
+  report.jitter = Math.random();
   report.version = Math.max(report.version + 1, Date.now() * 1000);
   const version = report.version;
   const body = summary(c, version);
