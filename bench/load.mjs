@@ -300,7 +300,8 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
     // hibernates: without this, Microchat alone started its load by waking half its objects at once.
     phase = "warmup";
     for (const p of pairs) (p.sendVisitor(), p.sendOperator());
-    const deadline = performance.now() + 5000;
+    // 5 s, and 15 ms more per conversation: 2,000 conversations' 4,000 messages take ~10 s to drain here.
+    const deadline = performance.now() + 5000 + 15 * pairs.length;
     while (warmedUp < 2 * pairs.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (warmedUp < 2 * pairs.length)
       throw new Error(`${name}: ${warmedUp} of ${2 * pairs.length} warm-up messages came`);
