@@ -150,6 +150,20 @@ const within = (promise, ms, what) =>
     new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms).unref()),
   ]);
 
+/**
+ * Resolves when `ws` gets a frame of `type`, and stops listening then: a listener left behind would parse every
+ * frame of the run once more on the client's one thread.
+ */
+const frameOf = (ws, type) =>
+  new Promise((resolve) => {
+    const listener = (d) => {
+      if (JSON.parse(d).type !== type) return;
+      ws.off("message", listener);
+      resolve();
+    };
+    ws.on("message", listener);
+  });
+
 /** One conversation: a visitor socket and a joined operator socket, both said hello. */
 async function microchatPair(base, cookie, onMessage, track) {
   const { body: session } = await json(base, "/api/visitor/session", { siteKey: "demo" });
@@ -161,20 +175,12 @@ async function microchatPair(base, cookie, onMessage, track) {
   await within(new Promise((resolve) => visitor.once("message", resolve)), 10_000, "welcome");
   // The visitor's first message creates the conversation; then the operator joins.
   visitor.send(JSON.stringify({ type: "send", clientId: `start-${session.visitorId}`, text: "start" }));
-  await within(
-    new Promise((resolve) => visitor.on("message", (d) => JSON.parse(d).type === "ack" && resolve())),
-    10_000,
-    "first ack",
-  );
+  await within(frameOf(visitor, "ack"), 10_000, "first ack");
   await json(base, `/api/conversations/${session.conversationId}/join`, {}, { Cookie: cookie });
   const operator = await open(`${wsBase}/ws/conversations/${session.conversationId}`, { Origin: base, Cookie: cookie });
   operator.send(JSON.stringify({ type: "hello", lastSeq: 0 }));
   // Live messages go to a socket once its welcome is out: wait for it, so none sent from now on comes in a welcome.
-  await within(
-    new Promise((resolve) => operator.on("message", (d) => JSON.parse(d).type === "welcome" && resolve())),
-    10_000,
-    "operator welcome",
-  );
+  await within(frameOf(operator, "welcome"), 10_000, "operator welcome");
   for (const [ws, side] of [
     [visitor, "visitor"],
     [operator, "operator"],
