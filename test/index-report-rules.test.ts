@@ -30,6 +30,12 @@ const WINDOW = 1000;
 /** The share of a window more a busy conversation waits at Math.random() = 0.5 (drawn once per report): half. */
 const JITTER = 0.5;
 const BACKSTOP_MS = 30_000;
+/** The backstop waits up to this share of BACKSTOP_MS more, drawn by Math.random() as it is armed. */
+const BACKSTOP_SPREAD = 0.5;
+/** How far ahead a backstop armed at Math.random() = JITTER is due. */
+const BACKSTOP = BACKSTOP_MS * (1 + BACKSTOP_SPREAD * JITTER);
+/** The furthest ahead a backstop can be drawn. */
+const BACKSTOP_LATEST = BACKSTOP_MS * (1 + BACKSTOP_SPREAD);
 const RETRY_MS = 5000;
 const PREVIEW_CHARS = 140;
 const WEBHOOK_MESSAGES_PER_REPORT = 200;
@@ -213,7 +219,7 @@ describe("when a change is reported", () => {
     expect(await f.row()).toBeNull();
   });
 
-  it("a state change goes at once, whatever the window, counted, and arms the backstop BACKSTOP_MS ahead", async () => {
+  it("a state change goes at once, whatever the window, counted, and arms the backstop BACKSTOP_MS ahead and up to half of it more", async () => {
     const f = fresh();
     const seen = await f.in(async (c, state) => {
       c.meta.started = true;
@@ -232,11 +238,11 @@ describe("when a change is reported", () => {
       dirty: 1,
       inFlight: 1,
       timerDue: null,
-      alarmAt: T0 + BACKSTOP_MS,
+      alarmAt: T0 + BACKSTOP,
       lastAt: T0,
     });
-    expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: T0 + BACKSTOP_MS });
-    expect(seen.alarm).toBe(T0 + BACKSTOP_MS);
+    expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: T0 + BACKSTOP });
+    expect(seen.alarm).toBe(T0 + BACKSTOP);
     expect(await f.row()).toMatchObject({ id: f.id, status: "unassigned", visitor_id: VISITOR.id });
   });
 
@@ -289,20 +295,20 @@ describe("when a change is reported", () => {
       dirty: 1,
       inFlight: 0,
       timerDue: T0 - WINDOW + 1 + WINDOW * (1 + JITTER),
-      alarmAt: T0 + BACKSTOP_MS,
+      alarmAt: T0 + BACKSTOP,
     });
     expect(seen.inFlightLongAgo, "a report on its way: not quiet; the window long past, so due now").toEqual({
       dirty: 1,
       inFlight: 1,
       timerDue: T0,
-      alarmAt: T0 + BACKSTOP_MS,
+      alarmAt: T0 + BACKSTOP,
     });
     expect(seen.wideWindowAgo, "the window the workspace named").toEqual({ ...quiet, timerDue: T0 });
     expect(seen.wideWindowUnder).toEqual({
       dirty: 1,
       inFlight: 0,
       timerDue: T0 - 4999 + 5000 * (1 + JITTER),
-      alarmAt: T0 + BACKSTOP_MS,
+      alarmAt: T0 + BACKSTOP,
     });
     // A conversation that writes on through its window has its next report planned: the window running out
     // does not make it quiet (else every busy conversation reported exactly a window after the last, together).
@@ -310,7 +316,7 @@ describe("when a change is reported", () => {
       dirty: 1,
       inFlight: 0,
       timerDue: T0 + 300,
-      alarmAt: T0 + BACKSTOP_MS,
+      alarmAt: T0 + BACKSTOP,
     });
   });
 
@@ -350,7 +356,7 @@ describe("when a change is reported", () => {
 });
 
 describe("the backstop alarm", () => {
-  it("is armed when none is known, or the one known is more than BACKSTOP_MS away; one due sooner stands", async () => {
+  it("is armed when none is known, or the one known is further away than any backstop could be drawn; one due sooner stands", async () => {
     const f = fresh();
     const seen = await f.in(async (c, state) => {
       c.meta.started = true;
@@ -363,10 +369,10 @@ describe("the backstop alarm", () => {
       };
       const results = {
         none: armed(null),
-        aMsTooLate: armed(T0 + BACKSTOP_MS + 1),
+        aMsTooLate: armed(T0 + BACKSTOP_LATEST + 1),
         muchLater: armed(T0 + 10 * BACKSTOP_MS),
-        exactly: armed(T0 + BACKSTOP_MS),
-        aMsSooner: armed(T0 + BACKSTOP_MS - 1),
+        latest: armed(T0 + BACKSTOP_LATEST),
+        aMsSooner: armed(T0 + BACKSTOP_LATEST - 1),
         soon: armed(T0 + 5),
       };
       c.memory.alarmAt = null;
@@ -379,14 +385,31 @@ describe("the backstop alarm", () => {
       return { results, stored: await state.storage.getAlarm() };
     });
     expect(seen.results).toEqual({
-      none: T0 + BACKSTOP_MS,
-      aMsTooLate: T0 + BACKSTOP_MS,
-      muchLater: T0 + BACKSTOP_MS,
-      exactly: T0 + BACKSTOP_MS,
-      aMsSooner: T0 + BACKSTOP_MS - 1,
+      none: T0 + BACKSTOP,
+      aMsTooLate: T0 + BACKSTOP,
+      muchLater: T0 + BACKSTOP,
+      latest: T0 + BACKSTOP_LATEST,
+      aMsSooner: T0 + BACKSTOP_LATEST - 1,
       soon: T0 + 5,
     });
-    expect(seen.stored).toBe(T0 + BACKSTOP_MS);
+    expect(seen.stored).toBe(T0 + BACKSTOP);
+  });
+
+  it("is due BACKSTOP_MS after the change plus a share of half of it more drawn as it is armed, so changes made together do not come due together", async () => {
+    const f = fresh();
+    const seen = await f.in((c) => {
+      c.meta.started = true;
+      const dueAt = (r: number) => {
+        random = r;
+        Object.assign(c.memory.report, { dirty: 0, lastAt: T0, inFlight: 0 });
+        c.memory.alarmAt = null;
+        touchIndex(c, false);
+        dropTimer(c);
+        return c.memory.alarmAt! - T0;
+      };
+      return [dueAt(0), dueAt(0.25), dueAt(0.999)];
+    });
+    expect(seen).toEqual([BACKSTOP_MS, BACKSTOP_MS * 1.125, BACKSTOP_MS * (1 + 0.5 * 0.999)]);
   });
 });
 
@@ -459,8 +482,8 @@ describe("the durable mark (a change waits to be reported)", () => {
       }),
     };
     expect(seen).toEqual({
-      meanwhile: { mark: "1", alarmAt: T0 + BACKSTOP_MS },
-      fullBatch: { mark: "1", alarmAt: T0 + BACKSTOP_MS },
+      meanwhile: { mark: "1", alarmAt: T0 + BACKSTOP },
+      fullBatch: { mark: "1", alarmAt: T0 + BACKSTOP },
       failed: { mark: "1", alarmAt: T0 + RETRY_MS },
     });
     expect(errors).toHaveBeenCalledTimes(1);
@@ -494,8 +517,8 @@ describe("the durable mark (a change waits to be reported)", () => {
     await f.in((c) => {
       c.memory.report.dirty = null; // as after a wake-up
     });
-    now = T0 + BACKSTOP_MS;
-    await f.in((_c, state) => state.storage.setAlarm(T0 + BACKSTOP_MS));
+    now = T0 + BACKSTOP;
+    await f.in((_c, state) => state.storage.setAlarm(T0 + BACKSTOP));
     expect(await runDurableObjectAlarm(f.stub())).toBe(true);
     expect(await f.version()).toBe(reported);
   });
@@ -534,7 +557,7 @@ describe("the coalescing timer", () => {
       dirty: 1,
       inFlight: 0,
       timerDue: T0 + 600_000 * (1 + JITTER),
-      alarmAt: T0 + BACKSTOP_MS,
+      alarmAt: T0 + BACKSTOP,
     });
     expect(await f.row(), "no report went").toBeNull();
   });
@@ -699,7 +722,7 @@ describe("figures for Report > Operator", () => {
       dirty: 3,
       inFlight: 0,
       timerDue: T0 + WINDOW * (1 + JITTER),
-      alarmAt: T0 + BACKSTOP_MS,
+      alarmAt: T0 + BACKSTOP,
     });
     expect(seen.left).toBe(0);
     expect(await f.firstResponses(), "each figure received once").toEqual([1, 2]);
@@ -974,7 +997,7 @@ describe("the workspace's answer", () => {
       dirty: 2,
       inFlight: 0,
       timerDue: T0 + WINDOW * (1 + JITTER),
-      alarmAt: T0 + BACKSTOP_MS,
+      alarmAt: T0 + BACKSTOP,
     });
     expect(seen[1], "the workspace holds this very version").toEqual({
       version: V(T0),
@@ -1016,9 +1039,9 @@ describe("the workspace's answer", () => {
       dirty: 2,
       inFlight: 0,
       timerDue: T0 + WINDOW * (1 + JITTER),
-      alarmAt: T0 + 50 + BACKSTOP_MS,
+      alarmAt: T0 + 50 + BACKSTOP,
     });
-    expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: T0 + 50 + BACKSTOP_MS });
+    expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: T0 + 50 + BACKSTOP });
     expect(await f.row()).toMatchObject({ preview: "second", unread: 2 });
     expect(await f.version(), "reported twice").toBe(V(T0 + 50));
   });
@@ -1070,14 +1093,14 @@ describe("messages for message.created webhooks", () => {
         dirty: again ? 2 : 0,
         inFlight: 0,
         timerDue: again ? T0 + WINDOW * (1 + JITTER) : null,
-        alarmAt: again ? T0 + BACKSTOP_MS : null,
+        alarmAt: again ? T0 + BACKSTOP : null,
       });
       expect(seen.after).toEqual({
         reportedSeq: count,
         dirty: 0,
         inFlight: 0,
         timerDue: null,
-        alarmAt: again ? T0 + BACKSTOP_MS : null,
+        alarmAt: again ? T0 + BACKSTOP : null,
       });
       expect(await f.webhookSeqs()).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     },
@@ -1153,21 +1176,21 @@ describe("messages for message.created webhooks", () => {
       dirty: 2,
       inFlight: 0,
       timerDue: T0 + 20 + WINDOW * (1 + JITTER),
-      alarmAt: T0 + 20 + BACKSTOP_MS,
+      alarmAt: T0 + 20 + BACKSTOP,
     });
     expect(seen.next).toEqual({
       reportedSeq: 4,
       dirty: 0,
       inFlight: 0,
       timerDue: null,
-      alarmAt: T0 + 20 + BACKSTOP_MS,
+      alarmAt: T0 + 20 + BACKSTOP,
     });
     expect(seen.later, "already listening: nothing more to catch up").toEqual({
       reportedSeq: 5,
       dirty: 0,
       inFlight: 0,
       timerDue: null,
-      alarmAt: T0 + 20 + BACKSTOP_MS,
+      alarmAt: T0 + 20 + BACKSTOP,
     });
     expect(await f.webhookSeqs()).toEqual([4, 5]);
   });
@@ -1208,8 +1231,8 @@ describe("a report the workspace cannot take", () => {
       c.meta.started = true;
       text(c, VISITOR, "kept for the retry");
       queueStat(c, "first_response", "op-1", 77);
-      c.memory.alarmAt = T0 + BACKSTOP_MS; // the backstop, already armed
-      await state.storage.setAlarm(T0 + BACKSTOP_MS);
+      c.memory.alarmAt = T0 + BACKSTOP; // the backstop, already armed
+      await state.storage.setAlarm(T0 + BACKSTOP);
       c.memory.report.dirty = 1;
       await flushIndex(c);
       return {

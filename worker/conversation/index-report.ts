@@ -28,8 +28,14 @@ import { logError } from "../lib/log";
 
 /** Back-off when the workspace could not be told. */
 const RETRY_MS = 5000;
-/** The alarm that reports changes an evicted instance did not get to report. */
+/**
+ * The alarm that reports changes an evicted instance did not get to report:
+ * BACKSTOP_MS after the change, plus up to BACKSTOP_SPREAD of it more at
+ * random, so the backstops of conversations that changed together (a burst
+ * of visitors, an operator joining many) do not all come due together.
+ */
 const BACKSTOP_MS = 30_000;
+const BACKSTOP_SPREAD = 0.5;
 const PREVIEW_CHARS = 140;
 /** New messages carried by one report for message.created webhooks. */
 const WEBHOOK_MESSAGES_PER_REPORT = 200;
@@ -69,13 +75,16 @@ export function touchIndex(c: ConversationContext, immediate: boolean): void {
  * state change or a held-back preview, the mark says so and the alarm wakes
  * the conversation to report. The mark is written once until a clean report
  * clears it (writing it again changes nothing, and costs nothing); the alarm
- * is armed once per BACKSTOP_MS, not per message (an alarm write costs more
- * than the report).
+ * is armed only when none is due within the latest a backstop may be drawn
+ * for, so once per backstop, not per message (an alarm write costs more than
+ * the report).
  */
 function backstop(c: ConversationContext, now: number): void {
   c.meta.reportPending = true;
   const alarmAt = c.memory.alarmAt;
-  if (alarmAt === null || alarmAt > now + BACKSTOP_MS) c.ctx.waitUntil(c.armAlarm(now + BACKSTOP_MS));
+  if (alarmAt === null || alarmAt > now + BACKSTOP_MS * (1 + BACKSTOP_SPREAD)) {
+    c.ctx.waitUntil(c.armAlarm(now + BACKSTOP_MS * (1 + BACKSTOP_SPREAD * Math.random())));
+  }
 }
 
 /** Queues a figure for Report > Operator; it goes with the next (coalesced) report. */
