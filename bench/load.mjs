@@ -4,7 +4,11 @@
 // frame first), loopback only, bounded in count and time.
 //
 //   --conversations N   concurrent conversations (default 200)
-//   --seconds S         length of the steady load (default 20)
+//   --seconds S         length of the steady load (default 60: every side then
+//                       goes through its own full garbage collections, which
+//                       come every 10-40 s; a 20 s run caught Microchat's, whose
+//                       10 s of set-up fill its heap first, and mostly missed
+//                       the baselines', README, Performance)
 //   --rate R            messages per second per side per conversation (default 0.5)
 //   --burst-seconds S   length of the one-busy-conversation test (default 10)
 //   --repeat K          steady-load runs per side, alternating, each on a fresh
@@ -46,7 +50,7 @@ import { freePort, procFile, processTree, root, spawnMicrochat, treeCpuSeconds, 
 const { values: args } = parseArgs({
   options: {
     conversations: { type: "string", default: "200" },
-    seconds: { type: "string", default: "20" },
+    seconds: { type: "string", default: "60" },
     rate: { type: "string", default: "0.5" },
     "burst-seconds": { type: "string", default: "10" },
     repeat: { type: "string", default: "1" },
