@@ -11,7 +11,9 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import { VISITOR_TOKEN_TTL_MS } from "../worker/lib/visitor";
 import {
+  ageSessionWord,
   conversationObject,
+  failingBinding,
   join,
   newOperator,
   operatorSocket,
@@ -20,6 +22,7 @@ import {
   type TestSocket,
   visitorWithMessage,
 } from "./helpers";
+import { eventually } from "./mail-helpers";
 import type { ServerFrame } from "../worker/protocol";
 
 const WORKSPACE = "demo";
@@ -43,6 +46,54 @@ function setGrantUntil(id: string, tag: string, until: (now: number) => number):
     }
     return n;
   });
+}
+
+/** The confirmation times in the attachments of conversation `id`'s operator sockets. */
+function checkedAt(id: string): Promise<number[]> {
+  return runInDurableObject(conversationObject(id), (_o, state) =>
+    state.getWebSockets("operator").map((ws) => (ws.deserializeAttachment() as { checkedAt?: number }).checkedAt ?? 0),
+  );
+}
+
+type WorkspaceStub = ReturnType<typeof workspace>;
+
+/**
+ * Conversation `id`'s workspace binding (until the object restarts), with its `sessionActive` answered by `answer`
+ * (which may call the real one); every other call goes to the real workspace.
+ */
+function workspaceWith(
+  id: string,
+  answer: (real: WorkspaceStub, ...args: Parameters<WorkspaceStub["sessionActive"]>) => Promise<boolean>,
+): Promise<void> {
+  return failingBinding(id, "WORKSPACE", {
+    idFromName: (name: string) => env.WORKSPACE.idFromName(name),
+    get: (wsId: DurableObjectId) => {
+      const real = env.WORKSPACE.get(wsId);
+      return {
+        sessionActive: (...args: Parameters<WorkspaceStub["sessionActive"]>) => answer(real, ...args),
+        upsertConversation: (...args: Parameters<WorkspaceStub["upsertConversation"]>) =>
+          real.upsertConversation(...args),
+        availability: () => real.availability(),
+      };
+    },
+  });
+}
+
+/**
+ * Conversation `id`'s workspace, answering whether a session holds only once the test calls `answer()`; `asked()`
+ * says how many times it was asked.
+ */
+async function heldAnswers(id: string) {
+  let asked = 0;
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  await workspaceWith(id, async (real, ...args) => {
+    asked++;
+    const active = await real.sessionActive(...args);
+    await answered;
+    return active;
+  });
+  return { asked: () => asked, answer };
 }
 
 /** Waits (up to 10 s) for the server to close the socket; its code and reason. */
@@ -193,31 +244,156 @@ describe("an operator's sign-in", () => {
     return { id, v, op, endSilently, age };
   }
 
-  it("is asked of the workspace again once 10 s have passed since the last check, not on every frame", async () => {
+  it("acts on the workspace's last word for 30 s; past that a frame waits for a fresh word, and an ended session does nothing", async () => {
     const { v, op, endSilently, age } = await operatorOnConversation();
     await endSilently();
-    // Checked less than 10 s ago: the frame is handled without asking.
+    // Confirmed less than 20 s ago: the frame is handled without asking.
     op.send({ type: "history", beforeSeq: 1, limit: 1 });
     expect((await op.next("history")).messages).toEqual([]);
-    // 10 s on: asked again, the session is gone, the socket closes and the frame does nothing.
-    expect(await age(10_000)).toBe(1);
+    expect(op.closed, "the socket after a frame within the word").toBe(false);
+    // 30 s on: the frame waits for the workspace, the session is gone, the socket closes and the frame does nothing.
+    expect(await age(30_000)).toBe(1);
     op.send({ type: "send", clientId: "olga-late", text: "still here?" });
     expect(await closed(op)).toEqual([4001, "Signed out"]);
     await say(v, "anyone?");
     const late = v.frames.filter((f) => f.type === "message" && f.message.clientId === "olga-late");
     expect(late, "the visitor, acked after Olga's socket closed, got nothing of her late reply").toEqual([]);
+    expect(
+      op.frames.filter((f) => f.type === "ack"),
+      "acks Olga got",
+    ).toEqual([]);
     v.close();
   });
 
-  it("a socket that only listens is asked again when a message arrives for it after 10 s", async () => {
+  it("from 20 s on, a frame is handled and the word renewed without holding it up; an ended session then closes the socket", async () => {
     const { v, op, endSilently, age } = await operatorOnConversation();
     await endSilently();
-    // Within 10 s of its check, a listening operator still gets the visitor's messages.
+    expect(await age(20_000)).toBe(1);
+    op.send({ type: "history", beforeSeq: 1, limit: 1 });
+    expect((await op.next("history")).messages, "the frame, handled on the word it had").toEqual([]);
+    expect(await closed(op)).toEqual([4001, "Signed out"]);
+    v.close();
+  });
+
+  it("a word that holds is renewed: the socket acts on for another 30 s from the renewal", async () => {
+    const { v, op, age, id } = await operatorOnConversation();
+    expect(await age(25_000)).toBe(1);
+    const before = Date.now();
+    await say(op, "renewing");
+    const at = await eventually(
+      () => checkedAt(id),
+      (all) => all.length === 1 && all[0]! >= before,
+    );
+    expect(at.length === 1 && at[0]! >= before, `the attachment's confirmation: ${at}, renewed after ${before}`).toBe(
+      true,
+    );
+    await say(op, "still fine");
+    expect(op.closed).toBe(false);
+    v.close();
+  });
+
+  it("after a restart the last word is read from the socket's attachment: a frame within it is not held up", async () => {
+    const { v, op, endSilently, id } = await operatorOnConversation();
+    await endSilently();
+    await evictDurableObject(conversationObject(id));
+    op.send({ type: "history", beforeSeq: 1, limit: 1 });
+    expect((await op.next("history")).messages, "a frame after the restart").toEqual([]);
+    expect(op.closed, "the socket, its word 'held' still fresh").toBe(false);
+    // Its word made old in the attachment itself (memory is empty after the restart): the next frame waits for a
+    // fresh word and the ended session closes the socket.
+    await evictDurableObject(conversationObject(id));
+    expect(await ageSessionWord(id, 30_000)).toBe(1);
+    op.send({ type: "send", clientId: "olga-after-restart", text: "hello?" });
+    expect(await closed(op)).toEqual([4001, "Signed out"]);
+    expect(
+      op.frames.filter((f) => f.type === "ack"),
+      "acks Olga got",
+    ).toEqual([]);
+    v.close();
+  });
+
+  it("a workspace that cannot be asked: a frame that must wait for it is refused, nothing is stored, the socket stays", async () => {
+    const { v, op, age, id } = await operatorOnConversation();
+    await workspaceWith(id, () => Promise.reject(new Error("workspace unavailable")));
+    expect(await age(30_000)).toBe(1);
+    op.send({ type: "send", clientId: "olga-unconfirmed", text: "can you see this?" });
+    expect(await op.next("error")).toEqual({
+      type: "error",
+      code: "internal",
+      message: "Could not confirm your sign-in; please try again",
+      clientId: "olga-unconfirmed",
+    });
+    // Still unconfirmed: the next frame asks again, and is refused the same way.
+    op.send({ type: "send", clientId: "olga-unconfirmed", text: "can you see this?" });
+    const errors = () => op.frames.filter((f) => f.type === "error").length;
+    expect(await op.settled(() => errors() === 2), `Olga's frames: ${JSON.stringify(op.frames)}`).toBe(true);
+    expect(
+      op.frames.map((f) => f.type),
+      "Olga's frames",
+    ).toEqual(["welcome", "error", "error"]);
+    expect(op.closed, "her socket").toBe(false);
+    await say(v, "still there?");
+    expect(
+      v.frames.filter((f) => f.type === "message" && f.message.clientId === "olga-unconfirmed"),
+      "what the visitor got of it",
+    ).toEqual([]);
+    v.close();
+    op.close();
+  });
+
+  it("a listener is asked about once per renewal, however many messages go out, and not at all while its word is fresh", async () => {
+    const { v, op, age, id } = await operatorOnConversation();
+    // The workspace's answers wait until the test lets them go, so every message below goes out while one is pending.
+    const held = await heldAnswers(id);
+    await say(v, "fresh 1");
+    await say(v, "fresh 2");
+    await op.until("message", (f) => f.message.text === "fresh 2");
+    expect(held.asked(), "asked while the word is fresh").toBe(0);
+    expect(await age(20_000)).toBe(1);
+    await say(v, "old 1");
+    await say(v, "old 2");
+    await say(v, "old 3");
+    await op.until("message", (f) => f.message.text === "old 3");
+    expect(held.asked(), "asked for three messages to a listener whose word was old, the answer still on its way").toBe(
+      1,
+    );
+    held.answer();
+    const renewed = await eventually(
+      () => checkedAt(id),
+      (all) => all.length === 1 && Date.now() - all[0]! < 20_000,
+    );
+    expect(Date.now() - renewed[0]!, "the renewed word's age").toBeLessThan(20_000);
+    await say(v, "renewed");
+    await op.until("message", (f) => f.message.text === "renewed");
+    expect(held.asked(), "after the renewal").toBe(1);
+    v.close();
+    op.close();
+  });
+
+  it("an operator's frames with the word old: one question, and none of them waits for its answer", async () => {
+    const { v, op, age, id } = await operatorOnConversation();
+    const held = await heldAnswers(id);
+    expect(await age(20_000)).toBe(1);
+    for (let i = 0; i < 3; i++) op.send({ type: "history", beforeSeq: 1, limit: 1 });
+    expect(
+      await op.settled(() => op.frames.filter((f) => f.type === "history").length === 3),
+      `Olga's frames: ${JSON.stringify(op.frames.map((f) => f.type))}`,
+    ).toBe(true);
+    expect(held.asked(), "asked for three frames of hers, the answer still on its way").toBe(1);
+    held.answer();
+    v.close();
+    op.close();
+  });
+
+  it("a socket that only listens is asked again, without holding anything up, when a message arrives for it after 20 s", async () => {
+    const { v, op, endSilently, age } = await operatorOnConversation();
+    await endSilently();
+    // Within 20 s of its check, a listening operator still gets the visitor's messages.
     await say(v, "first");
     expect((await op.until("message", (f) => f.message.text === "first")).message.author.role).toBe("visitor");
-    expect(await age(10_000)).toBe(1);
+    expect(await age(20_000)).toBe(1);
     await say(v, "second");
-    // The message that found it stale goes out first (the check is a call to the workspace), then the socket closes.
+    // The message that found it old goes out first (the check is a call to the workspace), then the socket closes.
     expect(await closed(op)).toEqual([4001, "Signed out"]);
     v.close();
   });

@@ -422,6 +422,24 @@ export function inboundMail(raw: string, from: string, to = "support@microchat.e
 }
 
 /**
+ * Moves the time the workspace last confirmed the sessions of conversation `id`'s operator sockets `ms` into the
+ * past, in their attachments (what an instance woken from hibernation reads; see conversation/access.ts); answers
+ * how many sockets it moved.
+ */
+export function ageSessionWord(id: string, ms: number): Promise<number> {
+  return runInDurableObject(conversationObject(id), (_o, state) => {
+    let n = 0;
+    for (const ws of state.getWebSockets("operator")) {
+      const who = ws.deserializeAttachment() as { checkedAt?: number };
+      if (who.checkedAt === undefined) continue;
+      ws.serializeAttachment({ ...who, checkedAt: who.checkedAt - ms });
+      n++;
+    }
+    return n;
+  });
+}
+
+/**
  * Replaces one binding of conversation `id`'s object (until it is evicted),
  * to make a dependency fail where the test needs it to: R2 that cannot list,
  * a send_email that refuses.

@@ -3,10 +3,11 @@
  * attack: an operator keeps a conversation open in a tab, is removed (or
  * signs out), and goes on reading and writing over the socket they hold.
  */
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Message, ServerFrame } from "../worker/protocol";
 import {
+  ageSessionWord,
   fetchApp,
   join,
   json,
@@ -98,8 +99,9 @@ describe("a removed operator loses their sockets", () => {
       state.storage.sql.exec("DELETE FROM sessions WHERE operator_id = ?", b.id);
       state.storage.sql.exec("DELETE FROM operators WHERE id = ?", b.id);
     });
-    // The conversation's instance restarts: what it last heard of B's session is gone with its memory.
+    // The conversation's instance restarts, and its last word that B's session holds is older than it trusts.
     await evictDurableObject(conversation(session.conversationId));
+    expect(await ageSessionWord(session.conversationId, 30_000), "B's sockets").toBe(1);
 
     const clientId = crypto.randomUUID();
     op.send({ type: "send", clientId, text: "sent after the removal" });
@@ -113,6 +115,35 @@ describe("a removed operator loses their sockets", () => {
     visitor.close();
   });
 
+  it("should the workspace go before telling the conversation, its alarm tells it, and B's socket closes", async () => {
+    const admin = await signInAdmin();
+    const b = await newOperator(admin, "Bea Outbox");
+    const { session, visitor, op } = await watched(b.cookie);
+    // The removal as the workspace leaves it when its instance goes right after the removal: the word in its outbox.
+    await runInDurableObject(workspace(), async (_o, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DELETE FROM sessions WHERE operator_id = ?", b.id);
+      sql.exec("DELETE FROM operators WHERE id = ?", b.id);
+      sql.exec("DELETE FROM operator_sockets WHERE operator_id = ?", b.id);
+      sql.exec(
+        "INSERT INTO socket_ends (conversation_id, operator_id, session_id, why, next_at, until) VALUES (?, ?, NULL, 'removed', ?, ?)",
+        session.conversationId,
+        b.id,
+        Date.now() - 1,
+        Date.now() + 3600_000,
+      );
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(workspace())).toBe(true);
+    await op.closedByServer("the operator socket");
+    expect(seen(op), "B's socket").toMatchObject({ code: 4003, reason: "Operator removed" });
+    const left = await runInDurableObject(workspace(), (_o, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM socket_ends").one(),
+    );
+    expect(left.n, "words left in the outbox").toBe(0);
+    visitor.close();
+  });
+
   it("should the word be lost, a socket that only listens is closed as the next message goes out", async () => {
     const admin = await signInAdmin();
     const b = await newOperator(admin, "Bea Listening");
@@ -122,6 +153,7 @@ describe("a removed operator loses their sockets", () => {
       state.storage.sql.exec("DELETE FROM operators WHERE id = ?", b.id);
     });
     await evictDurableObject(conversation(session.conversationId));
+    expect(await ageSessionWord(session.conversationId, 20_000), "B's sockets").toBe(1);
 
     // B sends nothing; the visitor writes on.
     await say(visitor, "first line after the removal");
@@ -210,6 +242,8 @@ describe("signing out ends that session's sockets, and only that session's", () 
       state.storage.sql.exec("UPDATE sessions SET expires_at = ? WHERE operator_id = ?", Date.now() - 1, b.id);
     });
     await evictDurableObject(conversation(session.conversationId));
+    // The socket's own grant still runs (it is the session's expiry as it was): the workspace's word, once old, decides.
+    expect(await ageSessionWord(session.conversationId, 30_000), "B's sockets").toBe(1);
     op.send({ type: "send", clientId: crypto.randomUUID(), text: "after my session expired" });
     await op.closedByServer("the operator socket");
     expect(seen(op).code).toBe(4001);

@@ -13,7 +13,7 @@
  * rules, retention-rules and friends; `workspace.test.ts` checks that nothing
  * changes when a non-admin is refused.)
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../worker/lib/crypto";
 import type { AuditEntry, Operator, PanelServerFrame } from "../worker/protocol";
@@ -29,6 +29,7 @@ import {
   type WorkspaceObject,
   framesSince,
 } from "./helpers";
+import { eventually } from "./mail-helpers";
 
 const DAY = 24 * 3600_000;
 const fresh = () => freshWorkspace("ws-object");
@@ -325,6 +326,105 @@ describe("sessions and sockets", () => {
     expect(await rows(), "nothing recorded or cleared yet").toEqual(["ended on c-0"]);
     expect(await ws.admitSocket(s.token, "c-1")).toMatchObject({ id: s.id, operator: { id: bo.id } });
     expect(await rows()).toEqual(["current on c-1"]);
+  });
+
+  it("the word of an ended session is kept until heard: told again with a growing wait, dropped once its sockets ran out", async () => {
+    const ws = fresh();
+    const admin = await withAdmin(ws);
+    const bo = await add(ws, admin, "Bo");
+    const s = await session(ws, bo.id);
+    await ws.admitSocket(s.token, "c-1");
+    type End = { conversation_id: string; session_id: string | null; why: string; attempts: number; next_at: number };
+    const ends = () =>
+      sql(ws, (q) =>
+        q
+          .exec<End>("SELECT conversation_id, session_id, why, attempts, next_at FROM socket_ends ORDER BY id")
+          .toArray(),
+      );
+    /** Makes every word due now. */
+    const due = () => sql(ws, (q) => void q.exec("UPDATE socket_ends SET next_at = ?", Date.now() - 1));
+    // Conversations cannot be told (until the object restarts with its own bindings).
+    await runInDurableObject(ws, (object) => {
+      const w = (object as unknown as { operatorSockets: { w: { env: Record<string, unknown> } } }).operatorSockets.w;
+      const real = w.env["CONVERSATION"] as DurableObjectNamespace;
+      const unavailable = () => Promise.reject(new Error("conversation unavailable"));
+      w.env = {
+        ...w.env,
+        CONVERSATION: {
+          idFromName: (n: string) => real.idFromName(n),
+          get: () => ({ endOperatorSockets: unavailable }),
+        },
+      };
+    });
+    const endedAt = Date.now();
+    await ws.endSession(s.token);
+    const first = await eventually(ends, (rows) => rows[0]?.attempts === 1);
+    expect(first.map((r) => [r.conversation_id, r.session_id, r.why, r.attempts])).toEqual([
+      ["c-1", s.id, "signedOut", 1],
+    ]);
+    expect(first[0]!.next_at - endedAt, "the first wait, about 5 s").toBeGreaterThanOrEqual(5000);
+    expect(first[0]!.next_at - endedAt).toBeLessThan(60_000);
+    const alarm = await runInDurableObject(ws, (_o, state) => state.storage.getAlarm());
+    expect(alarm !== null && alarm <= first[0]!.next_at, `the alarm (${alarm}) by the next try`).toBe(true);
+    // The alarm tries again; still not heard: the wait doubles.
+    await due();
+    const triedAt = Date.now();
+    expect(await runDurableObjectAlarm(ws)).toBe(true);
+    const second = await ends();
+    expect(second.map((r) => r.attempts)).toEqual([2]);
+    expect(second[0]!.next_at - triedAt, "the second wait, about 10 s").toBeGreaterThanOrEqual(10_000);
+    // A word whose sockets have all run out of time is dropped without telling.
+    await sql(
+      ws,
+      (q) =>
+        void q.exec(
+          "INSERT INTO socket_ends (conversation_id, operator_id, session_id, why, next_at, until) VALUES ('c-2', ?, NULL, 'removed', 0, ?)",
+          bo.id,
+          Date.now() - 1,
+        ),
+    );
+    // The object restarts with its real bindings: the conversation hears, and the word is done with.
+    await evictDurableObject(ws);
+    await due();
+    expect(await runDurableObjectAlarm(ws)).toBe(true);
+    expect(await ends()).toEqual([]);
+  });
+
+  it("while the word is on its way its row waits 5 s, with the alarm armed for it; a session with no sockets leaves none", async () => {
+    const ws = fresh();
+    const admin = await withAdmin(ws);
+    const bo = await add(ws, admin, "Bo");
+    const alarm = () => runInDurableObject(ws, (_o, state) => state.storage.getAlarm());
+    // Signed out with no conversation socket recorded: no word, no alarm.
+    const quiet = await session(ws, bo.id);
+    await ws.endSession(quiet.token);
+    expect(await alarm(), "the alarm after a session with no sockets ended").toBeNull();
+    // Conversations that never answer: the word stays on its way.
+    await runInDurableObject(ws, (object) => {
+      const w = (object as unknown as { operatorSockets: { w: { env: Record<string, unknown> } } }).operatorSockets.w;
+      const real = w.env["CONVERSATION"] as DurableObjectNamespace;
+      const never = () => new Promise<void>(() => undefined);
+      w.env = {
+        ...w.env,
+        CONVERSATION: { idFromName: (n: string) => real.idFromName(n), get: () => ({ endOperatorSockets: never }) },
+      };
+    });
+    const s = await session(ws, bo.id);
+    await ws.admitSocket(s.token, "c-1");
+    const endedAt = Date.now();
+    await ws.endSession(s.token);
+    const seen = await sql(ws, (q) =>
+      q.exec<{ attempts: number; next_at: number }>("SELECT attempts, next_at FROM socket_ends").toArray(),
+    );
+    expect(seen.map((r) => r.attempts)).toEqual([0]);
+    const nextAt = seen[0]!.next_at;
+    expect(nextAt - endedAt, "the row's wait").toBeGreaterThanOrEqual(5000);
+    expect(nextAt - Date.now()).toBeLessThanOrEqual(5000);
+    const armed = await eventually(alarm, (at) => at !== null);
+    expect(
+      armed !== null && armed >= endedAt + 5000 && armed <= nextAt,
+      `the alarm (${armed}) for the row (${nextAt})`,
+    ).toBe(true);
   });
 
   it("a session is active for its own operator only, until it ends", async () => {
@@ -638,6 +738,7 @@ describe("the schema", () => {
       "12 session idle time",
       "13 sign-in throttling",
       "14 conversation sockets opened with each operator session",
+      "15 word of ended sessions, kept until each conversation has heard it",
     ]);
     expect(seen.schema).toEqual([
       "assignments_conversation on assignments",
@@ -652,6 +753,7 @@ describe("the schema", () => {
       "operator_sockets_operator on operator_sockets",
       "ratings_conversation on ratings",
       "sessions_operator on sessions",
+      "socket_ends_next on socket_ends",
       "webhook_deliveries_due on webhook_deliveries",
       "webhook_deliveries_hook on webhook_deliveries",
       "_migrations",
@@ -670,6 +772,7 @@ describe("the schema", () => {
       "ratings",
       "sessions",
       "settings",
+      "socket_ends",
       "verified_users",
       "webhook_deliveries",
       "webhooks",
@@ -714,7 +817,7 @@ describe("the schema", () => {
     });
   });
 
-  it("migrating again changes nothing, and the last two migrations run again over themselves", async () => {
+  it("migrating again changes nothing, and the last three migrations run again over themselves", async () => {
     const ws = fresh();
     const admin = await withAdmin(ws);
     const snapshot = (q: SqlStorage) => ({
@@ -724,9 +827,13 @@ describe("the schema", () => {
     const seen = await sql(ws, (q) => {
       q.exec("INSERT INTO login_failures (key, failures, last_at) VALUES ('account:x@example.com', 3, 1)");
       q.exec("INSERT INTO operator_sockets (session_id, operator_id, conversation_id) VALUES ('s', 'o', 'c')");
+      q.exec(
+        "INSERT INTO socket_ends (conversation_id, operator_id, session_id, why, next_at, until) VALUES ('c', 'o', 's', 'signedOut', 1, 2)",
+      );
       const before = snapshot(q);
       migrate(q, workspaceMigrations);
       const again = snapshot(q);
+      rerunMigration(q, 15);
       rerunMigration(q, 14);
       rerunMigration(q, 13);
       return {
@@ -738,16 +845,18 @@ describe("the schema", () => {
         kept: {
           failures: q.exec("SELECT key, failures FROM login_failures").toArray(),
           sockets: q.exec("SELECT * FROM operator_sockets").toArray(),
+          ends: q.exec("SELECT conversation_id, session_id, attempts FROM socket_ends").toArray(),
         },
         schema: JSON.stringify(snapshot(q).schema) === JSON.stringify(before.schema),
       };
     });
     expect(seen).toEqual({
       again: true,
-      ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+      ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
       kept: {
         failures: [{ key: "account:x@example.com", failures: 3 }],
         sockets: [{ session_id: "s", operator_id: "o", conversation_id: "c" }],
+        ends: [{ conversation_id: "c", session_id: "s", attempts: 0 }],
       },
       schema: true,
     });

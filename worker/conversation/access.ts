@@ -11,10 +11,18 @@
  *   - an operator's session ends in the workspace (sign-out, removal), which
  *     tells each conversation the session opened a socket on;
  *   - a grant that runs out (expiry) is refused on the socket's next frame.
- * Should the workspace's word be lost, an operator socket still asks the
- * workspace whether its session holds before acting, at most once every
- * `SESSION_RECHECK_MS`; a socket that was closed for its grant refuses any
- * frame already on its way.
+ * The workspace keeps telling until the conversation has heard (its
+ * outbox, workspace/operator-sockets.ts). Should the word still be lost, an
+ * operator socket acts on the workspace's last confirmation that its
+ * session holds for at most `SESSION_TRUST_MS`: past that a frame waits for
+ * a fresh one. A socket in use asks again ahead of that, once its last
+ * confirmation is `SESSION_REFRESH_MS` old, without holding its frames, so
+ * an operator's messages do not wait on the workspace. A new socket's
+ * first frame waits for the workspace's word (the session may have ended,
+ * and the word of it come and gone, between the Worker admitting the
+ * upgrade and the socket being here); the confirmation's time travels in
+ * the attachment, so a woken object does not ask again. A socket that was
+ * closed for its grant refuses any frame already on its way.
  */
 import { refuse } from "../errors";
 import { familyTag, GRANT_ENDED, sessionTag, type GrantEnd } from "../lib/grants";
@@ -25,8 +33,19 @@ import { requireVisitor } from "./lifecycle";
 import { identityOf, type SocketIdentity } from "./sockets";
 import { logWarn } from "../lib/log";
 
-/** How long an operator socket acts on the workspace's last word that its session holds, before asking again. */
-const SESSION_RECHECK_MS = 10_000;
+/** An operator socket's last confirmation that its session holds, and the next one on its way. */
+interface SessionCheck {
+  at: number;
+  pending: Promise<boolean> | null;
+}
+
+/** An operator socket's attachment, with when the workspace last confirmed its session (absent until it has). */
+type Confirmed = SocketIdentity & { checkedAt?: number };
+
+/** How long an operator socket acts on the workspace's last word that its session holds; past it, frames wait. */
+const SESSION_TRUST_MS = 30_000;
+/** From this age of that word on, the socket's next frame (or a message to it) asks again, without waiting. */
+const SESSION_REFRESH_MS = 20_000;
 
 /** Closes a socket whose grant ended. Its attachment says so first, so a frame already on its way is refused. */
 function endSocket(ws: WebSocket, why: GrantEnd): void {
@@ -107,12 +126,13 @@ export function admitVisitor(
 
 /**
  * Whether a socket may still act on a frame. Its grant must not have run
- * out; an operator's session must still hold, asked of the workspace at most
- * once every `SESSION_RECHECK_MS` per socket (frames arriving meanwhile wait
- * for the same answer, so their order is kept). A socket that may not is
- * closed. Answers `true` synchronously when nothing needs asking, so a
- * visitor's message never waits on this; rejects with a refusal when the
- * workspace cannot be asked.
+ * out; an operator's session must have been confirmed by the workspace
+ * within `SESSION_TRUST_MS`, or the frame waits for a fresh word (frames
+ * arriving meanwhile wait for the same answer, so their order is kept). A
+ * word older than `SESSION_REFRESH_MS` is renewed without waiting. A socket
+ * that may not act is closed. Answers `true` synchronously when nothing
+ * needs waiting for, so a visitor's message never waits on this; rejects
+ * with a refusal when the workspace cannot be asked.
  */
 export function stillAuthorised(
   c: ConversationContext,
@@ -125,33 +145,78 @@ export function stillAuthorised(
     return false;
   }
   if (who.role !== "operator") return true;
+  const last = lastCheck(c, ws, who);
+  const age = Date.now() - last.at;
+  if (age < SESSION_TRUST_MS) {
+    if (age >= SESSION_REFRESH_MS) askAhead(c, ws, who);
+    return true;
+  }
+  return last.pending ?? askWorkspace(c, ws, who);
+}
+
+/** The socket's last confirmation: in memory, or after a wake-up from its attachment. */
+function lastCheck(c: ConversationContext, ws: WebSocket, who: SocketIdentity): SessionCheck {
   const checks = c.memory.sessionChecks;
-  const last = checks.get(ws);
-  if (last?.pending) return last.pending;
-  if (last && Date.now() - last.at < SESSION_RECHECK_MS) return true;
-  const sessionId = grant.tag.slice(sessionTag("").length);
+  let last = checks.get(ws);
+  if (!last) {
+    last = { at: (who as Confirmed).checkedAt ?? 0, pending: null };
+    checks.set(ws, last);
+  }
+  return last;
+}
+
+/** Renews the socket's confirmation without holding anything up (unless a renewal is on its way already). */
+function askAhead(c: ConversationContext, ws: WebSocket, who: SocketIdentity): void {
+  if (lastCheck(c, ws, who).pending) return;
+  // A workspace that cannot be asked now is asked again by the next frame or message.
+  c.ctx.waitUntil(askWorkspace(c, ws, who).catch(() => undefined));
+}
+
+/**
+ * Asks the workspace whether the socket's session holds. Yes: the time of
+ * asking is its new confirmation (in memory, and in the attachment for a
+ * woken object). No: the socket closes. No answer: the confirmation stays
+ * as it was, and the promise rejects with a refusal.
+ */
+function askWorkspace(c: ConversationContext, ws: WebSocket, who: SocketIdentity): Promise<boolean> {
+  const checks = c.memory.sessionChecks;
+  const before = lastCheck(c, ws, who).at;
+  const askedAt = Date.now();
+  const sessionId = who.grant!.tag.slice(sessionTag("").length);
   const pending = workspaceStub(c.env, c.meta.workspace!)
     .sessionActive(sessionId, who.id)
     .then(
       (active) => {
-        checks.set(ws, { at: Date.now(), pending: null });
+        checks.set(ws, { at: active ? askedAt : before, pending: null });
         if (!active) endSocket(ws, "signedOut");
+        else noteConfirmed(ws, askedAt);
         return active;
       },
       (err: unknown): never => {
-        // The workspace could not be asked: this frame is refused (the operator can retry), the next one asks again.
+        // The workspace could not be asked: a frame waiting for it is refused (the operator can retry).
         logWarn("session_check.failed", { conversationId: c.meta.id, operatorId: who.id }, err);
-        checks.set(ws, { at: last?.at ?? 0, pending: null });
+        checks.set(ws, { at: before, pending: null });
         refuse("internal", "Could not confirm your sign-in; please try again");
       },
     );
-  checks.set(ws, { at: last?.at ?? 0, pending });
+  checks.set(ws, { at: before, pending });
   return pending;
 }
 
+/** Keeps the confirmation's time in the attachment (read again: the grant may have ended meanwhile). */
+function noteConfirmed(ws: WebSocket, at: number): void {
+  const now = identityOf(ws);
+  if (!now?.grant || now.grant.until <= 0) return;
+  try {
+    ws.serializeAttachment({ ...now, checkedAt: at } satisfies Confirmed);
+  } catch {
+    // Closed meanwhile.
+  }
+}
+
 /**
- * Asks again, without holding anything up, about every operator socket
- * whose session was not confirmed for `SESSION_RECHECK_MS`; run as each
+ * Renews, without holding anything up, the word on every operator socket
+ * whose session was not confirmed for `SESSION_REFRESH_MS`; run as each
  * message goes out, so a socket that only listens (its pings never wake the
  * object) cannot go on reading after its session ended with the word of it
  * lost, beyond that message.
@@ -159,12 +224,11 @@ export function stillAuthorised(
 export function recheckListeners(c: ConversationContext): void {
   const now = Date.now();
   for (const ws of c.ctx.getWebSockets("operator")) {
+    // Memory first: the attachment is read (a deserialise) only after a wake-up, or when a renewal is due.
     const last = c.memory.sessionChecks.get(ws);
-    if (last?.pending || (last && now - last.at < SESSION_RECHECK_MS)) continue;
+    if (last && (last.pending || now - last.at < SESSION_REFRESH_MS)) continue;
     const who = identityOf(ws);
-    if (!who) continue;
-    const asked = stillAuthorised(c, ws, who);
-    // A workspace that cannot be asked now is asked again with the next message.
-    if (asked instanceof Promise) c.ctx.waitUntil(asked.catch(() => undefined));
+    if (!who?.grant) continue;
+    if (now - lastCheck(c, ws, who).at >= SESSION_REFRESH_MS) askAhead(c, ws, who);
   }
 }

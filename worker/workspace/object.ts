@@ -76,8 +76,8 @@ export class Workspace extends DurableObject<Env> {
     this.tokens = new ApiTokens(w);
     this.audit = new AuditLog(w);
     this.panels = new PanelSockets(w, this.operators);
-    this.operatorSockets = new OperatorSockets(w, this.panels);
-    // Alarm jobs run in the order they register: webhook deliveries first, then retention.
+    // Alarm jobs run in the order they register: word of ended sessions first, webhook deliveries, then retention.
+    this.operatorSockets = new OperatorSockets(w, this.panels, this.scheduler);
     this.webhooks = new Webhooks(w, this.scheduler);
     this.reports = new Reports(w, this.operators, this.webhooks);
     this.threads = new EmailThreads(w);

@@ -231,4 +231,23 @@ export const workspaceMigrations: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS operator_sockets_operator ON operator_sockets(operator_id);
     `,
   },
+  {
+    id: 15,
+    name: "word of ended sessions, kept until each conversation has heard it",
+    // The outbox of operator-sockets.ts: one row per conversation still to be told that a session (or all of an
+    // operator's sessions, session_id NULL) ended; the alarm retries until it has heard, or `until` passed.
+    sql: `
+      CREATE TABLE IF NOT EXISTS socket_ends (
+        id INTEGER PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        session_id TEXT,
+        why TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,
+        until INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS socket_ends_next ON socket_ends(next_at);
+    `,
+  },
 ];
