@@ -71,6 +71,28 @@ describe("elements", () => {
     ]);
   });
 
+  it("inside SVG and MathML a close tag closes the innermost element of its name there; one matching none is read as HTML", () => {
+    const link = `<a href="https://e.example/" ${LINK}>`;
+    expectAll([
+      // The MathML `a` is closed by the first </a>, so "y" is inside <math>; the second closes the link and <math>.
+      ['<a href="https://e.example/">l<math><a title=x></a>y</a>z', `${link}l</a>z`],
+      ['<a href="https://e.example/">l<svg><g><a></g>y</a>z', `${link}l</a>z`],
+      ["<b>a<svg><svg><g></svg>x</svg>y</b>z", "<b>ay</b>z"],
+      ["<b>a<math><svg><a></svg>x</math>y</b>", "<b>ay</b>"],
+      // A self-closing element inside opens nothing, and a self-closing root holds nothing.
+      ['<a href="https://e.example/">l<svg><a/>x</a>y', `${link}l</a>y`],
+      ["a<svg/>b<math/>c", "abc"],
+    ]);
+  });
+
+  it("a close tag that matches nothing open inside a skipped element is passed over; SVG ended by HTML starts afresh", () => {
+    expectAll([
+      ["<b>a<template>x</i>y</template>z</b>", "<b>az</b>"],
+      // </b> ends the SVG with the <g> open in it: the next <svg> ends at its own close tag.
+      ["<b>a<svg><g>x</b>y<svg>z</svg>w", "<b>a</b>yw"],
+    ]);
+  });
+
   it("a close tag of an element the skipped one is inside ends the skip and closes that element", () => {
     expectAll([
       ["<b>a<svg>x</b>y", "<b>a</b>y"],

@@ -61,6 +61,8 @@ export const SKIPPED = new Set([
   "script", "style", "template", "textarea", "select", "option", "noscript", "title", "iframe", "noembed",
   "noframes", "xmp", "plaintext", "svg", "math",
 ]);
+/** Of those, the roots of foreign content (SVG and MathML), whose own elements nest inside them. */
+const FOREIGN = new Set(["svg", "math"]);
 /**
  * Elements whose opening closes an open one, as browsers parse them (`<p>`
  * ends an open `<p>`, `<tr>` an open `<td>`): writing the close keeps the
@@ -176,19 +178,46 @@ export function sanitizeEmailHtml(html: string, work?: SanitiseWork): SafeHtml {
   // The element whose content is being left out, how many of its name are open inside it, and how deep
   // the stack was when it opened (a close tag of an element below it ends it too, as browsers have it).
   let skipping: { name: string; nested: number; depth: number } | null = null;
+  // When that is SVG or MathML: the elements open in it, its root first, and how many of each name. There an
+  // end tag closes the innermost open element of its name, and only one that none of them matches is read as
+  // HTML (`<a><math><a></a>` closes the MathML `a`), as the standard's "any other end tag" in foreign content
+  // has it. Each name is pushed and popped once, and a look-up says whether the search will find it.
+  const inner: string[] = [];
+  const innerCount = new Map<string, number>();
+  const enter = (name: string) => {
+    inner.push(name);
+    innerCount.set(name, (innerCount.get(name) ?? 0) + 1);
+  };
+  /** Closes the innermost open `name` and all inside it; with no name, all. */
+  const leave = (name?: string) => {
+    while (inner.length > 0) {
+      count.steps++;
+      const popped = inner.pop()!;
+      innerCount.set(popped, innerCount.get(popped)! - 1);
+      if (popped === name) return;
+    }
+  };
   let dropped = 0;
   tokenize(input, {
     text(start, end) {
       count.nodes++;
       if (!skipping) write(textNode(input.slice(start, end)));
     },
-    open(name, from) {
+    open(name, from, end) {
       count.nodes++;
+      // `<svg/>`, `<path/>`: in SVG and MathML a self-closing tag opens nothing.
+      const empty = input.charCodeAt(end - 2) === 47; /* / */
       if (skipping) {
-        if (name === skipping.name) skipping.nested++;
+        if (inner.length > 0) {
+          if (!empty) enter(name);
+        } else if (name === skipping.name) skipping.nested++;
         return;
       }
       if (SKIPPED.has(name)) {
+        if (FOREIGN.has(name)) {
+          if (empty) return;
+          enter(name);
+        }
         skipping = { name, nested: 1, depth: open.length };
         return;
       }
@@ -210,13 +239,21 @@ export function sanitizeEmailHtml(html: string, work?: SanitiseWork): SafeHtml {
       const at = openCount.get(name) ? open.lastIndexOf(name) : -1;
       if (at >= 0) count.steps += open.length - at; // the search, paid for by the closes it finds
       if (skipping) {
-        // Its own close tag ends it; a close tag of an element it is inside ends it too, and closes that.
-        if (name === skipping.name) {
+        // Its own close tag ends it (in SVG and MathML, that of an element open inside it closes that one); a
+        // close tag of an element it is inside ends it too, and closes that.
+        if (inner.length > 0) {
+          if (innerCount.get(name)) {
+            leave(name);
+            if (inner.length === 0) skipping = null;
+            return;
+          }
+        } else if (name === skipping.name) {
           if (--skipping.nested === 0) skipping = null;
           return;
         }
         if (at < 0) return;
         skipping = null;
+        leave();
       }
       if (at >= 0) closeTo(at);
       else if (name === "br") write("<br>"); // `</br>` is a line break to browsers
@@ -396,7 +433,7 @@ function tokenize(html: string, on: Tokens): void {
         text = html.length; // a tag cut off by the end is no tag and no text
         return;
       }
-      const foreignRoot = name === "svg" || name === "math";
+      const foreignRoot = FOREIGN.has(name);
       if (closing) {
         if (foreignRoot && foreign > 0) foreign--;
         on.close(name);
