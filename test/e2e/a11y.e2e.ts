@@ -211,6 +211,14 @@ describe("accessibility: axe on every screen, and the story with the keyboard al
       .click();
     await phone.getByTestId("setup-form").getByRole("alert").waitFor();
     await check(phone, "setup with an error (phone)");
+    // Each field is named by its label alone; the password's hint is its description, not part of its name.
+    for (const label of ["Name", "Email", "Password", "Confirm password"]) {
+      assert.equal(await desk.getByTestId("setup-form").getByLabel(label, { exact: true }).count(), 1, label);
+    }
+    const hint = await desk
+      .locator("input[name=password]")
+      .evaluate((el) => document.getElementById(el.getAttribute("aria-describedby") ?? "")?.textContent);
+    assert.equal(hint, "At least 10 characters.");
     // The first admin with the keyboard alone: each field is the next Tab stop, Enter creates.
     const stops: Stop[] = [];
     for (const [field, text] of [

@@ -159,6 +159,14 @@ describe("live chat in the browser", () => {
     await operator.screenshot({ path: join(shots, "conversation-files.png") });
   });
 
+  it("a picture that cannot be shown (a PNG's signature, then no picture) is a named download card on both sides", async () => {
+    await operator.getByTestId("file-input").setInputFiles([join(fixtures, "broken.png")]);
+    await widget(visitor).locator(".m.operator.file .card", { hasText: "broken.png" }).waitFor();
+    assert.equal(await widget(visitor).locator(".m.operator.file img[alt='broken.png']").count(), 0, "widget");
+    await operator.getByTestId("file-card").filter({ hasText: "broken.png" }).waitFor();
+    assert.equal(await operator.locator("img[alt='broken.png']").count(), 0, "panel");
+  });
+
   it("a disguised file is refused with a clear error in the widget and the panel", async () => {
     await widget(visitor).locator("#file").setInputFiles(join(fixtures, "fake.png"));
     await widget(visitor).locator("#error", { hasText: "not allowed" }).waitFor();

@@ -406,8 +406,9 @@ describe("the panel keeps up", () => {
     await operator.reload();
     await operator.getByTestId("message").filter({ hasText: "Lovely, thanks!" }).waitFor();
     assert.equal(await looks(operator.getByTestId("conversation-header").locator(".avatar")), inLog);
-    await operator.setViewportSize({ width: 390, height: 760 });
-    // On a phone the header's name, Leave and actions each keep their own room: none overlaps another or the edge.
+    await operator.setViewportSize({ width: 360, height: 760 });
+    // On a phone the header's name, Leave and actions each keep their own room: none overlaps another or the edge,
+    // and the name and the status line are read whole, not cut to a letter or two beside the buttons.
     const boxes = await operator.getByTestId("conversation-header").evaluate((header) => {
       const edge = header.getBoundingClientRect();
       return [...header.querySelectorAll<HTMLElement>(".window-name, button")]
@@ -432,7 +433,15 @@ describe("the panel keeps up", () => {
           a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
         assert.ok(!overlap, `${a.name} overlaps ${b.name} in the phone header: ${JSON.stringify([a, b])}`);
       }
-    await operator.screenshot({ path: join(shots, "conversation-avatars-390.png") });
+    const cut = await operator
+      .getByTestId("conversation-header")
+      .evaluate((header) =>
+        [...header.querySelectorAll<HTMLElement>(".window-name, .window-status")]
+          .filter((el) => el.scrollWidth > el.clientWidth + 1)
+          .map((el) => `${el.className}: "${el.textContent}" needs ${el.scrollWidth}px, has ${el.clientWidth}px`),
+      );
+    assert.deepEqual(cut, [], "cut short in the phone header");
+    await operator.screenshot({ path: join(shots, "conversation-avatars-360.png") });
     await operator.setViewportSize({ width: 1280, height: 860 });
     await other.close();
   });

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, FrameLocator, Page } from "playwright-core";
+import type { Browser, BrowserContext, FrameLocator, Page, Response as PwResponse } from "playwright-core";
 import { startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
 import { expectSoon, Story, textOf, type Step } from "./story-runner.ts";
@@ -310,6 +310,11 @@ describe("the article, end to end", () => {
         screens,
       );
       await operator.screenshot({ path: join(shots, "story-8-before-delete.png") });
+      // Once deleted, the panel asks nothing more of the conversation (its visitor info would answer 404).
+      const refused: string[] = [];
+      const watch = (r: PwResponse) =>
+        r.url().includes("/api/conversations/") && r.status() >= 400 && refused.push(`${r.status()} ${r.url()}`);
+      operator.on("response", watch);
       await operator.getByTestId("delete-conversation").click();
       await operator.getByTestId("confirm-delete").click();
       await expectSoon(row, "the row gone after delete", screens, { state: "detached" });
@@ -323,6 +328,8 @@ describe("the article, end to end", () => {
         `the widget still shows: ${await textOf(widget(visitor).locator("#log"))}`,
       );
       await visitor.screenshot({ path: join(shots, "story-8-after-delete.png") });
+      operator.off("response", watch);
+      assert.deepEqual(refused, [], "the panel's requests about the deleted conversation that were refused");
     }),
   );
 });

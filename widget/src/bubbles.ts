@@ -52,31 +52,36 @@ function fileBubble(file: FileRef, role: string, name: string | null, at: number
     img.tabIndex = 0;
     // A picture grows its bubble when it loads: keep the newest message in view.
     img.addEventListener("load", hooks.grew);
-    void fileUrl(file).then(
-      (url) => (img.src = url),
-      () => (img.alt = `${file.name} (could not load)`),
-    );
+    // One that cannot be shown (gone, or not really a picture) becomes the download card, named as any file is.
+    const asCard = () => img.replaceWith(fileCard(file, hooks));
+    img.addEventListener("error", asCard);
+    void fileUrl(file).then((url) => (img.src = url), asCard);
     const openFull = () => void fileUrl(file).then((url) => window.open(url, "_blank", "noopener"));
     img.addEventListener("click", openFull);
     img.addEventListener("keydown", (e) => e.key === "Enter" && openFull());
     li.append(img);
   } else {
-    const card = el("button", "card");
-    card.type = "button";
-    const icon = el("span", "ic", "📄");
-    icon.setAttribute("aria-hidden", "true");
-    const meta = el("span", "meta");
-    // A pause between the name and the kind, for screen readers ("invoice.pdf, PDF document · 77 B").
-    meta.append(el("span", "fn", file.name), el("span", "sr", ", "), el("span", "fs", fileLabel(file)));
-    // Named by what it shows (WCAG 2.5.3, label in name), with the action said first to screen readers.
-    card.append(el("span", "sr", "Download "), icon, meta);
-    card.addEventListener("click", () =>
-      download(file, () => hooks.error("The file could not be downloaded. Please try again.")),
-    );
-    li.append(card);
+    li.append(fileCard(file, hooks));
   }
   li.append(el("span", "t", time(at)));
   return li;
+}
+
+/** A file as a download button: its name and kind. */
+function fileCard(file: FileRef, hooks: BubbleHooks): HTMLButtonElement {
+  const card = el("button", "card");
+  card.type = "button";
+  const icon = el("span", "ic", "📄");
+  icon.setAttribute("aria-hidden", "true");
+  const meta = el("span", "meta");
+  // A pause between the name and the kind, for screen readers ("invoice.pdf, PDF document · 77 B").
+  meta.append(el("span", "fn", file.name), el("span", "sr", ", "), el("span", "fs", fileLabel(file)));
+  // Named by what it shows (WCAG 2.5.3, label in name), with the action said first to screen readers.
+  card.append(el("span", "sr", "Download "), icon, meta);
+  card.addEventListener("click", () =>
+    download(file, () => hooks.error("The file could not be downloaded. Please try again.")),
+  );
+  return card;
 }
 
 /** A file on its way, with a progress bar. */

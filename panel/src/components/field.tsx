@@ -1,5 +1,5 @@
 /** Form pieces shared by the gate screens and the operators form: a labelled input, error and notice lines. */
-import { Show, splitProps, type JSX } from "solid-js";
+import { createUniqueId, Show, splitProps, type JSX } from "solid-js";
 
 type InputProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, "onInput" | "aria-describedby">;
 
@@ -19,10 +19,18 @@ export type FieldProps = InputProps &
  */
 export function Field(props: FieldProps) {
   const [own, input] = splitProps(props, ["label", "hint", "hintId", "onValue"]);
+  // Named by the label text alone: the hint inside the same <label> would otherwise be read as part of the name,
+  // and again as the description.
+  const labelId = createUniqueId();
   return (
     <label class="field">
-      <span>{own.label}</span>
-      <input {...input} aria-describedby={own.hintId} onInput={(e) => own.onValue?.(e.currentTarget.value)} />
+      <span id={labelId}>{own.label}</span>
+      <input
+        {...input}
+        aria-labelledby={labelId}
+        aria-describedby={own.hintId}
+        onInput={(e) => own.onValue?.(e.currentTarget.value)}
+      />
       <Show when={own.hintId}>
         <small id={own.hintId} class="muted">
           {own.hint}

@@ -60,7 +60,8 @@ export function WindowHeader(props: {
               disabled={props.busy}
               onClick={() => props.onLeave()}
             >
-              Leave<span class="button-label"> Conversation</span>
+              {/* One box, so the button's gap does not open between the two words. */}
+              <span>Leave Conversation</span>
             </button>
           </Show>
         </div>

@@ -94,7 +94,9 @@ export function ConversationWindow(props: {
 
   const visitor = (): VisitorRef | null => state.conversation?.visitor ?? props.summary?.visitor ?? null;
   const drawer = createInfoDrawer();
-  const infoShown = () => state.phase !== "gone" && (drawer.wide() || drawer.open());
+  // Nothing is asked of a conversation that is gone or was deleted (its visitor info would only answer 404).
+  const live = () => state.phase !== "gone" && state.phase !== "deleted";
+  const infoShown = () => live() && (drawer.wide() || drawer.open());
   const infoId = `visitor-info-${props.id}`;
 
   return (
@@ -115,7 +117,7 @@ export function ConversationWindow(props: {
               deleting={remove.target() !== null}
               ready={state.phase === "ready"}
               canDelete={canDelete()}
-              infoButton={!drawer.wide() && state.phase !== "gone"}
+              infoButton={!drawer.wide() && live()}
               infoOpen={drawer.open()}
               infoId={infoId}
               infoToggleRef={drawer.toggleRef}
