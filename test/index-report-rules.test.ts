@@ -475,6 +475,40 @@ describe("the backstop alarm", () => {
     });
   });
 
+  it("a change made while a clean report's take-back waits for an alarm write keeps the alarm: the take-back asks the mark that change left", async () => {
+    const f = fresh();
+    const seen = await f.in(async (c, state) => {
+      c.meta.started = true;
+      // Every take-back this test starts, so it can wait for each to finish.
+      const drops: Promise<void>[] = [];
+      const dropAlarm = c.dropAlarm.bind(c);
+      c.dropAlarm = (needed) => {
+        const p = dropAlarm(needed);
+        drops.push(p);
+        return p;
+      };
+      touchIndex(c, true);
+      // An alarm write still on its way when the report is answered: the take-back waits for it.
+      let letGo = () => {};
+      const held = new Promise<void>((resolve) => (letGo = resolve));
+      c.memory.alarmWrite = held;
+      await until(
+        "the report was answered and its take-back started",
+        () => c.memory.report.inFlight === 0 && drops.length === 1,
+        () => ({ ...reporting(c), drops: drops.length }),
+      );
+      // A preview meanwhile: held back for the window, so the backstop is what covers it.
+      touchIndex(c, false);
+      const pending = c.meta.reportPending;
+      dropTimer(c);
+      c.memory.alarmWrite = null;
+      letGo();
+      await Promise.all(drops);
+      return { pending, alarmAt: c.memory.alarmAt, stored: await state.storage.getAlarm() };
+    });
+    expect(seen).toEqual({ pending: true, alarmAt: T0 + BACKSTOP, stored: T0 + BACKSTOP });
+  });
+
   it("is due BACKSTOP_MS after the change plus a share of half of it more drawn as it is armed, so changes made together do not come due together", async () => {
     const f = fresh();
     const seen = await f.in((c) => {
