@@ -262,7 +262,7 @@ describe("admitting a socket (connect)", () => {
     expect((await f.attempt(f.operator(olga))).status).toBe(101);
   });
 
-  it("a ticket is single-use: none, or one used before, is refused 403; a used one is kept until it expires, the alarm set a second after", async () => {
+  it("a ticket is single-use: none, or one used before, is refused 403; a used one is kept until it expires, no alarm set", async () => {
     const f = fresh();
     const forbidden = {
       status: 403,
@@ -282,7 +282,29 @@ describe("admitting a socket (connect)", () => {
         rows: c.sql.exec("SELECT nonce, expires_at FROM used_tickets").toArray(),
         alarmAt: c.memory.alarmAt,
       })),
-    ).toEqual({ rows: [{ nonce: "n-1", expires_at: expires }], alarmAt: expires + 1000 });
+    ).toEqual({ rows: [{ nonce: "n-1", expires_at: expires }], alarmAt: null });
+  });
+
+  it("used tickets that expired before now are cleared by the next connection, those expiring now or later kept", async () => {
+    const f = fresh();
+    const now = FAR - HOUR;
+    vi.spyOn(Date, "now").mockImplementation(() => now);
+    await f.in((c) => {
+      for (const [nonce, at] of [
+        ["past", now - 1],
+        ["now", now],
+        ["later", now + 1],
+      ] as const)
+        c.sql.exec("INSERT INTO used_tickets (nonce, expires_at) VALUES (?, ?)", nonce, at);
+    });
+    expect((await f.attempt(f.visitor({ [H.ticketNonce]: "n-2", [H.ticketExpires]: String(FAR) }))).status).toBe(101);
+    const left = await f.in((c) =>
+      c.sql
+        .exec<{ nonce: string }>("SELECT nonce FROM used_tickets ORDER BY expires_at")
+        .toArray()
+        .map((r) => r.nonce),
+    );
+    expect(left).toEqual(["now", "later", "n-2"]);
   });
 
   it("a socket carries who it is (role, id, name: 'Visitor' or 'Operator' when none is given) and its grant, and is tagged by them", async () => {

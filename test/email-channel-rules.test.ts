@@ -720,7 +720,7 @@ describe("who is told, through the real sockets", () => {
     expect((await joinRoute(olga.cookie, id)).status).toBe(200);
     const op = await operatorSocket(olga.cookie, id);
     await op.next("welcome");
-    // Olga's sessions end in the workspace without this conversation being told, and her last check is 20 s old.
+    // Olga's sessions end in the workspace without this conversation being told, and her last check is a minute old.
     await runInDurableObject(env.WORKSPACE.get(env.WORKSPACE.idFromName("demo")), (_o, state) => {
       state.storage.sql.exec("DELETE FROM sessions WHERE operator_id = ?", olga.id);
     });
@@ -728,7 +728,7 @@ describe("who is told, through the real sockets", () => {
       const c = (o as unknown as { c: ConversationContext }).c;
       for (const ws of state.getWebSockets("operator")) {
         const check = c.memory.sessionChecks.get(ws);
-        if (check) check.at -= 20_000;
+        if (check) check.at -= 60_000;
       }
       mailArrives(c, session);
     });

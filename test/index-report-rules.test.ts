@@ -191,6 +191,14 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, seen: (
 }
 
 /** Waits until no report is on its way or planned. */
+/** No alarm write or take-back on its way. */
+const alarmSettled = (c: ConversationContext) =>
+  until(
+    "no alarm write is on its way",
+    () => c.memory.alarmWrite === null,
+    () => c.memory.alarmAt,
+  ).then(() => c.dropAlarm(() => true));
+
 const settled = (c: ConversationContext) =>
   until(
     "no report is on its way or planned",
@@ -219,7 +227,7 @@ describe("when a change is reported", () => {
     expect(await f.row()).toBeNull();
   });
 
-  it("a state change goes at once, whatever the window, counted, and arms the backstop BACKSTOP_MS ahead and up to half of it more", async () => {
+  it("a state change goes at once, whatever the window, counted, and arms the backstop BACKSTOP_MS ahead and up to half of it more, taken back once the report went out", async () => {
     const f = fresh();
     const seen = await f.in(async (c, state) => {
       c.meta.started = true;
@@ -227,11 +235,7 @@ describe("when a change is reported", () => {
       touchIndex(c, true);
       const atOnce = { ...reporting(c), lastAt: c.memory.report.lastAt };
       await settled(c);
-      await until(
-        "the backstop alarm is stored",
-        async () => (await state.storage.getAlarm()) !== null,
-        () => null,
-      );
+      await alarmSettled(c);
       return { atOnce, after: reporting(c), alarm: await state.storage.getAlarm() };
     });
     expect(seen.atOnce, "on its way before touchIndex returns").toEqual({
@@ -241,8 +245,8 @@ describe("when a change is reported", () => {
       alarmAt: T0 + BACKSTOP,
       lastAt: T0,
     });
-    expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: T0 + BACKSTOP });
-    expect(seen.alarm).toBe(T0 + BACKSTOP);
+    expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: null });
+    expect(seen.alarm, "nothing is left for it: it would wake the conversation for nothing").toBeNull();
     expect(await f.row()).toMatchObject({ id: f.id, status: "unassigned", visitor_id: VISITOR.id });
   });
 
@@ -395,6 +399,116 @@ describe("the backstop alarm", () => {
     expect(seen.stored).toBe(T0 + BACKSTOP);
   });
 
+  it("is taken back by a clean report, not while a revocation is kept (the alarm clears it) nor after a report that left work", async () => {
+    const seen = async (before: (c: ConversationContext) => void) => {
+      const f = fresh();
+      return f.in(async (c, state) => {
+        c.meta.started = true;
+        before(c);
+        touchIndex(c, true);
+        await until(
+          "the report went out",
+          () => c.memory.report.inFlight === 0,
+          () => reporting(c),
+        );
+        dropTimer(c);
+        await alarmSettled(c);
+        return { alarmAt: c.memory.alarmAt, stored: await state.storage.getAlarm() };
+      });
+    };
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    expect({
+      clean: await seen(() => {}),
+      revoked: await seen(
+        (c) => void c.sql.exec("INSERT INTO revoked_tokens (family, expires_at) VALUES ('f', ?)", T0),
+      ),
+      fullBatch: await seen((c) => {
+        for (let i = 0; i < STATS_PER_REPORT + 1; i++) queueStat(c, "message", "op-1", 1);
+      }),
+    }).toEqual({
+      clean: { alarmAt: null, stored: null },
+      revoked: { alarmAt: T0 + BACKSTOP, stored: T0 + BACKSTOP },
+      fullBatch: { alarmAt: T0 + BACKSTOP, stored: T0 + BACKSTOP },
+    });
+    expect(errors).not.toHaveBeenCalled();
+  });
+
+  it("the take-back waits for an alarm write on its way, then asks whether the alarm is needed; one it does not know of is left; one armed after it stands", async () => {
+    const f = fresh();
+    const seen = await f.in(async (c, state) => {
+      const stored = () => state.storage.getAlarm();
+      // An alarm write on its way, then the take-back: it waits, so the alarm is not set again after the delete.
+      const arming = c.armAlarm(T0 + 7);
+      const afterWrite = c.dropAlarm(() => false);
+      await Promise.all([arming, afterWrite]);
+      const waited = { alarmAt: c.memory.alarmAt, stored: await stored() };
+      // Asked once the write is done: a change meanwhile keeps the alarm.
+      let needed = false;
+      let letGo = () => {};
+      await c.armAlarm(T0 + 9);
+      c.memory.alarmWrite = new Promise((resolve) => (letGo = resolve));
+      const asking = c.dropAlarm(() => needed);
+      needed = true;
+      const held = c.memory.alarmWrite;
+      c.memory.alarmWrite = null;
+      letGo();
+      await held;
+      await asking;
+      const kept = { alarmAt: c.memory.alarmAt, stored: await stored() };
+      // An alarm this instance does not know of (an earlier instance's) is not its to take back.
+      await state.storage.setAlarm(T0 + 13);
+      c.memory.alarmAt = null;
+      await c.dropAlarm(() => false);
+      const unknown = await stored();
+      await c.armAlarm(T0 + 11);
+      // Taken back, then armed again at once: the new one stands.
+      const dropping = c.dropAlarm(() => false);
+      const rearmed = c.armAlarm(T0 + 11);
+      await Promise.all([dropping, rearmed]);
+      return { waited, kept, unknown, rearmed: { alarmAt: c.memory.alarmAt, stored: await stored() } };
+    });
+    expect(seen).toEqual({
+      waited: { alarmAt: null, stored: null },
+      kept: { alarmAt: T0 + 9, stored: T0 + 9 },
+      unknown: T0 + 13,
+      rearmed: { alarmAt: T0 + 11, stored: T0 + 11 },
+    });
+  });
+
+  it("a change made while a clean report's take-back waits for an alarm write keeps the alarm: the take-back asks the mark that change left", async () => {
+    const f = fresh();
+    const seen = await f.in(async (c, state) => {
+      c.meta.started = true;
+      // Every take-back this test starts, so it can wait for each to finish.
+      const drops: Promise<void>[] = [];
+      const dropAlarm = c.dropAlarm.bind(c);
+      c.dropAlarm = (needed) => {
+        const p = dropAlarm(needed);
+        drops.push(p);
+        return p;
+      };
+      touchIndex(c, true);
+      // An alarm write still on its way when the report is answered: the take-back waits for it.
+      let letGo = () => {};
+      const held = new Promise<void>((resolve) => (letGo = resolve));
+      c.memory.alarmWrite = held;
+      await until(
+        "the report was answered and its take-back started",
+        () => c.memory.report.inFlight === 0 && drops.length === 1,
+        () => ({ ...reporting(c), drops: drops.length }),
+      );
+      // A preview meanwhile: held back for the window, so the backstop is what covers it.
+      touchIndex(c, false);
+      const pending = c.meta.reportPending;
+      dropTimer(c);
+      c.memory.alarmWrite = null;
+      letGo();
+      await Promise.all(drops);
+      return { pending, alarmAt: c.memory.alarmAt, stored: await state.storage.getAlarm() };
+    });
+    expect(seen).toEqual({ pending: true, alarmAt: T0 + BACKSTOP, stored: T0 + BACKSTOP });
+  });
+
   it("is due BACKSTOP_MS after the change plus a share of half of it more drawn as it is armed, so changes made together do not come due together", async () => {
     const f = fresh();
     const seen = await f.in((c) => {
@@ -533,6 +647,7 @@ describe("the coalescing timer", () => {
       touchIndex(c, false);
       const planned = reporting(c);
       await settled(c);
+      await alarmSettled(c);
       return { planned, after: reporting(c) };
     });
     expect(seen.planned).toEqual({ dirty: 1, inFlight: 0, timerDue: T0, alarmAt: null });
@@ -1033,6 +1148,7 @@ describe("the workspace's answer", () => {
       await on;
       const planned = reporting(c);
       await settled(c);
+      await alarmSettled(c);
       return { planned, after: reporting(c) };
     });
     expect(seen.planned).toEqual({
@@ -1041,7 +1157,12 @@ describe("the workspace's answer", () => {
       timerDue: T0 + WINDOW * (1 + JITTER),
       alarmAt: T0 + 50 + BACKSTOP,
     });
-    expect(seen.after).toEqual({ dirty: 0, inFlight: 0, timerDue: null, alarmAt: T0 + 50 + BACKSTOP });
+    expect(seen.after, "all reported: the backstop taken back").toEqual({
+      dirty: 0,
+      inFlight: 0,
+      timerDue: null,
+      alarmAt: null,
+    });
     expect(await f.row()).toMatchObject({ preview: "second", unread: 2 });
     expect(await f.version(), "reported twice").toBe(V(T0 + 50));
   });
@@ -1086,6 +1207,7 @@ describe("messages for message.created webhooks", () => {
         await reportNow(c);
         const planned = { reportedSeq: c.meta.reportedSeq, ...reporting(c) };
         await settled(c);
+        await alarmSettled(c);
         return { planned, after: { reportedSeq: c.meta.reportedSeq, ...reporting(c) } };
       });
       expect(seen.planned).toEqual({
@@ -1095,12 +1217,12 @@ describe("messages for message.created webhooks", () => {
         timerDue: again ? T0 + WINDOW * (1 + JITTER) : null,
         alarmAt: again ? T0 + BACKSTOP : null,
       });
-      expect(seen.after).toEqual({
+      expect(seen.after, "all reported: the backstop taken back").toEqual({
         reportedSeq: count,
         dirty: 0,
         inFlight: 0,
         timerDue: null,
-        alarmAt: again ? T0 + BACKSTOP : null,
+        alarmAt: null,
       });
       expect(await f.webhookSeqs()).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     },
@@ -1164,10 +1286,12 @@ describe("messages for message.created webhooks", () => {
       const learnt = { wants: c.memory.report.wantsMessages, reportedSeq: c.meta.reportedSeq, ...reporting(c) };
       dropTimer(c);
       await flushIndex(c); // the report that follows
+      await alarmSettled(c);
       const next = { reportedSeq: c.meta.reportedSeq, ...reporting(c) };
       now = T0 + 30;
       text(c, VISITOR, "later"); // seq 5
       await reportNow(c);
+      await alarmSettled(c);
       return { learnt, next, later: { reportedSeq: c.meta.reportedSeq, ...reporting(c) } };
     });
     expect(seen.learnt).toEqual({
@@ -1178,19 +1302,19 @@ describe("messages for message.created webhooks", () => {
       timerDue: T0 + 20 + WINDOW * (1 + JITTER),
       alarmAt: T0 + 20 + BACKSTOP,
     });
-    expect(seen.next).toEqual({
+    expect(seen.next, "caught up: the backstop taken back").toEqual({
       reportedSeq: 4,
       dirty: 0,
       inFlight: 0,
       timerDue: null,
-      alarmAt: T0 + 20 + BACKSTOP,
+      alarmAt: null,
     });
     expect(seen.later, "already listening: nothing more to catch up").toEqual({
       reportedSeq: 5,
       dirty: 0,
       inFlight: 0,
       timerDue: null,
-      alarmAt: T0 + 20 + BACKSTOP,
+      alarmAt: null,
     });
     expect(await f.webhookSeqs()).toEqual([4, 5]);
   });

@@ -101,7 +101,7 @@ describe("a removed operator loses their sockets", () => {
     });
     // The conversation's instance restarts, and its last word that B's session holds is older than it trusts.
     await evictDurableObject(conversation(session.conversationId));
-    expect(await ageSessionWord(session.conversationId, 30_000), "B's sockets").toBe(1);
+    expect(await ageSessionWord(session.conversationId, 120_000), "B's sockets").toBe(1);
 
     const clientId = crypto.randomUUID();
     op.send({ type: "send", clientId, text: "sent after the removal" });
@@ -153,7 +153,7 @@ describe("a removed operator loses their sockets", () => {
       state.storage.sql.exec("DELETE FROM operators WHERE id = ?", b.id);
     });
     await evictDurableObject(conversation(session.conversationId));
-    expect(await ageSessionWord(session.conversationId, 20_000), "B's sockets").toBe(1);
+    expect(await ageSessionWord(session.conversationId, 60_000), "B's sockets").toBe(1);
 
     // B sends nothing; the visitor writes on.
     await say(visitor, "first line after the removal");
@@ -243,7 +243,7 @@ describe("signing out ends that session's sockets, and only that session's", () 
     });
     await evictDurableObject(conversation(session.conversationId));
     // The socket's own grant still runs (it is the session's expiry as it was): the workspace's word, once old, decides.
-    expect(await ageSessionWord(session.conversationId, 30_000), "B's sockets").toBe(1);
+    expect(await ageSessionWord(session.conversationId, 120_000), "B's sockets").toBe(1);
     op.send({ type: "send", clientId: crypto.randomUUID(), text: "after my session expired" });
     await op.closedByServer("the operator socket");
     expect(seen(op).code).toBe(4001);

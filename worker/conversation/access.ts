@@ -43,9 +43,9 @@ interface SessionCheck {
 type Confirmed = SocketIdentity & { checkedAt?: number };
 
 /** How long an operator socket acts on the workspace's last word that its session holds; past it, frames wait. */
-const SESSION_TRUST_MS = 30_000;
+const SESSION_TRUST_MS = 120_000;
 /** From this age of that word on, the socket's next frame (or a message to it) asks again, without waiting. */
-const SESSION_REFRESH_MS = 20_000;
+const SESSION_REFRESH_MS = 60_000;
 
 /** Closes a socket whose grant ended. Its attachment says so first, so a frame already on its way is refused. */
 function endSocket(ws: WebSocket, why: GrantEnd): void {
@@ -92,6 +92,11 @@ export function revokeFamily(c: ConversationContext, family: string): void {
 /** Whether tokens of this family were revoked here. */
 export function familyRevoked(c: ConversationContext, family: string): boolean {
   return c.sql.exec("SELECT 1 FROM revoked_tokens WHERE family = ?", family).toArray().length > 0;
+}
+
+/** Whether a revocation is kept, which the alarm will clear. */
+export function revocationsKept(c: ConversationContext): boolean {
+  return c.sql.exec("SELECT 1 FROM revoked_tokens LIMIT 1").toArray().length > 0;
 }
 
 /** Forgets revocations whose tokens have all expired; the alarm is set again for the next one. */

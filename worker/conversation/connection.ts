@@ -64,13 +64,14 @@ export function connect(c: ConversationContext, request: Request): Response {
       // Socket tickets are single-use: a ticket seen in a log cannot be replayed.
       const nonce = h.get(IDENTITY_HEADERS.ticketNonce) ?? "";
       const expires = Number(h.get(IDENTITY_HEADERS.ticketExpires) ?? 0);
+      // A ticket is kept until it could no longer be used anyway, and cleared by the next connection after
+      // that: an alarm for it would wake the conversation a minute after every visit, for nothing.
+      c.sql.exec("DELETE FROM used_tickets WHERE expires_at < ?", Date.now());
       const used = c.sql.exec("SELECT 1 FROM used_tickets WHERE nonce = ?", nonce).toArray().length > 0;
       if (!nonce || used) refuse("forbidden", "Ticket already used");
       c.sql.exec("INSERT INTO used_tickets (nonce, expires_at) VALUES (?, ?)", nonce, expires);
       const client = h.get(IDENTITY_HEADERS.client);
       if (client) noteClient(c, JSON.parse(client) as ClientInfo);
-      // The alarm clears the ticket once it could no longer be used anyway.
-      c.ctx.waitUntil(c.armAlarm(expires + 1000));
     } else {
       requireConversation(c, conversationId, workspace);
     }

@@ -121,6 +121,8 @@ interface Memory {
    * every message. Lost on eviction: the alarm is then read once again.
    */
   alarmAt: number | null;
+  /** The alarm write on its way (`armAlarm`), which `dropAlarm` waits for. */
+  alarmWrite: Promise<void> | null;
   /** The index report's coalescing state. */
   report: IndexReport;
 }
@@ -137,6 +139,7 @@ export class ConversationContext {
     networkLine: Promise.resolve(),
     sessionChecks: new WeakMap(),
     alarmAt: null,
+    alarmWrite: null,
     report: {
       dirty: null,
       timer: null,
@@ -205,13 +208,35 @@ export class ConversationContext {
     const memory = this.memory;
     if (memory.alarmAt !== null && memory.alarmAt <= at) return;
     memory.alarmAt = at; // claimed now, so callers meanwhile do not read the alarm again
+    const write = (async () => {
+      try {
+        const current = await this.ctx.storage.getAlarm();
+        if (current !== null && current <= at) memory.alarmAt = current;
+        else await this.ctx.storage.setAlarm(at);
+      } catch (err) {
+        memory.alarmAt = null;
+        throw err;
+      }
+    })();
+    memory.alarmWrite = write;
     try {
-      const current = await this.ctx.storage.getAlarm();
-      if (current !== null && current <= at) memory.alarmAt = current;
-      else await this.ctx.storage.setAlarm(at);
-    } catch (err) {
-      memory.alarmAt = null;
-      throw err;
+      await write;
+    } finally {
+      if (memory.alarmWrite === write) memory.alarmWrite = null;
     }
+  }
+
+  /**
+   * Takes back the alarm this instance set, unless `needed()` says something
+   * still wants it. It asks once no alarm write is on its way, and deletes in
+   * the same turn: storage runs its operations in order, so an `armAlarm`
+   * that starts later reads no alarm and sets its own.
+   */
+  async dropAlarm(needed: () => boolean): Promise<void> {
+    const memory = this.memory;
+    while (memory.alarmWrite) await memory.alarmWrite.catch(() => {});
+    if (memory.alarmAt === null || needed()) return;
+    memory.alarmAt = null;
+    await this.ctx.storage.deleteAlarm();
   }
 }

@@ -17,11 +17,15 @@
  * nothing behind. A woken instance reports only while the mark stands: the
  * backstop of a change already reported wakes the conversation, but costs
  * the workspace nothing (at 2,000 conversations these repeats were most of
- * the thread before any message was sent; see README, Performance).
+ * the thread before any message was sent; see README, Performance). And a
+ * report that leaves nothing behind takes the backstop back (unless a
+ * revocation waits for the alarm), so it does not wake the conversation at
+ * all.
  */
 import type { ConversationSummary, Role } from "../protocol";
 import { workspaceStub } from "../stubs";
 import type { ConversationContext } from "./context";
+import { revocationsKept } from "./access";
 import { after } from "./log";
 import { conversationState } from "./state";
 import { logError } from "../lib/log";
@@ -236,6 +240,8 @@ export async function flushIndex(c: ConversationContext): Promise<void> {
     if (report.dirty === dirty && !more) {
       report.dirty = 0;
       meta.reportPending = false;
+      // Nothing is left for the backstop: take it back, or it wakes this conversation for nothing.
+      c.ctx.waitUntil(c.dropAlarm(() => meta.reportPending !== false || revocationsKept(c)));
     } else {
       reportAfter(c, nextReportAt(c) - Date.now());
       // The timer is memory only: the mark and the alarm keep what is left for a later instance.
