@@ -17,6 +17,24 @@ export interface BubbleHooks {
   error(text: string): void;
 }
 
+/** The document icon of a file card: drawn, so it shows where no emoji font is installed. */
+const FILE_ICON = ["M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8Z", "M14 2v6h6", "M8 13h8", "M8 17h5"];
+
+function fileIcon(): HTMLSpanElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  for (const d of FILE_ICON) {
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  const box = el("span", "ic");
+  box.setAttribute("aria-hidden", "true");
+  box.append(svg);
+  return box;
+}
+
 /** An `<li class="m role">` with the author's name first, when given. */
 function item(role: string, name: string | null, extra = ""): HTMLLIElement {
   const li = el("li", `m ${role}${extra}`);
@@ -71,8 +89,7 @@ function fileBubble(file: FileRef, role: string, name: string | null, at: number
 function fileCard(file: FileRef, hooks: BubbleHooks): HTMLButtonElement {
   const card = el("button", "card");
   card.type = "button";
-  const icon = el("span", "ic", "📄");
-  icon.setAttribute("aria-hidden", "true");
+  const icon = fileIcon();
   const meta = el("span", "meta");
   // A pause between the name and the kind, for screen readers ("invoice.pdf, PDF document · 77 B").
   meta.append(el("span", "fn", file.name), el("span", "sr", ", "), el("span", "fs", fileLabel(file)));
@@ -87,7 +104,8 @@ function fileCard(file: FileRef, hooks: BubbleHooks): HTMLButtonElement {
 /** A file on its way, with a progress bar. */
 export function uploadBubble(u: Upload): HTMLLIElement {
   const percent = Math.round(u.progress * 100);
-  const li = el("li", "m visitor pending", `📎 ${u.name}`);
+  const li = el("li", "m visitor pending");
+  li.append(fileIcon(), u.name);
   li.dataset.clientId = u.clientId;
   const bar = el("div", "bar");
   bar.setAttribute("role", "progressbar");
