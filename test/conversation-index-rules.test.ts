@@ -305,6 +305,87 @@ describe("a report", () => {
   });
 });
 
+describe("reports that arrive together", () => {
+  /** Runs `fn` inside `ws` on the object's own index, awaiting what it returns (the object's timers run meanwhile). */
+  const withIndex = <T>(ws: WorkspaceObject, fn: (index: ConversationIndex, w: WorkspaceContext) => Promise<T>) =>
+    runInDurableObject(ws, (o, state) =>
+      fn((o as unknown as Modules).index, { sql: state.storage.sql, ctx: state, env: env as Env }),
+    );
+  const ids = (w: WorkspaceContext) => rows(w).map((r) => `${r.id as string}:${r.preview as string}`);
+
+  it("wait to be applied together, in the order they came; each is answered once all of its batch is written", async () => {
+    const { ws } = await workspace();
+    const seen = await withIndex(ws, async (index, w) => {
+      const answers = [
+        index.queue(v(sum("c1", { preview: "first" }), 1), [], []),
+        index.queue(v(sum("c2"), 1), [], []),
+        index.queue(v(sum("c1", { preview: "second" }), 2), [], []),
+      ];
+      const queued = ids(w);
+      // What is stored when each answer arrives.
+      const answered = await Promise.all(
+        answers.map((a) => a.then((answer) => ({ version: answer.version, rows: ids(w) }))),
+      );
+      return { queued, answered };
+    });
+    expect(seen.queued, "nothing is written before the batch is applied").toEqual([]);
+    const all = ["c1:second", "c2:hello from c2"];
+    expect(seen.answered).toEqual([
+      { version: 1, rows: all },
+      { version: 1, rows: all },
+      { version: 2, rows: all },
+    ]);
+  });
+
+  it("at most 100 are applied in one event; the rest follow in the next", async () => {
+    const { ws } = await workspace();
+    const seen = await withIndex(ws, async (index, w) => {
+      const answers = Array.from({ length: 150 }, (_, i) =>
+        index.queue(v(sum(`c${String(i).padStart(3, "0")}`), 1), [], []),
+      );
+      await answers[0];
+      const afterFirst = rows(w).length;
+      await Promise.all(answers);
+      return { afterFirst, afterAll: rows(w).length };
+    });
+    expect(seen).toEqual({ afterFirst: 100, afterAll: 150 });
+  });
+
+  it("one that fails is refused alone: the others of its batch are applied and answered", async () => {
+    const { ws } = await workspace();
+    const seen = await withIndex(ws, async (index, w) => {
+      const broken = { ...v(sum("c2"), 1), visitor: null } as unknown as ConversationSummary & { version: number };
+      const outcomes = await Promise.allSettled([
+        index.queue(v(sum("c1"), 1), [], []),
+        index.queue(broken, [], []),
+        index.queue(v(sum("c3"), 1), [], []),
+      ]);
+      return { statuses: outcomes.map((o) => o.status), rows: ids(w) };
+    });
+    expect(seen).toEqual({
+      statuses: ["fulfilled", "rejected", "fulfilled"],
+      rows: ["c1:hello from c1", "c3:hello from c3"],
+    });
+  });
+
+  it("whatever reads the index applies the queue first: a list, the other conversations of an email, a person's conversations, retention's inactive ones", async () => {
+    const { ws, ada } = await workspace();
+    const seen = await inIndex(ws, ({ index }) => {
+      const person = (id: string, email: string) => ({ visitor: { id: `v-${id}`, name: null, email } });
+      void index.queue(v(sum("p1"), 1), [], []);
+      const page = index.page("all", ada.id, null, 10).conversations.map((c) => c.id);
+      void index.queue(v(sum("e1", person("e1", "eve@example.com")), 1), [], []);
+      const byEmail = index.byEmail("eve@example.com", "other", 10).map((c) => c.id);
+      void index.queue(v(sum("o1"), 1), [], []);
+      const of = index.conversationsOf({ visitorId: "v-o1" });
+      void index.queue(v(sum("i1", { lastAt: T0 - 40 * DAY }), 1), [], []);
+      const inactive = index.inactiveSince(T0 - 30 * DAY, 10);
+      return { page, byEmail, of, inactive };
+    });
+    expect(seen).toEqual({ page: ["p1"], byEmail: ["e1"], of: ["o1"], inactive: ["i1"] });
+  });
+});
+
 describe("webhooks", () => {
   it("messages ride along while an endpoint wants them: since its creation, with a new or a stale report, never after a deletion", async () => {
     const { ws } = await workspace();

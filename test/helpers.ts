@@ -306,6 +306,37 @@ export const freshWorkspace = (tag = "ws-test") =>
 
 export type WorkspaceObject = ReturnType<typeof freshWorkspace>;
 
+/** A row of the workspace's conversation index, as stored. */
+export type IndexRow = { id: string; status: string; preview: string; unread: number; last_at: number };
+
+/**
+ * Waits until the index row of conversation `id` in `ws` (the demo
+ * workspace unless named) is there and satisfies `ok`: conversations report
+ * asynchronously and the workspace applies reports in batches, so a test
+ * that reads or changes the stored index directly waits for the report it
+ * needs first. Fails saying what it last saw.
+ */
+export async function indexRow(
+  id: string,
+  ok: (row: IndexRow) => boolean = () => true,
+  ws: WorkspaceObject = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo")),
+  ms = 5000,
+): Promise<IndexRow> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const row = await runInDurableObject(
+      ws,
+      (_o, state) =>
+        state.storage.sql
+          .exec<IndexRow>("SELECT id, status, preview, unread, last_at FROM conversations WHERE id = ?", id)
+          .toArray()[0],
+    );
+    if (row && ok(row)) return row;
+    if (Date.now() > end) throw new Error(`index row of ${id} after ${ms} ms: ${JSON.stringify(row ?? null)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Sets workspace `ws` up with its first admin (Ada), returned as the operator the workspace sees. */
 export async function withAdmin(ws: WorkspaceObject): Promise<Operator> {
   const setup = await ws.setup({ name: "Ada", email: "ada@example.com", passwordHash: "not-a-real-hash" });

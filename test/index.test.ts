@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   adminWatchingVisitor,
   fetchApp,
+  indexRow,
   join,
   newVisitorSession,
   operatorSocket,
@@ -61,7 +62,7 @@ describe("conversation index", () => {
           )
           .one(),
       );
-    expect((await preview()).preview).toBe("first");
+    await indexRow(session.conversationId, (r) => r.preview === "first");
     // The backstop alarm is due within 45 s (30 s and up to half of it more, drawn; sooner than anything else the
     // conversation has armed).
     const due = await runInDurableObject(conversation(), (_o, state) => state.storage.getAlarm());
@@ -206,6 +207,7 @@ describe("conversation index", () => {
     const v = await visitorSocket(session);
     await v.next("welcome");
     await say(v, "hello");
+    await indexRow(session.conversationId, (r) => r.preview === "hello");
     const workspace = env.WORKSPACE.get(env.WORKSPACE.idFromName("demo"));
     // As if an earlier instance on a machine with a fast clock had reported far in the future.
     const ahead = Date.now() * 1000 + 3_600_000_000;

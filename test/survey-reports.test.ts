@@ -6,6 +6,7 @@ import { reportCsv } from "../worker/services/reports";
 import {
   ADMIN,
   fetchApp,
+  indexRow,
   join,
   json,
   leave,
@@ -515,6 +516,7 @@ describe("retention", () => {
       const v = await visitorSocket(s);
       await v.next("welcome");
       await say(v, "hello");
+      await indexRow(s.conversationId);
       v.close();
     }
     // Off: the alarm, if any, deletes nothing.

@@ -18,6 +18,7 @@ import { describe, expect, it } from "vitest";
 import { sha256 } from "../worker/lib/crypto";
 import type { AuditEntry, Operator, PanelServerFrame } from "../worker/protocol";
 import { migrate } from "../worker/schema/migrate";
+import type { ConversationIndex } from "../worker/workspace/conversation-index";
 import { workspaceMigrations } from "../worker/workspace/schema";
 import {
   freshWorkspace,
@@ -534,6 +535,39 @@ describe("a conversation's report", () => {
       })),
       "no figures recorded",
     ).toEqual({ daily: [], firsts: [] });
+  });
+});
+
+describe("reports waiting to be applied", () => {
+  /** Puts a report in the workspace's queue, as one that has just arrived: not applied yet, its answer not awaited. */
+  const queue = (ws: WorkspaceObject, ...report: Parameters<ConversationIndex["queue"]>) =>
+    runInDurableObject(ws, (o) => void (o as unknown as { index: ConversationIndex }).index.queue(...report));
+
+  it("are applied before a panel opens: its first lists hold them and it hears no upsert before them", async () => {
+    const ws = fresh();
+    const admin = await withAdmin(ws);
+    const s = await session(ws, admin.id);
+    const now = Date.now();
+    await queue(ws, { ...summaryOf("queued", now, now), version: 1 }, [], []);
+    const panel = await workspacePanel(ws, admin.id, s.id);
+    const first = await panel.next("index");
+    expect(panel.frames[0]?.type, "the panel's first frame").toBe("index");
+    expect(first.all.map((c) => c.id)).toEqual(["queued"]);
+    panel.close();
+  });
+
+  it("are applied before the operator report is read: the figures they carry count", async () => {
+    const ws = fresh();
+    const admin = await withAdmin(ws);
+    const now = Date.now();
+    await queue(
+      ws,
+      { ...summaryOf("figures", now, now), version: 1 },
+      [{ kind: "message", operatorId: admin.id, at: now, value: 3 }],
+      [],
+    );
+    const report = await ws.operatorReport(now - DAY, now + DAY);
+    expect(report.operators.find((o) => o.id === admin.id)?.messagesSent).toBe(3);
   });
 });
 

@@ -6,6 +6,17 @@
  * do not come through one by one (each conversation coalesces its previews,
  * paced by the report window), so this single object does not become the
  * bottleneck of a busy site. Every change is pushed to the open panels.
+ *
+ * Reports that arrive close together are applied together (`queue`, then
+ * `settle`): up to REPORTS_PER_BATCH of them, gathered for at most
+ * BATCH_MS, are written in one event, so in one SQLite commit, and each is
+ * answered only after that write (the output gate holds the answer until
+ * it is durable). At 2,000 conversations, where nearly every message is
+ * reported on its own, one commit per report was the single largest cost
+ * of the shared thread (README, Performance). Anything that reads the
+ * index settles the queue first, so a report that arrived before a read is
+ * seen by it, as if it had been applied on arrival. (Forgetting a
+ * conversation need not: its tombstone turns away a report still queued.)
  */
 import type { ConversationStatus, ConversationSummary, Message, OperatorRef, PagedView } from "../protocol";
 import type { WorkspaceContext } from "./context";
@@ -24,6 +35,11 @@ const MAX_PAGE = 200;
 
 /** The version a deleted conversation's row is left at: no report is newer. */
 const DELETED = Number.MAX_SAFE_INTEGER;
+
+/** How long the first report of a batch waits for others. */
+const BATCH_MS = 20;
+/** The most reports applied in one event (a longer queue goes on in the next): a bound on one event's length. */
+const REPORTS_PER_BATCH = 100;
 
 /**
  * What the workspace answers a conversation's index report: the version it
@@ -79,6 +95,16 @@ function sameRow(r: ConversationRow, s: ConversationSummary, operators: string):
   );
 }
 
+/** One conversation's report, as `report` takes it. */
+type Report = [summary: ConversationSummary & { version: number }, stats: OperatorStat[], messages: Message[]];
+
+/** A report waiting in the queue, and how to answer its sender. */
+interface Queued {
+  report: Report;
+  resolve(answer: IndexReportAnswer): void;
+  reject(err: unknown): void;
+}
+
 /** The modules a change of the index reaches. */
 interface IndexDeps {
   panels: PanelSockets;
@@ -98,6 +124,10 @@ export class ConversationIndex implements IndexLists {
    */
   private waiting: number | null = null;
   private readonly window = new ReportWindow();
+  /** Reports received and not yet applied (memory only: each one's sender is still waiting for its answer). */
+  private queued: Queued[] = [];
+  /** The timer that settles the queue, while one is set. */
+  private settling: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly w: WorkspaceContext,
@@ -122,6 +152,41 @@ export class ConversationIndex implements IndexLists {
     if (this.waiting === null) this.waitingCount();
     else this.waiting += delta;
     this.to.panels.broadcast({ type: "waiting", waiting: this.waiting! });
+  }
+
+  /**
+   * Takes a conversation's report into the queue; the answer comes once it
+   * has been applied, with the reports that arrived within BATCH_MS of it.
+   */
+  queue(...report: Report): Promise<IndexReportAnswer> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ report, resolve, reject });
+      this.settling ??= setTimeout(() => this.settleSome(), BATCH_MS);
+    });
+  }
+
+  /** Applies every queued report now (before anything reads or changes the index). */
+  settle(): void {
+    this.apply(this.queued.length);
+  }
+
+  /** The timer's turn: applies a batch, and leaves the rest, if any, to the next event. */
+  private settleSome(): void {
+    this.settling = null;
+    this.apply(REPORTS_PER_BATCH);
+  }
+
+  /** Applies the first `n` queued reports, in their order; one that fails is refused alone. */
+  private apply(n: number): void {
+    const batch = this.queued.splice(0, n);
+    if (this.queued.length > 0) this.settling ??= setTimeout(() => this.settleSome(), 0);
+    for (const item of batch) {
+      try {
+        item.resolve(this.report(...item.report));
+      } catch (err) {
+        item.reject(err);
+      }
+    }
   }
 
   /**
@@ -254,6 +319,7 @@ export class ConversationIndex implements IndexLists {
 
   /** Conversations of one visitor (by id) or one email address (as contact or mail sender). */
   conversationsOf(who: { visitorId?: string; email?: string }): string[] {
+    this.settle();
     const ids = new Set<string>();
     if (who.visitorId) {
       for (const r of this.w.sql.exec<{ id: string }>(
@@ -277,6 +343,7 @@ export class ConversationIndex implements IndexLists {
 
   /** Conversations inactive since before `cutoff`, oldest first: what retention deletes. */
   inactiveSince(cutoff: number, limit: number): string[] {
+    this.settle();
     return this.w.sql
       .exec<{ id: string }>("SELECT id FROM conversations WHERE last_at < ? ORDER BY last_at LIMIT ?", cutoff, limit)
       .toArray()
@@ -285,6 +352,7 @@ export class ConversationIndex implements IndexLists {
 
   /** Other conversations with this visitor email (any case), newest first: the contact's other threads. */
   byEmail(email: string, exceptId: string, limit: number): ConversationSummary[] {
+    this.settle();
     return this.w.sql
       .exec<ConversationRow>(
         "SELECT * FROM conversations WHERE visitor_email = ? COLLATE NOCASE AND id != ? ORDER BY last_at DESC LIMIT ?",
@@ -308,6 +376,7 @@ export class ConversationIndex implements IndexLists {
     limit: number,
     beforeId: string | null = null,
   ): { conversations: ConversationSummary[]; hasMore: boolean } {
+    this.settle();
     const at = before ?? Number.MAX_SAFE_INTEGER;
     // With no id, everything at exactly `before` is excluded (the older cursor behaviour).
     const id = beforeId ?? "";

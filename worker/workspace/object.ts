@@ -103,6 +103,8 @@ export class Workspace extends DurableObject<Env> {
   // Runtime callbacks ---------------------------------------------------------
 
   override async fetch(request: Request): Promise<Response> {
+    // Reports received so far go out first, to the panels already open: a new panel's first lists include them.
+    this.index.settle();
     return this.panels.connect(request, this.index);
   }
 
@@ -253,7 +255,7 @@ export class Workspace extends DurableObject<Env> {
     stats: OperatorStat[] = [],
     messages: Message[] = [],
   ): Promise<IndexReportAnswer> {
-    return this.index.report(summary, stats, messages);
+    return this.index.queue(summary, stats, messages);
   }
 
   /** Whether `actor` may delete (Settings' rule; `joined` from the conversation): the grounds, or 403. */
@@ -312,6 +314,8 @@ export class Workspace extends DurableObject<Env> {
   }
 
   async operatorReport(from: number, to: number): Promise<OperatorReportResponse> {
+    // Figures ride along with index reports: those received so far count.
+    this.index.settle();
     return this.reports.operatorReport(from, to);
   }
 
