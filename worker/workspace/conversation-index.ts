@@ -14,9 +14,8 @@
  * it is durable). At 2,000 conversations, where nearly every message is
  * reported on its own, one commit per report was the single largest cost
  * of the shared thread (README, Performance). Anything that reads the
- * index settles the queue first, so a report that arrived before a read is
- * seen by it, as if it had been applied on arrival. (Forgetting a
- * conversation need not: its tombstone turns away a report still queued.)
+ * index, or forgets a conversation, settles the queue first, so a report
+ * that arrived before is seen, as if it had been applied on arrival.
  */
 import type { ConversationStatus, ConversationSummary, Message, OperatorRef, PagedView } from "../protocol";
 import type { WorkspaceContext } from "./context";
@@ -301,6 +300,8 @@ export class ConversationIndex implements IndexLists {
    * conversation from putting it back. Ratings keep their number only.
    */
   forget(id: string): void {
+    // A report received before the deletion is applied first: its messages and its creation reach webhooks.
+    this.settle();
     const before = this.w.sql
       .exec<{ status: string }>("SELECT status FROM conversations WHERE id = ?", id)
       .toArray()[0];
