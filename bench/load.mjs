@@ -395,7 +395,10 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
     `  slowest 5 s windows by p99: ${worst.map((w) => `${w.fromSeconds}–${w.fromSeconds + 5} s ${w.p99} ms`).join(", ")}`,
   );
   if (profile) {
-    console.log(`  profile (${profile.file}): busy in ${profile.busyPercent}% of samples; self, of busy samples:`);
+    console.log(
+      `  profile (${profile.file}): busy in ${profile.busyPercent}% of samples; JS heap used ${profile.heapMb.start.used} → ` +
+        `${profile.heapMb.end.used} MB; longest GC stretches ${profile.gcStretchesMs.longest.join(", ")} ms; self, of busy samples:`,
+    );
     for (const f of profile.self.slice(0, 15)) console.log(`    ${String(f.percent).padStart(5)}%  ${f.fn}`);
   }
   return result;

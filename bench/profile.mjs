@@ -30,14 +30,25 @@ export async function startProfile(port) {
     });
   await call("Profiler.enable");
   await call("Profiler.setSamplingInterval", { interval: 500 });
+  await call("Runtime.enable");
+  const heapAtStart = await call("Runtime.getHeapUsage");
   await call("Profiler.start");
   return {
     async stop(name) {
       const { profile } = await call("Profiler.stop");
+      const heapAtEnd = await call("Runtime.getHeapUsage");
       ws.close();
       const file = join(root, "bench/results", `${name}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
-      return summarise(profile, file);
+      const mb = (bytes) => Math.round(bytes / 1e5) / 10;
+      return {
+        ...summarise(profile, file),
+        // The isolate's JavaScript heap (all objects of the Worker share it): used / allocated, MB.
+        heapMb: {
+          start: { used: mb(heapAtStart.usedSize), total: mb(heapAtStart.totalSize) },
+          end: { used: mb(heapAtEnd.usedSize), total: mb(heapAtEnd.totalSize) },
+        },
+      };
     },
   };
 }
@@ -84,8 +95,25 @@ export function summarise(profile, file) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, k)
       .map(([fn, count]) => ({ fn, percent: pct(count) }));
+  // Garbage collection stretches: consecutive samples in the collector, by wall time (a stretch holds up every
+  // object on the thread; the longest ones are tail latency).
+  const gc = [];
+  let at = profile.startTime;
+  let stretch = null;
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i];
+    if (name(nodes.get(profile.samples[i])) === "(garbage collector)") {
+      stretch ??= { from: at, to: at };
+      stretch.to = at;
+    } else if (stretch) {
+      gc.push((stretch.to - stretch.from) / 1000);
+      stretch = null;
+    }
+  }
+  gc.sort((a, b) => b - a);
   return {
     file: file.slice(root.length + 1),
+    gcStretchesMs: { count: gc.length, longest: gc.slice(0, 5).map((ms) => Math.round(ms * 10) / 10) },
     seconds: Math.round((profile.endTime - profile.startTime) / 1e5) / 10,
     samples: profile.samples.length,
     busyPercent: Math.round((1000 * busy) / Math.max(1, profile.samples.length)) / 10,

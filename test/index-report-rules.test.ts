@@ -995,6 +995,64 @@ describe("what a report carries", () => {
     });
   });
 
+  it("the preview and the unread count are read from the log once per instance, then kept by each message", async () => {
+    const f = fresh();
+    const rows = await f.in(async (c) => {
+      c.meta.started = true;
+      const reads: string[] = [];
+      const exec = c.sql.exec.bind(c.sql);
+      vi.spyOn(c.sql, "exec").mockImplementation((query: string, ...bindings: SqlStorageValue[]) => {
+        if (/^SELECT .* FROM messages WHERE (kind IN|author_role = 'visitor')/.test(query)) reads.push(query);
+        return exec(query, ...bindings);
+      });
+      const report = async (label: string) => {
+        reads.length = 0;
+        now += 10;
+        await reportNow(c);
+        const row = await f.row();
+        return { label, reads: reads.length, preview: row?.preview, role: row?.preview_role, unread: row?.unread };
+      };
+      const seen = [];
+      text(c, VISITOR, "one");
+      seen.push(await report("first report: the count is read (the message gave the preview)"));
+      text(c, VISITOR, "two");
+      seen.push(await report("a visitor's message: one more unread, nothing read"));
+      append(c, "file-msg", "file", VISITOR, pdf.name, { file: pdf });
+      seen.push(await report("a visitor's file"));
+      c.meta.lastReadSeq = 2; // an operator read up to seq 2 (markRead): counted again
+      seen.push(await report("the mark moved"));
+      text(c, OPERATOR, "three");
+      seen.push(await report("a reply marks all read"));
+      appendEvent(c, { id: "system", name: "Olga" }, "Olga left", { event: "left" });
+      text(c, VISITOR, "four");
+      seen.push(await report("an event is no preview"));
+      c.memory.hot = null; // a new instance after a wake-up
+      seen.push(await report("after a wake-up: both read again"));
+      return seen;
+    });
+    expect(rows).toEqual([
+      {
+        label: "first report: the count is read (the message gave the preview)",
+        reads: 1,
+        preview: "one",
+        role: "visitor",
+        unread: 1,
+      },
+      {
+        label: "a visitor's message: one more unread, nothing read",
+        reads: 0,
+        preview: "two",
+        role: "visitor",
+        unread: 2,
+      },
+      { label: "a visitor's file", reads: 0, preview: "📎 receipt.pdf", role: "visitor", unread: 3 },
+      { label: "the mark moved", reads: 1, preview: "📎 receipt.pdf", role: "visitor", unread: 1 },
+      { label: "a reply marks all read", reads: 0, preview: "three", role: "operator", unread: 0 },
+      { label: "an event is no preview", reads: 0, preview: "four", role: "visitor", unread: 1 },
+      { label: "after a wake-up: both read again", reads: 2, preview: "four", role: "visitor", unread: 1 },
+    ]);
+  });
+
   it.each([
     ["text", PREVIEW_CHARS - 1, "y".repeat(PREVIEW_CHARS - 1)],
     ["text", PREVIEW_CHARS, "y".repeat(PREVIEW_CHARS)],

@@ -13,7 +13,6 @@ import type { ConversationState, Message, OperatorRef } from "../protocol";
 import type { ConversationContext } from "./context";
 import { queueStat, statQueued, touchIndex } from "./index-report";
 import { append, appendEvent, byClientId, lastSeq, toMessage, type MessageExtra } from "./log";
-import { writtenByStorage } from "./meta";
 import { broadcast, type SocketIdentity } from "./sockets";
 import { broadcastState, conversationState } from "./state";
 import { creditOperator, offerSurvey } from "./survey";
@@ -65,8 +64,8 @@ export function store(
       touchIndex(c, false);
     }
   } else {
-    // A reply answers everything before it, and counts for Report > Operator: its insert wrote both (schema.ts).
-    writtenByStorage(c.hot.meta, "lastReadSeq", message.seq);
+    // A reply answers everything before it (append moved the read mark), and counts for Report > Operator: its
+    // insert wrote the figure too (schema.ts).
     statQueued(c);
     const waiting = meta.waitingSince;
     if (waiting !== null) {

@@ -16,7 +16,7 @@
  * rebuilt from the above on first use, or why losing it is harmless.
  */
 import type { Env } from "../env";
-import type { OperatorRef } from "../protocol";
+import type { Message, OperatorRef } from "../protocol";
 import { createMeta, type Meta } from "./meta";
 
 /** Hot facts copied from SQLite; every message reads several of them. */
@@ -28,6 +28,15 @@ interface HotCopy {
   lastAt: number | null;
   /** Operators joined right now, in joining order. */
   operators: OperatorRef[];
+  /**
+   * What the index's summary reads from the log (index-report.ts), once it
+   * has read it: the newest text or file message (`null`: none yet), and how
+   * many visitor messages came after the read mark `mark`. `undefined` until
+   * read; kept current by `append` (log.ts). A count for another mark than
+   * the stored one (an operator read up to somewhere) is counted again.
+   */
+  latest?: { text: string; role: Message["author"]["role"]; kind: "text" | "file" } | null;
+  unread?: { mark: number; n: number };
 }
 
 /** One of a visitor's allowances (a token bucket; see limits.ts). */

@@ -22,7 +22,7 @@
  * revocation waits for the alarm), so it does not wake the conversation at
  * all.
  */
-import type { ConversationSummary, Role } from "../protocol";
+import type { ConversationSummary, Message, Role } from "../protocol";
 import { workspaceStub } from "../stubs";
 import type { ConversationContext } from "./context";
 import { revocationsKept } from "./access";
@@ -144,17 +144,26 @@ function reportAfter(c: ConversationContext, ms: number): void {
 }
 
 function summary(c: ConversationContext, version: number): ConversationSummary & { version: number } {
-  const last = c.sql
-    .exec<{ text: string; author_role: string; kind: string }>(
-      "SELECT text, author_role, kind FROM messages WHERE kind IN ('text', 'file') ORDER BY seq DESC LIMIT 1",
-    )
-    .toArray()[0];
-  const unread = c.sql
-    .exec<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM messages WHERE author_role = 'visitor' AND seq > ?",
-      c.meta.lastReadSeq,
-    )
-    .one().n;
+  // Read from the log once per instance, then kept current by each append (log.ts): a report after a message
+  // (most reports) runs no query for what that message changed.
+  const hot = c.hot;
+  if (hot.latest === undefined) {
+    const row = c.sql
+      .exec<{ text: string; author_role: Message["author"]["role"]; kind: "text" | "file" }>(
+        "SELECT text, author_role, kind FROM messages WHERE kind IN ('text', 'file') ORDER BY seq DESC LIMIT 1",
+      )
+      .toArray()[0];
+    hot.latest = row ? { text: row.text, role: row.author_role, kind: row.kind } : null;
+  }
+  const mark = c.meta.lastReadSeq;
+  if (hot.unread?.mark !== mark) {
+    const n = c.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE author_role = 'visitor' AND seq > ?", mark)
+      .one().n;
+    hot.unread = { mark, n };
+  }
+  const last = hot.latest;
+  const unread = hot.unread.n;
   const state = conversationState(c);
   return {
     id: state.id,
@@ -162,7 +171,7 @@ function summary(c: ConversationContext, version: number): ConversationSummary &
     visitor: state.visitor,
     operators: state.operators,
     preview: last ? (last.kind === "file" ? `📎 ${last.text}` : last.text).slice(0, PREVIEW_CHARS) : "",
-    previewRole: (last?.author_role as Role | undefined) ?? "visitor",
+    previewRole: (last?.role as Role | undefined) ?? "visitor",
     lastAt: c.hot.lastAt ?? state.createdAt,
     unread,
     createdAt: state.createdAt,

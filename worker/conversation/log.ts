@@ -6,6 +6,7 @@
 import { randomId } from "../lib/crypto";
 import type { Delivery, EmailMeta, FileRef, Message } from "../protocol";
 import type { ConversationContext } from "./context";
+import { writtenByStorage } from "./meta";
 
 /** A `messages` row as stored. */
 type MessageRow = {
@@ -130,8 +131,20 @@ export function append(
   ]) {
     c.sql.exec("INSERT INTO attachments (file_id, seq, meta) VALUES (?, ?, ?)", f.id, seq, JSON.stringify(f));
   }
-  c.hot.lastSeq = seq;
-  c.hot.lastAt = at;
+  const hot = c.hot;
+  hot.lastSeq = seq;
+  hot.lastAt = at;
+  // An operator's text or file is a reply: its insert also moved the read mark (a trigger, schema.ts), which the hot
+  // copy now agrees with. And what the index's summary would read back (index-report.ts), as its queries count it:
+  // the newest text or file message; a visitor's message is one more unread, a reply leaves none.
+  if (kind === "text" || kind === "file") {
+    hot.latest = { text, role: author.role, kind };
+    if (author.role === "operator") {
+      writtenByStorage(hot.meta, "lastReadSeq", seq);
+      hot.unread = { mark: seq, n: 0 };
+    }
+  }
+  if (author.role === "visitor" && hot.unread) hot.unread.n++;
   const message: Message = { seq, clientId, kind, author, text, at };
   if (extra.event) message.event = extra.event;
   if (extra.rating) message.rating = extra.rating;

@@ -15,13 +15,16 @@ export interface Migration {
 
 export function migrate(sql: SqlStorage, migrations: readonly Migration[]): void {
   // Runs on every wake of every object (a conversation wakes from hibernation for each message on a quiet site):
-  // reads only, unless there is something to do (no DDL statement to prepare and run each time).
-  const known =
-    sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").toArray().length > 0;
-  if (!known) {
+  // one read, unless there is something to do (no DDL statement to prepare and run each time). Only a new object
+  // has no `_migrations` yet, and the read fails there.
+  let current: number;
+  try {
+    current = sql.exec<{ v: number | null }>("SELECT MAX(id) AS v FROM _migrations").one().v ?? 0;
+  } catch {
+    // Not a missing table after all? Then creating it fails too, and says why.
     sql.exec("CREATE TABLE _migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    current = 0;
   }
-  const current = known ? (sql.exec<{ v: number | null }>("SELECT MAX(id) AS v FROM _migrations").one().v ?? 0) : 0;
   if (current >= (migrations[migrations.length - 1]?.id ?? 0)) return;
   for (const m of migrations) {
     if (m.id <= current) continue;
