@@ -20,8 +20,8 @@ export function migrate(sql: SqlStorage, migrations: readonly Migration[]): void
   let current: number;
   try {
     current = sql.exec<{ v: number | null }>("SELECT MAX(id) AS v FROM _migrations").one().v ?? 0;
-  } catch {
-    // Not a missing table after all? Then creating it fails too, and says why.
+  } catch (err) {
+    if (!/no such table/.test(String(err))) throw err;
     sql.exec("CREATE TABLE _migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
     current = 0;
   }
