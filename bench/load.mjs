@@ -20,8 +20,8 @@
 //   --no-warmup         start timing right after the conversations are opened
 //                       (by default one message each way in every conversation
 //                       is delivered first, on every side, and not counted)
-//   --profile           a CPU profile of Microchat's workerd during the steady
-//                       load and, apart, during the busy conversation
+//   --profile           a CPU profile of each side's workerd during the steady
+//                       load and, apart, of Microchat's during the busy conversation
 //                       (bench/profile.mjs; the Worker runs unminified),
 //                       summarised in the results, raw beside them
 //
@@ -215,6 +215,8 @@ async function microchatPair(base, cookie, onMessage, track) {
 async function startBaseline() {
   const port = await freePort();
   const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-baseline-"));
+  // With --profile the baselines are profiled too, so Microchat's thread can be set beside theirs function by function.
+  const inspectorPort = PROFILE ? await freePort() : undefined;
   const child = spawn(
     join(root, "node_modules/.bin/wrangler"),
     [
@@ -228,12 +230,13 @@ async function startBaseline() {
       "--persist-to",
       state,
       "--show-interactive-dev-session=false",
+      ...(inspectorPort ? ["--inspector-port", String(inspectorPort)] : []),
     ],
     { cwd: root, env, stdio: "ignore", detached: true },
   );
   const base = `http://127.0.0.1:${port}`;
   await waitReady(base, child);
-  return { base, child, state };
+  return { base, child, state, inspectorPort };
 }
 
 /** Two sockets in one room of a baseline: `ws` relays only, `store` stores each frame first. */
@@ -354,7 +357,7 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   const ticks = machineTicks();
   const stealPercent =
     Math.round((1000 * (ticks.steal - ticksBefore.steal)) / Math.max(1, ticks.total - ticksBefore.total)) / 10;
-  const profile = profiler ? await profiler.stop(`profile-${name}-${N}`) : undefined;
+  const profile = profiler ? await profiler.stop(`profile-${name.replaceAll(" ", "-")}-${N}`) : undefined;
   for (const p of pairs) (p.visitor.terminate(), p.operator.terminate());
   const result = {
     name,
@@ -584,6 +587,7 @@ async function baselineRun(kind) {
       kind === "store" ? "store-then-relay" : "bare relay",
       (i, on, track) => baselinePair(baseline.base, kind, `room-${i}`, on, track),
       baseline.child.pid,
+      baseline.inspectorPort,
     );
   } finally {
     stopTree(baseline.child);
