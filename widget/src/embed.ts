@@ -57,8 +57,12 @@ const start: EmbedStart = (core: Core): Embed => {
     if (!s || sent.length === 0) return;
     const body = { token: s.token, views: sent, referrer: firstReferrer };
     if (beacon) {
-      const data = new Blob([JSON.stringify(body)], { type: "text/plain" });
-      if (navigator.sendBeacon?.(`${origin}/api/visitor/pageviews`, data)) store.set(keys.views, []);
+      // A beacon the browser took may still never be sent, and nothing says so: the views stay queued until a
+      // later page's flush is answered (the server keeps one row per id, so a view sent twice is stored once).
+      navigator.sendBeacon?.(
+        `${origin}/api/visitor/pageviews`,
+        new Blob([JSON.stringify(body)], { type: "text/plain" }),
+      );
       return;
     }
     const res = await post("/api/visitor/pageviews", body);

@@ -76,7 +76,8 @@ import type { Embed, EmbedStart, Listener, View } from "./embed-api";
   // loader only queues them in storage (at most 20); widget/embed.js, loaded
   // when the browser is idle, holds the visitor session and sends the queue,
   // and sends the rest with a beacon when the page is left. What a page left
-  // before it was sent goes with the next page's queue.
+  // before it was sent, or sent only by that beacon, goes with the next
+  // page's queue.
   const views = () => store.get<View[]>(VIEWS_KEY) ?? [];
   /** Puts `v` in the queue (in place of an earlier copy: the server keeps one row per id). */
   const queue = (v: View) =>
