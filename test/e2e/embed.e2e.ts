@@ -24,9 +24,10 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { APIRequestContext, Browser, BrowserContext, Frame, FrameLocator, Page } from "playwright-core";
-import type { VisitorSession } from "../../worker/protocol/index.ts";
+import type { VisitorInfo, VisitorSession } from "../../worker/protocol/index.ts";
 import { freePort, startApp, type AppServer } from "./app-server.ts";
 import { launch } from "./browser.ts";
+import { until } from "./waits.ts";
 
 const root = join(import.meta.dirname, "../..");
 const shots = join(root, "test-results/screenshots");
@@ -391,6 +392,48 @@ describe("the widget on a customer's website (another site)", () => {
         { url: shop + "/spa/plants?color=green", title: "Spa green plants" },
         { url: shop + "/spa#reviews", title: "Spa reviews" },
       ]);
+    });
+  });
+
+  it("a single-page app: a page's time on page that comes while its view is on its way is sent after it", async () => {
+    await visit("/spa", async (page) => {
+      await open(page);
+      await writes(page, "Looking at plants");
+      // The page load's own view has been sent and answered: the queue is empty.
+      await page.waitForFunction(() => localStorage.getItem("microchat:views:demo") === "[]");
+      // The next batch of page views is held on its way until the app has moved on once more.
+      let release!: () => void;
+      const moved = new Promise<void>((resolve) => (release = resolve));
+      let held = 0;
+      await page.route(`${app.base}/api/visitor/pageviews`, async (route) => {
+        if (held++ === 0) await moved;
+        await route.continue();
+      });
+      const first = page.waitForRequest((r) => r.url().endsWith("/api/visitor/pageviews"));
+      await page.getByRole("link", { name: "Plants" }).click();
+      const sent = JSON.parse((await first).postData() ?? "{}") as { views: { url: string; ms?: number }[] };
+      const plants = sent.views.find((v) => v.url === shop + "/spa/plants");
+      assert.ok(
+        plants && plants.ms === undefined,
+        `the plants view goes while shown, saw ${JSON.stringify(sent.views)}`,
+      );
+      // Leaving it gives its time on page to the queue while that batch is still on its way; then the batch is answered.
+      await page.getByRole("button", { name: "Only green" }).click();
+      await page.waitForFunction(() => document.title === "Spa green plants");
+      release();
+      const { conversationId } = await sessionOf(page);
+      const items = await until(
+        async () => {
+          const res = await operator.get(`${app.base}/api/conversations/${conversationId}/visitor`);
+          return ((await res.json()) as { visitor: VisitorInfo }).visitor.pages.items;
+        },
+        (views) => views.some((v) => v.url === shop + "/spa/plants" && v.ms !== null),
+        "the plants page's time on page",
+      );
+      assert.ok(
+        items.some((v) => v.url === shop + "/spa/plants?color=green"),
+        "the next view came too",
+      );
     });
   });
 

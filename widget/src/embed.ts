@@ -70,10 +70,11 @@ const start: EmbedStart = (core: Core): Embed => {
       // The server hands back a fresh token when this one was due for rotation.
       const renewed = ((await res.json().catch(() => null)) as { session?: Session } | null)?.session;
       if (renewed && session === s) setSession(renewed);
-      const done = new Set(sent.map((v) => v.id));
+      // Only what went as it went: a view whose time on page came while this was on its way stays queued.
+      const done = new Map(sent.map((v) => [v.id, v.ms]));
       store.set(
         keys.views,
-        core.views().filter((v) => !done.has(v.id)),
+        core.views().filter((v) => !done.has(v.id) || done.get(v.id) !== v.ms),
       );
     } else if (res && (res.status === 401 || res.status === 409 || res.status === 410)) {
       // The conversation was deleted or the token no longer holds (expired, logged out): a new identity next time.
