@@ -411,7 +411,10 @@ describe("the widget on a customer's website (another site)", () => {
       });
       const first = page.waitForRequest((r) => r.url().endsWith("/api/visitor/pageviews"));
       await page.getByRole("link", { name: "Plants" }).click();
-      const sent = JSON.parse((await first).postData() ?? "{}") as { views: { url: string; ms?: number }[] };
+      const request = await first;
+      let answered = false;
+      void request.response().then(() => (answered = true));
+      const sent = JSON.parse(request.postData() ?? "{}") as { views: { url: string; ms?: number }[] };
       const plants = sent.views.find((v) => v.url === shop + "/spa/plants");
       assert.ok(
         plants && plants.ms === undefined,
@@ -420,6 +423,7 @@ describe("the widget on a customer's website (another site)", () => {
       // Leaving it gives its time on page to the queue while that batch is still on its way; then the batch is answered.
       await page.getByRole("button", { name: "Only green" }).click();
       await page.waitForFunction(() => document.title === "Spa green plants");
+      assert.equal(answered, false, "the first batch is still held on its way");
       release();
       const { conversationId } = await sessionOf(page);
       const items = await until(
@@ -435,6 +439,53 @@ describe("the widget on a customer's website (another site)", () => {
         "the next view came too",
       );
     });
+  });
+
+  it("a batch of page views the server refuses as it is leaves the queue; after an ended identity only the page shown stays", async () => {
+    const queued = (page: Page) =>
+      page.evaluate(() =>
+        (JSON.parse(localStorage.getItem("microchat:views:demo") ?? "[]") as { url: string; ms?: number }[]).map(
+          (v) => `${v.url}${v.ms === undefined ? "" : " (left)"}`,
+        ),
+      );
+    for (const [status, left] of [
+      // Malformed as it is (400; or too large, 413): sent again it would be refused again, and hold up every view after it.
+      [400, [] as string[]],
+      // The identity ended (410: the conversation was deleted): the page left was seen under it; the page shown goes on.
+      [410, ["/spa/plants"]],
+    ] as const) {
+      // Its own context, not visit(): the refusals it answers with are console errors by design.
+      const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+      try {
+        const page = await ctx.newPage();
+        await page.goto(shop + "/spa");
+        await page.waitForFunction(() => localStorage.getItem("microchat:views:demo") === "[]");
+        let answered = 0;
+        await page.route(`${app.base}/api/visitor/pageviews`, async (route) => {
+          answered++;
+          await route.fulfill({
+            status,
+            contentType: "application/json",
+            body: '{"error":{"code":"x","message":"x"}}',
+          });
+        });
+        await page.getByRole("link", { name: "Plants" }).click();
+        await page.waitForFunction(() => document.title === "Spa plants");
+        assert.deepEqual(await queued(page), [shop + "/spa (left)", shop + "/spa/plants"], "both views wait to go");
+        await until(
+          () => queued(page),
+          (views) => answered > 0 && views.length === left.length,
+          `the queue after a ${status}`,
+        );
+        assert.deepEqual(
+          await queued(page),
+          left.map((path) => shop + path),
+          `the queue after a ${status}`,
+        );
+      } finally {
+        await ctx.close();
+      }
+    }
   });
 
   it("a Turbo site replaces <body>: the launcher stays, and the open chat keeps its state and history", async () => {

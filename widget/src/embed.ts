@@ -58,7 +58,7 @@ const start: EmbedStart = (core: Core): Embed => {
     const body = { token: s.token, views: sent, referrer: firstReferrer };
     if (beacon) {
       // A beacon the browser took may still never be sent, and nothing says so: the views stay queued until a
-      // later page's flush is answered (the server keeps one row per id, so a view sent twice is stored once).
+      // later flush is answered (the server keeps one row per id, so a view sent twice is stored once).
       navigator.sendBeacon?.(
         `${origin}/api/visitor/pageviews`,
         new Blob([JSON.stringify(body)], { type: "text/plain" }),
@@ -66,19 +66,29 @@ const start: EmbedStart = (core: Core): Embed => {
       return;
     }
     const res = await post("/api/visitor/pageviews", body);
-    if (res?.ok) {
+    if (!res) return; // offline: all of it goes with the next flush
+    const status = res.status;
+    if (res.ok) {
       // The server hands back a fresh token when this one was due for rotation.
       const renewed = ((await res.json().catch(() => null)) as { session?: Session } | null)?.session;
       if (renewed && session === s) setSession(renewed);
-      // Only what went as it went: a view whose time on page came while this was on its way stays queued.
+    }
+    if (res.ok || status === 400 || status === 413) {
+      // Answered, or refused as it is (then it would be refused every time, and hold up every view after it): only
+      // what went, as it went, leaves; a view whose time on page came while this was on its way stays queued.
       const done = new Map(sent.map((v) => [v.id, v.ms]));
       store.set(
         keys.views,
         core.views().filter((v) => !done.has(v.id) || done.get(v.id) !== v.ms),
       );
-    } else if (res && (res.status === 401 || res.status === 409 || res.status === 410)) {
+    } else if (status === 401 || status === 409 || status === 410) {
       // The conversation was deleted or the token no longer holds (expired, logged out): a new identity next time.
+      // Pages already left were seen under the old one (maybe stored there by a beacon); a page still shown goes on.
       forget();
+      store.set(
+        keys.views,
+        core.views().filter((v) => v.ms === undefined),
+      );
     }
   };
   // After the loader's own pagehide listener, which ends the view shown (its time on page).

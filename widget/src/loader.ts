@@ -101,7 +101,7 @@ import type { Embed, EmbedStart, Listener, View } from "./embed-api";
     queue(current);
   };
   /** The page view shown until now ends: its time on page, and its title as it was. */
-  const leave = () => queue({ ...titled(current), ms: Date.now() - current.at });
+  const leave = () => queue({ ...titled(current), ms: Math.max(0, Date.now() - current.at) }); // a clock set back: 0
   visit();
   // Before embed.js's own pagehide listener (added later), which sends the queue.
   addEventListener("pagehide", leave);
