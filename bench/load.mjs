@@ -20,6 +20,19 @@
 //   --no-warmup         start timing right after the conversations are opened
 //                       (by default one message each way in every conversation
 //                       is delivered first, on every side, and not counted)
+//   --aged-heaps        before the clock starts, each side carries the load
+//                       untimed until its workerd has run a full garbage
+//                       collection (at most 120 s; implies --gc-trace), so
+//                       every side is timed past its first one, as a server
+//                       that has run a while is. Without it the baselines
+//                       (2 s of set-up) are timed before their first, and
+//                       Microchat (10 s of set-up, which runs its first)
+//                       after it (README, Performance)
+//   --gc-trace          V8's trace of every garbage collection in each side's
+//                       workerd processes during the steady load, per isolate:
+//                       young collections, MB a second they promote to the
+//                       old space, and each full collection's pause
+//                       (bench/gctrace.mjs)
 //   --profile           a CPU profile of each side's workerd during the steady
 //                       load and, apart, of Microchat's during the busy conversation
 //                       (bench/profile.mjs; the Worker runs unminified),
@@ -43,6 +56,7 @@ import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { describeGc, fullCollections, gcTraceEnv, gcWindow } from "./gctrace.mjs";
 import { startProfile } from "./profile.mjs";
 import { provenance, writeResults } from "./results.mjs";
 import { freePort, procFile, processTree, root, spawnMicrochat, treeCpuSeconds, waitReady } from "./server.mjs";
@@ -56,10 +70,16 @@ const { values: args } = parseArgs({
     repeat: { type: "string", default: "1" },
     panels: { type: "string", default: "0" },
     profile: { type: "boolean", default: false },
+    "gc-trace": { type: "boolean", default: false },
+    "aged-heaps": { type: "boolean", default: false },
     "no-warmup": { type: "boolean", default: false },
   },
 });
 const PROFILE = args.profile;
+const AGED_HEAPS = args["aged-heaps"];
+const GC_TRACE = args["gc-trace"] || AGED_HEAPS;
+/** The longest untimed load --aged-heaps carries while waiting for a side's first full collection. */
+const AGEING_MAX_SECONDS = 120;
 const WARMUP = !args["no-warmup"];
 const PANELS = Math.max(0, Math.min(20, Number(args.panels)));
 const N = Math.min(2000, Number(args.conversations));
@@ -73,7 +93,7 @@ function medianRun(runs) {
   const sorted = [...runs].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
   return { ...sorted[Math.floor(sorted.length / 2)], p99Runs: runs.map((r) => r.latencyMs.p99) };
 }
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+const env = { ...(GC_TRACE ? gcTraceEnv(process.env) : process.env), WRANGLER_SEND_METRICS: "false" };
 
 /** Resident memory of a process tree (the workerd processes under wrangler), in MB. */
 function treeRssMb(pid) {
@@ -116,10 +136,12 @@ async function startMicrochat() {
   const port = await freePort();
   const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-bench-"));
   const inspectorPort = PROFILE ? await freePort() : undefined;
-  const child = spawnMicrochat({ port, state, inspectorPort });
+  // With --gc-trace the server's output (where V8's trace goes) is kept in its state directory for the run.
+  const log = GC_TRACE ? join(state, "server.log") : undefined;
+  const child = spawnMicrochat({ port, state, inspectorPort, log, env });
   const base = `http://127.0.0.1:${port}`;
   await waitReady(`${base}/healthz`, child);
-  return { base, child, state, inspectorPort };
+  return { base, child, state, inspectorPort, port, log };
 }
 
 async function json(base, path, body, headers = {}) {
@@ -217,6 +239,7 @@ async function startBaseline() {
   const state = mkdtempSync(join(process.env.BENCH_STATE_DIR ?? tmpdir(), "microchat-baseline-"));
   // With --profile the baselines are profiled too, so Microchat's thread can be set beside theirs function by function.
   const inspectorPort = PROFILE ? await freePort() : undefined;
+  const log = GC_TRACE ? join(state, "server.log") : undefined;
   const child = spawn(
     join(root, "node_modules/.bin/wrangler"),
     [
@@ -232,11 +255,11 @@ async function startBaseline() {
       "--show-interactive-dev-session=false",
       ...(inspectorPort ? ["--inspector-port", String(inspectorPort)] : []),
     ],
-    { cwd: root, env, stdio: "ignore", detached: true },
+    { cwd: root, env, stdio: log ? ["ignore", openSync(log, "a"), "inherit"] : "ignore", detached: true },
   );
   const base = `http://127.0.0.1:${port}`;
   await waitReady(base, child);
-  return { base, child, state, inspectorPort };
+  return { base, child, state, inspectorPort, port, log };
 }
 
 /** Two sockets in one room of a baseline: `ws` relays only, `store` stores each frame first. */
@@ -271,7 +294,7 @@ function byWindow(samples, start, seconds = 5) {
 /** Where the current steady run is: opening its conversations ("setup"), under load ("load"), or after it. */
 let phase = "setup";
 
-async function steadyLoad(name, makePair, serverPid, inspectorPort) {
+async function steadyLoad(name, makePair, serverPid, inspectorPort, server = {}) {
   phase = "setup";
   const latencies = [];
   const samples = [];
@@ -287,6 +310,7 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   const onMessage = (text, error, sender) => {
     if (error) return void errors++;
     if (phase === "warmup") return void warmedUp++;
+    if (phase === "ageing") return;
     const { sentAt, key } = parseText(text);
     if (received.has(key)) return void duplicates++;
     received.add(key);
@@ -320,34 +344,61 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
       throw new Error(`${name}: ${warmedUp} of ${2 * pairs.length} warm-up messages came`);
     sent.clear();
   }
-  const cpuBefore = treeCpuSeconds(serverPid);
-  const ticksBefore = machineTicks();
   const interval = 1000 / RATE;
   const timers = [];
+  const startSending = () => {
+    for (const p of pairs) {
+      // Spread the sends over the interval so the load is steady, not in waves.
+      const offset = Math.random() * interval;
+      timers.push(
+        setTimeout(() => {
+          timers.push(setInterval(p.sendVisitor, interval));
+          timers.push(setTimeout(() => timers.push(setInterval(p.sendOperator, interval)), interval / 2));
+        }, offset),
+      );
+    }
+  };
+  const stopSending = () => {
+    for (const t of timers) (clearInterval(t), clearTimeout(t));
+    timers.length = 0;
+  };
+  let ageing;
+  if (AGED_HEAPS) {
+    // The same load, untimed, until the server's log has a full collection in the Worker's process (one in the
+    // set-up counts), then 1.5 s for the last messages to land.
+    phase = "ageing";
+    const from = performance.now();
+    const collected = () => fullCollections(server.log, serverPid, server.port) > 0;
+    if (!collected()) {
+      startSending();
+      while (!collected() && performance.now() - from < AGEING_MAX_SECONDS * 1000) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      stopSending();
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    ageing = { seconds: Math.round((performance.now() - from) / 100) / 10, fullCollectionFirst: collected() };
+    console.log(`  aged: ${JSON.stringify(ageing)}`);
+    sent.clear();
+  }
+  const cpuBefore = treeCpuSeconds(serverPid);
+  const ticksBefore = machineTicks();
   const profiler = inspectorPort ? await startProfile(inspectorPort) : null;
   // This client's own delay: a frame that arrived while its thread was busy is timed late, whoever sent it.
   const LOOP_RESOLUTION_MS = 2;
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   const clientCpuBefore = process.cpuUsage();
   loopDelay.enable();
+  const gc = server.log ? gcWindow(server.log, serverPid, server.port) : null;
   const start = performance.now();
   phase = "load";
-  for (const p of pairs) {
-    // Spread the sends over the interval so the load is steady, not in waves.
-    const offset = Math.random() * interval;
-    timers.push(
-      setTimeout(() => {
-        timers.push(setInterval(p.sendVisitor, interval));
-        timers.push(setTimeout(() => timers.push(setInterval(p.sendOperator, interval)), interval / 2));
-      }, offset),
-    );
-  }
+  startSending();
   let peakMb = 0;
   while (performance.now() - start < SECONDS * 1000) {
     await new Promise((r) => setTimeout(r, 1000));
     peakMb = Math.max(peakMb, treeRssMb(serverPid));
   }
-  for (const t of timers) (clearInterval(t), clearTimeout(t));
+  stopSending();
   await new Promise((r) => setTimeout(r, 1500)); // let the last messages land
   phase = "after";
   loopDelay.disable();
@@ -358,6 +409,7 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
   const stealPercent =
     Math.round((1000 * (ticks.steal - ticksBefore.steal)) / Math.max(1, ticks.total - ticksBefore.total)) / 10;
   const profile = profiler ? await profiler.stop(`profile-${name.replaceAll(" ", "-")}-${N}`) : undefined;
+  const gcIsolates = gc?.stop(elapsed);
   for (const p of pairs) (p.visitor.terminate(), p.operator.terminate());
   const result = {
     name,
@@ -391,12 +443,18 @@ async function steadyLoad(name, makePair, serverPid, inspectorPort) {
       ].map(([k, ns]) => [k, Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 100) / 100)]),
     ),
     ...(profile ? { profile } : {}),
+    ...(gcIsolates ? { gc: gcIsolates } : {}),
+    // With --aged-heaps: the untimed load carried first, and whether the side's first full collection came in it.
+    ...(ageing ? { ageing } : {}),
   };
-  console.log(`${name}: ${JSON.stringify({ ...result, profile: undefined, latencyByWindow: undefined })}`);
+  console.log(
+    `${name}: ${JSON.stringify({ ...result, profile: undefined, gc: undefined, latencyByWindow: undefined })}`,
+  );
   const worst = [...result.latencyByWindow].sort((a, b) => (b.p99 ?? 0) - (a.p99 ?? 0)).slice(0, 3);
   console.log(
     `  slowest 5 s windows by p99: ${worst.map((w) => `${w.fromSeconds}–${w.fromSeconds + 5} s ${w.p99} ms`).join(", ")}`,
   );
+  if (gcIsolates) for (const line of describeGc(gcIsolates)) console.log(`  GC, ${line}`);
   if (profile) {
     console.log(
       `  profile (${profile.file}): busy in ${profile.busyPercent}% of samples; JS heap used ${profile.heapMb.start.used} → ` +
@@ -518,6 +576,8 @@ const results = {
     repeat: REPEAT,
     panels: PANELS,
     warmup: WARMUP,
+    agedHeaps: AGED_HEAPS,
+    gcTrace: GC_TRACE,
   },
 };
 
@@ -551,6 +611,7 @@ async function microchatRun(withBusy) {
       (i, on, track) => microchatPair(app.base, cookie, on, track),
       app.child.pid,
       app.inspectorPort,
+      app,
     );
     if (PANELS > 0) {
       run.panels = PANELS;
@@ -588,6 +649,7 @@ async function baselineRun(kind) {
       (i, on, track) => baselinePair(baseline.base, kind, `room-${i}`, on, track),
       baseline.child.pid,
       baseline.inspectorPort,
+      baseline,
     );
   } finally {
     stopTree(baseline.child);

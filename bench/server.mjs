@@ -23,9 +23,11 @@ export const freePort = () =>
 /**
  * Spawns Microchat on `port` with its local state in `state`; rate limits off
  * unless asked for. `entry` runs another Worker entry with the same
- * wrangler.toml (bench/mail/worker.ts wraps the real one).
+ * wrangler.toml (bench/mail/worker.ts wraps the real one). `log` takes the
+ * server's output (else BENCH_SERVER_LOG, else none); `env` replaces
+ * process.env.
  */
-export function spawnMicrochat({ port, state, rateLimits = false, entry, inspectorPort }) {
+export function spawnMicrochat({ port, state, rateLimits = false, entry, inspectorPort, log, env: extraEnv }) {
   // The entry goes first: `--var` takes every word after it. An inspector (bench/profile.mjs) wants names: unminified.
   const args = [
     entry ?? "",
@@ -37,15 +39,18 @@ export function spawnMicrochat({ port, state, rateLimits = false, entry, inspect
   return spawn(process.execPath, [join(root, "scripts/start.mjs")], {
     cwd: root,
     env: {
-      ...process.env,
+      ...(extraEnv ?? process.env),
       WRANGLER_SEND_METRICS: "false",
       MICROCHAT_PORT: String(port),
       MICROCHAT_STATE: state,
       MICROCHAT_SKIP_BUILD: "1",
       ...(args ? { MICROCHAT_WRANGLER_ARGS: args } : {}),
     },
-    // BENCH_SERVER_LOG=<file>: wrangler's own lines (each request with its time) for looking into a run.
-    stdio: process.env.BENCH_SERVER_LOG ? ["ignore", openSync(process.env.BENCH_SERVER_LOG, "a"), "inherit"] : "ignore",
+    // BENCH_SERVER_LOG=<file> (or `log`): wrangler's own lines (each request with its time) for looking into a run.
+    stdio:
+      (log ?? process.env.BENCH_SERVER_LOG)
+        ? ["ignore", openSync(log ?? process.env.BENCH_SERVER_LOG, "a"), "inherit"]
+        : "ignore",
     detached: true,
   });
 }
