@@ -19,6 +19,22 @@ let app: AppServer;
 let browser: Browser;
 let visitor: Page;
 
+/**
+ * What the panel's visitor info says about the Unassigned conversation of the visitor who left `email`, read as the
+ * operator signed in on `operator`: a function, to be read again while waiting for a page view.
+ */
+async function visitorInfoOf(operator: Page, email: string): Promise<() => Promise<VisitorInfo>> {
+  const list = (await (await operator.request.get(app.base + "/api/conversations?view=unassigned")).json()) as {
+    conversations: ConversationSummary[];
+  };
+  const conv = list.conversations.find((c) => c.visitor.email === email);
+  assert.ok(conv, `the conversation of ${email} is in Unassigned`);
+  return async () => {
+    const res = await operator.request.get(`${app.base}/api/conversations/${conv.id}/visitor`);
+    return ((await res.json()) as { visitor: VisitorInfo }).visitor;
+  };
+}
+
 describe("visitor pages and availability", () => {
   before(async () => {
     app = await startApp();
@@ -66,17 +82,9 @@ describe("visitor pages and availability", () => {
       data: { name: "Olivia", email: "olivia@example.com", password: "a long enough password" },
     });
     assert.equal(setup.status(), 201);
-    const list = (await (await operator.request.get(app.base + "/api/conversations?view=unassigned")).json()) as {
-      conversations: ConversationSummary[];
-    };
-    const conv = list.conversations.find((c) => c.visitor.email === "nora@example.org");
-    assert.ok(conv, "the conversation is in Unassigned");
     // Page views arrive by beacon (batched, and on leaving a page): wait for the three of this visit.
     const info = await until(
-      async () => {
-        const res = await operator.request.get(`${app.base}/api/conversations/${conv.id}/visitor`);
-        return ((await res.json()) as { visitor: VisitorInfo }).visitor;
-      },
+      await visitorInfoOf(operator, "nora@example.org"),
       (v) => v.pages.count >= 3 && v.pages.items[1]?.ms !== null,
       "three page views, the pricing page's with its time on page",
     );
@@ -95,44 +103,40 @@ describe("visitor pages and availability", () => {
   it("a page left with a beacon the browser never sent still gets its time on page, from the next page's queue", async () => {
     // The same visitor (same storage) in a second tab whose browser takes every beacon and sends none.
     const tab = await visitor.context().newPage();
-    await tab.addInitScript(() => {
-      Navigator.prototype.sendBeacon = () => true;
-    });
-    // The pricing page's view is sent when the browser is idle; by then embed.js listens for the page being left.
-    const sent = tab.waitForResponse((r) => r.url().endsWith("/api/visitor/pageviews") && r.status() === 200);
-    await tab.goto(app.base + "/demo/pricing.html");
-    await sent;
-    const operator = await (await browser.newContext()).newPage();
-    const login = await operator.request.post(app.base + "/api/auth/login", {
-      data: { email: "olivia@example.com", password: "a long enough password" },
-    });
-    assert.equal(login.status(), 200, `login: ${await login.text()}`);
-    const list = (await (await operator.request.get(app.base + "/api/conversations?view=unassigned")).json()) as {
-      conversations: ConversationSummary[];
-    };
-    const conv = list.conversations.find((c) => c.visitor.email === "nora@example.org");
-    assert.ok(conv, "the conversation is in Unassigned");
-    const pages = async () => {
-      const res = await operator.request.get(`${app.base}/api/conversations/${conv.id}/visitor`);
-      return ((await res.json()) as { visitor: VisitorInfo }).visitor.pages.items;
-    };
-    const shown = (await pages())[0];
-    assert.match(
-      shown?.url ?? "",
-      /\/demo\/pricing/,
-      `the pricing page is the newest view, saw ${JSON.stringify(shown)}`,
-    );
-    assert.equal(shown!.ms, null, "its time on page is not known while it is shown");
+    try {
+      await tab.addInitScript(() => {
+        Navigator.prototype.sendBeacon = () => true;
+      });
+      // The pricing page's view is sent when the browser is idle; by then embed.js listens for the page being left.
+      const sent = tab.waitForResponse((r) => r.url().endsWith("/api/visitor/pageviews") && r.status() === 200);
+      await tab.goto(app.base + "/demo/pricing.html");
+      await sent;
+      const operator = await (await browser.newContext()).newPage();
+      const login = await operator.request.post(app.base + "/api/auth/login", {
+        data: { email: "olivia@example.com", password: "a long enough password" },
+      });
+      assert.equal(login.status(), 200, `login: ${await login.text()}`);
+      const info = await visitorInfoOf(operator, "nora@example.org");
+      const pages = async () => (await info()).pages.items;
+      const shown = (await pages())[0];
+      assert.match(
+        shown?.url ?? "",
+        /\/demo\/pricing/,
+        `the pricing page is the newest view, saw ${JSON.stringify(shown)}`,
+      );
+      assert.equal(shown!.ms, null, "its time on page is not known while it is shown");
 
-    // Leaving it: the beacon carrying its time on page goes nowhere; the next page sends it again.
-    await tab.goto(app.base + "/demo/");
-    const items = await until(
-      pages,
-      (views) => views.some((v) => v.at === shown!.at && v.url === shown!.url && v.ms !== null),
-      "the pricing page's time on page, sent again by the next page",
-    );
-    assert.ok(items.some((v) => v.at === shown!.at && (v.ms ?? -1) >= 0));
-    await tab.close();
+      // Leaving it: the beacon carrying its time on page goes nowhere; the next page sends it again.
+      await tab.goto(app.base + "/demo/");
+      const items = await until(
+        pages,
+        (views) => views.some((v) => v.at === shown!.at && v.url === shown!.url && v.ms !== null),
+        "the pricing page's time on page, sent again by the next page",
+      );
+      assert.ok(items.some((v) => v.at === shown!.at && (v.ms ?? -1) >= 0));
+    } finally {
+      await tab.close();
+    }
   });
 
   it("the JavaScript API opens and closes the chat, reports events, and verifies a logged-in user", async () => {
