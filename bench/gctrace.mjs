@@ -49,9 +49,12 @@ function parseGcTrace(text) {
 
 /**
  * Per isolate, the collections that began between byte offsets `from` and
- * `to` of the log: young collections, MB promoted by them (each one's heap
- * after it, less the heap after the collection before it in that isolate),
- * and full collections' pauses. `roles` names processes by pid.
+ * `to` of the log: young collections, MB promoted by them, and full
+ * collections' pauses. `roles` names processes by pid. "Promoted" is the
+ * heap after each young collection less the heap after the collection before
+ * it in that isolate: what young collections moved to the old space, plus
+ * anything allocated there directly meanwhile (large or pretenured objects),
+ * so an upper bound of promotion proper.
  */
 function summariseGc(events, from, to, seconds, roles = new Map()) {
   const last = new Map();

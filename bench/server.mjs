@@ -29,6 +29,8 @@ export const freePort = () =>
  */
 export function spawnMicrochat({ port, state, rateLimits = false, entry, inspectorPort, log, env: extraEnv }) {
   // The entry goes first: `--var` takes every word after it. An inspector (bench/profile.mjs) wants names: unminified.
+  // BENCH_SERVER_LOG=<file> (or `log`): wrangler's own lines (each request with its time) for looking into a run.
+  const out = log ?? process.env.BENCH_SERVER_LOG;
   const args = [
     entry ?? "",
     inspectorPort ? `--inspector-port ${inspectorPort} --no-minify` : "",
@@ -46,11 +48,7 @@ export function spawnMicrochat({ port, state, rateLimits = false, entry, inspect
       MICROCHAT_SKIP_BUILD: "1",
       ...(args ? { MICROCHAT_WRANGLER_ARGS: args } : {}),
     },
-    // BENCH_SERVER_LOG=<file> (or `log`): wrangler's own lines (each request with its time) for looking into a run.
-    stdio:
-      (log ?? process.env.BENCH_SERVER_LOG)
-        ? ["ignore", openSync(log ?? process.env.BENCH_SERVER_LOG, "a"), "inherit"]
-        : "ignore",
+    stdio: out ? ["ignore", openSync(out, "a"), "inherit"] : "ignore",
     detached: true,
   });
 }
