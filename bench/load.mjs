@@ -33,6 +33,16 @@
 //                       young collections, MB a second they promote to the
 //                       old space, and each full collection's pause
 //                       (bench/gctrace.mjs)
+//   --local-observability
+//                       leave wrangler dev's local observability on, as
+//                       `npm start` has it (X_LOCAL_OBSERVABILITY). Off by
+//                       default, on every side alike: it streams each
+//                       invocation's trace events to a collector Worker that
+//                       runs in the same workerd process and thread as the
+//                       Worker measured, a dev tool the deployed runtime does
+//                       not run beside it. With it on, the collector took
+//                       about half of each side's CPU and ran full garbage
+//                       collections of its own (README, Performance)
 //   --profile           a CPU profile of each side's workerd during the steady
 //                       load and, apart, of Microchat's during the busy conversation
 //                       (bench/profile.mjs; the Worker runs unminified),
@@ -73,6 +83,7 @@ const { values: args } = parseArgs({
     "gc-trace": { type: "boolean", default: false },
     "aged-heaps": { type: "boolean", default: false },
     "no-warmup": { type: "boolean", default: false },
+    "local-observability": { type: "boolean", default: false },
   },
 });
 const PROFILE = args.profile;
@@ -93,7 +104,12 @@ function medianRun(runs) {
   const sorted = [...runs].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
   return { ...sorted[Math.floor(sorted.length / 2)], p99Runs: runs.map((r) => r.latencyMs.p99) };
 }
-const env = { ...(GC_TRACE ? gcTraceEnv(process.env) : process.env), WRANGLER_SEND_METRICS: "false" };
+const LOCAL_OBSERVABILITY = args["local-observability"];
+const env = {
+  ...(GC_TRACE ? gcTraceEnv(process.env) : process.env),
+  WRANGLER_SEND_METRICS: "false",
+  X_LOCAL_OBSERVABILITY: String(LOCAL_OBSERVABILITY),
+};
 
 /** Resident memory of a process tree (the workerd processes under wrangler), in MB. */
 function treeRssMb(pid) {
@@ -578,6 +594,7 @@ const results = {
     warmup: WARMUP,
     agedHeaps: AGED_HEAPS,
     gcTrace: GC_TRACE,
+    localObservability: LOCAL_OBSERVABILITY,
   },
 };
 
