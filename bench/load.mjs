@@ -41,7 +41,7 @@
 //                       runs in the same workerd process and thread as the
 //                       Worker measured, a dev tool the deployed runtime does
 //                       not run beside it. With it on, the collector took
-//                       about half of each side's CPU and ran full garbage
+//                       47-64% of each side's CPU and ran full garbage
 //                       collections of its own (README, Performance)
 //   --profile           a CPU profile of each side's workerd during the steady
 //                       load and, apart, of Microchat's during the busy conversation
