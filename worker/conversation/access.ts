@@ -27,7 +27,6 @@
 import { refuse } from "../errors";
 import { familyTag, GRANT_ENDED, sessionTag, type GrantEnd } from "../lib/grants";
 import { VISITOR_TOKEN_TTL_MS } from "../lib/visitor";
-import { workspaceStub } from "../stubs";
 import type { ConversationContext } from "./context";
 import { requireVisitor } from "./lifecycle";
 import { identityOf, type SocketIdentity } from "./sockets";
@@ -188,8 +187,8 @@ function askWorkspace(c: ConversationContext, ws: WebSocket, who: SocketIdentity
   const before = lastCheck(c, ws, who).at;
   const askedAt = Date.now();
   const sessionId = who.grant!.tag.slice(sessionTag("").length);
-  const pending = workspaceStub(c.env, c.meta.workspace!)
-    .sessionActive(sessionId, who.id)
+  const pending = c
+    .callWorkspace((workspace) => workspace.sessionActive(sessionId, who.id))
     .then(
       (active) => {
         checks.set(ws, { at: active ? askedAt : before, pending: null });

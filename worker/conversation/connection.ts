@@ -15,7 +15,6 @@ import { echoClose } from "../lib/sockets";
 import { grantFrom, IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
 import { validateClientFrame } from "../validate/frames";
 import { LIMITS, type ClientFrame, type Message, type ServerFrame } from "../protocol";
-import { workspaceStub } from "../stubs";
 import { familyRevoked, stillAuthorised } from "./access";
 import { markRead } from "./assignment";
 import type { ConversationContext } from "./context";
@@ -196,7 +195,7 @@ async function hello(c: ConversationContext, ws: WebSocket, who: SocketIdentity,
   let available: boolean | undefined;
   if (who.role === "visitor") {
     try {
-      available = await workspaceStub(c.env, c.meta.workspace!).availability();
+      available = await c.callWorkspace((workspace) => workspace.availability());
     } catch {
       available = true;
     }

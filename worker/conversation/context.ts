@@ -17,7 +17,10 @@
  */
 import type { Env } from "../env";
 import type { Message, OperatorRef } from "../protocol";
+import { workspaceStub } from "../stubs";
 import { createMeta, type Meta } from "./meta";
+
+type WorkspaceStub = ReturnType<typeof workspaceStub>;
 
 /** Hot facts copied from SQLite; every message reads several of them. */
 interface HotCopy {
@@ -134,6 +137,16 @@ interface Memory {
   alarmWrite: Promise<void> | null;
   /** The index report's coalescing state. */
   report: IndexReport;
+  /**
+   * The workspace's stub, made once per instance rather than per call (a new
+   * id and stub with every index report was most of what made this object
+   * run three full garbage collections a minute under the bench's load, where
+   * a relay ran none; README, Performance), with the binding and workspace
+   * name it was made for: a test standing in for the binding gets a new one.
+   * Dropped after any failed call, since a stub that threw may stay broken.
+   * Lost on eviction: made again on first use.
+   */
+  workspace: { binding: Env["WORKSPACE"]; name: string; stub: WorkspaceStub } | null;
 }
 
 /** The object's storage, runtime, bindings and memory, handed to every module. */
@@ -163,6 +176,7 @@ export class ConversationContext {
       statsInFlight: false,
       messagesInFlight: false,
     },
+    workspace: null,
   };
 
   /**
@@ -208,6 +222,26 @@ export class ConversationContext {
       return this.ctx.storage.transactionSync(fn);
     } catch (err) {
       this.memory.hot = null;
+      throw err;
+    }
+  }
+
+  /**
+   * Calls the workspace through this instance's stub (`Memory.workspace`),
+   * which a failed call drops so the next call makes a new one.
+   */
+  async callWorkspace<T>(call: (workspace: WorkspaceStub) => Promise<T>): Promise<T> {
+    const env = this.env;
+    const name = this.meta.workspace!;
+    let kept = this.memory.workspace;
+    if (kept === null || kept.binding !== env.WORKSPACE || kept.name !== name) {
+      kept = { binding: env.WORKSPACE, name, stub: workspaceStub(env, name) };
+      this.memory.workspace = kept;
+    }
+    try {
+      return await call(kept.stub);
+    } catch (err) {
+      if (this.memory.workspace === kept) this.memory.workspace = null;
       throw err;
     }
   }
