@@ -24,6 +24,8 @@ import {
 } from "./helpers";
 import { eventually } from "./mail-helpers";
 import type { ServerFrame } from "../worker/protocol";
+import type { ConversationContext } from "../worker/conversation/context";
+import { identityOf, setIdentity } from "../worker/conversation/sockets";
 
 const WORKSPACE = "demo";
 const workspace = () => env.WORKSPACE.get(env.WORKSPACE.idFromName(WORKSPACE));
@@ -34,14 +36,18 @@ async function started() {
   return { id: session.conversationId, visitorId: welcome.state.visitor.id, v };
 }
 
-/** Rewrites the grant of every socket of conversation `id` under `tag` (its attachment, as after hibernation). */
+/**
+ * Rewrites the grant of every socket of conversation `id` under `tag`: its attachment and the instance's copy of it
+ * (sockets.ts), as a grant that ran out or ended elsewhere reads.
+ */
 function setGrantUntil(id: string, tag: string, until: (now: number) => number): Promise<number> {
-  return runInDurableObject(conversationObject(id), (_o, state) => {
+  return runInDurableObject(conversationObject(id), (object, state) => {
+    const c = (object as unknown as { c: ConversationContext }).c;
     let n = 0;
     for (const ws of state.getWebSockets(tag)) {
-      const who = ws.deserializeAttachment() as { grant?: { until: number } };
-      if (!who.grant) continue;
-      ws.serializeAttachment({ ...who, grant: { ...who.grant, until: until(Date.now()) } });
+      const who = identityOf(c, ws);
+      if (!who?.grant) continue;
+      setIdentity(c, ws, { ...who, grant: { ...who.grant, until: until(Date.now()) } });
       n++;
     }
     return n;
@@ -191,6 +197,45 @@ describe("the conversation's one alarm", () => {
     await evictDurableObject(stub);
     await stub.revokeVisitor(id, WORKSPACE, "family-2");
     expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).toBe(first);
+  });
+});
+
+describe("a socket's identity (its attachment, and the instance's copy of it)", () => {
+  it("is read from the attachment once, then from the copy; a write goes to both; a restarted instance reads it again", async () => {
+    const { id, v } = await started();
+    const first = await runInDurableObject(conversationObject(id), (object, state) => {
+      const c = (object as unknown as { c: ConversationContext }).c;
+      const ws = state.getWebSockets("visitor")[0]!;
+      const a = identityOf(c, ws)!;
+      const again = identityOf(c, ws);
+      let mutated: string;
+      try {
+        (a as { name: string }).name = "changed in place";
+        mutated = "no error";
+      } catch (err) {
+        mutated = (err as Error).name;
+      }
+      setIdentity(c, ws, { ...a, name: "Renamed" });
+      return {
+        same: again === a,
+        frozen: Object.isFrozen(a) && Object.isFrozen(a.grant),
+        mutated,
+        copy: identityOf(c, ws)!.name,
+        attachment: (ws.deserializeAttachment() as { name: string }).name,
+      };
+    });
+    expect(first).toEqual({ same: true, frozen: true, mutated: "TypeError", copy: "Renamed", attachment: "Renamed" });
+    await evictDurableObject(conversationObject(id));
+    const woken = await runInDurableObject(conversationObject(id), (object, state) => {
+      const c = (object as unknown as { c: ConversationContext }).c;
+      const ws = state.getWebSockets("visitor")[0]!;
+      return { known: c.memory.identities.has(ws), name: identityOf(c, ws)!.name };
+    });
+    expect(woken, "a restarted instance has no copy until it reads the attachment").toEqual({
+      known: false,
+      name: "Renamed",
+    });
+    v.close();
   });
 });
 

@@ -29,7 +29,7 @@ import { familyTag, GRANT_ENDED, sessionTag, type GrantEnd } from "../lib/grants
 import { VISITOR_TOKEN_TTL_MS } from "../lib/visitor";
 import type { ConversationContext } from "./context";
 import { requireVisitor } from "./lifecycle";
-import { identityOf, type SocketIdentity } from "./sockets";
+import { identityOf, setIdentity, type SocketIdentity } from "./sockets";
 import { logWarn } from "../lib/log";
 
 /** An operator socket's last confirmation that its session holds, and the next one on its way. */
@@ -47,10 +47,10 @@ const SESSION_TRUST_MS = 120_000;
 const SESSION_REFRESH_MS = 60_000;
 
 /** Closes a socket whose grant ended. Its attachment says so first, so a frame already on its way is refused. */
-function endSocket(ws: WebSocket, why: GrantEnd): void {
-  const who = identityOf(ws);
+function endSocket(c: ConversationContext, ws: WebSocket, why: GrantEnd): void {
+  const who = identityOf(c, ws);
   try {
-    if (who?.grant) ws.serializeAttachment({ ...who, grant: { ...who.grant, until: 0 } });
+    if (who?.grant) setIdentity(c, ws, { ...who, grant: { ...who.grant, until: 0 } });
     ws.close(GRANT_ENDED[why].code, GRANT_ENDED[why].reason);
   } catch {
     // Already closed.
@@ -59,7 +59,7 @@ function endSocket(ws: WebSocket, why: GrantEnd): void {
 
 /** Closes every socket opened with the grant `tag`. */
 function endSockets(c: ConversationContext, tag: string, why: GrantEnd): void {
-  for (const ws of c.ctx.getWebSockets(tag)) endSocket(ws, why);
+  for (const ws of c.ctx.getWebSockets(tag)) endSocket(c, ws, why);
 }
 
 /** The workspace says an operator's session ended (or the operator was removed): their sockets here close. */
@@ -145,7 +145,7 @@ export function stillAuthorised(
 ): boolean | Promise<boolean> {
   const grant = who.grant;
   if (!grant || grant.until <= Date.now()) {
-    endSocket(ws, grant && grant.until > 0 ? "expired" : "signedOut");
+    endSocket(c, ws, grant && grant.until > 0 ? "expired" : "signedOut");
     return false;
   }
   if (who.role !== "operator") return true;
@@ -192,8 +192,8 @@ function askWorkspace(c: ConversationContext, ws: WebSocket, who: SocketIdentity
     .then(
       (active) => {
         checks.set(ws, { at: active ? askedAt : before, pending: null });
-        if (!active) endSocket(ws, "signedOut");
-        else noteConfirmed(ws, askedAt);
+        if (!active) endSocket(c, ws, "signedOut");
+        else noteConfirmed(c, ws, askedAt);
         return active;
       },
       (err: unknown): never => {
@@ -208,11 +208,11 @@ function askWorkspace(c: ConversationContext, ws: WebSocket, who: SocketIdentity
 }
 
 /** Keeps the confirmation's time in the attachment (read again: the grant may have ended meanwhile). */
-function noteConfirmed(ws: WebSocket, at: number): void {
-  const now = identityOf(ws);
+function noteConfirmed(c: ConversationContext, ws: WebSocket, at: number): void {
+  const now = identityOf(c, ws);
   if (!now?.grant || now.grant.until <= 0) return;
   try {
-    ws.serializeAttachment({ ...now, checkedAt: at } satisfies Confirmed);
+    setIdentity(c, ws, { ...now, checkedAt: at } satisfies Confirmed);
   } catch {
     // Closed meanwhile.
   }
@@ -231,7 +231,7 @@ export function recheckListeners(c: ConversationContext): void {
     // Memory first: the attachment is read (a deserialise) only after a wake-up, or when a renewal is due.
     const last = c.memory.sessionChecks.get(ws);
     if (last && (last.pending || now - last.at < SESSION_REFRESH_MS)) continue;
-    const who = identityOf(ws);
+    const who = identityOf(c, ws);
     if (!who?.grant) continue;
     if (now - lastCheck(c, ws, who).at >= SESSION_REFRESH_MS) askAhead(c, ws, who);
   }

@@ -22,7 +22,16 @@ import { post, prepareEmail, publish } from "./email-channel";
 import { exists, init, requireConversation, requireVisitor } from "./lifecycle";
 import { admit, MAX_VISITOR_SOCKETS, SOCKET_RETRY_MS } from "./limits";
 import { after, page } from "./log";
-import { broadcast, identityOf, markReady, send, sendError, visitorSockets, type SocketIdentity } from "./sockets";
+import {
+  broadcast,
+  identityOf,
+  markReady,
+  send,
+  sendError,
+  setIdentity,
+  visitorSockets,
+  type SocketIdentity,
+} from "./sockets";
 import { dismissSurvey, rate } from "./survey";
 import { broadcastState, conversationState } from "./state";
 import { noteClient, setProfile } from "./visitor";
@@ -85,7 +94,7 @@ export function connect(c: ConversationContext, request: Request): Response {
     };
     // Accepted for hibernation: tags find the socket again (also by what it was opened with), the attachment says who it is.
     c.ctx.acceptWebSocket(server, [role, `${role}:${actorId}`, grant.tag]);
-    server.serializeAttachment(identity);
+    setIdentity(c, server, identity);
     // The visitor just came online: operators' channel hint changes.
     if (role === "visitor" && visitorSockets(c, server).length === 0) broadcastState(c, server);
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -97,7 +106,7 @@ export function connect(c: ConversationContext, request: Request): Response {
 
 /** One frame from a socket: size and shape checked before anything else, then handled. */
 export async function receive(c: ConversationContext, ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-  const who = identityOf(ws);
+  const who = identityOf(c, ws);
   if (!who) {
     ws.close(1011, "Lost identity");
     return;
@@ -234,7 +243,7 @@ async function hello(c: ConversationContext, ws: WebSocket, who: SocketIdentity,
 
 /** A socket closed: echo the close, and if the visitor's last socket went, they are offline. */
 export function disconnect(c: ConversationContext, ws: WebSocket, code: number): void {
-  const who = identityOf(ws);
+  const who = identityOf(c, ws);
   echoClose(ws, code); // so the client sees a clean shutdown
   if (who?.role === "visitor" && visitorSockets(c, ws).length === 0) {
     if (exists(c)) c.meta.lastSeen = Date.now();

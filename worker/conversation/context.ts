@@ -19,6 +19,7 @@ import type { Env } from "../env";
 import type { Message, OperatorRef } from "../protocol";
 import { workspaceStub } from "../stubs";
 import { createMeta, type Meta } from "./meta";
+import type { SocketIdentity } from "./sockets";
 
 type WorkspaceStub = ReturnType<typeof workspaceStub>;
 
@@ -122,6 +123,14 @@ interface Memory {
    */
   networkLine: Promise<void>;
   /**
+   * Each socket's attachment (its `SocketIdentity`, sockets.ts) as this
+   * instance last wrote or read it, so a frame does not deserialise its
+   * sender's: every write goes through `setIdentity`, so the copy is the
+   * attachment. Lost on eviction; a woken instance has new socket objects,
+   * and reads each attachment once.
+   */
+  identities: WeakMap<WebSocket, Readonly<SocketIdentity> | null>;
+  /**
    * When each operator socket's session was last confirmed with the
    * workspace, and the confirmation on its way. Lost on eviction, which only
    * makes the next frame ask again (access.ts).
@@ -160,6 +169,7 @@ export class ConversationContext {
     allowances: new Map(),
     networkLine: Promise.resolve(),
     sessionChecks: new WeakMap(),
+    identities: new WeakMap(),
     alarmAt: null,
     alarmWrite: null,
     report: {
