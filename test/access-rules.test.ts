@@ -274,19 +274,19 @@ describe("an operator's sign-in", () => {
       runInDurableObject(workspace(), (_o, state) => {
         state.storage.sql.exec("DELETE FROM sessions WHERE operator_id = ?", olga.id);
       });
-    /** Moves the socket's last session check `ms` into the past. */
+    /** Moves the socket's last session check `ms` into the past, and with it when the next look at it is due. */
     const age = (ms: number) =>
       runInDurableObject(conversationObject(id), (object, state) => {
-        const checks = (object as unknown as { c: { memory: { sessionChecks: WeakMap<WebSocket, { at: number }> } } }).c
-          .memory.sessionChecks;
+        const memory = (object as unknown as { c: ConversationContext }).c.memory;
         let n = 0;
         for (const ws of state.getWebSockets("operator")) {
-          const check = checks.get(ws);
+          const check = memory.sessionChecks.get(ws);
           if (check) ((check.at -= ms), n++);
         }
+        if (memory.listenersDueAt !== null) memory.listenersDueAt -= ms;
         return n;
       });
-    return { id, v, op, endSilently, age };
+    return { id, v, op, endSilently, age, olga };
   }
 
   it("acts on the workspace's last word for 2 minutes; past that a frame waits for a fresh word, and an ended session does nothing", async () => {
@@ -428,6 +428,35 @@ describe("an operator's sign-in", () => {
     held.answer();
     v.close();
     op.close();
+  });
+
+  it("a message looks at the operator sockets only once one of them comes due; a socket opened since makes it look", async () => {
+    const { v, op, id, olga } = await operatorOnConversation();
+    const plan = () =>
+      runInDurableObject(conversationObject(id), (object, state) => {
+        const memory = (object as unknown as { c: ConversationContext }).c.memory;
+        const checks = state.getWebSockets("operator").map((ws) => memory.sessionChecks.get(ws)?.at ?? null);
+        return { due: memory.listenersDueAt, checks };
+      });
+    await say(v, "first");
+    await op.until("message", (f) => f.message.text === "first");
+    const after = await plan();
+    expect(after.checks).toHaveLength(1);
+    expect(after, "the soonest renewal, a minute after the last confirmation").toEqual({
+      due: after.checks[0]! + 60_000,
+      checks: after.checks,
+    });
+    const second = await operatorSocket(olga.cookie, id);
+    await second.next("welcome");
+    expect((await plan()).due, "after a second operator socket opened").toBeNull();
+    await say(v, "second");
+    await second.until("message", (f) => f.message.text === "second");
+    const again = await plan();
+    expect(again.checks).toHaveLength(2);
+    expect(again.due).toBe(Math.min(...again.checks.map((at) => at! + 60_000)));
+    second.close();
+    op.close();
+    v.close();
   });
 
   it("a socket that only listens is asked again, without holding anything up, when a message arrives for it after 1 minute", async () => {

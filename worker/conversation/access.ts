@@ -227,12 +227,21 @@ function noteConfirmed(c: ConversationContext, ws: WebSocket, at: number): void 
  */
 export function recheckListeners(c: ConversationContext): void {
   const now = Date.now();
+  const memory = c.memory;
+  // None comes due before this: a confirmation only ever moves later, and a socket opened since cleared it (connect).
+  if (memory.listenersDueAt !== null && now < memory.listenersDueAt) return;
+  let due = Infinity;
   for (const ws of c.ctx.getWebSockets("operator")) {
-    // Memory first: the attachment is read (a deserialise) only after a wake-up, or when a renewal is due.
-    const last = c.memory.sessionChecks.get(ws);
-    if (last && (last.pending || now - last.at < SESSION_REFRESH_MS)) continue;
     const who = identityOf(c, ws);
     if (!who?.grant) continue;
-    if (now - lastCheck(c, ws, who).at >= SESSION_REFRESH_MS) askAhead(c, ws, who);
+    const last = lastCheck(c, ws, who);
+    if (last.pending || now - last.at >= SESSION_REFRESH_MS) {
+      askAhead(c, ws, who);
+      // The renewal may fail and leave the confirmation as old as it was: the next message looks again.
+      due = now;
+    } else {
+      due = Math.min(due, last.at + SESSION_REFRESH_MS);
+    }
   }
+  memory.listenersDueAt = due;
 }

@@ -94,6 +94,8 @@ export function connect(c: ConversationContext, request: Request): Response {
     };
     // Accepted for hibernation: tags find the socket again (also by what it was opened with), the attachment says who it is.
     c.ctx.acceptWebSocket(server, [role, `${role}:${actorId}`, grant.tag]);
+    // A new operator socket's confirmation is not among those the next message's look skips to (access.ts).
+    if (role === "operator") c.memory.listenersDueAt = null;
     setIdentity(c, server, identity);
     // The visitor just came online: operators' channel hint changes.
     if (role === "visitor" && visitorSockets(c, server).length === 0) broadcastState(c, server);
@@ -167,11 +169,12 @@ async function handle(c: ConversationContext, ws: WebSocket, who: SocketIdentity
         await prepareEmail(c);
       }
       const result = post(c, who, frame.clientId, "text", frame.text, channel);
-      // The write above is committed before this frame leaves: the output
+      // The write above is committed before these frames leave: the output
       // gate holds outgoing messages until storage confirms, so an ack
-      // always means "stored".
-      send(ws, { type: "ack", clientId: frame.clientId, seq: result.message.seq, at: result.message.at });
-      return publish(c, result, ws);
+      // always means "stored". The others hear of it first: their frames
+      // are queued first, so the ack does not delay the delivery.
+      publish(c, result, ws);
+      return send(ws, { type: "ack", clientId: frame.clientId, seq: result.message.seq, at: result.message.at });
     }
     case "history": {
       const limit = Math.min(frame.limit ?? LIMITS.historyPage, LIMITS.historyPageMax);

@@ -137,6 +137,14 @@ interface Memory {
    */
   sessionChecks: WeakMap<WebSocket, { at: number; pending: Promise<boolean> | null }>;
   /**
+   * The soonest any open operator socket's confirmation comes due for
+   * renewal, as `recheckListeners` last found it (access.ts): until then a
+   * message looks at none of them. `null`: not known (a socket opened since,
+   * or a wake-up), so the next message looks. Lost on eviction: looked for
+   * again.
+   */
+  listenersDueAt: number | null;
+  /**
    * When the alarm is known to be set at or before this time, arming it
    * again is a no-op, so a busy conversation does not read the alarm on
    * every message. Lost on eviction: the alarm is then read once again.
@@ -169,6 +177,7 @@ export class ConversationContext {
     allowances: new Map(),
     networkLine: Promise.resolve(),
     sessionChecks: new WeakMap(),
+    listenersDueAt: null,
     identities: new WeakMap(),
     alarmAt: null,
     alarmWrite: null,
