@@ -459,6 +459,27 @@ describe("an operator's sign-in", () => {
     v.close();
   });
 
+  it("a listener whose renewal failed is looked at again by the next message: once the workspace answers, an ended session closes it", async () => {
+    const { v, op, endSilently, age, id } = await operatorOnConversation();
+    await workspaceWith(id, () => Promise.reject(new Error("workspace unavailable")));
+    expect(await age(60_000)).toBe(1);
+    await say(v, "first");
+    await op.until("message", (f) => f.message.text === "first");
+    // The renewal that message set off has failed: the socket's confirmation is as old as it was.
+    const pending = () =>
+      runInDurableObject(conversationObject(id), (object, state) => {
+        const memory = (object as unknown as { c: ConversationContext }).c.memory;
+        return state.getWebSockets("operator").map((ws) => (memory.sessionChecks.get(ws)?.pending ?? null) !== null);
+      });
+    const settled = await eventually(pending, (ps) => ps.every((p) => !p), 10_000);
+    expect(settled, "a renewal still on its way, by operator socket").toEqual([false]);
+    await workspaceWith(id, (real, ...args) => real.sessionActive(...args));
+    await endSilently();
+    await say(v, "second");
+    expect(await closed(op)).toEqual([4001, "Signed out"]);
+    v.close();
+  });
+
   it("a socket that only listens is asked again, without holding anything up, when a message arrives for it after 1 minute", async () => {
     const { v, op, endSilently, age } = await operatorOnConversation();
     await endSilently();
