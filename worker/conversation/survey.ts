@@ -7,6 +7,7 @@ import { EmailMessage } from "cloudflare:email";
 import { buildReply, tokenAddress } from "../email/outbound";
 import { refuse } from "../errors";
 import { randomId, signToken } from "../lib/crypto";
+import { workspaceStub } from "../stubs";
 import type { ConversationContext } from "./context";
 import { appendEvent } from "./log";
 import type { StoredSurvey } from "./meta";
@@ -48,7 +49,8 @@ export function offerSurvey(c: ConversationContext, publicUrl: string): void {
 async function emailSurvey(c: ConversationContext, survey: StoredSurvey, publicUrl: string): Promise<void> {
   const meta = c.meta;
   try {
-    const settings = await c.callWorkspace((workspace) => workspace.getSettings());
+    const workspace = workspaceStub(c.env, meta.workspace!);
+    const settings = await workspace.getSettings();
     if (!settings.surveyByEmail || !settings.emailAddress) {
       meta.surveyMail = { survey: survey.id, outcome: "off" };
       return;
@@ -61,9 +63,7 @@ async function emailSurvey(c: ConversationContext, survey: StoredSurvey, publicU
     });
     const link = `${publicUrl.replace(/\/$/, "")}/rate/${token}`;
     const names = survey.operators.map((o) => o.name).join(", ");
-    const thread = await c.callWorkspace((workspace) =>
-      workspace.ensureEmailThread(meta.id!, meta.visitorId!, meta.visitorEmail!),
-    );
+    const thread = await workspace.ensureEmailThread(meta.id!, meta.visitorId!, meta.visitorEmail!);
     const from = settings.emailAddress;
     const raw = buildReply({
       from: { name: settings.emailName, address: from },
@@ -120,14 +120,12 @@ export async function rate(
   broadcast(c, { type: "message", message });
   broadcastState(c);
   // Ratings are rare and matter: the workspace hears of them at once.
-  await c.callWorkspace((workspace) =>
-    workspace.recordRating({
-      id: survey.id,
-      conversationId: c.meta.id!,
-      rating,
-      comment: comment ?? null,
-      operatorIds: survey.operators.map((o) => o.id),
-      at: message.at,
-    }),
-  );
+  await workspaceStub(c.env, c.meta.workspace!).recordRating({
+    id: survey.id,
+    conversationId: c.meta.id!,
+    rating,
+    comment: comment ?? null,
+    operatorIds: survey.operators.map((o) => o.id),
+    at: message.at,
+  });
 }
