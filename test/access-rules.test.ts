@@ -24,6 +24,8 @@ import {
 } from "./helpers";
 import { eventually } from "./mail-helpers";
 import type { ServerFrame } from "../worker/protocol";
+import type { ConversationContext } from "../worker/conversation/context";
+import { identityOf, setIdentity } from "../worker/conversation/sockets";
 
 const WORKSPACE = "demo";
 const workspace = () => env.WORKSPACE.get(env.WORKSPACE.idFromName(WORKSPACE));
@@ -34,14 +36,18 @@ async function started() {
   return { id: session.conversationId, visitorId: welcome.state.visitor.id, v };
 }
 
-/** Rewrites the grant of every socket of conversation `id` under `tag` (its attachment, as after hibernation). */
+/**
+ * Rewrites the grant of every socket of conversation `id` under `tag`: its attachment and the instance's copy of it
+ * (sockets.ts), as a grant that ran out or ended elsewhere reads.
+ */
 function setGrantUntil(id: string, tag: string, until: (now: number) => number): Promise<number> {
-  return runInDurableObject(conversationObject(id), (_o, state) => {
+  return runInDurableObject(conversationObject(id), (object, state) => {
+    const c = (object as unknown as { c: ConversationContext }).c;
     let n = 0;
     for (const ws of state.getWebSockets(tag)) {
-      const who = ws.deserializeAttachment() as { grant?: { until: number } };
-      if (!who.grant) continue;
-      ws.serializeAttachment({ ...who, grant: { ...who.grant, until: until(Date.now()) } });
+      const who = identityOf(c, ws);
+      if (!who?.grant) continue;
+      setIdentity(c, ws, { ...who, grant: { ...who.grant, until: until(Date.now()) } });
       n++;
     }
     return n;
@@ -194,6 +200,45 @@ describe("the conversation's one alarm", () => {
   });
 });
 
+describe("a socket's identity (its attachment, and the instance's copy of it)", () => {
+  it("is read from the attachment once, then from the copy; a write goes to both; a restarted instance reads it again", async () => {
+    const { id, v } = await started();
+    const first = await runInDurableObject(conversationObject(id), (object, state) => {
+      const c = (object as unknown as { c: ConversationContext }).c;
+      const ws = state.getWebSockets("visitor")[0]!;
+      const a = identityOf(c, ws)!;
+      const again = identityOf(c, ws);
+      let mutated: string;
+      try {
+        (a as { name: string }).name = "changed in place";
+        mutated = "no error";
+      } catch (err) {
+        mutated = (err as Error).name;
+      }
+      setIdentity(c, ws, { ...a, name: "Renamed" });
+      return {
+        same: again === a,
+        frozen: Object.isFrozen(a) && Object.isFrozen(a.grant),
+        mutated,
+        copy: identityOf(c, ws)!.name,
+        attachment: (ws.deserializeAttachment() as { name: string }).name,
+      };
+    });
+    expect(first).toEqual({ same: true, frozen: true, mutated: "TypeError", copy: "Renamed", attachment: "Renamed" });
+    await evictDurableObject(conversationObject(id));
+    const woken = await runInDurableObject(conversationObject(id), (object, state) => {
+      const c = (object as unknown as { c: ConversationContext }).c;
+      const ws = state.getWebSockets("visitor")[0]!;
+      return { known: c.memory.identities.has(ws), name: identityOf(c, ws)!.name };
+    });
+    expect(woken, "a restarted instance has no copy until it reads the attachment").toEqual({
+      known: false,
+      name: "Renamed",
+    });
+    v.close();
+  });
+});
+
 describe("a socket's grant", () => {
   it("once run out, its next frame closes the socket saying the session expired, and the frame does nothing", async () => {
     const { id, v } = await started();
@@ -229,19 +274,19 @@ describe("an operator's sign-in", () => {
       runInDurableObject(workspace(), (_o, state) => {
         state.storage.sql.exec("DELETE FROM sessions WHERE operator_id = ?", olga.id);
       });
-    /** Moves the socket's last session check `ms` into the past. */
+    /** Moves the socket's last session check `ms` into the past, and with it when the next look at it is due. */
     const age = (ms: number) =>
       runInDurableObject(conversationObject(id), (object, state) => {
-        const checks = (object as unknown as { c: { memory: { sessionChecks: WeakMap<WebSocket, { at: number }> } } }).c
-          .memory.sessionChecks;
+        const memory = (object as unknown as { c: ConversationContext }).c.memory;
         let n = 0;
         for (const ws of state.getWebSockets("operator")) {
-          const check = checks.get(ws);
+          const check = memory.sessionChecks.get(ws);
           if (check) ((check.at -= ms), n++);
         }
+        if (memory.listenersDueAt !== null) memory.listenersDueAt -= ms;
         return n;
       });
-    return { id, v, op, endSilently, age };
+    return { id, v, op, endSilently, age, olga };
   }
 
   it("acts on the workspace's last word for 2 minutes; past that a frame waits for a fresh word, and an ended session does nothing", async () => {
@@ -383,6 +428,56 @@ describe("an operator's sign-in", () => {
     held.answer();
     v.close();
     op.close();
+  });
+
+  it("a message looks at the operator sockets only once one of them comes due; a socket opened since makes it look", async () => {
+    const { v, op, id, olga } = await operatorOnConversation();
+    const plan = () =>
+      runInDurableObject(conversationObject(id), (object, state) => {
+        const memory = (object as unknown as { c: ConversationContext }).c.memory;
+        const checks = state.getWebSockets("operator").map((ws) => memory.sessionChecks.get(ws)?.at ?? null);
+        return { due: memory.listenersDueAt, checks };
+      });
+    await say(v, "first");
+    await op.until("message", (f) => f.message.text === "first");
+    const after = await plan();
+    expect(after.checks).toHaveLength(1);
+    expect(after, "the soonest renewal, a minute after the last confirmation").toEqual({
+      due: after.checks[0]! + 60_000,
+      checks: after.checks,
+    });
+    const second = await operatorSocket(olga.cookie, id);
+    await second.next("welcome");
+    expect((await plan()).due, "after a second operator socket opened").toBeNull();
+    await say(v, "second");
+    await second.until("message", (f) => f.message.text === "second");
+    const again = await plan();
+    expect(again.checks).toHaveLength(2);
+    expect(again.due).toBe(Math.min(...again.checks.map((at) => at! + 60_000)));
+    second.close();
+    op.close();
+    v.close();
+  });
+
+  it("a listener whose renewal failed is looked at again by the next message: once the workspace answers, an ended session closes it", async () => {
+    const { v, op, endSilently, age, id } = await operatorOnConversation();
+    await workspaceWith(id, () => Promise.reject(new Error("workspace unavailable")));
+    expect(await age(60_000)).toBe(1);
+    await say(v, "first");
+    await op.until("message", (f) => f.message.text === "first");
+    // The renewal that message set off has failed: the socket's confirmation is as old as it was.
+    const pending = () =>
+      runInDurableObject(conversationObject(id), (object, state) => {
+        const memory = (object as unknown as { c: ConversationContext }).c.memory;
+        return state.getWebSockets("operator").map((ws) => (memory.sessionChecks.get(ws)?.pending ?? null) !== null);
+      });
+    const settled = await eventually(pending, (ps) => ps.every((p) => !p), 10_000);
+    expect(settled, "a renewal still on its way, by operator socket").toEqual([false]);
+    await workspaceWith(id, (real, ...args) => real.sessionActive(...args));
+    await endSilently();
+    await say(v, "second");
+    expect(await closed(op)).toEqual([4001, "Signed out"]);
+    v.close();
   });
 
   it("a socket that only listens is asked again, without holding anything up, when a message arrives for it after 1 minute", async () => {

@@ -578,7 +578,9 @@ describe("reading a frame (receive)", () => {
     // Handed to `receive` here, so that anything it does after the close (or throws) is seen.
     const handled = await f.in(async (c, state) => {
       const [ws] = state.getWebSockets("visitor");
+      // Gone from the attachment, and so from what a woken instance reads (its copy is empty).
       ws!.serializeAttachment(null);
+      c.memory.identities.delete(ws!);
       await receive(c, ws!, JSON.stringify({ type: "send", clientId: "orphan", text: "who am I?" }));
       return { lastSeq: c.hot.lastSeq };
     });
@@ -902,7 +904,11 @@ describe("a socket closing (disconnect)", () => {
     await f.open(f.operator({ id: "op-1", name: "Olga", sessionId: "s-1" }));
     expect(await lastSeen("operator", false), "after the operator's socket closed").toBeNull();
     await f.open(f.visitor({ [H.grant]: familyTag("lost") }));
-    await f.in((_c, state) => state.getWebSockets(familyTag("lost"))[0]!.serializeAttachment(null));
+    await f.in((c, state) => {
+      const ws = state.getWebSockets(familyTag("lost"))[0]!;
+      ws.serializeAttachment(null);
+      c.memory.identities.delete(ws);
+    });
     expect(await lastSeen(familyTag("lost"), false), "after a socket without its identity closed").toBeNull();
     await f.open(f.visitor());
     expect(await lastSeen("visitor", true), "after the deleted conversation's visitor socket closed").toBeNull();

@@ -18,6 +18,7 @@ import type {
 } from "../worker/protocol";
 import type { ConversationContext } from "../worker/conversation/context";
 import { init } from "../worker/conversation/lifecycle";
+import { identityOf, setIdentity, type SocketIdentity } from "../worker/conversation/sockets";
 import type { WorkspaceContext } from "../worker/workspace/context";
 
 export const ORIGIN = "http://microchat.test";
@@ -458,12 +459,13 @@ export function inboundMail(raw: string, from: string, to = "support@microchat.e
  * how many sockets it moved.
  */
 export function ageSessionWord(id: string, ms: number): Promise<number> {
-  return runInDurableObject(conversationObject(id), (_o, state) => {
+  return runInDurableObject(conversationObject(id), (object, state) => {
+    const c = (object as unknown as { c: ConversationContext }).c;
     let n = 0;
     for (const ws of state.getWebSockets("operator")) {
-      const who = ws.deserializeAttachment() as { checkedAt?: number };
-      if (who.checkedAt === undefined) continue;
-      ws.serializeAttachment({ ...who, checkedAt: who.checkedAt - ms });
+      const who = identityOf(c, ws) as (SocketIdentity & { checkedAt?: number }) | null;
+      if (who?.checkedAt === undefined) continue;
+      setIdentity(c, ws, { ...who, checkedAt: who.checkedAt - ms });
       n++;
     }
     return n;

@@ -1470,3 +1470,93 @@ describe("a report the workspace cannot take", () => {
     expect(seen).toEqual([T0 + RETRY_MS, T0 + RETRY_MS, T0 + RETRY_MS - 1]);
   });
 });
+
+describe("the workspace's stub (ConversationContext.callWorkspace)", () => {
+  /**
+   * Stands in for conversation `f`'s WORKSPACE binding: counts the stubs made and the names asked for, and makes
+   * the calls of the stubs numbered in `broken` (from 0) fail; the others go to the real workspace.
+   */
+  async function countStubs(f: ReturnType<typeof fresh>, broken: number[] = []) {
+    const seen = { names: [] as string[], stubs: 0, calls: [] as number[] };
+    await failingBinding(f.id, "WORKSPACE", {
+      idFromName: (name: string) => {
+        seen.names.push(name);
+        return env.WORKSPACE.idFromName(name);
+      },
+      get: (id: DurableObjectId) => {
+        const n = seen.stubs++;
+        const workspace = env.WORKSPACE.get(id);
+        return {
+          async upsertConversation(...args: Parameters<typeof workspace.upsertConversation>) {
+            seen.calls.push(n);
+            if (broken.includes(n)) throw new Error(`stub ${n} is broken`);
+            return workspace.upsertConversation(...args);
+          },
+        };
+      },
+    });
+    return seen;
+  }
+
+  it("is made once per instance: every report after the first goes through the same stub", async () => {
+    const f = fresh();
+    const seen = await countStubs(f);
+    await f.in(async (c) => {
+      c.meta.started = true;
+      for (let i = 0; i < 3; i++) {
+        now += 10;
+        text(c, VISITOR, `message ${i}`);
+        await reportNow(c);
+      }
+    });
+    expect(seen).toEqual({ names: [f.workspace], stubs: 1, calls: [0, 0, 0] });
+    expect(await f.row()).toMatchObject({ preview: "message 2", unread: 3 });
+  });
+
+  it("a failed call drops it: the next call makes a new one, and the report goes through that", async () => {
+    const f = fresh();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const seen = await countStubs(f, [0]);
+    const kept = await f.in(async (c) => {
+      c.meta.started = true;
+      text(c, VISITOR, "first try fails");
+      await reportNow(c);
+      const afterFailure = c.memory.workspace;
+      await reportNow(c);
+      await reportNow(c);
+      return { afterFailure, afterRetry: c.memory.workspace !== null };
+    });
+    expect(kept).toEqual({ afterFailure: null, afterRetry: true });
+    expect(seen, "stub 0 failed once; stub 1 carried both later reports").toEqual({
+      names: [f.workspace, f.workspace],
+      stubs: 2,
+      calls: [0, 1, 1],
+    });
+    expect(errors.mock.calls.map((call) => (call[0] as { error: string }).error)).toEqual(["Error: stub 0 is broken"]);
+    expect(await f.row()).toMatchObject({ preview: "first try fails" });
+  });
+
+  it("is made again for another binding (a test standing in for it) or another workspace name", async () => {
+    const f = fresh();
+    await f.in(async (c) => {
+      c.meta.started = true;
+      text(c, VISITOR, "through the real binding");
+      await reportNow(c);
+    });
+    expect(await f.row(), "the report through the binding the object started with").toMatchObject({
+      preview: "through the real binding",
+    });
+    const seen = await countStubs(f);
+    const other = `index-rules-ws-${crypto.randomUUID()}`;
+    await f.in(async (c) => {
+      now += 10;
+      text(c, VISITOR, "through the stand-in");
+      await reportNow(c);
+      c.meta.workspace = other;
+      now += 10;
+      await reportNow(c);
+    });
+    expect(seen).toEqual({ names: [f.workspace, other], stubs: 2, calls: [0, 1] });
+    expect(await f.row()).toMatchObject({ preview: "through the stand-in" });
+  });
+});

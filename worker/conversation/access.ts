@@ -27,10 +27,9 @@
 import { refuse } from "../errors";
 import { familyTag, GRANT_ENDED, sessionTag, type GrantEnd } from "../lib/grants";
 import { VISITOR_TOKEN_TTL_MS } from "../lib/visitor";
-import { workspaceStub } from "../stubs";
 import type { ConversationContext } from "./context";
 import { requireVisitor } from "./lifecycle";
-import { identityOf, type SocketIdentity } from "./sockets";
+import { identityOf, setIdentity, type SocketIdentity } from "./sockets";
 import { logWarn } from "../lib/log";
 
 /** An operator socket's last confirmation that its session holds, and the next one on its way. */
@@ -48,10 +47,10 @@ const SESSION_TRUST_MS = 120_000;
 const SESSION_REFRESH_MS = 60_000;
 
 /** Closes a socket whose grant ended. Its attachment says so first, so a frame already on its way is refused. */
-function endSocket(ws: WebSocket, why: GrantEnd): void {
-  const who = identityOf(ws);
+function endSocket(c: ConversationContext, ws: WebSocket, why: GrantEnd): void {
+  const who = identityOf(c, ws);
   try {
-    if (who?.grant) ws.serializeAttachment({ ...who, grant: { ...who.grant, until: 0 } });
+    if (who?.grant) setIdentity(c, ws, { ...who, grant: { ...who.grant, until: 0 } });
     ws.close(GRANT_ENDED[why].code, GRANT_ENDED[why].reason);
   } catch {
     // Already closed.
@@ -60,7 +59,7 @@ function endSocket(ws: WebSocket, why: GrantEnd): void {
 
 /** Closes every socket opened with the grant `tag`. */
 function endSockets(c: ConversationContext, tag: string, why: GrantEnd): void {
-  for (const ws of c.ctx.getWebSockets(tag)) endSocket(ws, why);
+  for (const ws of c.ctx.getWebSockets(tag)) endSocket(c, ws, why);
 }
 
 /** The workspace says an operator's session ended (or the operator was removed): their sockets here close. */
@@ -146,7 +145,7 @@ export function stillAuthorised(
 ): boolean | Promise<boolean> {
   const grant = who.grant;
   if (!grant || grant.until <= Date.now()) {
-    endSocket(ws, grant && grant.until > 0 ? "expired" : "signedOut");
+    endSocket(c, ws, grant && grant.until > 0 ? "expired" : "signedOut");
     return false;
   }
   if (who.role !== "operator") return true;
@@ -188,13 +187,13 @@ function askWorkspace(c: ConversationContext, ws: WebSocket, who: SocketIdentity
   const before = lastCheck(c, ws, who).at;
   const askedAt = Date.now();
   const sessionId = who.grant!.tag.slice(sessionTag("").length);
-  const pending = workspaceStub(c.env, c.meta.workspace!)
-    .sessionActive(sessionId, who.id)
+  const pending = c
+    .callWorkspace((workspace) => workspace.sessionActive(sessionId, who.id))
     .then(
       (active) => {
         checks.set(ws, { at: active ? askedAt : before, pending: null });
-        if (!active) endSocket(ws, "signedOut");
-        else noteConfirmed(ws, askedAt);
+        if (!active) endSocket(c, ws, "signedOut");
+        else noteConfirmed(c, ws, askedAt);
         return active;
       },
       (err: unknown): never => {
@@ -209,11 +208,11 @@ function askWorkspace(c: ConversationContext, ws: WebSocket, who: SocketIdentity
 }
 
 /** Keeps the confirmation's time in the attachment (read again: the grant may have ended meanwhile). */
-function noteConfirmed(ws: WebSocket, at: number): void {
-  const now = identityOf(ws);
+function noteConfirmed(c: ConversationContext, ws: WebSocket, at: number): void {
+  const now = identityOf(c, ws);
   if (!now?.grant || now.grant.until <= 0) return;
   try {
-    ws.serializeAttachment({ ...now, checkedAt: at } satisfies Confirmed);
+    setIdentity(c, ws, { ...now, checkedAt: at } satisfies Confirmed);
   } catch {
     // Closed meanwhile.
   }
@@ -228,12 +227,21 @@ function noteConfirmed(ws: WebSocket, at: number): void {
  */
 export function recheckListeners(c: ConversationContext): void {
   const now = Date.now();
+  const memory = c.memory;
+  // None comes due before this: a confirmation only ever moves later, and a socket opened since cleared it (connect).
+  if (memory.listenersDueAt !== null && now < memory.listenersDueAt) return;
+  let due = Infinity;
   for (const ws of c.ctx.getWebSockets("operator")) {
-    // Memory first: the attachment is read (a deserialise) only after a wake-up, or when a renewal is due.
-    const last = c.memory.sessionChecks.get(ws);
-    if (last && (last.pending || now - last.at < SESSION_REFRESH_MS)) continue;
-    const who = identityOf(ws);
+    const who = identityOf(c, ws);
     if (!who?.grant) continue;
-    if (now - lastCheck(c, ws, who).at >= SESSION_REFRESH_MS) askAhead(c, ws, who);
+    const last = lastCheck(c, ws, who);
+    if (last.pending || now - last.at >= SESSION_REFRESH_MS) {
+      askAhead(c, ws, who);
+      // The renewal may fail and leave the confirmation as old as it was: the next message looks again.
+      due = now;
+    } else {
+      due = Math.min(due, last.at + SESSION_REFRESH_MS);
+    }
   }
+  memory.listenersDueAt = due;
 }

@@ -15,7 +15,6 @@ import { echoClose } from "../lib/sockets";
 import { grantFrom, IDENTITY_HEADERS, isWebSocketUpgrade } from "../lib/upgrade";
 import { validateClientFrame } from "../validate/frames";
 import { LIMITS, type ClientFrame, type Message, type ServerFrame } from "../protocol";
-import { workspaceStub } from "../stubs";
 import { familyRevoked, stillAuthorised } from "./access";
 import { markRead } from "./assignment";
 import type { ConversationContext } from "./context";
@@ -23,7 +22,16 @@ import { post, prepareEmail, publish } from "./email-channel";
 import { exists, init, requireConversation, requireVisitor } from "./lifecycle";
 import { admit, MAX_VISITOR_SOCKETS, SOCKET_RETRY_MS } from "./limits";
 import { after, page } from "./log";
-import { broadcast, identityOf, markReady, send, sendError, visitorSockets, type SocketIdentity } from "./sockets";
+import {
+  broadcast,
+  identityOf,
+  markReady,
+  send,
+  sendError,
+  setIdentity,
+  visitorSockets,
+  type SocketIdentity,
+} from "./sockets";
 import { dismissSurvey, rate } from "./survey";
 import { broadcastState, conversationState } from "./state";
 import { noteClient, setProfile } from "./visitor";
@@ -86,7 +94,9 @@ export function connect(c: ConversationContext, request: Request): Response {
     };
     // Accepted for hibernation: tags find the socket again (also by what it was opened with), the attachment says who it is.
     c.ctx.acceptWebSocket(server, [role, `${role}:${actorId}`, grant.tag]);
-    server.serializeAttachment(identity);
+    // A new operator socket's confirmation is not among those the next message's look skips to (access.ts).
+    if (role === "operator") c.memory.listenersDueAt = null;
+    setIdentity(c, server, identity);
     // The visitor just came online: operators' channel hint changes.
     if (role === "visitor" && visitorSockets(c, server).length === 0) broadcastState(c, server);
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -98,7 +108,7 @@ export function connect(c: ConversationContext, request: Request): Response {
 
 /** One frame from a socket: size and shape checked before anything else, then handled. */
 export async function receive(c: ConversationContext, ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-  const who = identityOf(ws);
+  const who = identityOf(c, ws);
   if (!who) {
     ws.close(1011, "Lost identity");
     return;
@@ -159,11 +169,12 @@ async function handle(c: ConversationContext, ws: WebSocket, who: SocketIdentity
         await prepareEmail(c);
       }
       const result = post(c, who, frame.clientId, "text", frame.text, channel);
-      // The write above is committed before this frame leaves: the output
+      // The write above is committed before these frames leave: the output
       // gate holds outgoing messages until storage confirms, so an ack
-      // always means "stored".
-      send(ws, { type: "ack", clientId: frame.clientId, seq: result.message.seq, at: result.message.at });
-      return publish(c, result, ws);
+      // always means "stored". The others hear of it first: their frames
+      // are queued first, so the ack does not delay the delivery.
+      publish(c, result, ws);
+      return send(ws, { type: "ack", clientId: frame.clientId, seq: result.message.seq, at: result.message.at });
     }
     case "history": {
       const limit = Math.min(frame.limit ?? LIMITS.historyPage, LIMITS.historyPageMax);
@@ -196,7 +207,7 @@ async function hello(c: ConversationContext, ws: WebSocket, who: SocketIdentity,
   let available: boolean | undefined;
   if (who.role === "visitor") {
     try {
-      available = await workspaceStub(c.env, c.meta.workspace!).availability();
+      available = await c.callWorkspace((workspace) => workspace.availability());
     } catch {
       available = true;
     }
@@ -235,7 +246,7 @@ async function hello(c: ConversationContext, ws: WebSocket, who: SocketIdentity,
 
 /** A socket closed: echo the close, and if the visitor's last socket went, they are offline. */
 export function disconnect(c: ConversationContext, ws: WebSocket, code: number): void {
-  const who = identityOf(ws);
+  const who = identityOf(c, ws);
   echoClose(ws, code); // so the client sees a clean shutdown
   if (who?.role === "visitor" && visitorSockets(c, ws).length === 0) {
     if (exists(c)) c.meta.lastSeen = Date.now();

@@ -17,7 +17,11 @@
  */
 import type { Env } from "../env";
 import type { Message, OperatorRef } from "../protocol";
+import { workspaceStub } from "../stubs";
 import { createMeta, type Meta } from "./meta";
+import type { SocketIdentity } from "./sockets";
+
+type WorkspaceStub = ReturnType<typeof workspaceStub>;
 
 /** Hot facts copied from SQLite; every message reads several of them. */
 interface HotCopy {
@@ -119,11 +123,27 @@ interface Memory {
    */
   networkLine: Promise<void>;
   /**
+   * Each socket's attachment (its `SocketIdentity`, sockets.ts) as this
+   * instance last wrote or read it, so a frame does not deserialise its
+   * sender's: every write goes through `setIdentity`, so the copy is the
+   * attachment. Lost on eviction; a woken instance has new socket objects,
+   * and reads each attachment once.
+   */
+  identities: WeakMap<WebSocket, Readonly<SocketIdentity> | null>;
+  /**
    * When each operator socket's session was last confirmed with the
    * workspace, and the confirmation on its way. Lost on eviction, which only
    * makes the next frame ask again (access.ts).
    */
   sessionChecks: WeakMap<WebSocket, { at: number; pending: Promise<boolean> | null }>;
+  /**
+   * The soonest any open operator socket's confirmation comes due for
+   * renewal, as `recheckListeners` last found it (access.ts): until then a
+   * message looks at none of them. `null`: not known (a socket opened since,
+   * or a wake-up), so the next message looks. Lost on eviction: looked for
+   * again.
+   */
+  listenersDueAt: number | null;
   /**
    * When the alarm is known to be set at or before this time, arming it
    * again is a no-op, so a busy conversation does not read the alarm on
@@ -134,6 +154,16 @@ interface Memory {
   alarmWrite: Promise<void> | null;
   /** The index report's coalescing state. */
   report: IndexReport;
+  /**
+   * The workspace's stub, made once per instance rather than per call (a new
+   * id and stub with every index report was most of what made this object
+   * run three full garbage collections a minute under the bench's load, where
+   * a relay ran none; README, Performance), with the binding and workspace
+   * name it was made for: a test standing in for the binding gets a new one.
+   * Dropped after any failed call, since a stub that threw may stay broken.
+   * Lost on eviction: made again on first use.
+   */
+  workspace: { binding: Env["WORKSPACE"]; name: string; stub: WorkspaceStub } | null;
 }
 
 /** The object's storage, runtime, bindings and memory, handed to every module. */
@@ -147,6 +177,8 @@ export class ConversationContext {
     allowances: new Map(),
     networkLine: Promise.resolve(),
     sessionChecks: new WeakMap(),
+    listenersDueAt: null,
+    identities: new WeakMap(),
     alarmAt: null,
     alarmWrite: null,
     report: {
@@ -163,6 +195,7 @@ export class ConversationContext {
       statsInFlight: false,
       messagesInFlight: false,
     },
+    workspace: null,
   };
 
   /**
@@ -208,6 +241,26 @@ export class ConversationContext {
       return this.ctx.storage.transactionSync(fn);
     } catch (err) {
       this.memory.hot = null;
+      throw err;
+    }
+  }
+
+  /**
+   * Calls the workspace through this instance's stub (`Memory.workspace`),
+   * which a failed call drops so the next call makes a new one.
+   */
+  async callWorkspace<T>(call: (workspace: WorkspaceStub) => Promise<T>): Promise<T> {
+    const env = this.env;
+    const name = this.meta.workspace!;
+    let kept = this.memory.workspace;
+    if (kept === null || kept.binding !== env.WORKSPACE || kept.name !== name) {
+      kept = { binding: env.WORKSPACE, name, stub: workspaceStub(env, name) };
+      this.memory.workspace = kept;
+    }
+    try {
+      return await call(kept.stub);
+    } catch (err) {
+      if (this.memory.workspace === kept) this.memory.workspace = null;
       throw err;
     }
   }

@@ -12,7 +12,6 @@ import { refuse } from "../errors";
 import { randomId } from "../lib/crypto";
 import { fileKey } from "../lib/files";
 import type { Channel, Delivery, EmailMeta, FileRef } from "../protocol";
-import { workspaceStub } from "../stubs";
 import { recheckListeners } from "./access";
 import { store, type Stored } from "./assignment";
 import type { ConversationContext } from "./context";
@@ -48,10 +47,9 @@ export async function prepareEmail(c: ConversationContext): Promise<void> {
   const meta = c.meta;
   const to = meta.visitorEmail;
   if (!to) refuse("no_email", "This visitor has not given an email address");
-  const workspace = workspaceStub(c.env, meta.workspace!);
-  const settings = await workspace.getSettings();
+  const settings = await c.callWorkspace((workspace) => workspace.getSettings());
   if (!settings.emailAddress) refuse("no_sender", "Set the workspace email address first (Settings)");
-  const token = await workspace.ensureEmailThread(meta.id!, meta.visitorId!, to);
+  const token = await c.callWorkspace((workspace) => workspace.ensureEmailThread(meta.id!, meta.visitorId!, to));
   meta.emailToken = token;
   meta.emailFrom = settings.emailAddress;
   meta.emailName = settings.emailName;
@@ -162,7 +160,7 @@ async function deliver(c: ConversationContext, seq: number): Promise<void> {
     // The mail went out, so it is "sent" whatever happens next. Its Message-ID lets an answer that lost the Reply-To
     // address still find this conversation by its References; should recording it fail, that address still does.
     try {
-      await workspaceStub(c.env, meta.workspace!).recordEmailId(meta.id!, email.messageId);
+      await c.callWorkspace((workspace) => workspace.recordEmailId(meta.id!, email.messageId));
     } catch (err) {
       logError("email.message_id_not_recorded", { conversationId: meta.id }, err);
     }

@@ -23,7 +23,6 @@
  * all.
  */
 import type { ConversationSummary, Message, Role } from "../protocol";
-import { workspaceStub } from "../stubs";
 import type { ConversationContext } from "./context";
 import { revocationsKept } from "./access";
 import { after } from "./log";
@@ -212,10 +211,12 @@ export async function flushIndex(c: ConversationContext): Promise<void> {
   if (stats.length > 0) report.statsInFlight = true;
   if (fresh.length > 0) report.messagesInFlight = true;
   try {
-    const answer = await workspaceStub(c.env, meta.workspace!).upsertConversation(
-      body,
-      stats.map((r) => ({ kind: r.kind, operatorId: r.operator_id, at: r.at, value: r.value })),
-      fresh,
+    const answer = await c.callWorkspace((workspace) =>
+      workspace.upsertConversation(
+        body,
+        stats.map((r) => ({ kind: r.kind, operatorId: r.operator_id, at: r.at, value: r.value })),
+        fresh,
+      ),
     );
     if (stats.length > 0) c.sql.exec("DELETE FROM pending_stats WHERE rowid <= ?", stats[stats.length - 1]!.rowid);
     // Figures queued while this report was on its way, or left behind by a full batch, go with the next one.

@@ -32,9 +32,30 @@ export interface SocketIdentity {
   grant?: Grant;
 }
 
-/** The identity a socket was accepted with, or null if its attachment is gone. */
-export function identityOf(ws: WebSocket): SocketIdentity | null {
-  return ws.deserializeAttachment() as SocketIdentity | null;
+/**
+ * The identity a socket was accepted with, or null if its attachment is gone.
+ * Read from this instance's copy (`Memory.identities`), so a frame does not
+ * deserialise its sender's attachment; frozen, since the copy is shared.
+ */
+export function identityOf(c: ConversationContext, ws: WebSocket): Readonly<SocketIdentity> | null {
+  const identities = c.memory.identities;
+  let who = identities.get(ws);
+  if (who === undefined) {
+    who = frozen(ws.deserializeAttachment() as SocketIdentity | null);
+    identities.set(ws, who);
+  }
+  return who;
+}
+
+/** Writes a socket's attachment and this instance's copy of it (throws, keeping both, if the socket closed). */
+export function setIdentity<T extends SocketIdentity>(c: ConversationContext, ws: WebSocket, who: T): void {
+  ws.serializeAttachment(who);
+  c.memory.identities.set(ws, frozen(who));
+}
+
+function frozen<T extends SocketIdentity | null>(who: T): T {
+  if (who?.grant) Object.freeze(who.grant);
+  return Object.freeze(who);
 }
 
 /** Sends one frame; a socket that closed under us is left to its close handler. */
@@ -76,7 +97,7 @@ export function sendError(ws: WebSocket, code: RefusalCode, message: string, cli
 function isReady(c: ConversationContext, ws: WebSocket): boolean {
   const ready = c.memory.readySockets;
   if (ready.has(ws)) return true;
-  if (!identityOf(ws)?.ready) return false;
+  if (!identityOf(c, ws)?.ready) return false;
   ready.add(ws);
   return true;
 }
@@ -84,7 +105,7 @@ function isReady(c: ConversationContext, ws: WebSocket): boolean {
 /** Records in the attachment (which survives hibernation) whether live frames may go to this socket. */
 export function markReady(c: ConversationContext, ws: WebSocket, who: SocketIdentity, ready: boolean): void {
   // Read again, not `who`: the grant may have ended since the frame began (see access.ts).
-  ws.serializeAttachment({ ...(identityOf(ws) ?? who), ready });
+  setIdentity(c, ws, { ...(identityOf(c, ws) ?? who), ready });
   if (ready) c.memory.readySockets.add(ws);
   else c.memory.readySockets.delete(ws);
 }
