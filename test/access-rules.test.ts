@@ -229,11 +229,15 @@ describe("a socket's identity (its attachment, and the instance's copy of it)", 
     const woken = await runInDurableObject(conversationObject(id), (object, state) => {
       const c = (object as unknown as { c: ConversationContext }).c;
       const ws = state.getWebSockets("visitor")[0]!;
-      return { known: c.memory.identities.has(ws), name: identityOf(c, ws)!.name };
+      const known = c.memory.identities.has(ws);
+      const read = identityOf(c, ws)!;
+      return { known, name: read.name, kept: c.memory.identities.get(ws) === read, again: identityOf(c, ws) === read };
     });
-    expect(woken, "a restarted instance has no copy until it reads the attachment").toEqual({
+    expect(woken, "a restarted instance has no copy until it reads the attachment, then keeps what it read").toEqual({
       known: false,
       name: "Renamed",
+      kept: true,
+      again: true,
     });
     v.close();
   });
