@@ -205,7 +205,7 @@ export class ConversationIndex implements IndexLists {
       }
     };
     const since = this.to.webhooks.wantedSince("message.created");
-    const windowMs = this.window.note(summary.id);
+    const windowMs = this.window.note(summary.id, summary.status === "unassigned");
     const answer = (version: number): IndexReportAnswer => ({ version, messages: since !== null, since, windowMs });
     const current = this.w.sql
       .exec<{ v: number }>("SELECT version AS v FROM index_versions WHERE id = ?", summary.id)
