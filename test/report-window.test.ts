@@ -37,12 +37,28 @@ describe("the report window", () => {
     expect(w.note("a", false), "the same conversation again counts once").toBe(30_000);
   });
 
-  it("a conversation waiting in Unassigned gets a second whatever the load, and still counts for the others", () => {
+  it("conversations waiting in Unassigned are paced by their own count, up to 10 s, and still count for the others", () => {
     const w = windowAtT0();
     expect(many(w, 400, "busy")).toBe(20_000);
-    expect(w.note("waiting", true), "waiting among 400 active").toBe(1000);
+    expect(w.note("waiting", true), "the one waiting among 400 busy: a second").toBe(1000);
     expect(w.note("other", false), "402 active, the waiting one included: 20.1 s").toBe(20_100);
-    expect(w.note("waiting", false), "answered, it counts once and gets the wide window").toBe(20_100);
+    let last = 0;
+    for (let i = 0; i < 99; i++) last = w.note(`w-${i}`, true);
+    expect(last, "100 waiting: 5 s").toBe(5000);
+    for (let i = 99; i < 299; i++) last = w.note(`w-${i}`, true);
+    expect(last, "300 waiting: 15 s would be wanted, 10 s at most").toBe(10_000);
+    expect(w.note("waiting", false), "answered: out of the waiting count, paced with all 701").toBe(30_000);
+    for (let i = 0; i < 200; i++) w.note(`w-${i}`, false);
+    expect(w.note("w-299", true), "99 still waiting, 100 with this one").toBe(5000);
+  });
+
+  it("a waiting conversation stops counting among the waiting 75 s after its last report", () => {
+    const w = windowAtT0();
+    for (let i = 0; i < 100; i++) w.note(`w-${i}`, true);
+    at(75_000);
+    expect(w.note("x", true), "exactly 75 s later, all 100 still count").toBe(5050);
+    at(76_100);
+    expect(w.note("y", true), "past 75 s they are dropped").toBe(1000);
   });
 
   it("a conversation stops counting 75 s after its last report, not before", () => {

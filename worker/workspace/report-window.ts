@@ -17,16 +17,20 @@
  * alarm (index-report.ts), which comes due 30-45 s after a held-back change
  * and would report it then anyway.
  *
- * A visitor waiting in Unassigned is what operators watch for: such a
- * conversation always gets the shortest window, so the visitor's further
- * messages reach the panels (and the operators' notifications) within
- * about a second or two whatever the load. Waiting conversations are few
- * next to the ones being answered.
+ * A visitor waiting in Unassigned is what operators watch for, so waiting
+ * conversations are paced among themselves: by their own count, up to the
+ * 10 s every conversation had at most before. While few wait (as they do
+ * next to the ones being answered) each gets a second whatever else is
+ * going on, so the visitor's further messages reach the panels and the
+ * operators' notifications within a second or two; and a flood of waiting
+ * conversations costs the workspace no more than it did before.
  */
 
 const REPORTS_PER_SECOND = 20;
 const REPORT_WINDOW_MIN_MS = 1000;
 const REPORT_WINDOW_MAX_MS = 30_000;
+/** The widest window of a conversation waiting in Unassigned. */
+const WAITING_WINDOW_MAX_MS = 10_000;
 /**
  * A conversation counts as active for this long after its last report:
  * longer than the widest window plus its jitter (up to a window more), so a
@@ -40,27 +44,36 @@ const PRUNE_EVERY_MS = 1000;
 /** The conversations that reported lately, and the window that follows from their number. */
 export class ReportWindow {
   /**
-   * Conversation id → time of its last report. Memory only: after
-   * hibernation the count starts from zero and fills again within one
-   * window, which at worst lets a few reports through early.
+   * Conversation id → time of its last report; `waiting`, those whose last
+   * report found them waiting in Unassigned. Memory only: after hibernation
+   * the counts start from zero and fill again within one window, which at
+   * worst lets a few reports through early.
    */
   private readonly reporters = new Map<string, number>();
+  private readonly waiting = new Map<string, number>();
   private prunedAt = 0;
 
   /**
-   * Notes a report from conversation `id`; answers how long it should wait
-   * between reports while busy: the shortest window while it waits in
-   * Unassigned (`waiting`), else the one that follows from the count.
+   * Notes a report from conversation `id` (`waiting`: it waits in
+   * Unassigned); answers how long it should wait between reports while busy.
    */
   note(id: string, waiting: boolean): number {
     const now = Date.now();
     this.reporters.set(id, now);
+    if (waiting) this.waiting.set(id, now);
+    else this.waiting.delete(id);
     if (now - this.prunedAt >= PRUNE_EVERY_MS) {
-      for (const [key, at] of this.reporters) if (now - at > ACTIVE_FOR_MS) this.reporters.delete(key);
+      for (const count of [this.reporters, this.waiting]) {
+        for (const [key, at] of count) if (now - at > ACTIVE_FOR_MS) count.delete(key);
+      }
       this.prunedAt = now;
     }
-    if (waiting) return REPORT_WINDOW_MIN_MS;
-    const wanted = Math.round((this.reporters.size / REPORTS_PER_SECOND) * 1000);
-    return Math.min(REPORT_WINDOW_MAX_MS, Math.max(REPORT_WINDOW_MIN_MS, wanted));
+    return waiting ? paced(this.waiting.size, WAITING_WINDOW_MAX_MS) : paced(this.reporters.size, REPORT_WINDOW_MAX_MS);
   }
+}
+
+/** The window that keeps `active` conversations near REPORTS_PER_SECOND, from a second up to `max`. */
+function paced(active: number, max: number): number {
+  const wanted = Math.round((active / REPORTS_PER_SECOND) * 1000);
+  return Math.min(max, Math.max(REPORT_WINDOW_MIN_MS, wanted));
 }
