@@ -4,11 +4,14 @@
  * types (own keys only), the code a refusal carries and the clientId it
  * names, the panel's `more` frame and its defaults, a name cut at its limit
  * without splitting a surrogate pair, and the longest email address.
- * test/frames.test.ts sends the same frames over real sockets.
+ * A chat message's quick check (`quickSend`) is held to the schema's answer
+ * for every frame fast-check makes near the edges. test/frames.test.ts sends
+ * the same frames over real sockets.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../worker/protocol";
-import { validateClientFrame, validatePanelFrame } from "../worker/validate/frames";
+import { checkClientFrame, quickSend, validateClientFrame, validatePanelFrame } from "../worker/validate/frames";
 import { isEmail, passedName } from "../worker/validate/text";
 
 const notAFrame = { ok: false, code: "bad_frame", message: "A frame is an object with a string `type`" };
@@ -68,6 +71,135 @@ describe("conversation socket frames", () => {
   });
 });
 
+describe("a chat message's quick check", () => {
+  const ordinary = [
+    { type: "send", clientId: "c1", text: "hello" },
+    { type: "send", clientId: "v:1a2b-3c_4.5", text: "  two\r\nlines\u0007 ", channel: "chat" },
+    {
+      type: "send",
+      clientId: "x".repeat(LIMITS.clientIdChars),
+      text: "y".repeat(LIMITS.messageChars),
+      channel: "email",
+    },
+    { type: "send", clientId: "c2", text: "<b>kept as text</b> \u202e🙂", extra: "dropped" },
+  ];
+
+  it("takes an ordinary message itself, with the schema's own output: text cleaned, no other keys", () => {
+    for (const raw of ordinary) {
+      const quick = quickSend(raw);
+      expect(quick, JSON.stringify(raw)).not.toBeNull();
+      expect({ ok: true, frame: quick }).toStrictEqual(checkClientFrame(raw));
+      expect(validateClientFrame(raw)).toStrictEqual(checkClientFrame(raw));
+    }
+    expect(quickSend(ordinary[1]!)).toStrictEqual({
+      type: "send",
+      clientId: "v:1a2b-3c_4.5",
+      text: "two\nlines",
+      channel: "chat",
+    });
+    expect(quickSend(ordinary[3]!)).toStrictEqual({
+      type: "send",
+      clientId: "c2",
+      text: "<b>kept as text</b> \u202e🙂",
+    });
+  });
+
+  it("is a send's only: another type with a message's fields is that type's frame", () => {
+    const fields = { clientId: "c1", text: "hi" };
+    expect(validateClientFrame({ type: "hello", lastSeq: 0, ...fields })).toStrictEqual({
+      ok: true,
+      frame: { type: "hello", lastSeq: 0 },
+    });
+    for (const type of ["", "nope", "Send"]) {
+      expect(validateClientFrame({ type, ...fields }), type).toEqual({
+        ok: false,
+        code: "unknown_type",
+        message: "Unknown frame type",
+      });
+    }
+  });
+
+  it("leaves every doubtful message to the schema, which words the refusal", () => {
+    const doubtful = [
+      { type: "send", clientId: "c1", text: " \u0000\r\n " },
+      { type: "send", clientId: "c1", text: "y".repeat(LIMITS.messageChars + 1) },
+      { type: "send", clientId: "", text: "hi" },
+      { type: "send", clientId: "x".repeat(LIMITS.clientIdChars + 1), text: "hi" },
+      { type: "send", clientId: "c 1", text: "hi" },
+      { type: "send", clientId: 1, text: "hi" },
+      { type: "send", clientId: "c1", text: ["hi"] },
+      { type: "send", clientId: "c1", text: "hi", channel: "sms" },
+      { type: "send", clientId: "c1", text: "hi", channel: null },
+      { type: "send", clientId: "c1", text: "hi", channel: undefined },
+    ];
+    for (const raw of doubtful) {
+      expect(quickSend(raw), JSON.stringify(raw)).toBeNull();
+      expect(validateClientFrame(raw)).toStrictEqual(checkClientFrame(raw));
+    }
+    expect(validateClientFrame(doubtful[0])).toEqual({
+      ok: false,
+      code: "bad_frame",
+      message: "Message is empty",
+      clientId: "c1",
+    });
+    expect(validateClientFrame(doubtful[1])).toMatchObject({ ok: false, code: "too_large", clientId: "c1" });
+    // Never from JSON, but kept as the schema keeps it.
+    expect(validateClientFrame(doubtful[9])).toStrictEqual({
+      ok: true,
+      frame: { type: "send", clientId: "c1", text: "hi", channel: undefined },
+    });
+  });
+
+  it("answers exactly as the schema does, whatever the frame (fast-check)", () => {
+    const idChar = fc.constantFrom(..."aZ09_:.- \u00e9/\n".split(""));
+    const text = fc.oneof(
+      fc.string({
+        unit: fc.constantFrom(
+          "a",
+          " ",
+          "\t",
+          "\n",
+          "\r",
+          "\u0000",
+          "\u001f",
+          "\u007f",
+          "\u0085",
+          "\u00a0",
+          "\u2028",
+          "\ufeff",
+          "\ud83d",
+          "\ude42",
+        ),
+        maxLength: 40,
+      }),
+      fc.integer({ min: LIMITS.messageChars - 2, max: LIMITS.messageChars + 2 }).map((n) => " " + "z".repeat(n) + " "),
+      fc.constantFrom(undefined, null, 7, ["a"], { a: 1 }),
+    );
+    const frame = fc.record(
+      {
+        type: fc.constant("send"),
+        clientId: fc.oneof(
+          fc.string({ unit: idChar, maxLength: LIMITS.clientIdChars + 2 }),
+          fc.constantFrom(undefined, 5, null, ["c1"]),
+        ),
+        text,
+        channel: fc.constantFrom(undefined, "chat", "email", "Chat", "", null, 1),
+        extra: fc.constantFrom("x", 1, null),
+      },
+      { requiredKeys: ["type"] },
+    );
+    fc.assert(
+      fc.property(frame, (raw) => {
+        const quick = quickSend(raw);
+        const schema = checkClientFrame(raw);
+        expect(validateClientFrame(raw)).toStrictEqual(schema);
+        if (quick !== null) expect({ ok: true, frame: quick }).toStrictEqual(schema);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe("panel socket frames", () => {
   it("what is not an object with a type is refused; an unknown or non-string type is unknown", () => {
     for (const raw of [null, 7, "more", [], {}]) {
@@ -77,7 +209,8 @@ describe("panel socket frames", () => {
         message: "Frame needs a type",
       });
     }
-    for (const type of [1, null, "less", "constructor"]) {
+    // An array whose text is a type's name is no type either.
+    for (const type of [1, null, "less", "constructor", ["more"]]) {
       expect(validatePanelFrame({ type }), String(type)).toEqual({
         ok: false,
         code: "unknown_type",

@@ -8,7 +8,8 @@
  */
 import * as z from "zod";
 import type { ClientFrame, ErrorCode, PanelClientFrame } from "../protocol";
-import { clientId, emailAddress, messageText, personName, surveyComment } from "./text";
+import { LIMITS } from "../protocol";
+import { cleanText, clientId, CLIENT_ID, emailAddress, messageText, personName, surveyComment } from "./text";
 
 /** A checked conversation-socket frame, or why it was refused (with the send's clientId when it was readable). */
 export type FrameResult =
@@ -80,10 +81,42 @@ function schemaOf<T extends Record<string, z.ZodType>>(schemas: T, type: string)
   return Object.hasOwn(schemas, type) ? schemas[type as keyof T] : undefined;
 }
 
+const notAFrame = (): FrameResult => ({
+  ok: false,
+  code: "bad_frame",
+  message: "A frame is an object with a string `type`",
+});
+
 /** Validates a parsed conversation-socket frame: type, size and shape of every field, text cleaned by the one rule. */
 export function validateClientFrame(raw: unknown): FrameResult {
-  if (!isRecord(raw) || typeof raw.type !== "string")
-    return { ok: false, code: "bad_frame", message: "A frame is an object with a string `type`" };
+  if (!isRecord(raw)) return notAFrame();
+  const quick = raw.type === "send" ? quickSend(raw) : null;
+  return quick ? { ok: true, frame: quick } : checkClientFrame(raw);
+}
+
+/**
+ * A chat message as the `send` schema would return it, or null for anything
+ * but a plainly good one, which the schema then checks and words the refusal
+ * of. Nearly every frame a socket carries is a message, and the schema's
+ * parse was most of what the frame's check allocated (README, Performance);
+ * this reads the fields once and builds the one object the schema would:
+ * the text cleaned by the one rule, no other keys. test/frame-rules.test.ts
+ * holds it to the schema's answers.
+ */
+export function quickSend(raw: Record<string, unknown>): Extract<ClientFrame, { type: "send" }> | null {
+  const { clientId: id, text, channel } = raw;
+  if (typeof id !== "string" || typeof text !== "string" || !CLIENT_ID.test(id)) return null;
+  const known = channel === "chat" || channel === "email";
+  // Any other channel is refused by the schema; and `channel: undefined` (never from JSON) stays a key in its output.
+  if (!known && "channel" in raw) return null;
+  const cleaned = cleanText(text);
+  if (cleaned.length === 0 || cleaned.length > LIMITS.messageChars) return null;
+  return known ? { type: "send", clientId: id, text: cleaned, channel } : { type: "send", clientId: id, text: cleaned };
+}
+
+/** A frame (an object with a string `type`) checked by its type's schema. */
+export function checkClientFrame(raw: Record<string, unknown>): FrameResult {
+  if (typeof raw.type !== "string") return notAFrame();
   const schema = schemaOf(CLIENT_FRAMES, raw.type);
   if (!schema) return { ok: false, code: "unknown_type", message: "Unknown frame type" };
   const parsed = schema.safeParse(raw);

@@ -102,9 +102,12 @@ export const emailAddress = z
   .trim()
   .refine(isEmail, { error: "That email address does not look right" });
 
+/** What a client-made idempotency key may be. */
+export const CLIENT_ID = new RegExp(`^[A-Za-z0-9_:.-]{1,${LIMITS.clientIdChars}}$`);
+
 /** A client-made idempotency key of a message. */
 export const clientId = z
   .string({ error: `clientId must be 1–${LIMITS.clientIdChars} characters of [A-Za-z0-9_:.-]` })
-  .regex(new RegExp(`^[A-Za-z0-9_:.-]{1,${LIMITS.clientIdChars}}$`), {
+  .regex(CLIENT_ID, {
     error: `clientId must be 1–${LIMITS.clientIdChars} characters of [A-Za-z0-9_:.-]`,
   });
