@@ -103,12 +103,6 @@ interface Memory {
    */
   hot: HotCopy | null;
   /**
-   * Sockets whose welcome went out (live frames go only to them). The truth
-   * is the `ready` flag in each socket's attachment; this only spares
-   * deserialising it per broadcast, and is re-learned from it after a wake-up.
-   */
-  readySockets: WeakSet<WebSocket>;
-  /**
    * The visitor's allowances (limits.ts), by "visitorId:action": per
    * visitor, not per socket. Lost on eviction, which only refills them,
    * loosening the limits briefly; a storage write per frame just to count
@@ -173,7 +167,6 @@ export class ConversationContext {
   readonly meta: Meta;
   readonly memory: Memory = {
     hot: null,
-    readySockets: new WeakSet(),
     allowances: new Map(),
     networkLine: Promise.resolve(),
     sessionChecks: new WeakMap(),
@@ -218,12 +211,10 @@ export class ConversationContext {
   /** The hot copy, read from SQLite if this instance has none yet. */
   get hot(): HotCopy {
     if (this.memory.hot) return this.memory.hot;
-    const meta = new Map(
-      this.sql
-        .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
-        .toArray()
-        .map((r) => [r.key, r.value]),
-    );
+    // Read row by row, into the map: a woken conversation makes no arrays it drops at once.
+    const meta = new Map<string, string>();
+    for (const r of this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta"))
+      meta.set(r.key, r.value);
     const last = this.sql
       .exec<{ seq: number; at: number }>("SELECT seq, at FROM messages ORDER BY seq DESC LIMIT 1")
       .toArray()[0];

@@ -109,15 +109,38 @@ export type Meta = { -readonly [K in keyof typeof FIELDS]: (typeof FIELDS)[K] ex
  * rolled-back transaction). A write that changes nothing costs nothing.
  */
 export function createMeta(sql: SqlStorage, values: () => Map<string, string>): Meta {
-  const meta = {} as Meta;
-  for (const [name, field] of Object.entries(FIELDS) as [keyof Meta, Field<unknown>][]) {
-    Object.defineProperty(meta, name, {
-      enumerable: true,
-      get: () => field.read(values().get(field.key)),
-      set: (value: unknown) => store(sql, values(), field.key, field.write(value)),
-    });
+  return new MetaFields(sql, values) as unknown as Meta;
+}
+
+/**
+ * The fields' accessors live once, on this class's prototype (enumerable, so
+ * `for…in` lists every field): each woken conversation makes one small
+ * object, not a getter and a setter per field. At 2,000 conversations, which
+ * hibernate and wake all the time, those closures were garbage the old
+ * space filled with (README, Performance).
+ */
+class MetaFields {
+  readonly #sql: SqlStorage;
+  readonly #values: () => Map<string, string>;
+
+  constructor(sql: SqlStorage, values: () => Map<string, string>) {
+    this.#sql = sql;
+    this.#values = values;
   }
-  return meta;
+
+  static {
+    for (const [name, field] of Object.entries(FIELDS) as [keyof Meta, Field<unknown>][]) {
+      Object.defineProperty(MetaFields.prototype, name, {
+        enumerable: true,
+        get(this: MetaFields) {
+          return field.read(this.#values().get(field.key));
+        },
+        set(this: MetaFields, value: unknown) {
+          store(this.#sql, this.#values(), field.key, field.write(value));
+        },
+      });
+    }
+  }
 }
 
 /** The fields that always hold a value (no null): a trigger can write them (see `writtenByStorage`). */

@@ -93,21 +93,15 @@ export function sendError(ws: WebSocket, code: RefusalCode, message: string, cli
   );
 }
 
-/** Whether this socket's welcome went out; after a wake-up, learned from its attachment. */
+/** Whether this socket's welcome went out (its attachment says, as this instance's copy of it has it). */
 function isReady(c: ConversationContext, ws: WebSocket): boolean {
-  const ready = c.memory.readySockets;
-  if (ready.has(ws)) return true;
-  if (!identityOf(c, ws)?.ready) return false;
-  ready.add(ws);
-  return true;
+  return identityOf(c, ws)?.ready === true;
 }
 
 /** Records in the attachment (which survives hibernation) whether live frames may go to this socket. */
 export function markReady(c: ConversationContext, ws: WebSocket, who: SocketIdentity, ready: boolean): void {
   // Read again, not `who`: the grant may have ended since the frame began (see access.ts).
   setIdentity(c, ws, { ...(identityOf(c, ws) ?? who), ready });
-  if (ready) c.memory.readySockets.add(ws);
-  else c.memory.readySockets.delete(ws);
 }
 
 /** Sends a frame to every ready socket (visitor and operators), except `except`. */
