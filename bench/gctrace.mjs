@@ -72,10 +72,12 @@ function summariseGc(events, from, to, seconds, roles = new Map()) {
       promotedMb: 0,
       youngPauseMs: 0,
       fullPausesMs: [],
+      fullHeapMb: [],
     };
     by.set(key, s);
     if (e.kind === "full") {
       s.fullPausesMs.push(e.pauseMs);
+      s.fullHeapMb.push([e.beforeMb, e.afterMb]);
       continue;
     }
     s.young++;
@@ -93,6 +95,8 @@ function summariseGc(events, from, to, seconds, roles = new Map()) {
       youngPauseMs: round(s.youngPauseMs),
       fullCollections: s.fullPausesMs.length,
       fullPausesMs: s.fullPausesMs,
+      // The heap before and after each full collection: what filled it, and what was still alive.
+      fullHeapMb: s.fullHeapMb,
     }))
     .sort((a, b) => b.youngCollections + b.fullCollections - (a.youngCollections + a.fullCollections));
 }
@@ -132,11 +136,14 @@ export function fullCollections(log, serverPid, port) {
     .length;
 }
 
+/** A full collection's heap, before → after ("?" in results written before it was recorded). */
+const heap = (mb) => (mb ? `${mb[0]} → ${mb[1]} MB` : "? MB");
+
 /** One line per isolate that collected anything, for the console. */
 export function describeGc(isolates) {
   return isolates.map(
     (s) =>
       `${s.process} (pid ${s.pid}) ${s.isolate}: ${s.youngCollections} young (${s.youngPauseMs} ms, ${s.promotedMbPerSecond} MB/s promoted), ` +
-      `${s.fullCollections} full${s.fullCollections ? ` (${s.fullPausesMs.join(", ")} ms)` : ""}`,
+      `${s.fullCollections} full${s.fullCollections ? ` (${s.fullPausesMs.map((ms, i) => `${ms} ms, ${heap(s.fullHeapMb?.[i])}`).join("; ")})` : ""}`,
   );
 }
