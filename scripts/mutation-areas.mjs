@@ -41,6 +41,7 @@ export const TEST_FILES = {
   ].map((name) => `test/${name}.test.ts`),
   email: [
     "html-rules",
+    "foreign-rules",
     "parse-rules",
     "inbound-rules",
     "entities",

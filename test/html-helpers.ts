@@ -3,7 +3,7 @@
  * own HTMLRewriter (lol-html, the HTML standard's tokenizer), independent of
  * how the sanitiser wrote it.
  */
-import { parseFragment } from "parse5";
+import { parse, parseFragment } from "parse5";
 import { decodeEntities } from "../worker/email/entities";
 
 /**
@@ -50,21 +50,25 @@ export async function readBack(html: string, skip: ReadonlySet<string>): Promise
   return { deepest, text: text.join("").replace(/[\s\u00a0]+/g, "") };
 }
 
+type Node = { nodeName: string; value?: string; childNodes?: Node[] };
+/** A document's <body>: the panel shows a mail's HTML in one (an iframe's `srcdoc`), where a <td> outside a table is ignored. */
+const BODY = (parse("<body>") as unknown as Node).childNodes![0]!.childNodes![1]!;
+
 /**
  * The text of `html` as the HTML standard's tree builder reads it (parse5, the
- * algorithm browsers implement), without what `skip`'s elements hold,
- * whitespace left out as `readBack` does. The runtime's parser streams and
- * builds no tree, so in a few constructs it places text differently (an HTML
- * end tag inside SVG closes the SVG for a browser, not for it).
+ * algorithm browsers implement) inside a <body>, without what `skip`'s
+ * elements hold, whitespace left out as `readBack` does. The runtime's parser
+ * streams and builds no tree, so in a few constructs it places text
+ * differently (an HTML end tag inside SVG closes the SVG for a browser, not
+ * for it).
  */
 export function standardText(html: string, skip: ReadonlySet<string>): string {
-  type Node = { nodeName: string; value?: string; childNodes?: Node[] };
   const out: string[] = [];
   const walk = (n: Node) => {
     if (n.nodeName === "#text") out.push(n.value ?? "");
     else if (!skip.has(n.nodeName)) for (const c of n.childNodes ?? []) walk(c);
   };
-  walk(parseFragment(html) as unknown as Node);
+  walk(parseFragment(BODY as never, html, {}) as unknown as Node);
   return out.join("").replace(/[\s\u00a0]+/g, "");
 }
 

@@ -17,7 +17,9 @@ import {
   type SanitiseWork,
   safeHref,
   sanitizeEmailHtml,
+  SKIPPED,
 } from "../worker/email/html";
+import { standardText } from "./html-helpers";
 
 const safe = (html: string) => sanitizeEmailHtml(html).html;
 const LINK = 'target="_blank" rel="noopener noreferrer nofollow"';
@@ -30,12 +32,17 @@ function expectAll(cases: [string, string][]): void {
 describe("elements", () => {
   it("every allowed element is written, lower case, without its attributes; void ones without a close", () => {
     // prettier-ignore
-    const allowed = ["b", "blockquote", "caption", "code", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6", "i",
-      "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
-      "thead", "tr", "u", "ul"];
+    const allowed = ["b", "blockquote", "code", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6", "i", "li", "ol",
+      "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table", "u", "ul"];
     for (const name of allowed) {
       expect(safe(`<${name.toUpperCase()} class="x" style="color:red" onclick="y">t</${name}>`), name).toBe(
         `<${name}>t</${name}>`,
+      );
+    }
+    // A table's parts, in a table.
+    for (const name of ["caption", "tbody", "td", "tfoot", "th", "thead", "tr"]) {
+      expect(safe(`<table><${name.toUpperCase()} class="x" onclick="y">t</${name}></table>`), name).toBe(
+        `<table><${name}>t</${name}></table>`,
       );
     }
     expectAll([
@@ -57,10 +64,15 @@ describe("elements", () => {
 
   it("code, styles, forms, frames and foreign content are left out with everything in them", () => {
     // prettier-ignore
-    const skipped = ["script", "style", "template", "textarea", "select", "option", "noscript", "title", "iframe",
-      "noembed", "noframes", "xmp", "svg", "math"];
+    const skipped = ["script", "style", "template", "textarea", "select", "noscript", "title", "iframe", "noembed",
+      "noframes", "xmp"];
     for (const name of skipped) expect(safe(`a<${name}>x<b>y</b></${name}>b`), name).toBe("ab");
     expect(safe("a<plaintext>x</plaintext><b>y</b>")).toBe("a");
+    // In SVG and MathML a <b> would end them (below): their own elements are left out with all they hold.
+    expect(safe("a<svg>x<g>y<text>z</text></g></svg>b")).toBe("ab");
+    expect(safe("a<math>x<mrow><mi>y</mi></mrow></math>b")).toBe("ab");
+    // An <option> outside a <select> shows its text, as browsers show it.
+    expect(safe("a<option>x<b>y</b></option>b")).toBe("ax<b>y</b>b");
   });
 
   it("a skipped element nested in one of its name ends with the outer one; other close tags inside do nothing", () => {
@@ -124,14 +136,105 @@ describe("elements", () => {
       ["<p>a<b>b", "<p>a<b>b</b></p>"],
       ["<p>a<span>b<p>c", "<p>a<span>b<p>c</p></span></p>"],
       ["<ul><li>a<li>b</ul>", "<ul><li>a</li><li>b</li></ul>"],
-      ["<tr><td>a<td>b<th>c<tr><th>d<td>e", "<tr><td>a</td><td>b</td><th>c</th></tr><tr><th>d</th><td>e</td></tr>"],
       [
-        "<thead><tr><td>a<tbody><tr><td>b<tfoot>c",
-        "<thead><tr><td>a</td></tr></thead><tbody><tr><td>b</td></tr></tbody><tfoot>c</tfoot>",
+        "<table><tr><td>a<td>b<th>c<tr><th>d<td>e",
+        "<table><tr><td>a</td><td>b</td><th>c</th></tr><tr><th>d</th><td>e</td></tr></table>",
+      ],
+      [
+        "<table><thead><tr><td>a<tbody><tr><td>b<tfoot>c",
+        "<table><thead><tr><td>a</td></tr></thead><tbody><tr><td>b</td></tr></tbody><tfoot>c</tfoot></table>",
       ],
       ["<table><thead><tr><td>a<tbody>b", "<table><thead><tr><td>a</td></tr></thead><tbody>b</tbody></table>"],
       ["<li>a<ul><li>b", "<li>a<ul><li>b</li></ul></li>"],
     ]);
+  });
+});
+
+/** As `expectAll`, and the output's text is the input's as a browser's parser (parse5) reads both. */
+function expectAllAsBrowsers(cases: [string, string][]): void {
+  for (const [input, output] of cases) {
+    expect(safe(input), input).toBe(output);
+    expect(standardText(output, SKIPPED), `${input}: the text as a browser reads it`).toBe(
+      standardText(input, SKIPPED),
+    );
+  }
+}
+
+describe("where SVG, MathML and other skipped content ends, as browsers build the tree", () => {
+  it("a start tag of the standard's break-out list ends SVG and MathML, and `</p>` and `</br>` do; other tags stay in", () => {
+    expectAllAsBrowsers([
+      ["a<svg>x<p>y</p>z", "a<p>y</p>z"],
+      ["a<math><mrow>x<div>y</div>", "a<div>y</div>"],
+      ["a<svg><g><b>y</b></g></svg>z", "a<b>y</b>z"],
+      ["a<svg><font color=red>y", "ay"],
+      ["a<svg><font>y</font></svg>b", "ab"],
+      ["a<svg><span/>y", "a<span>y</span>"],
+      ["<p>a<svg><g>x<p>b", "<p>a</p><p>b</p>"],
+      ["a<svg></p>y", "ay"],
+      ["a<svg>x</br>b", "a<br>b"],
+      ["<p>a<svg><g>x</p>b", "<p>a</p>b"],
+      ["<p><div><math></p><<div>", "<p></p><div>&lt;<div></div></div>"],
+    ]);
+  });
+
+  it("in an integration point (SVG title, desc, foreignObject; MathML mi… and HTML annotation-xml) HTML stays inside", () => {
+    expectAllAsBrowsers([
+      ["a<svg><title><p>x</p></title>y</svg>b", "ab"],
+      ["a<svg><foreignObject><div>x</div></foreignObject></svg>b", "ab"],
+      ["a<math><mi><b>x</b></mi></math>b", "ab"],
+      ['a<math><annotation-xml encoding="Text/HTML"><p>x</p></annotation-xml></math>b', "ab"],
+      // Not holding HTML, annotation-xml is no integration point: the <p> ends the MathML.
+      ["a<math><annotation-xml><p>x</p>", "a<p>x</p>"],
+      // An HTML end tag there reaches no further than the integration point, however its element is open outside.
+      ["a<svg><desc><b></svg>x", "a"],
+      ["<b>a<svg><title></b>x", "<b>a</b>"],
+      ["<div>a<svg><title><b></div>x", "<div>a</div>"],
+      // The integration point's own close tag, and the root's, end them once the HTML in it is closed.
+      ["a<svg><title><b>x</b></title>y</svg>b", "ab"],
+      // parse5 closes the title at </title> even with HTML open in it (the standard leaves it open); so does this.
+      ["a<svg><title><b>x</title>y</svg>b", "ab"],
+    ]);
+  });
+
+  it("content is raw text only in an HTML element, which an integration point may hold; CDATA only in SVG and MathML", () => {
+    expectAllAsBrowsers([
+      ["a<svg><title><style></svg></style></title></svg>b", "ab"],
+      ["a<svg><style></svg>b", "ab"],
+      ["a<svg><![CDATA[</svg>]]>x</svg>b", "ab"],
+      ["a<![CDATA[x>y]]>b", "ay]]&gt;b"],
+    ]);
+    expect(htmlToText("<svg><title><style>a</style></title>b</svg>c").text).toBe("bc");
+    expect(htmlToText("<svg><p><style>a</style>b").text).toBe("b");
+  });
+
+  it("in a table, a table part's tag ends SVG and MathML from anywhere inside; outside a table the part is left out", () => {
+    expectAllAsBrowsers([
+      ["<table><td>a<svg><title></td>b", "<table><td>a</td>b</table>"],
+      ["<table><td>a<svg><desc><td>b", "<table><td>a</td><td>b</td></table>"],
+      ["<table><tr><svg><title><td>b", "<table><tr><td>b</td></tr></table>"],
+      // A table inside the integration point takes the parts itself; in a row (not a cell) a <table> ends the outer one.
+      ["<table><td>a<svg><title><table><td>x</td></table></svg>b", "<table><td>ab</td></table>"],
+      ["<table><tr><svg><title><table><td>x</svg>y", "<table><tr></tr></table><table><td>xy</td></table>"],
+      ["<td>a<svg><title></td>b", "a"],
+      ["<tr><td>a</td></tr>b", "ab"],
+    ]);
+  });
+
+  it("a <select> ends at its close tag, another <select>, <input> or <textarea>, or a table part's tag in a table", () => {
+    expectAllAsBrowsers([
+      ["<div><select></div>x</select>y", "<div>y</div>"],
+      ["a<select>x<select>b", "ab"],
+      ["a<select>x<input>b", "ab"],
+      ["<table><td><select>x<td>y", "<table><td></td><td>y</td></table>"],
+      ["<table><td><select>x</td>y", "<table><td></td>y</table>"],
+      ["<div><template></div>x</template>y", "<div>y</div>"],
+    ]);
+  });
+
+  it("an element left out for depth is still open: its close tag ends what is inside it", () => {
+    const deep = "<div>".repeat(MAX_HTML_DEPTH);
+    expect(safe(`${deep}<b><svg></b>x`)).toBe(`${deep}x${"</div>".repeat(MAX_HTML_DEPTH)}`);
+    expect(safe(`${deep}<b><i>x</b>y`)).toBe(`${deep}xy${"</div>".repeat(MAX_HTML_DEPTH)}`);
   });
 });
 
@@ -193,15 +296,15 @@ describe("attributes", () => {
 
   it("a table cell keeps a span of 1 to 999, trimmed; no other value, no other attribute", () => {
     expectAll([
-      ["<td colspan=1 rowspan=999>c", '<td colspan="1" rowspan="999">c</td>'],
-      ['<th colspan=" 12 ">c', '<th colspan="12">c</th>'],
-      ["<td colspan=0>c", "<td>c</td>"],
-      ["<td colspan=1000>c", "<td>c</td>"],
-      ["<td colspan=01>c", "<td>c</td>"],
-      ["<td colspan=2x rowspan=-1>c", "<td>c</td>"],
-      ["<td colspan=''>c", "<td>c</td>"],
-      ["<td colspan>c", "<td>c</td>"],
-      ['<td width="9" colspan="3" align="x">c', '<td colspan="3">c</td>'],
+      ["<table><td colspan=1 rowspan=999>c", '<table><td colspan="1" rowspan="999">c</td></table>'],
+      ['<table><th colspan=" 12 ">c', '<table><th colspan="12">c</th></table>'],
+      ["<table><td colspan=0>c", "<table><td>c</td></table>"],
+      ["<table><td colspan=1000>c", "<table><td>c</td></table>"],
+      ["<table><td colspan=01>c", "<table><td>c</td></table>"],
+      ["<table><td colspan=2x rowspan=-1>c", "<table><td>c</td></table>"],
+      ["<table><td colspan=''>c", "<table><td>c</td></table>"],
+      ["<table><td colspan>c", "<table><td>c</td></table>"],
+      ['<table><td width="9" colspan="3" align="x">c', '<table><td colspan="3">c</td></table>'],
       ['<p colspan="2">c', "<p>c</p>"],
     ]);
   });
@@ -360,6 +463,17 @@ describe("what is not markup", () => {
       ["<textarea><b>x</b></textarea>y", "y"],
       ["<script>never closed<b>x</b>", ""],
     ]);
+    // A script's `<!--` holding a `<script>` of its own: a `</script>` ends only that one, until the `-->`.
+    expectAllAsBrowsers([
+      ["a<script><!--<script></script>x</script>y", "ay"],
+      ["a<script><!--<script></script>x-->y</script>b", "ab"],
+      ["a<script><!--<script>--></script>b", "ab"],
+      ["a<script><!--></script>b", "ab"],
+      ["a<script><!--</script>b", "ab"],
+      ["a<script><!--<scripts></script>b", "ab"],
+      ["a<script><!--<SCRIPT/></SCRIPT >--></script>b", "ab"],
+    ]);
+    expect(htmlToText("a<script><!--<script></script>x-->y</script>b").text).toBe("ab");
     // The sanitiser leaves these elements out anyway; the text reader shows where the raw text really ends.
     expect(htmlToText("<title>x</titlex>still</title>y").text).toBe("y");
     expect(htmlToText("<title>x</title >y").text).toBe("y");
@@ -430,7 +544,7 @@ describe("the kept length", () => {
 });
 
 describe("the writer's work", () => {
-  it("counts each element and text node once, and each stack step: the search for a close and each close", () => {
+  it("counts each element and text node once, and each stack step: each close (finding what closes is a look-up)", () => {
     const work = (html: string) => {
       const w: SanitiseWork = { nodes: 0, steps: 0 };
       sanitizeEmailHtml(html, w);
@@ -438,14 +552,16 @@ describe("the writer's work", () => {
     };
     expect(work("")).toEqual({ nodes: 0, steps: 0 });
     expect(work("x")).toEqual({ nodes: 1, steps: 0 });
-    // open b, open i, x, close i (found 1 from the top: 1 + 1 close), close b (1 + 1).
-    expect(work("<b><i>x</i></b>")).toEqual({ nodes: 5, steps: 4 });
-    // close b with i open above it: found 2 from the top (2) and closes both (2).
-    expect(work("<b><i>x</b>")).toEqual({ nodes: 4, steps: 4 });
+    // open b, open i, x, close i (1 close), close b (1).
+    expect(work("<b><i>x</i></b>")).toEqual({ nodes: 5, steps: 2 });
+    // close b with i open above it: closes both (2).
+    expect(work("<b><i>x</b>")).toEqual({ nodes: 4, steps: 2 });
     // Unclosed at the end: closed there, a step each; a close of nothing open costs no step.
     expect(work("<b><i>x</u>")).toEqual({ nodes: 4, steps: 2 });
     // A left-out element and a skipped one count as nodes, never as steps.
     expect(work("<font>x</font><script>y</script>")).toEqual({ nodes: 5, steps: 0 });
+    // Foreign content's elements are a step each, when the close that ends them pops them.
+    expect(work("<svg><g><g></svg>")).toEqual({ nodes: 4, steps: 3 });
   });
 });
 

@@ -149,7 +149,7 @@ describe("the sanitiser against public corpora of hostile strings", () => {
       ["<xmp><script>alert(1)</script></xmp>after", "after"],
       ['<noscript><p title="</noscript><img src=x onerror=alert(1)>">', '"&gt;'],
       ["&amp<b>;</b>", "&amp;<b>;</b>"],
-      ["<td colspan=2 rowspan='x' onclick=y>c", '<td colspan="2">c</td>'],
+      ["<table><td colspan=2 rowspan='x' onclick=y>c", '<table><td colspan="2">c</td></table>'],
     ];
     for (const [input, output] of cases) expect(sanitizeEmailHtml(input).html, input).toBe(output);
   });

@@ -24,13 +24,20 @@
  * parsed as a URL, and is written as that parsed URL with every `&` escaped,
  * so the browser follows exactly the address that was checked.
  *
+ * Where SVG and MathML content ends, and so which text is outside it, is
+ * decided by the standard's tree-building rules for foreign content
+ * (./foreign.ts); so is where a skipped <select> or <template> ends.
+ *
  * Cost: every search only moves forward, and the writer keeps its own stack
- * of the elements it wrote, each pushed and popped once, so the work is
- * linear in the mail. An element that would be more than `MAX_HTML_DEPTH`
- * deep is left out (its text stays), so what the panel renders is shallow
- * whatever was sent. At most `MAX_HTML_READ` characters are read.
+ * of the elements open, each pushed and popped once, so the work is linear
+ * in the mail. An element that would be more than `MAX_HTML_DEPTH` deep is
+ * left out (its text stays, and its close tag still closes it), so what the
+ * panel renders is shallow whatever was sent. At most `MAX_HTML_READ`
+ * characters are read.
  */
 import { decodeEntities } from "./entities";
+import { type AttributeOf, ENDS_SELECT, ForeignContent } from "./foreign";
+import { OpenElements, TABLE } from "./open-elements";
 
 /** Most characters of HTML one mail may have read (Gmail clips at about 100 KB). */
 export const MAX_HTML_READ = 1024 * 1024;
@@ -58,7 +65,7 @@ const VOID = new Set(["br", "hr"]);
  */
 // prettier-ignore
 export const SKIPPED = new Set([
-  "script", "style", "template", "textarea", "select", "option", "noscript", "title", "iframe", "noembed",
+  "script", "style", "template", "textarea", "select", "noscript", "title", "iframe", "noembed",
   "noframes", "xmp", "plaintext", "svg", "math",
 ]);
 /** Of those, the roots of foreign content (SVG and MathML), whose own elements nest inside them. */
@@ -163,101 +170,77 @@ export function sanitizeEmailHtml(html: string, work?: SanitiseWork): SafeHtml {
     length += s.length;
   };
   const count = work ?? { nodes: 0, steps: 0 };
-  // What was written and is still open, innermost last; and how many of each name, so a close tag of an
-  // element that is not open (`</i>` × 100,000) costs one look-up, not a search of the stack.
-  const open: string[] = [];
-  const openCount = new Map<string, number>();
-  const closeTo = (depth: number) => {
-    while (open.length > depth) {
+  // The elements open (written only when less than MAX_HTML_DEPTH deep).
+  const open = new OpenElements();
+  const closeTo = (depth: number) =>
+    open.popTo(depth, (name, at) => {
       count.steps++;
-      const name = open.pop()!;
-      openCount.set(name, openCount.get(name)! - 1);
-      write(`</${name}>`);
-    }
-  };
-  // The element whose content is being left out, how many of its name are open inside it, and how deep
-  // the stack was when it opened (a close tag of an element below it ends it too, as browsers have it).
-  let skipping: { name: string; nested: number; depth: number } | null = null;
-  // When that is SVG or MathML: the elements open in it, its root first, and how many of each name. There an
-  // end tag closes the innermost open element of its name, and only one that none of them matches is read as
-  // HTML (`<a><math><a></a>` closes the MathML `a`), as the standard's "any other end tag" in foreign content
-  // has it. Each name is pushed and popped once, and a look-up says whether the search will find it.
-  const inner: string[] = [];
-  const innerCount = new Map<string, number>();
-  const enter = (name: string) => {
-    inner.push(name);
-    innerCount.set(name, (innerCount.get(name) ?? 0) + 1);
-  };
-  /** Closes the innermost open `name` and all inside it; with no name, all. */
-  const leave = (name?: string) => {
-    while (inner.length > 0) {
-      count.steps++;
-      const popped = inner.pop()!;
-      innerCount.set(popped, innerCount.get(popped)! - 1);
-      if (popped === name) return;
-    }
-  };
+      if (at < MAX_HTML_DEPTH) write(`</${name}>`); // what is deeper was not written
+    });
+  // The element whose content is being left out, and how many of its name are open inside it (a <template> may
+  // hold one); or the SVG or MathML content being left out, whose end the standard's tree-building rules decide.
+  let skipping: { name: string; nested: number } | null = null;
+  const foreign = new ForeignContent(count, () => open.place());
   let dropped = 0;
   tokenize(input, {
     text(start, end) {
       count.nodes++;
-      if (!skipping) write(textNode(input.slice(start, end)));
+      if (!skipping && !foreign.active) write(textNode(input.slice(start, end)));
     },
     open(name, from, end) {
       count.nodes++;
       // `<svg/>`, `<path/>`: in SVG and MathML a self-closing tag opens nothing.
       const empty = input.charCodeAt(end - 2) === 47; /* / */
-      if (skipping) {
-        if (inner.length > 0) {
-          if (!empty) enter(name);
-        } else if (name === skipping.name) skipping.nested++;
-        return;
+      if (foreign.active) {
+        if (foreign.open(name, attributeOf(input, from), empty)) return;
+        // It broke out of the foreign content, which has ended: it is read as HTML below.
+      } else if (skipping) {
+        // Only a <select> ends at a start tag: another <select> (which opens none), <input>, <keygen> or
+        // <textarea>, and in a table a table's part.
+        if (name === skipping.name) skipping.nested++;
+        const endsSelect = ENDS_SELECT.has(name) || (TABLE.has(name) && open.place() !== null);
+        if (skipping.name !== "select" || !endsSelect) return;
+        skipping = null;
+        if (name === "select") return;
       }
       if (SKIPPED.has(name)) {
-        if (FOREIGN.has(name)) {
-          if (empty) return;
-          enter(name);
-        }
-        skipping = { name, nested: 1, depth: open.length };
+        if (FOREIGN.has(name)) foreign.open(name, attributeOf(input, from), empty);
+        else skipping = { name, nested: 1 };
         return;
       }
-      if (!ALLOWED.has(name)) return;
+      // A table's part outside a table opens nothing for browsers, and is left out.
+      if (!ALLOWED.has(name) || (name !== "table" && TABLE.has(name) && open.place() === null)) return;
+      // In a table (not in its cell or caption) a <table> ends it, and begins another.
+      if (name === "table" && open.place() === "table") closeTo(open.table);
       const closes = IMPLIES_CLOSE.get(name);
-      while (closes && open.length > 0 && closes.has(open.at(-1)!)) closeTo(open.length - 1);
-      if (open.length >= MAX_HTML_DEPTH && !VOID.has(name)) {
-        dropped++;
-        return;
-      }
-      write(`<${name}${attributes(name, input, from)}>`);
-      if (!VOID.has(name)) {
-        open.push(name);
-        openCount.set(name, (openCount.get(name) ?? 0) + 1);
-      }
+      while (closes?.has(open.innermost ?? "")) closeTo(open.depth - 1);
+      // Deeper than the bound it is not written, but kept open (unwritten), so its close tag closes it.
+      if (open.depth >= MAX_HTML_DEPTH && !VOID.has(name)) dropped++;
+      else write(`<${name}${attributes(name, input, from)}>`);
+      if (!VOID.has(name)) open.push(name);
     },
     close(name) {
       count.nodes++;
-      const at = openCount.get(name) ? open.lastIndexOf(name) : -1;
-      if (at >= 0) count.steps += open.length - at; // the search, paid for by the closes it finds
-      if (skipping) {
-        // Its own close tag ends it (in SVG and MathML, that of an element open inside it closes that one); a
-        // close tag of an element it is inside ends it too, and closes that.
-        if (inner.length > 0) {
-          if (innerCount.get(name)) {
-            leave(name);
-            if (inner.length === 0) skipping = null;
-            return;
-          }
-        } else if (name === skipping.name) {
+      if (foreign.active && foreign.close(name)) return;
+      const at = open.find(name);
+      if (foreign.active) {
+        // Read as HTML: a close tag of an element the foreign content is inside ends it, and closes that.
+        if (!open.reaches(name, at)) return;
+        foreign.end();
+      } else if (skipping) {
+        // Its own close tag ends it; so does that of a table's part it is inside, for a <select> in a table (and
+        // closes that part). No other close tag reaches out of a <select> or a <template>.
+        if (name === skipping.name) {
           if (--skipping.nested === 0) skipping = null;
           return;
         }
-        if (at < 0) return;
+        if (skipping.name !== "select" || !TABLE.has(name) || !open.reaches(name, at)) return;
         skipping = null;
-        leave();
       }
       if (at >= 0) closeTo(at);
       else if (name === "br") write("<br>"); // `</br>` is a line break to browsers
     },
+    html: () => foreign.html,
   });
   closeTo(0);
   if (dropped > 0) {
@@ -363,6 +346,12 @@ function readTag(html: string, from: number, found?: (name: string, value: strin
   return -1;
 }
 
+/** Reads the attributes of the tag whose name ends at `from` only when one is asked for. */
+function attributeOf(html: string, from: number): AttributeOf {
+  let read: Map<string, string> | undefined;
+  return (name) => (read ??= readAttributes(html, from)).get(name);
+}
+
 /** The attributes of the tag whose name ends at `from`, the first of each name kept, values as written. */
 function readAttributes(html: string, from: number): Map<string, string> {
   const found = new Map<string, string>();
@@ -387,6 +376,37 @@ function rawTextEnd(html: string, name: string, from: number): number {
   return html.length;
 }
 
+/** Whether `html` has `script` (any case) at `at`, followed by a space, `/` or `>` (or the end). */
+function scriptTagAt(html: string, at: number): boolean {
+  const after = html.charCodeAt(at + 6);
+  return (
+    html.slice(at, at + 6).toLowerCase() === "script" &&
+    (Number.isNaN(after) || isSpace(after) || after === 47 /* / */ || after === 62) /* > */
+  );
+}
+
+/**
+ * Where the text of a <script> that begins at `from` ends, as the standard's
+ * script data states read it: at its `</script`, except inside a `<!--`
+ * that holds a `<script>` of its own, where a `</script>` ends only that
+ * one (`<script><!--<script></script>--></script>`), until a `-->`.
+ */
+function scriptEnd(html: string, from: number): number {
+  let state = 0; // 0: script data, 1: escaped (after `<!--`), 2: double escaped (a `<script>` inside that)
+  for (let at = from; at < html.length; at++) {
+    const c = html.charCodeAt(at);
+    // `-->` ends the escape; its dashes may be the `<!--`'s own (`<!-->`), never any before it.
+    if (c === 62 /* > */ && state > 0 && html.startsWith("--", at - 2)) state = 0;
+    else if (c !== 60 /* < */) continue;
+    else if (html.charCodeAt(at + 1) === 47 /* / */ && scriptTagAt(html, at + 2)) {
+      if (state < 2) return at;
+      state = 1;
+    } else if (state === 0 && html.startsWith("<!--", at)) state = 1;
+    else if (state === 1 && scriptTagAt(html, at + 1)) state = 2;
+  }
+  return html.length;
+}
+
 /** Where a comment whose text begins at `from` ends: after `-->` or `--!>`; `<!-->` and `<!--->` end at once. */
 function commentEnd(html: string, from: number): number {
   if (html.startsWith(">", from)) return from + 1;
@@ -404,6 +424,8 @@ interface Tokens {
   text(start: number, end: number): void;
   open(name: string, attributesFrom: number, end: number): void;
   close(name: string): void;
+  /** Whether the element now current is an HTML one (not SVG or MathML): only there is content raw text. */
+  html(): boolean;
 }
 
 /**
@@ -414,7 +436,6 @@ interface Tokens {
  */
 function tokenize(html: string, on: Tokens): void {
   let text = 0; // where the text not yet handed on begins
-  let foreign = 0; // how many <svg> and <math> are open
   const take = (end: number) => {
     if (end > text) on.text(text, end);
   };
@@ -433,20 +454,21 @@ function tokenize(html: string, on: Tokens): void {
         text = html.length; // a tag cut off by the end is no tag and no text
         return;
       }
-      const foreignRoot = FOREIGN.has(name);
-      if (closing) {
-        if (foreignRoot && foreign > 0) foreign--;
-        on.close(name);
-      } else {
+      if (closing) on.close(name);
+      else {
         on.open(name, i, end);
-        // Inside SVG and MathML no element's content is raw text (`<svg><style>` holds markup).
-        if (foreignRoot) foreign += html.charCodeAt(end - 2) === 47 /* `<svg/>` holds nothing */ ? 0 : 1;
-        else if (foreign === 0 && name === "plaintext") end = html.length;
-        else if (foreign === 0 && NOT_TEXT.has(name)) end = rawTextEnd(html, name, end);
+        // Only an HTML element's content is raw text (`<svg><style>` holds markup).
+        if (on.html() && name === "plaintext") end = html.length;
+        else if (on.html() && name === "script") end = scriptEnd(html, end);
+        else if (on.html() && NOT_TEXT.has(name)) end = rawTextEnd(html, name, end);
       }
     } else if (html.startsWith("<!--", lt)) {
       take(lt);
       end = commentEnd(html, lt + 4);
+    } else if (html.startsWith("<![CDATA[", lt) && !on.html()) {
+      take(lt); // a CDATA section, read only in SVG and MathML (elsewhere it is a bogus comment, to the first `>`)
+      const close = html.indexOf("]]>", lt + 9);
+      end = close < 0 ? html.length : close + 3;
     } else if (next === 33 /* ! */ || next === 63 /* ? */ || (closing && lt + 2 < html.length)) {
       take(lt);
       const close = html.indexOf(">", lt + 2);
@@ -477,10 +499,19 @@ function tokenize(html: string, on: Tokens): void {
 export function htmlToText(html: string): { text: string; cut: string[] } {
   const input = html.length > MAX_HTML_READ ? html.slice(0, MAX_HTML_READ) : html;
   const parts: string[] = [];
+  // Only to know where content is raw text: SVG's and MathML's own text is text here.
+  const foreign = new ForeignContent();
   tokenize(input, {
     text: (start, end) => parts.push(decodeEntities(input.slice(start, end))),
-    open: (name) => name === "br" && parts.push("\n"),
-    close: (name) => LINE_ENDS.has(name) && parts.push("\n"),
+    open(name, from, end) {
+      foreign.open(name, attributeOf(input, from), input.charCodeAt(end - 2) === 47 /* / */);
+      if (name === "br") parts.push("\n");
+    },
+    close(name) {
+      foreign.close(name);
+      if (LINE_ENDS.has(name)) parts.push("\n");
+    },
+    html: () => foreign.html,
   });
   const lines: string[] = [];
   for (const line of parts.join("").replaceAll("\u00a0", " ").split("\n")) {
