@@ -6,10 +6,12 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { ConversationContext } from "../worker/conversation/context";
 import type { Env } from "../worker/env";
 import type { ServerFrame, VisitorSession } from "../worker/protocol";
 import {
   failingBinding,
+  fetchApp,
   newVisitorSession,
   operatorSocket,
   say,
@@ -19,6 +21,7 @@ import {
   visitorSocket,
   visitorTicket,
 } from "./helpers";
+import { eventually } from "./mail-helpers";
 
 /** Tries to open a visitor socket (with an optional client IP); the socket, or the refusal. */
 async function tryVisitorSocket(
@@ -69,6 +72,33 @@ async function burst(sockets: TestSocket<ServerFrame>[], count: number, prefix: 
 }
 
 const windowOf = (t: number) => Math.floor(t / 60_000);
+
+/**
+ * A visitor on network `ip` with their welcome, whose conversation asks a
+ * stand-in for the network's limiter: it holds each answer (a yes) in `held`
+ * until the test gives it; `asked` hears each question as it comes.
+ */
+async function visitorWithHeldLimiter(ip: string, asked?: (held: (() => void)[]) => void) {
+  const session = await newVisitorSession();
+  const r = await tryVisitorSocket(session, ip);
+  if (!("socket" in r)) throw new Error(`refused: ${r.status} ${r.body}`);
+  const v = r.socket;
+  await v.next("welcome");
+  const held: (() => void)[] = [];
+  const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
+  await runInDurableObject(stub, (object) => {
+    const o = object as unknown as { env: Env };
+    const limiter: RateLimit = {
+      limit: () =>
+        new Promise((resolve) => {
+          held.push(() => resolve({ success: true }));
+          asked?.(held);
+        }),
+    };
+    o.env = { ...o.env, MESSAGE_LIMIT: limiter };
+  });
+  return { session, v, stub, held };
+}
 
 describe("visitor limits count per visitor and per network, not per socket", () => {
   it("one visitor with 100 sockets: 10 open, and a burst of 2,000 messages stores no more than the visitor's allowance", async () => {
@@ -183,24 +213,9 @@ describe("visitor limits count per visitor and per network, not per socket", () 
   });
 
   it("messages waiting for the network's verdict are stored in the order sent, even when verdicts come back out of order", async () => {
-    const session = await newVisitorSession();
-    const r = await tryVisitorSocket(session, "198.51.100.250");
-    if (!("socket" in r)) throw new Error(`refused: ${r.status} ${r.body}`);
-    const v = r.socket;
-    await v.next("welcome");
-    // A stand-in for the limiter that holds its answers until 5 are asked, then gives them last first.
-    const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(session.conversationId));
-    await runInDurableObject(stub, (object) => {
-      const o = object as unknown as { env: Env };
-      const held: (() => void)[] = [];
-      const limiter: RateLimit = {
-        limit: () =>
-          new Promise((resolve) => {
-            held.push(() => resolve({ success: true }));
-            if (held.length === 5) for (const answer of held.reverse()) answer();
-          }),
-      };
-      o.env = { ...o.env, MESSAGE_LIMIT: limiter };
+    // The limiter holds its answers until 5 are asked, then gives them last first.
+    const { v } = await visitorWithHeldLimiter("198.51.100.250", (held) => {
+      if (held.length === 5) for (const answer of held.reverse()) answer();
     });
     for (let i = 0; i < 5; i++) v.send({ type: "send", clientId: `order-${i}`, text: `in order ${i}` });
     const acks = () => v.frames.flatMap((f) => (f.type === "ack" ? [f] : []));
@@ -211,6 +226,35 @@ describe("visitor limits count per visitor and per network, not per socket", () 
       "seq of each message, in the order sent",
     ).toEqual([1, 2, 3, 4, 5]);
     v.close();
+  });
+
+  it("a message waiting for the network's verdict when the visitor signs out is not stored: the right ended first", async () => {
+    const { session, v, stub, held } = await visitorWithHeldLimiter("198.51.100.251");
+    v.send({ type: "send", clientId: "after-sign-out", text: "sent before the sign-out landed" });
+    const asked = await eventually(
+      async () => held.length,
+      (n) => n === 1,
+      10_000,
+    );
+    expect(asked, "the limiter was asked").toBe(1);
+    const out = await fetchApp("/api/visitor/logout", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain", "Sec-Fetch-Site": "cross-site" },
+      body: JSON.stringify({ siteKey: "demo", token: session.token }),
+    });
+    expect(out.status, "logout").toBe(204);
+    await v.closedByServer("the signed-out socket");
+    await runInDurableObject(stub, () => held[0]!());
+    const stored = await runInDurableObject(stub, async (object, state) => {
+      // The frame's turn ends when its network line is let go: after it was handled, or dropped.
+      await (object as unknown as { c: ConversationContext }).c.memory.networkLine;
+      return state.storage.sql.exec("SELECT COUNT(*) AS n FROM messages WHERE client_id = 'after-sign-out'").one().n;
+    });
+    expect(stored, `frames seen: ${JSON.stringify(v.frames)}`).toBe(0);
+    expect(
+      v.frames.some((f) => f.type === "ack"),
+      "no ack",
+    ).toBe(false);
   });
 
   it("when the network's limiter is down, messages still go through (the chat does not stop)", async () => {

@@ -130,7 +130,12 @@ export async function receive(c: ConversationContext, ws: WebSocket, data: strin
     const allowed = stillAuthorised(c, ws, who);
     if (allowed !== true && !(await allowed)) return;
     if (who.role !== "visitor") return await handle(c, ws, who, frame);
-    const tooFast = await admit(c, who.id, frame, () => handle(c, ws, who, frame));
+    const tooFast = await admit(c, who.id, frame, async () => {
+      // A message may have waited on the network's limiter: a right that ended meanwhile (the visitor signed
+      // out, the family was revoked) ends this frame too, unstored. Their socket was closed and told why.
+      const now = identityOf(c, ws);
+      if (now && stillAuthorised(c, ws, now) === true) await handle(c, ws, now, frame);
+    });
     if (tooFast) refuseTooFast(ws, frame, tooFast.message, tooFast.retryAfterMs);
   } catch (err) {
     if (err instanceof Refused) {
