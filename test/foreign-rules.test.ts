@@ -13,7 +13,9 @@
 import { describe, expect, it } from "vitest";
 import { ForeignContent, type TablePlace } from "../worker/email/foreign";
 import { htmlToText, sanitizeEmailHtml } from "../worker/email/html";
+import { ActiveFormatting, type Opened } from "../worker/email/active-formatting";
 import { OpenElements } from "../worker/email/open-elements";
+import { Positions } from "../worker/email/positions";
 
 /** A tag as written: `<name>`, `<name/>`, `</name>`, or `<name a=value>` with one attribute. */
 function tag(written: string): { close: boolean; name: string; selfClosing: boolean; attributes: Map<string, string> } {
@@ -287,84 +289,327 @@ describe("ForeignContent: the work", () => {
 });
 
 describe("OpenElements", () => {
-  const names = (open: OpenElements, depth: number) => {
-    const popped: [string, number][] = [];
-    open.popTo(depth, (name, at) => popped.push([name, at]));
+  const popAll = (open: OpenElements, depth: number) => {
+    const popped: [string, boolean][] = [];
+    open.popTo(depth, (name, written) => popped.push([name, written]));
     return popped;
   };
-
-  it("keeps what is open in order, finds the innermost of a name, and pops from the top with each position", () => {
+  /** A stack of `names`, each written and allowed unless listed in `left` (left out). */
+  const stack = (names: string[], left: string[] = []) => {
     const open = new OpenElements();
-    expect([open.depth, open.innermost, open.find("b"), open.table, open.place()]).toEqual([
+    for (const name of names) open.push(name, !left.includes(name), !left.includes(name));
+    return open;
+  };
+
+  it("keeps what is open in order, finds the innermost of a name, and pops from the top saying which were written", () => {
+    const open = new OpenElements();
+    expect([open.depth, open.allowedDepth, open.innermost, open.innermostAllowed(), open.find("b")]).toEqual([
+      0,
       0,
       undefined,
-      -1,
-      -1,
       null,
+      -1,
     ]);
-    for (const name of ["div", "b", "i", "b"]) open.push(name);
-    expect([open.depth, open.innermost, open.find("b"), open.find("div"), open.find("u")]).toEqual([4, "b", 3, 0, -1]);
-    expect(names(open, 2)).toEqual([
-      ["b", 3],
-      ["i", 2],
+    expect([open.table, open.place()]).toEqual([-1, null]);
+    open.push("div", true, true);
+    open.push("b", true, false); // cut for depth
+    open.push("font", false, false); // left out
+    open.push("b", true, true);
+    expect([open.depth, open.allowedDepth, open.innermost, open.find("b"), open.find("div"), open.find("u")]).toEqual([
+      4,
+      3,
+      "b",
+      3,
+      0,
+      -1,
     ]);
-    expect([open.depth, open.find("b"), open.find("i")]).toEqual([2, 1, -1]);
-    expect(names(open, 5)).toEqual([]);
-    expect(names(open, 0)).toEqual([
-      ["b", 1],
-      ["div", 0],
+    expect(popAll(open, 2)).toEqual([
+      ["b", true],
+      ["font", false],
     ]);
+    expect([open.depth, open.allowedDepth, open.find("b"), open.find("font"), open.innermost]).toEqual([
+      2,
+      2,
+      1,
+      -1,
+      "b",
+    ]);
+    expect(popAll(open, 5)).toEqual([]);
+    expect(popAll(open, 0)).toEqual([
+      ["b", false],
+      ["div", true],
+    ]);
+    expect([open.depth, open.allowedDepth]).toEqual([0, 0]);
+  });
+
+  it("the innermost allowed element is found past left-out ones, scope's edges too", () => {
+    const open = stack(["p", "font", "span2"], ["font", "span2"]);
+    expect(open.innermostAllowed()).toEqual({ name: "p", at: 0 });
+    open.push("object", false, false);
+    expect(open.innermostAllowed()).toEqual({ name: "p", at: 0 });
+    open.push("b", true, false); // cut for depth: allowed
+    expect(open.innermostAllowed()).toEqual({ name: "b", at: 4 });
   });
 
   it("says where in a table it is: a cell or caption, elsewhere in a table, or none; forgets a table once closed", () => {
-    const open = new OpenElements();
-    open.push("div");
-    open.push("td"); // a cell outside a table: the sanitiser never pushes one, but it is no table
+    const open = stack(["div", "td"]); // a cell outside a table: the sanitiser never pushes one, but it is no table
     expect([open.place(), open.table]).toEqual([null, -1]);
-    open.push("table");
+    open.push("table", true, true);
     expect([open.place(), open.table]).toEqual(["table", 2]);
     for (const [part, place] of [
       ["tbody", "table"],
       ["tr", "table"],
       ["td", "cell"],
     ] as const) {
-      open.push(part);
+      open.push(part, true, true);
       expect(open.place(), part).toBe(place);
     }
-    open.push("b"); // popping what is no table part leaves the cell the innermost
-    names(open, 6);
+    open.push("b", true, true); // popping what is no table part leaves the cell the innermost
+    popAll(open, 6);
     expect(open.place()).toBe("cell");
-    names(open, 5);
+    popAll(open, 5);
     expect(open.place()).toBe("table");
-    open.push("th");
+    open.push("th", true, true);
     expect(open.place()).toBe("cell");
-    names(open, 5);
-    open.push("caption");
+    popAll(open, 5);
+    open.push("caption", true, true);
     expect(open.place()).toBe("cell");
-    open.push("table");
+    open.push("object", false, false); // an edge of scope, but no cell
+    expect(open.place()).toBe("cell");
+    popAll(open, 6);
+    open.push("table", true, true);
     expect([open.place(), open.table]).toEqual(["table", 6]);
-    names(open, 6);
+    popAll(open, 6);
     expect([open.place(), open.table]).toEqual(["cell", 2]);
-    names(open, 2);
+    popAll(open, 2);
     expect([open.place(), open.table]).toEqual([null, -1]);
   });
 
-  it("a close tag reaches its element unless a table, cell or caption is in between; a table part's, unless a table", () => {
+  it("a table part's close tag reaches its element unless a table is in between", () => {
+    const open = stack(["div", "table", "tr", "td", "b"]);
+    expect(["td", "tr", "table", "tbody", "caption"].map((name) => open.closes(name))).toEqual([3, 2, 1, -1, -1]);
+    open.push("caption", true, true);
+    expect(open.closes("td")).toBe(3);
+    open.push("table", true, true);
+    expect(["tr", "caption", "table"].map((name) => open.closes(name))).toEqual([-1, -1, 6]);
+  });
+
+  it("the close tags with a rule of their own close their element in scope: a table, cell, caption, object, applet or marquee hides it", () => {
+    // prettier-ignore
+    const scoped = [
+      "address", "article", "aside", "blockquote", "button", "center", "details", "dialog", "dir", "div", "dl",
+      "fieldset", "figcaption", "figure", "footer", "header", "hgroup", "listing", "main", "menu", "nav", "ol", "pre",
+      "search", "section", "summary", "ul", "dd", "dt", "applet", "marquee", "object",
+      "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+    ];
+    for (const name of scoped) {
+      // A special element inside does not stop it (it would stop any other close tag)…
+      expect(stack([name, "span", name === "dl" ? "ul" : "dl"]).closes(name), name).toBe(0);
+      // …an edge of scope does.
+      for (const edge of ["table", "td", "th", "caption", "object", "applet", "marquee"]) {
+        if (edge !== name) expect(stack([name, edge]).closes(name), `${name} ${edge}`).toBe(-1);
+      }
+    }
+    // Lists and buttons are no edges for them.
+    expect(stack(["div", "ul", "ol", "button"]).closes("div")).toBe(0);
+  });
+
+  it("</li> also stops at a list, </p> at a button; a heading's close tag closes whichever heading is open", () => {
+    expect(stack(["li", "b"]).closes("li")).toBe(0);
+    expect(stack(["li", "ul"]).closes("li")).toBe(-1);
+    expect(stack(["li", "ol"]).closes("li")).toBe(-1);
+    expect(stack(["li", "object"]).closes("li")).toBe(-1);
+    expect(stack(["li", "button"]).closes("li")).toBe(0);
+    expect(stack(["p", "div"]).closes("p")).toBe(0);
+    expect(stack(["p", "button"]).closes("p")).toBe(-1);
+    expect(stack(["p", "td"]).closes("p")).toBe(-1);
+    expect(stack(["p", "ul"]).closes("p")).toBe(0);
+    for (const open of ["h1", "h2", "h3", "h4", "h5", "h6"]) {
+      for (const close of ["h1", "h2", "h3", "h4", "h5", "h6"]) {
+        expect(stack(["div", open, "b"]).closes(close), `${open} ${close}`).toBe(1);
+      }
+      expect(stack([open, "table"]).closes("h1"), open).toBe(-1);
+    }
+    expect(stack(["div", "h1", "b", "h2"]).closes("h1")).toBe(3); // the innermost heading
+    expect(stack(["div", "b"]).closes("h1")).toBe(-1);
+  });
+
+  it("any other close tag closes the innermost of its name unless a special element is open inside it", () => {
+    expect(stack(["div", "span", "b", "x"]).closes("span")).toBe(1);
+    expect(stack(["span", "x"], ["x"]).closes("x")).toBe(1);
+    expect(stack(["span", "x"], ["x"]).closes("y")).toBe(-1);
+    // prettier-ignore
+    const special = [
+      "address", "applet", "article", "aside", "blockquote", "button", "center", "dd", "details", "dir", "div", "dl",
+      "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h6", "header", "hgroup", "li", "listing",
+      "main", "marquee", "menu", "nav", "object", "ol", "p", "pre", "search", "section", "summary", "table", "ul",
+      "tbody", "tfoot", "thead", "tr", "td", "th", "caption",
+    ];
+    for (const name of special) expect(stack(["span", "b", name]).closes("span"), name).toBe(-1);
+    expect(stack(["span", "div", "sub"]).closes("sub")).toBe(2); // a special element outside it is no matter
+  });
+
+  it("</form> closes only an innermost form; </body> and </html> close nothing", () => {
+    expect(stack(["div", "form"]).closes("form")).toBe(1);
+    expect(stack(["form", "b"]).closes("form")).toBe(-1);
+    expect(stack(["body", "b"]).closes("body")).toBe(-1);
+    expect(stack(["html", "b"]).closes("html")).toBe(-1);
+    expect(stack([]).closes("form")).toBe(-1);
+  });
+});
+
+describe("ActiveFormatting", () => {
+  const el = (name: string, open = true): Opened => ({ name, at: 0, open });
+  const names = (list: ActiveFormatting) => list.toReopen().map((e) => e.name);
+
+  it("reopens the entries after the last marker and after the last whose element is open, in order", () => {
+    const list = new ActiveFormatting();
+    expect(names(list)).toEqual([]);
+    const b = el("b");
+    const i = el("i");
+    list.add(b);
+    list.add(i);
+    expect(names(list)).toEqual([]); // both open
+    i.open = false;
+    expect(names(list)).toEqual(["i"]);
+    b.open = false;
+    expect(names(list)).toEqual(["b", "i"]);
+    list.mark();
+    expect(names(list)).toEqual([]); // nothing before a marker
+    const u = el("u", false);
+    list.add(u);
+    expect(names(list)).toEqual(["u"]);
+    list.clearToMarker();
+    expect(names(list)).toEqual(["b", "i"]);
+    list.clearToMarker(); // no marker left: empties the list
+    expect(names(list)).toEqual([]);
+    list.clearToMarker();
+    expect(names(list)).toEqual([]);
+  });
+
+  it("finds the last entry of a name after the last marker, and removes that entry", () => {
+    const list = new ActiveFormatting();
+    const outer = el("b", false);
+    list.add(outer);
+    expect(list.find("b")?.element).toBe(outer);
+    expect(list.find("i")).toBe(null);
+    list.mark();
+    expect(list.find("b")).toBe(null);
+    const inner = el("b", false);
+    const i = el("i", false);
+    list.add(inner);
+    list.add(i);
+    expect(list.find("b")?.element).toBe(inner);
+    list.remove(list.find("b")!);
+    expect(list.find("b")).toBe(null);
+    expect(names(list)).toEqual(["i"]);
+    list.clearToMarker();
+    list.remove(list.find("b")!);
+    expect(names(list)).toEqual([]);
+  });
+
+  it("keeps at most three entries of one name after the last marker, dropping the earliest", () => {
+    const list = new ActiveFormatting();
+    const bs = [1, 2, 3, 4].map(() => el("b", false));
+    list.add(bs[0]!);
+    list.mark();
+    for (const b of bs.slice(1)) list.add(b);
+    list.add(el("i", false));
+    expect(names(list)).toEqual(["b", "b", "b", "i"]); // three after the marker, the one before kept
+    list.add(el("b", false));
+    expect(list.toReopen().map((e) => e.element)).toEqual([bs[2], bs[3], expect.anything(), expect.anything()]);
+    expect(names(list)).toEqual(["b", "b", "i", "b"]);
+    list.clearToMarker();
+    expect(list.toReopen().map((e) => e.element)).toEqual([bs[0]]);
+  });
+});
+
+describe("OpenElements and the formatting elements", () => {
+  it("a formatting element's close tag closes the element its entry names; one not open is dropped from the list", () => {
     const open = new OpenElements();
-    for (const name of ["div", "table", "tr", "td", "b"]) open.push(name);
-    expect(open.reaches("b", open.find("b"))).toBe(true);
-    expect(open.reaches("td", open.find("td"))).toBe(true);
-    expect(open.reaches("div", open.find("div"))).toBe(false); // the table and the cell are in between
-    expect(open.reaches("tr", open.find("tr"))).toBe(true); // a table part's: the cell is no edge for it
-    expect(open.reaches("table", open.find("table"))).toBe(true);
-    expect(open.reaches("u", open.find("u"))).toBe(false); // not open
-    open.push("caption");
-    expect(open.reaches("td", open.find("td"))).toBe(true);
-    expect(open.reaches("b", open.find("b"))).toBe(false);
-    open.push("table");
-    expect(open.reaches("tr", open.find("tr"))).toBe(false);
-    expect(open.reaches("caption", open.find("caption"))).toBe(false);
-    expect(open.reaches("table", open.find("table"))).toBe(true);
+    open.push("p", true, true);
+    open.push("b", true, true);
+    open.popTo(0, () => undefined); // `</p>`: the <b> closes too, and stays on the list
+    expect(open.depth).toBe(0);
+    open.reopen();
+    expect([open.depth, open.innermost, open.allowedDepth]).toEqual([1, "b", 0]);
+    open.reopen(); // it is open now: nothing more
+    expect(open.depth).toBe(1);
+    expect(open.closes("b")).toBe(0);
+    open.popTo(0, () => undefined);
+    open.reopen(); // its entry went with its close tag
+    expect(open.depth).toBe(0);
+    // An entry whose element is closed: its close tag drops it and closes nothing.
+    open.push("p", true, true);
+    open.push("i", true, true);
+    open.popTo(0, () => undefined);
+    expect(open.closes("i")).toBe(-1);
+    open.reopen();
+    expect(open.depth).toBe(0);
+  });
+
+  it("not in scope, the close tag closes nothing and the entry stays; with no entry it is any other close tag", () => {
+    const open = new OpenElements();
+    open.push("b", true, true);
+    open.push("table", true, true);
+    expect(open.closes("b")).toBe(-1);
+    open.popTo(1, () => undefined);
+    expect(open.closes("b")).toBe(0);
+    // No entry after the last marker: the innermost <u> closes unless a special element is inside it.
+    open.push("u", true, true);
+    open.push("object", false, false);
+    open.push("span", true, true);
+    expect(open.closes("u")).toBe(-1); // the object is special
+    const plain = new OpenElements();
+    plain.push("div", true, true);
+    plain.push("td", true, true); // a marker, so the <u> below has no entry after it
+    plain.push("u", true, true);
+    expect(plain.closes("u")).toBe(2); // its entry, after the marker
+  });
+
+  it("popping a cell, caption or object clears the list back to its marker", () => {
+    for (const marker of ["td", "th", "caption", "applet", "marquee", "object"]) {
+      const open = new OpenElements();
+      open.push("div", true, true);
+      open.push("b", true, true);
+      open.push(marker, false, false);
+      open.push("i", true, true);
+      open.popTo(3, () => undefined); // the <i> closes: after the marker, it would be reopened
+      open.reopen();
+      expect(open.innermost, marker).toBe("i");
+      open.popTo(1, () => undefined); // the marker closes: the <i>'s entry goes, the <b>'s stays
+      open.reopen();
+      expect([open.depth, open.innermost], marker).toEqual([2, "b"]);
+    }
+  });
+
+  it("a <dd> or <dt> closes the innermost open either, unless a special element other than address, div, p is inside", () => {
+    const open = new OpenElements();
+    expect(open.itemCloses()).toBe(-1);
+    for (const name of ["dl", "dd", "b", "div", "address", "p"]) open.push(name, false, false);
+    expect(open.itemCloses()).toBe(1);
+    open.push("dt", false, false);
+    expect(open.itemCloses()).toBe(6);
+    for (const special of ["section", "li", "ul", "center", "td"]) {
+      open.push(special, false, false);
+      expect(open.itemCloses(), special).toBe(-1);
+      open.popTo(7, () => undefined);
+    }
+  });
+});
+
+describe("Positions", () => {
+  it("keeps the positions under each key, innermost last, counts them, and forgets the innermost on removal", () => {
+    const at = new Positions();
+    expect([at.last("a"), at.count("a")]).toEqual([-1, 0]);
+    at.add(["a", "x"], 0);
+    at.add(["b"], 1);
+    at.add(["a"], 2);
+    expect([at.last("a"), at.last("b"), at.last("x"), at.count("a"), at.count("b")]).toEqual([2, 1, 0, 2, 1]);
+    at.remove(["a"]);
+    expect([at.last("a"), at.count("a")]).toEqual([0, 1]);
+    at.remove(["a", "x"]);
+    expect([at.last("a"), at.last("x"), at.count("x")]).toEqual([-1, -1, 0]);
   });
 });
 

@@ -60,6 +60,24 @@ describe("reading Authentication-Results", () => {
     ]);
   });
 
+  it("what a comment holds never reads as a property: escapes, quotes and parentheses as RFC 5322 has them", () => {
+    const only = [["spf", "pass", [["smtp.mailfrom", "a@b.org"]]]];
+    // Properties inside a comment, nested or not, are no properties.
+    expect(props("mx.cloudflare.net; spf=pass (a=b (c=d) e=f) smtp.mailfrom=a@b.org")).toEqual(only);
+    // An escaped ")" inside a comment does not end it.
+    expect(props("mx.cloudflare.net; spf=pass (x \\) y=z) smtp.mailfrom=a@b.org")).toEqual(only);
+    // An escaped character inside a comment is left out with it.
+    expect(props("mx.cloudflare.net; spf=pass smtp.mailfrom=a@b.org(\\x)")).toEqual(only);
+    // A quote inside a comment begins no string: the comment ends at its ")".
+    expect(props('mx.cloudflare.net; spf=pass (say "hi) smtp.mailfrom=a@b.org')).toEqual(only);
+    // An unmatched ")" outside a comment is a character, and the comment count stays at none.
+    expect(props("mx.cloudflare.net; spf=pass ) smtp.mailfrom=a@b.org")).toEqual(only);
+    // Outside a comment or a string a backslash is a character: the "(" after it begins a comment.
+    expect(props("mx.cloudflare.net; dkim=pass header.b=a\\(b header.d=c.org")).toEqual([
+      ["dkim", "pass", [["header.b", "a\\"]]],
+    ]);
+  });
+
   it("the authserv-id: the first word, in lower case, after an ARC instance if there is one", () => {
     expect(parseAuthResults("MX.Cloudflare.NET 1; spf=pass").authserv).toBe("mx.cloudflare.net");
     expect(parseAuthResults("i=1; mx.cloudflare.net; spf=pass").authserv).toBe("mx.cloudflare.net");
@@ -103,6 +121,9 @@ describe("checking the sender", () => {
       const check = checkSender([], env, "alice@example.org");
       expect(check.verified, env).toBe(false);
     }
+    // An address with no domain matches only itself: an empty domain is no domain.
+    expect(checkSender([], "x@", "x@").verified).toBe(true);
+    expect(checkSender([], "y@", "x@").verified).toBe(false);
     expect(checkSender([], "x@evil.example", "alice@example.org")).toEqual({
       verified: false,
       reason: "The envelope sender x@evil.example does not match the From address alice@example.org.",
@@ -146,6 +167,10 @@ describe("checking the sender", () => {
       pass("dmarc=none header.from=example.org; spf=softfail smtp.mailfrom=bounce@mail.example.org"),
       "dmarc=none header.from=example.org; spf=softfail smtp.mailfrom=bounce@mail.example.org",
     ).toBe(false);
+    // Each method vouches only by its own property: an SPF pass naming the From domain is no DMARC pass.
+    expect(pass("spf=pass header.from=example.org"), "spf=pass header.from=example.org").toBe(false);
+    expect(pass("dmarc=pass smtp.mailfrom=bounce@mail.example.org"), "dmarc by SPF's property").toBe(false);
+    expect(pass("spf=pass header.d=example.org"), "spf by DKIM's property").toBe(false);
   });
 
   it("a refusal names what the server reported, six results at most", () => {

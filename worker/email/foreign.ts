@@ -32,6 +32,7 @@
  * Cost: each element is pushed and popped once, and every question asked of
  * the stack is a look-up in the positions kept per name, never a search.
  */
+import { Positions } from "./positions";
 
 /** Start tags that end foreign content when it is not at an integration point. */
 // prettier-ignore
@@ -42,7 +43,7 @@ const BREAKOUT = new Set([
 ]);
 /** HTML start tags inside an integration point that open nothing: void elements, and those "in body" ignores. */
 // prettier-ignore
-const OPENS_NOTHING = new Set([
+export const OPENS_NOTHING = new Set([
   "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image", "img", "input", "keygen",
   "link", "meta", "param", "source", "track", "wbr",
   "body", "caption", "colgroup", "frameset", "head", "html", "tbody", "td", "tfoot", "th", "thead", "tr",
@@ -62,7 +63,7 @@ const TABLE_PARTS = new Set(["caption", "col", "colgroup", "tbody", "td", "tfoot
  * stops at them.
  */
 // prettier-ignore
-const SPECIAL = new Set([
+export const SPECIAL = new Set([
   "address", "applet", "article", "aside", "blockquote", "button", "center", "dd", "details", "dir", "div", "dl", "dt",
   "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
   "iframe", "li", "listing", "main", "marquee", "menu", "nav", "noembed", "noframes", "noscript", "object", "ol", "p",
@@ -71,7 +72,7 @@ const SPECIAL = new Set([
 ]);
 /** Start tags that close an open <p> (the standard's "close a p element" before inserting them). */
 // prettier-ignore
-const CLOSES_P = new Set([
+export const CLOSES_P = new Set([
   "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl", "fieldset",
   "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "listing", "main",
   "menu", "nav", "ol", "p", "pre", "search", "section", "summary", "table", "ul", "xmp", "plaintext",
@@ -102,8 +103,8 @@ export type AttributeOf = (name: string) => string | undefined;
 
 export class ForeignContent {
   readonly #stack: Element[] = [];
-  /** Where on the stack each kind of element is, innermost last: `f:name`, `h:name`, "html", "special", "point", "edge". */
-  readonly #at = new Map<string, number[]>();
+  /** Where on the stack each kind of element is: `f:name`, `h:name`, "html", "special", "point", "edge". */
+  readonly #at = new Positions();
   readonly #work: { steps: number };
   readonly #table: () => TablePlace;
 
@@ -243,20 +244,14 @@ export class ForeignContent {
       point = MATH_TEXT.has(name) || encoding === "text/html" || encoding === "application/xhtml+xml";
     }
     const element = { name, ns, point, edge };
-    const at = this.#stack.push(element) - 1;
-    for (const key of this.#keys(element)) {
-      const list = this.#at.get(key);
-      if (list) list.push(at);
-      else this.#at.set(key, [at]);
-    }
+    this.#at.add(this.#keys(element), this.#stack.push(element) - 1);
   }
 
   /** Pops every element from position `depth` up. */
   #popTo(depth: number): void {
     while (this.#stack.length > depth) {
       this.#work.steps++;
-      const element = this.#stack.pop()!;
-      for (const key of this.#keys(element)) this.#at.get(key)!.pop();
+      this.#at.remove(this.#keys(this.#stack.pop()!));
     }
   }
 
@@ -271,6 +266,6 @@ export class ForeignContent {
 
   /** The innermost position of `key` on the stack, or -1. */
   #last(key: string): number {
-    return this.#at.get(key)?.at(-1) ?? -1;
+    return this.#at.last(key);
   }
 }

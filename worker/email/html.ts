@@ -36,7 +36,7 @@
  * characters are read.
  */
 import { decodeEntities } from "./entities";
-import { type AttributeOf, ENDS_SELECT, ForeignContent } from "./foreign";
+import { type AttributeOf, CLOSES_P, ENDS_SELECT, ForeignContent, OPENS_NOTHING } from "./foreign";
 import { OpenElements, TABLE } from "./open-elements";
 
 /** Most characters of HTML one mail may have read (Gmail clips at about 100 KB). */
@@ -71,11 +71,11 @@ export const SKIPPED = new Set([
 /** Of those, the roots of foreign content (SVG and MathML), whose own elements nest inside them. */
 const FOREIGN = new Set(["svg", "math"]);
 /**
- * Elements whose opening closes an open one, as browsers parse them (`<p>`
- * ends an open `<p>`, `<tr>` an open `<td>`): writing the close keeps the
- * unclosed `<p>` and `<li>` of old mail from counting as depth.
+ * Elements whose opening closes an open one, as browsers parse them (`<tr>`
+ * ends an open `<td>`, `<li>` an open `<li>`; and the blocks of CLOSES_P, and
+ * `<hr>`, an open `<p>`): writing the close keeps the unclosed `<p>` and
+ * `<li>` of old mail from counting as depth.
  */
-const P = ["p"];
 const IMPLIES_CLOSE = new Map<string, Set<string>>(
   Object.entries({
     tr: ["tr", "th", "td"],
@@ -84,9 +84,22 @@ const IMPLIES_CLOSE = new Map<string, Set<string>>(
     li: ["li"],
     tbody: ["thead", "tbody", "tr", "td", "th"],
     tfoot: ["thead", "tbody", "tr", "td", "th"],
-    ...Object.fromEntries("p h1 h2 h3 h4 h5 h6 blockquote div hr ol pre table ul".split(" ").map((name) => [name, P])),
   }).map(([name, closes]) => [name, new Set(closes)]),
 );
+const P = new Set(["p"]);
+/**
+ * Start tags before which a browser does not reopen formatting elements
+ * (./active-formatting.ts): blocks, list items, headings, table parts, the
+ * elements read as in the head, and those ignored. Before text and any other
+ * start tag it does.
+ */
+// prettier-ignore
+const REOPENS_NOTHING = new Set([
+  ...[...CLOSES_P].filter((name) => name !== "xmp"), "li", "dd", "dt", "hr", "textarea", "iframe", "noembed",
+  "noscript", "noframes", "script", "style", "title", "template", "base", "basefont", "bgsound", "link", "meta",
+  "body", "html", "head", "frameset", "frame", "caption", "col", "colgroup", "tbody", "td", "tfoot", "th", "thead",
+  "tr", "param", "source", "track", "rb", "rp", "rt", "rtc",
+]);
 
 const htmlTooLong = (length: number) =>
   `The HTML is ${length.toLocaleString("en")} characters long; the first ${MAX_HTML_READ.toLocaleString("en")} are shown.`;
@@ -170,12 +183,12 @@ export function sanitizeEmailHtml(html: string, work?: SanitiseWork): SafeHtml {
     length += s.length;
   };
   const count = work ?? { nodes: 0, steps: 0 };
-  // The elements open (written only when less than MAX_HTML_DEPTH deep).
+  // The elements open: those written, those cut for depth and those left out (see ./open-elements.ts).
   const open = new OpenElements();
   const closeTo = (depth: number) =>
-    open.popTo(depth, (name, at) => {
+    open.popTo(depth, (name, written) => {
       count.steps++;
-      if (at < MAX_HTML_DEPTH) write(`</${name}>`); // what is deeper was not written
+      if (written) write(`</${name}>`);
     });
   // The element whose content is being left out, and how many of its name are open inside it (a <template> may
   // hold one); or the SVG or MathML content being left out, whose end the standard's tree-building rules decide.
@@ -185,7 +198,9 @@ export function sanitizeEmailHtml(html: string, work?: SanitiseWork): SafeHtml {
   tokenize(input, {
     text(start, end) {
       count.nodes++;
-      if (!skipping && !foreign.active) write(textNode(input.slice(start, end)));
+      if (skipping || foreign.active) return;
+      open.reopen();
+      write(textNode(input.slice(start, end)));
     },
     open(name, from, end) {
       count.nodes++;
@@ -203,44 +218,65 @@ export function sanitizeEmailHtml(html: string, work?: SanitiseWork): SafeHtml {
         skipping = null;
         if (name === "select") return;
       }
+      if (!REOPENS_NOTHING.has(name)) open.reopen();
       if (SKIPPED.has(name)) {
         if (FOREIGN.has(name)) foreign.open(name, attributeOf(input, from), empty);
         else skipping = { name, nested: 1 };
         return;
       }
       // A table's part outside a table opens nothing for browsers, and is left out.
-      if (!ALLOWED.has(name) || (name !== "table" && TABLE.has(name) && open.place() === null)) return;
+      if (name !== "table" && TABLE.has(name) && open.place() === null) return;
+      const allowed = ALLOWED.has(name);
+      if (!allowed) {
+        // Left out, but open for a browser (unless it is void or ignored there): its close tag and its scope count.
+        if (OPENS_NOTHING.has(name) || (name === "form" && open.find("form") >= 0)) return;
+        if ((name === "option" || name === "optgroup") && open.innermost === "option") closeTo(open.depth - 1);
+        const item = name === "dd" || name === "dt" ? open.itemCloses() : -1;
+        if (item >= 0) closeTo(item);
+      }
       // In a table (not in its cell or caption) a <table> ends it, and begins another.
       if (name === "table" && open.place() === "table") closeTo(open.table);
-      const closes = IMPLIES_CLOSE.get(name);
-      while (closes?.has(open.innermost ?? "")) closeTo(open.depth - 1);
+      const closes = IMPLIES_CLOSE.get(name) ?? (CLOSES_P.has(name) || name === "hr" ? P : undefined);
+      for (let inner = open.innermostAllowed(); inner && closes?.has(inner.name); inner = open.innermostAllowed()) {
+        closeTo(inner.at);
+      }
+      if (!allowed) open.push(name, false, false);
+      else if (VOID.has(name)) write(`<${name}>`);
       // Deeper than the bound it is not written, but kept open (unwritten), so its close tag closes it.
-      if (open.depth >= MAX_HTML_DEPTH && !VOID.has(name)) dropped++;
-      else write(`<${name}${attributes(name, input, from)}>`);
-      if (!VOID.has(name)) open.push(name);
+      else if (open.allowedDepth >= MAX_HTML_DEPTH) {
+        dropped++;
+        open.push(name, true, false);
+      } else {
+        write(`<${name}${attributes(name, input, from)}>`);
+        open.push(name, true, true);
+      }
     },
     close(name) {
       count.nodes++;
       if (foreign.active && foreign.close(name)) return;
-      const at = open.find(name);
-      if (foreign.active) {
-        // Read as HTML: a close tag of an element the foreign content is inside ends it, and closes that.
-        if (!open.reaches(name, at)) return;
-        foreign.end();
-      } else if (skipping) {
+      if (skipping) {
         // Its own close tag ends it; so does that of a table's part it is inside, for a <select> in a table (and
         // closes that part). No other close tag reaches out of a <select> or a <template>.
         if (name === skipping.name) {
           if (--skipping.nested === 0) skipping = null;
           return;
         }
-        if (skipping.name !== "select" || !TABLE.has(name) || !open.reaches(name, at)) return;
+        if (skipping.name !== "select" || !TABLE.has(name) || open.closes(name) < 0) return;
         skipping = null;
+      }
+      const at = open.closes(name);
+      if (foreign.active) {
+        // Read as HTML: a close tag of an element the foreign content is inside ends it, and closes that
+        // (`</form>` takes its form out of the stack, and leaves open what was in it).
+        if (at < 0 || name === "form") return;
+        foreign.end();
       }
       if (at >= 0) closeTo(at);
       else if (name === "br") write("<br>"); // `</br>` is a line break to browsers
     },
     html: () => foreign.html,
+    // In a <select> only a <script> opens (one of those raw text), as parse5 has it; a <textarea> ended it.
+    rawText: (name) => foreign.html && NOT_TEXT.has(name) && (skipping?.name !== "select" || name === "script"),
   });
   closeTo(0);
   if (dropped > 0) {
@@ -424,8 +460,14 @@ interface Tokens {
   text(start: number, end: number): void;
   open(name: string, attributesFrom: number, end: number): void;
   close(name: string): void;
-  /** Whether the element now current is an HTML one (not SVG or MathML): only there is content raw text. */
+  /** Whether the element now current is an HTML one (not SVG or MathML): only elsewhere is CDATA read. */
   html(): boolean;
+  /**
+   * Whether the content of the start tag `name` just handed on is raw text:
+   * one of NOT_TEXT, opened as an HTML element (`<svg><style>` holds markup),
+   * where it opens one (a `<select>` ignores a `<title>`).
+   */
+  rawText(name: string): boolean;
 }
 
 /**
@@ -457,10 +499,11 @@ function tokenize(html: string, on: Tokens): void {
       if (closing) on.close(name);
       else {
         on.open(name, i, end);
-        // Only an HTML element's content is raw text (`<svg><style>` holds markup).
-        if (on.html() && name === "plaintext") end = html.length;
-        else if (on.html() && name === "script") end = scriptEnd(html, end);
-        else if (on.html() && NOT_TEXT.has(name)) end = rawTextEnd(html, name, end);
+        if (on.rawText(name)) {
+          if (name === "plaintext") end = html.length;
+          else if (name === "script") end = scriptEnd(html, end);
+          else end = rawTextEnd(html, name, end);
+        }
       }
     } else if (html.startsWith("<!--", lt)) {
       take(lt);
@@ -504,7 +547,9 @@ export function htmlToText(html: string): { text: string; cut: string[] } {
   tokenize(input, {
     text: (start, end) => parts.push(decodeEntities(input.slice(start, end))),
     open(name, from, end) {
-      foreign.open(name, attributeOf(input, from), input.charCodeAt(end - 2) === 47 /* / */);
+      if (foreign.active || FOREIGN.has(name)) {
+        foreign.open(name, attributeOf(input, from), input.charCodeAt(end - 2) === 47 /* / */);
+      }
       if (name === "br") parts.push("\n");
     },
     close(name) {
@@ -512,6 +557,7 @@ export function htmlToText(html: string): { text: string; cut: string[] } {
       if (LINE_ENDS.has(name)) parts.push("\n");
     },
     html: () => foreign.html,
+    rawText: (name) => foreign.html && NOT_TEXT.has(name),
   });
   const lines: string[] = [];
   for (const line of parts.join("").replaceAll("\u00a0", " ").split("\n")) {
