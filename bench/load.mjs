@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run bench`: delivery latency and throughput of Microchat against two
-// baselines on the same runtime (a bare relay, and a relay that stores each
-// frame first), loopback only, bounded in count and time.
+// `npm run bench`: delivery latency and throughput of Microchat against three
+// baselines on the same runtime (a bare relay, a relay that stores each frame
+// first, and one that also keeps Microchat's contract: JSON frames, numbered,
+// acknowledged), loopback only, bounded in count and time.
 //
 //   --conversations N   concurrent conversations (default 200)
 //   --seconds S         length of the steady load (default 60: every side then
@@ -55,10 +56,15 @@
 // latency. Microchat's path is the real one: Worker → Conversation Durable
 // Object (SQLite write before the ack) → the other socket. The baselines
 // (bench/baseline/worker.ts) are a Worker + Durable Object that relays frames
-// without storing them, and one that stores each frame with one SQLite insert
-// and then relays it: the least any chat that keeps its messages can do.
+// without storing them; one that stores each frame with one SQLite insert
+// and then relays it: the least any chat that keeps its messages can do; and
+// one that does what Microchat's protocol asks of every message and nothing
+// else (a JSON send frame in; stored under the next number; a JSON message
+// frame to the other socket and an ack to the sender, which the client parses
+// as it parses Microchat's): what is left between that row and Microchat's is
+// Microchat's own work (checks, limits, the index), not its contract.
 // Every server runs on a fresh state directory under BENCH_STATE_DIR (default
-// the system's temporary directory), so both storing sides write to one disk.
+// the system's temporary directory), so every storing side writes to one disk.
 import { spawn } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -278,11 +284,27 @@ async function startBaseline() {
   return { base, child, state, inspectorPort, port, log };
 }
 
-/** Two sockets in one room of a baseline: `ws` relays only, `store` stores each frame first. */
+/**
+ * Two sockets in one room of a baseline: `ws` relays only, `store` stores each frame first, `ack` also speaks JSON
+ * as Microchat does (a send frame in; a message frame to the other socket and an ack to the sender, both parsed here
+ * as Microchat's are).
+ */
 async function baselinePair(base, kind, room, onMessage, track) {
   const url = `${base.replace("http", "ws")}/${kind}/${room}`;
   const a = await open(url);
   const b = await open(url);
+  if (kind === "ack") {
+    let n = 0;
+    const heard = (side) => (d) => {
+      const f = JSON.parse(d);
+      if (f.type === "message") onMessage(f.message.text, null, side);
+    };
+    a.on("message", heard("operator"));
+    b.on("message", heard("visitor"));
+    const send = (ws, prefix) =>
+      ws.send(JSON.stringify({ type: "send", clientId: `${prefix}-${room}-${n++}`, text: stampText(track) }));
+    return { visitor: a, operator: b, sendVisitor: () => send(a, "v"), sendOperator: () => send(b, "o") };
+  }
   a.on("message", (d) => onMessage(String(d), null, "operator"));
   b.on("message", (d) => onMessage(String(d), null, "visitor"));
   const send = (ws) => ws.send(stampText(track));
@@ -657,12 +679,15 @@ async function microchatRun(withBusy) {
   }
 }
 
-/** One steady-load run against a fresh baseline server: `ws` (bare relay) or `store` (store, then relay). */
+/** The name of each baseline's row, by its path: `ws` relays, `store` stores then relays, `ack` also numbers and acks. */
+const BASELINE_NAMES = { ws: "bare relay", store: "store-then-relay", ack: "store, relay, ack" };
+
+/** One steady-load run against a fresh baseline server (`kind`: see BASELINE_NAMES). */
 async function baselineRun(kind) {
   const baseline = await startBaseline();
   try {
     return await steadyLoad(
-      kind === "store" ? "store-then-relay" : "bare relay",
+      BASELINE_NAMES[kind],
       (i, on, track) => baselinePair(baseline.base, kind, `room-${i}`, on, track),
       baseline.child.pid,
       baseline.inspectorPort,
@@ -680,25 +705,31 @@ async function baselineRun(kind) {
 const microchatRuns = [];
 const bareRuns = [];
 const storeRuns = [];
+const ackRuns = [];
 for (let k = 0; k < REPEAT; k++) {
   microchatRuns.push(await microchatRun(k === 0));
   bareRuns.push(await baselineRun("ws"));
   storeRuns.push(await baselineRun("store"));
+  ackRuns.push(await baselineRun("ack"));
 }
 results.microchat = medianRun(microchatRuns);
 results.baseline = medianRun(bareRuns);
 results.storeThenRelay = medianRun(storeRuns);
+results.storeRelayAck = medianRun(ackRuns);
 const ratio = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : null);
 results.ratioP99 = ratio(results.microchat.latencyMs.p99, results.baseline.latencyMs.p99);
 results.ratioP50 = ratio(results.microchat.latencyMs.p50, results.baseline.latencyMs.p50);
 results.ratioP99ToStore = ratio(results.microchat.latencyMs.p99, results.storeThenRelay.latencyMs.p99);
 results.ratioP50ToStore = ratio(results.microchat.latencyMs.p50, results.storeThenRelay.latencyMs.p50);
+// What the contract alone costs over storing and relaying (JSON both ways, a number, an ack), and what is left.
+results.ratioP99AckToStore = ratio(results.storeRelayAck.latencyMs.p99, results.storeThenRelay.latencyMs.p99);
+results.ratioP99ToAck = ratio(results.microchat.latencyMs.p99, results.storeRelayAck.latencyMs.p99);
 
 console.log(
   `\n| | conversations | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | duplicates | server MB (idle → peak) | CPU s/s |`,
 );
 console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
-for (const r of [results.microchat, results.storeThenRelay, results.baseline]) {
+for (const r of [results.microchat, results.storeRelayAck, results.storeThenRelay, results.baseline]) {
   console.log(
     `| ${r.name} | ${r.conversations} | ${r.messagesPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.errors} | ${r.lost} of ${r.sent} | ${r.duplicates} | ${r.idleMemoryMb} → ${r.serverMemoryMb} | ${r.serverCpuPerSecond} |`,
   );
@@ -710,13 +741,16 @@ if (results.microchat.panels) {
 }
 if (REPEAT > 1) {
   console.log(
-    `\np99 of each run: microchat ${results.microchat.p99Runs.join(", ")}; store-then-relay ${results.storeThenRelay.p99Runs.join(", ")}; bare relay ${results.baseline.p99Runs.join(", ")}`,
+    `\np99 of each run: microchat ${results.microchat.p99Runs.join(", ")}; store, relay, ack ${results.storeRelayAck.p99Runs.join(", ")}; store-then-relay ${results.storeThenRelay.p99Runs.join(", ")}; bare relay ${results.baseline.p99Runs.join(", ")}`,
   );
 }
 console.log(
   `\np99 ratio microchat/store-then-relay: ${results.ratioP99ToStore}  (p50 ratio ${results.ratioP50ToStore})`,
 );
 console.log(`p99 ratio microchat/bare relay: ${results.ratioP99}  (p50 ratio ${results.ratioP50})`);
+console.log(
+  `p99 ratio store, relay, ack/store-then-relay: ${results.ratioP99AckToStore}; microchat/store, relay, ack: ${results.ratioP99ToAck}`,
+);
 console.log(
   `local state in ${results.stateDisk.dir}: 4 KB write + fdatasync p50 ${results.stateDisk.writeAndSyncMs.p50} ms, p99 ${results.stateDisk.writeAndSyncMs.p99} ms`,
 );
