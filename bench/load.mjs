@@ -44,6 +44,9 @@
 //                       not run beside it. With it on, the collector took
 //                       47-64% of each side's CPU and ran full garbage
 //                       collections of its own (README, Performance)
+//   --sides LIST        which rows to run, of microchat,ack,store,bare (default
+//                       all four): for experiments on one row against
+//                       another; ratios are given for the rows that ran
 //   --profile           a CPU profile of each side's workerd during the steady
 //                       load and, apart, of Microchat's during the busy conversation
 //                       (bench/profile.mjs; the Worker runs unminified),
@@ -84,6 +87,7 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "0.5" },
     "burst-seconds": { type: "string", default: "10" },
     repeat: { type: "string", default: "1" },
+    sides: { type: "string", default: "microchat,ack,store,bare" },
     panels: { type: "string", default: "0" },
     profile: { type: "boolean", default: false },
     "gc-trace": { type: "boolean", default: false },
@@ -104,9 +108,14 @@ const SECONDS = Math.min(120, Number(args.seconds));
 const RATE = Math.min(5, Number(args.rate));
 const BURST_SECONDS = Math.min(60, Number(args["burst-seconds"]));
 const REPEAT = Math.max(1, Math.min(5, Number(args.repeat)));
+const SIDES = new Set(args.sides.split(","));
+for (const side of SIDES) {
+  if (!["microchat", "ack", "store", "bare"].includes(side)) throw new Error(`--sides: no row "${side}"`);
+}
 
 /** The median run of `runs` by p99, with every run's p99 alongside. */
 function medianRun(runs) {
+  if (runs.length === 0) return undefined;
   const sorted = [...runs].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
   return { ...sorted[Math.floor(sorted.length / 2)], p99Runs: runs.map((r) => r.latencyMs.p99) };
 }
@@ -707,56 +716,63 @@ const bareRuns = [];
 const storeRuns = [];
 const ackRuns = [];
 for (let k = 0; k < REPEAT; k++) {
-  microchatRuns.push(await microchatRun(k === 0));
-  bareRuns.push(await baselineRun("ws"));
-  storeRuns.push(await baselineRun("store"));
-  ackRuns.push(await baselineRun("ack"));
+  if (SIDES.has("microchat")) microchatRuns.push(await microchatRun(k === 0));
+  if (SIDES.has("bare")) bareRuns.push(await baselineRun("ws"));
+  if (SIDES.has("store")) storeRuns.push(await baselineRun("store"));
+  if (SIDES.has("ack")) ackRuns.push(await baselineRun("ack"));
 }
 results.microchat = medianRun(microchatRuns);
 results.baseline = medianRun(bareRuns);
 results.storeThenRelay = medianRun(storeRuns);
 results.storeRelayAck = medianRun(ackRuns);
-const ratio = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : null);
-results.ratioP99 = ratio(results.microchat.latencyMs.p99, results.baseline.latencyMs.p99);
-results.ratioP50 = ratio(results.microchat.latencyMs.p50, results.baseline.latencyMs.p50);
-results.ratioP99ToStore = ratio(results.microchat.latencyMs.p99, results.storeThenRelay.latencyMs.p99);
-results.ratioP50ToStore = ratio(results.microchat.latencyMs.p50, results.storeThenRelay.latencyMs.p50);
+/** `a`'s figure over `b`'s (rows that ran; null when either did not). */
+const ratio = (a, b, figure) =>
+  a && b && a.latencyMs[figure] && b.latencyMs[figure]
+    ? Math.round((a.latencyMs[figure] / b.latencyMs[figure]) * 100) / 100
+    : null;
+results.ratioP99 = ratio(results.microchat, results.baseline, "p99");
+results.ratioP50 = ratio(results.microchat, results.baseline, "p50");
+results.ratioP99ToStore = ratio(results.microchat, results.storeThenRelay, "p99");
+results.ratioP50ToStore = ratio(results.microchat, results.storeThenRelay, "p50");
 // What the contract alone costs over storing and relaying (JSON both ways, a number, an ack), and what is left.
-results.ratioP99AckToStore = ratio(results.storeRelayAck.latencyMs.p99, results.storeThenRelay.latencyMs.p99);
-results.ratioP99ToAck = ratio(results.microchat.latencyMs.p99, results.storeRelayAck.latencyMs.p99);
+results.ratioP99AckToStore = ratio(results.storeRelayAck, results.storeThenRelay, "p99");
+results.ratioP99ToAck = ratio(results.microchat, results.storeRelayAck, "p99");
+const rows = [results.microchat, results.storeRelayAck, results.storeThenRelay, results.baseline].filter(Boolean);
 
 console.log(
   `\n| | conversations | msg/s | p50 ms | p95 ms | p99 ms | errors | lost | duplicates | server MB (idle → peak) | CPU s/s |`,
 );
 console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
-for (const r of [results.microchat, results.storeRelayAck, results.storeThenRelay, results.baseline]) {
+for (const r of rows) {
   console.log(
     `| ${r.name} | ${r.conversations} | ${r.messagesPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.errors} | ${r.lost} of ${r.sent} | ${r.duplicates} | ${r.idleMemoryMb} → ${r.serverMemoryMb} | ${r.serverCpuPerSecond} |`,
   );
 }
-if (results.microchat.panels) {
+if (results.microchat?.panels) {
   const { panels, panelFrames, panelFramesBy } = results.microchat;
   console.log(`\n${panels} panels open heard ${panelFrames} index frames; by type, opening the conversations`);
   console.log(`${JSON.stringify(panelFramesBy?.setup)}, during the load ${JSON.stringify(panelFramesBy?.load)}`);
 }
 if (REPEAT > 1) {
-  console.log(
-    `\np99 of each run: microchat ${results.microchat.p99Runs.join(", ")}; store, relay, ack ${results.storeRelayAck.p99Runs.join(", ")}; store-then-relay ${results.storeThenRelay.p99Runs.join(", ")}; bare relay ${results.baseline.p99Runs.join(", ")}`,
-  );
+  console.log(`\np99 of each run: ${rows.map((r) => `${r.name} ${r.p99Runs.join(", ")}`).join("; ")}`);
 }
-console.log(
-  `\np99 ratio microchat/store-then-relay: ${results.ratioP99ToStore}  (p50 ratio ${results.ratioP50ToStore})`,
-);
-console.log(`p99 ratio microchat/bare relay: ${results.ratioP99}  (p50 ratio ${results.ratioP50})`);
-console.log(
-  `p99 ratio store, relay, ack/store-then-relay: ${results.ratioP99AckToStore}; microchat/store, relay, ack: ${results.ratioP99ToAck}`,
-);
+console.log("");
+for (const [what, p99, p50] of [
+  ["microchat/store-then-relay", results.ratioP99ToStore, results.ratioP50ToStore],
+  ["microchat/bare relay", results.ratioP99, results.ratioP50],
+  ["store, relay, ack/store-then-relay", results.ratioP99AckToStore, null],
+  ["microchat/store, relay, ack", results.ratioP99ToAck, null],
+]) {
+  if (p99 !== null) console.log(`p99 ratio ${what}: ${p99}${p50 === null ? "" : `  (p50 ratio ${p50})`}`);
+}
 console.log(
   `local state in ${results.stateDisk.dir}: 4 KB write + fdatasync p50 ${results.stateDisk.writeAndSyncMs.p50} ms, p99 ${results.stateDisk.writeAndSyncMs.p99} ms`,
 );
-console.log(
-  `busy conversation: ${results.busyConversation.storedAndAckedPerSecond} msg/s stored+acked, ${results.busyConversation.deliveredPerSecond} delivered, p99 ${results.busyConversation.latencyMs.p99} ms; paced at 500 msg/s: p50 ${results.busyConversation.at500PerSecond.latencyMs.p50} ms, p99 ${results.busyConversation.at500PerSecond.latencyMs.p99} ms (${results.busyConversation.at500PerSecond.delivered} of ${results.busyConversation.at500PerSecond.sent} delivered)`,
-);
+const busy = results.busyConversation;
+if (busy)
+  console.log(
+    `busy conversation: ${busy.storedAndAckedPerSecond} msg/s stored+acked, ${busy.deliveredPerSecond} delivered, p99 ${busy.latencyMs.p99} ms; paced at 500 msg/s: p50 ${busy.at500PerSecond.latencyMs.p50} ms, p99 ${busy.at500PerSecond.latencyMs.p99} ms (${busy.at500PerSecond.delivered} of ${busy.at500PerSecond.sent} delivered)`,
+  );
 writeResults("latest", results);
 // "No message ever lost": a lost or doubled message in Microchat's runs fails the bench.
 const broken = microchatRuns.filter((r) => r.lost > 0 || r.duplicates > 0);
