@@ -29,8 +29,16 @@ export function randomKey(prefix) {
   return prefix + randomBytes(12).toString("hex");
 }
 
+/** The upload limit when none is given: 10 MB, as the Worker's own default (worker/lib/files.ts). */
+export const DEFAULT_MAX_UPLOAD_MB = 10;
+/**
+ * The largest upload limit that can be set: Cloudflare refuses request bodies over 100 MB on the Free and Pro
+ * plans (more on Business and Enterprise), so a higher limit would only promise what the edge refuses.
+ */
+export const MAX_UPLOAD_MB = 100;
+
 /** Problems with the answers, in words; empty when they are usable. */
-export function checkAnswers({ env, domain, sites, email, name }) {
+export function checkAnswers({ env, domain, sites, email, name, maxUploadMb }) {
   const problems = [];
   if (!(env in ENVIRONMENTS)) problems.push(`--env must be one of ${Object.keys(ENVIRONMENTS).join(", ")}`);
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain ?? "")) {
@@ -55,6 +63,12 @@ export function checkAnswers({ env, domain, sites, email, name }) {
   }
   if (!name || name.length > 80 || /["\\\n]/.test(name))
     problems.push('--name must be 1–80 characters, without " or \\');
+  const mb = Number(maxUploadMb);
+  if (maxUploadMb !== undefined && (!/^\d+$/.test(String(maxUploadMb)) || mb < 1 || mb > MAX_UPLOAD_MB)) {
+    problems.push(
+      `--max-upload-mb must be a whole number of megabytes from 1 to ${MAX_UPLOAD_MB}, the largest request body Cloudflare takes on the Free and Pro plans (got "${maxUploadMb}")`,
+    );
+  }
   for (const [flag, value] of [
     ["--domain", domain],
     ["--site", sites],
@@ -89,10 +103,15 @@ export function writeBlock(toml, env, block) {
  * block already there: its site key and workspace id are kept, never
  * remade (a new workspace id would be a new, empty workspace).
  */
-export function envBlock({ env, domain, sites, email, name }, kept = {}) {
+export function envBlock({ env, domain, sites, email, name, maxUploadMb }, kept = {}) {
   const base = ENVIRONMENTS[env];
   const siteKey = kept.SITE_KEY ?? randomKey("pk_");
   const workspaceId = kept.WORKSPACE_ID ?? randomKey("ws_");
+  // A limit given now wins; else the one written before (changed by hand or by an earlier run); else the default.
+  const maxUploadBytes =
+    maxUploadMb !== undefined
+      ? String(Number(maxUploadMb) * 1024 * 1024)
+      : (kept.MAX_UPLOAD_BYTES ?? String(DEFAULT_MAX_UPLOAD_MB * 1024 * 1024));
   const q = (s) => JSON.stringify(s);
   const lines = [
     begin(env) + " (written by `npm run deploy`; run it again to change this block)",
@@ -105,7 +124,7 @@ export function envBlock({ env, domain, sites, email, name }, kept = {}) {
     `SITE_KEY = ${q(siteKey)}`,
     `WORKSPACE_ID = ${q(workspaceId)}`,
     `WORKSPACE_NAME = ${q(name)}`,
-    `MAX_UPLOAD_BYTES = "10485760"`,
+    `MAX_UPLOAD_BYTES = ${q(maxUploadBytes)}`,
     `EMAIL_ADDRESS = ${q(email)}`,
     `PUBLIC_URL = ${q(`https://${domain}`)}`,
     `SITE_ORIGINS = ${q(sites)}`,

@@ -2,7 +2,8 @@
 // `npm run deploy`: a guided, repeatable deploy to your Cloudflare account.
 //
 //   npm run deploy -- --domain chat.example.com --site https://www.example.com \
-//     --email support@example.com --name "Example Support" [--env staging] [--dry-run]
+//     --email support@example.com --name "Example Support" [--env staging] [--dry-run] \
+//     [--max-upload-mb 25]
 //
 // It asks for what is missing (when run in a terminal), writes the
 // `[env.<env>]` block of wrangler.toml (its own bucket, state, rate-limit
@@ -29,19 +30,30 @@ import { bucketName, checkAnswers, envBlock, isDemo, randomKey, readBlock, write
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // MICROCHAT_WRANGLER: another wrangler to run (the tests use a stand-in for Cloudflare's API).
 const wranglerBin = process.env.MICROCHAT_WRANGLER ?? join(root, "node_modules/.bin/wrangler");
-const { values: flags } = parseArgs({
-  options: {
-    env: { type: "string", default: "production" },
-    domain: { type: "string" },
-    site: { type: "string" },
-    email: { type: "string" },
-    name: { type: "string" },
-    "dry-run": { type: "boolean", default: false },
-    force: { type: "boolean", default: false },
-    "skip-build": { type: "boolean", default: false },
-    config: { type: "string", default: join(root, "wrangler.toml") },
-  },
-});
+const OPTIONS = {
+  env: { type: "string", default: "production" },
+  domain: { type: "string" },
+  site: { type: "string" },
+  email: { type: "string" },
+  name: { type: "string" },
+  // The largest file a visitor or operator may upload, in MB (default 10, or what an earlier run wrote).
+  "max-upload-mb": { type: "string" },
+  "dry-run": { type: "boolean", default: false },
+  force: { type: "boolean", default: false },
+  "skip-build": { type: "boolean", default: false },
+  config: { type: "string", default: join(root, "wrangler.toml") },
+};
+let flags;
+try {
+  flags = parseArgs({ options: OPTIONS }).values;
+} catch (err) {
+  // An unknown flag, or one without its value: say so, and what there is, without a stack trace.
+  fail(
+    `${err.message}\n  flags: ${Object.keys(OPTIONS)
+      .map((f) => `--${f}`)
+      .join(", ")}`,
+  );
+}
 const dryRun = flags["dry-run"];
 const env = flags.env;
 const configPath = flags.config;
@@ -73,6 +85,7 @@ const answers = {
   sites: flags.site ?? earlier.SITE_ORIGINS,
   email: flags.email ?? earlier.EMAIL_ADDRESS,
   name: flags.name ?? earlier.WORKSPACE_NAME,
+  maxUploadMb: flags["max-upload-mb"],
 };
 const questions = {
   domain: "Domain for the panel and API (e.g. chat.example.com): ",
@@ -132,7 +145,11 @@ for (const name of ["SITE_KEY", "WORKSPACE_ID", "WORKSPACE_NAME", "EMAIL_ADDRESS
   else if (isDemo(shipped[name])) wrong.push(`${name} is the local demo's "${shipped[name]}"`);
 }
 if (!/^https:\/\//.test(shipped.PUBLIC_URL ?? "")) wrong.push("PUBLIC_URL is not an https origin");
-for (const binding of ["CONVERSATION", "WORKSPACE", "ATTACHMENTS", "SEND_EMAIL", "LOGIN_LIMIT", "SESSION_LIMIT"]) {
+// prettier-ignore
+const BINDINGS = [
+  "CONVERSATION", "WORKSPACE", "ATTACHMENTS", "SEND_EMAIL", "LOGIN_LIMIT", "SESSION_LIMIT", "UPLOAD_LIMIT", "MESSAGE_LIMIT",
+];
+for (const binding of BINDINGS) {
   if (!new RegExp(`^env\\.${binding}\\b`, "m").test(dry.out)) wrong.push(`binding ${binding} is missing`);
 }
 if (!dry.out.includes(bucketName(env))) wrong.push(`the R2 bucket is not ${bucketName(env)}`);

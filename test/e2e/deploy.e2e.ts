@@ -77,6 +77,7 @@ describe("npm run deploy", () => {
     assert.equal(block.values.PUBLIC_URL, "https://chat.example.com");
     assert.equal(block.values.EMAIL_ADDRESS, "support@example.com");
     assert.equal(block.values.SITE_ORIGINS, "https://www.example.com,https://shop.example.com");
+    assert.equal(block.values.MAX_UPLOAD_BYTES, String(10 * 1024 * 1024), "the default upload limit, 10 MB");
     for (const demo of ['"demo"', "microchat.example", "127.0.0.1"]) {
       assert.ok(!block.text.includes(demo), `the production block carries ${demo}`);
     }
@@ -99,7 +100,35 @@ describe("npm run deploy", () => {
     const missing = deploy(["--dry-run", "--domain", "chat.example.com"]);
     assert.equal(missing.status, 2, missing.out);
     assert.match(missing.out, /missing --site, --email, --name/);
+    // A flag it does not know, or one without its value: named, with the flags it takes, and no stack trace.
+    for (const args of [["--max-upload", "25"], ["--max-upload-mb"], ["--max-upload-mb", "-3"]]) {
+      const unknown = deploy(["--dry-run", ...ANSWERS, ...args]);
+      assert.equal(unknown.status, 2, unknown.out);
+      assert.match(unknown.out, /✖ .*'--max-upload[^]*flags: --env, --domain, .*--max-upload-mb/);
+      assert.doesNotMatch(unknown.out, /\n\s+at /, "a stack trace");
+    }
     assert.match(readFileSync(missing.config, "utf8"), /^SITE_KEY = "demo"$/m, "the local config is untouched");
+  });
+
+  it("--max-upload-mb sets the upload limit, is checked, and is kept by a later run that does not name it", () => {
+    const run = deploy(["--dry-run", ...ANSWERS, "--max-upload-mb", "25"]);
+    assert.equal(run.status, 0, run.out);
+    const written = readFileSync(join(root, "dist/deploy/wrangler.toml"), "utf8");
+    assert.equal((readBlock(written, "production") as Block).values.MAX_UPLOAD_BYTES, String(25 * 1024 * 1024));
+    for (const bad of ["0", "101", "2.5", "10MB", "-3"]) {
+      const refused = deploy(["--dry-run", ...ANSWERS, `--max-upload-mb=${bad}`]);
+      assert.equal(refused.status, 2, `--max-upload-mb ${bad}: ${refused.out}`);
+      assert.match(
+        refused.out,
+        new RegExp(`--max-upload-mb must be a whole number of megabytes from 1 to 100.*got "${bad}"`),
+      );
+    }
+    // A run that does not name it keeps what the block says (an earlier run's, or a hand edit), and changes nothing.
+    const base = readFileSync(join(root, "wrangler.toml"), "utf8");
+    const once = writeBlock(base, "production", envBlock({ ...answers("production"), maxUploadMb: "5" }));
+    const kept = (readBlock(once, "production") as Block).values;
+    assert.equal(kept.MAX_UPLOAD_BYTES, String(5 * 1024 * 1024));
+    assert.equal(writeBlock(once, "production", envBlock(answers("production"), kept)), once);
   });
 
   it("the written block is stable: run again, it keeps its site key and workspace id and changes nothing", () => {
