@@ -7,7 +7,8 @@
  * admin page for someone who is not an admin, goes to /conversations.
  */
 import { Navigate, Route, Router, useParams, type RouteSectionProps } from "@solidjs/router";
-import { lazy, Match, onMount, Show, Suspense, Switch, type Component } from "solid-js";
+import { ErrorBoundary, lazy, Match, onMount, Show, Suspense, Switch, type Component } from "solid-js";
+import { LoadFailed } from "./components/load-failed";
 import { Shell, useShell } from "./components/shell";
 import { REPORT_TABS, type ReportTab } from "./lib/paths";
 import ConversationsPage from "./pages/conversations";
@@ -42,13 +43,15 @@ const adminOnly =
     );
   };
 
-/** A page loaded on first use, with the spinner while it loads. */
+/** A page loaded on first use: the spinner while it loads, and a way to try again if it cannot be (offline). */
 const later =
   (Page: Component): Component =>
   () => (
-    <Suspense fallback={<Loading />}>
-      <Page />
-    </Suspense>
+    <ErrorBoundary fallback={(_err, retry) => <LoadFailed what="This page" retry={retry} />}>
+      <Suspense fallback={<Loading />}>
+        <Page />
+      </Suspense>
+    </ErrorBoundary>
   );
 
 const Reports = later(() => {

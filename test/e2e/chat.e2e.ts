@@ -207,6 +207,79 @@ describe("live chat in the browser", () => {
     assert.equal(await operator.getByTestId("message").filter({ hasText: "Typed while offline" }).count(), 1);
   });
 
+  it("an operator's reply typed while the network is down reaches the visitor once, even after leaving its window", async () => {
+    const text = "Reply typed offline, then away";
+    await operatorCtx.setOffline(true);
+    await operator.getByTestId("connection-banner").waitFor({ timeout: 15_000 });
+    const composer = operator.getByTestId("composer");
+    await composer.fill(text);
+    await composer.press("Enter");
+    await operator.locator('[data-testid="message"][data-status="sending"]', { hasText: text }).waitFor();
+    // The operator moves on before the network is back: the window, its socket and its outbox close. Reports was
+    // never opened, so its page cannot load offline: it says so, and loads by itself once the network is back.
+    await operator.getByTestId("nav-reports").click();
+    await operator.getByTestId("composer").waitFor({ state: "detached" });
+    await operator.getByTestId("load-failed").getByText("This page could not be loaded").waitFor();
+    await operator.screenshot({ path: join(shots, "page-offline.png") });
+    await operatorCtx.setOffline(false);
+    await operator.getByRole("heading", { name: "Reports" }).waitFor({ timeout: 20_000 });
+    await widget(visitor).locator(".m.operator", { hasText: text }).waitFor({ timeout: 30_000 });
+    // Back in the conversation it shows once, stored, not as still on its way (and not sent again).
+    await operator.getByTestId("nav-conversations").click();
+    await operator.getByTestId("tab-mine").click();
+    await operator.getByTestId("mine-list").getByTestId("conversation-row").first().click();
+    await operator.getByTestId("composer").waitFor();
+    const shown = operator.getByTestId("message").filter({ hasText: text });
+    await shown.first().waitFor();
+    assert.equal(await shown.count(), 1, "the reply shows once");
+    assert.equal(await shown.getAttribute("data-status"), "sent", "the reply is not shown as still on its way");
+    assert.equal(await widget(visitor).locator(".m.operator", { hasText: text }).count(), 1);
+  });
+
+  it("a reply refused after its window closed says so, and waits in the conversation for Retry", async () => {
+    const text = "Reply the server refuses at first";
+    await operatorCtx.setOffline(true);
+    await operator.getByTestId("connection-banner").waitFor({ timeout: 15_000 });
+    // While it is refused: the conversation's socket cannot reconnect, and the server refuses the reply over HTTP.
+    let refusing = true;
+    await operator.routeWebSocket(/\/ws\/conversations\//, (ws) => {
+      if (refusing) void ws.close({ code: 1011, reason: "test" });
+      else ws.connectToServer();
+    });
+    await operator.route(/\/api\/v1\/conversations\/[^/]+\/messages$/, (route) =>
+      route.fulfill({
+        status: 403,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "forbidden", message: "Join the conversation to reply." } }),
+      }),
+    );
+    const composer = operator.getByTestId("composer");
+    await composer.fill(text);
+    await composer.press("Enter");
+    await operator.locator('[data-testid="message"][data-status="sending"]', { hasText: text }).waitFor();
+    await operator.getByTestId("nav-reports").click();
+    await operator.getByRole("heading", { name: "Reports" }).waitFor();
+    await operatorCtx.setOffline(false);
+    await operator
+      .getByTestId("toast")
+      .filter({ hasText: "was not sent: Join the conversation to reply." })
+      .waitFor({ timeout: 20_000 });
+    await operator.unrouteAll();
+    refusing = false;
+    // Back in the conversation the reply waits, refused, with Retry and Discard; Retry sends it, once.
+    await operator.getByTestId("nav-conversations").click();
+    await operator.getByTestId("tab-mine").click();
+    await operator.getByTestId("mine-list").getByTestId("conversation-row").first().click();
+    const failed = operator.locator('[data-testid="message"][data-status="failed"]', { hasText: text });
+    await failed.waitFor();
+    await failed.getByRole("button", { name: "Retry" }).click();
+    await widget(visitor).locator(".m.operator", { hasText: text }).waitFor({ timeout: 20_000 });
+    const shown = operator.getByTestId("message").filter({ hasText: text });
+    await operator.locator('[data-testid="message"][data-status="sent"]', { hasText: text }).waitFor();
+    assert.equal(await shown.count(), 1, "the reply shows once");
+    assert.equal(await widget(visitor).locator(".m.operator", { hasText: text }).count(), 1);
+  });
+
   it("hostile text shows as text in the panel and the widget, and nothing executes", async () => {
     const payload = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>`;
     await widget(visitor).locator("#input").fill(payload);

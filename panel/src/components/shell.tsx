@@ -10,6 +10,7 @@ import type { Operator } from "../../../worker/protocol";
 import { visitorName } from "../lib/format";
 import { conversationId, conversationPath, sectionOf } from "../lib/paths";
 import { createInbox } from "../stores/inbox";
+import { resumeKept } from "../stores/kept-replies";
 import type { InboxActions, InboxState } from "../stores/inbox-state";
 import { createNotifications, NotificationsContext } from "../stores/notifications";
 import { createOwnStatus } from "../stores/own-status";
@@ -45,6 +46,8 @@ export function Shell(props: {
   verify: () => void;
   children: JSX.Element;
 }) {
+  // Replies a closed window or a reload left on their way go out now (before any page opens a window).
+  resumeKept(props.me.id);
   const navigate = useNavigate();
   const location = useLocation();
   const opened = useMatch(() => "/conversations/:id");

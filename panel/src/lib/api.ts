@@ -11,6 +11,7 @@ import type {
   Channel,
   ConversationState,
   MeResponse,
+  Message,
   Operator,
   OperatorReportResponse,
   PresenceStatus,
@@ -172,6 +173,12 @@ export const api = {
   leave: (id: string) => request<{ state: ConversationState }>("POST", `/api/conversations/${enc(id)}/leave`),
   /** Deletes a conversation for good: messages, files and visitor data. */
   deleteConversation: (id: string) => request<void>("DELETE", `/api/conversations/${enc(id)}`),
+  /**
+   * Sends a reply over HTTP (/api/v1, with the panel's cookie) when its window is gone: `clientId` makes a resend
+   * store it once (see stores/kept-replies.ts).
+   */
+  sendReply: (id: string, body: { text: string; channel: Channel; clientId: string }) =>
+    request<{ message: Message }>("POST", `/api/v1/conversations/${enc(id)}/messages`, body),
   upload,
   /** What is known about the conversation's visitor: location, pages, browser, IP. */
   visitor: (id: string) => request<{ visitor: VisitorInfo }>("GET", `/api/conversations/${enc(id)}/visitor`),

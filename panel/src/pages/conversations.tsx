@@ -1,10 +1,11 @@
 /** Conversations: the list column and the open conversation side by side. */
 import { Navigate, useNavigate, useParams } from "@solidjs/router";
-import { createSignal, lazy, Show, Suspense } from "solid-js";
+import { createSignal, ErrorBoundary, lazy, Show, Suspense } from "solid-js";
 import { api, errorText } from "../lib/api";
 import { conversationId, conversationPath } from "../lib/paths";
 import { ConversationList } from "../components/inbox/conversation-list";
 import { ConnectionBanner } from "../components/connection-banner";
+import { LoadFailed } from "../components/load-failed";
 import { ChatIcon } from "../components/icons";
 import { NotificationBanner } from "../components/notifications";
 import { useShell } from "../components/shell";
@@ -91,27 +92,31 @@ function Conversations(props: { selectedId: string | null }) {
             }
           >
             {(id) => (
-              <Suspense
-                fallback={
-                  <div class="window-empty" aria-busy="true">
-                    <span class="spinner large" aria-label="Loading the conversation" />
-                  </div>
-                }
+              <ErrorBoundary
+                fallback={(_err, retry) => <LoadFailed what="The conversation" retry={retry} class="window-empty" />}
               >
-                <ConversationWindow
-                  id={id}
-                  me={me}
-                  summary={inboxActions.find(id)}
-                  onBack={() => navigate("/conversations")}
-                  onDeleted={() => {
-                    navigate("/conversations", { replace: true });
-                    notify("Conversation deleted");
-                  }}
-                  onConnection={setWindowDown}
-                  onLive={(row) => inboxActions.live(id, row)}
-                  onRepeatedFailure={verify}
-                />
-              </Suspense>
+                <Suspense
+                  fallback={
+                    <div class="window-empty" aria-busy="true">
+                      <span class="spinner large" aria-label="Loading the conversation" />
+                    </div>
+                  }
+                >
+                  <ConversationWindow
+                    id={id}
+                    me={me}
+                    summary={inboxActions.find(id)}
+                    onBack={() => navigate("/conversations")}
+                    onDeleted={() => {
+                      navigate("/conversations", { replace: true });
+                      notify("Conversation deleted");
+                    }}
+                    onConnection={setWindowDown}
+                    onLive={(row) => inboxActions.live(id, row)}
+                    onRepeatedFailure={verify}
+                  />
+                </Suspense>
+              </ErrorBoundary>
             )}
           </Show>
         </div>

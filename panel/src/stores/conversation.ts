@@ -14,11 +14,13 @@ import { createStore, reconcile } from "solid-js/store";
 import { liveSocket } from "../../../widget/src/lib/live-socket";
 import type { Channel, ClientFrame, ConversationState, Message, ServerFrame } from "../../../worker/protocol";
 import { api, errorText } from "../lib/api";
+import { visitorName } from "../lib/format";
 import { createMessageLog } from "./conversation-log";
 import { createOutbox } from "./conversation-outbox";
 import { createPaging } from "./conversation-paging";
 import { initialState, type ConversationActions, type ConversationStoreState } from "./conversation-state";
 import { createUploads } from "./conversation-uploads";
+import { keepReplies, takeReplies } from "./kept-replies";
 
 export function createConversation(
   id: string,
@@ -30,7 +32,8 @@ export function createConversation(
     onVisitorMessage?: (m: Message) => void;
   } = {},
 ): [ConversationStoreState, ConversationActions] {
-  const [state, setState] = createStore<ConversationStoreState>(initialState());
+  // Replies left on their way when this conversation's window last closed are shown and sent again (kept-replies.ts).
+  const [state, setState] = createStore<ConversationStoreState>({ ...initialState(), outbox: takeReplies(id) });
   /** True between `welcome` and the socket closing: sends may go out. */
   let welcomed = false;
   const ready = () => welcomed;
@@ -164,6 +167,9 @@ export function createConversation(
     dispose() {
       uploads.dispose();
       socket.stop();
+      // What is still on its way is delivered without the window (or shown again when it reopens).
+      const visitor = state.conversation?.visitor;
+      keepReplies(id, visitor ? visitorName(visitor) : "the visitor", state.outbox);
     },
   };
   return [state, actions];

@@ -6,6 +6,7 @@ import type { Operator } from "../../../worker/protocol";
 import { api, errorText, HttpError, onUnauthorized } from "../lib/api";
 import { firstRequests } from "../lib/boot";
 import { dropEarlySocket, rememberSignedIn } from "../lib/early-socket";
+import { forgetKept } from "./kept-replies";
 
 export type SessionPhase = "loading" | "setup" | "login" | "ready" | "error";
 
@@ -102,10 +103,13 @@ export function createSession(): [SessionState, SessionActions] {
         // Signing out locally matters more than the server's answer.
       }
       setState({ phase: "login", me: null, notice: null });
+      // After the windows closed (and handed over what was on its way): a signed-out tab keeps no replies.
+      forgetKept();
     },
     async logoutEverywhere() {
       await api.signOutEverywhere();
       setState({ phase: "login", me: null, notice: "You are signed out on every device and browser." });
+      forgetKept();
     },
     expire,
     async verify() {
