@@ -156,6 +156,28 @@ describe("reports, ratings and deleting in the browser", () => {
     });
     await operator.screenshot({ path: join(shots, "reports-800.png"), fullPage: true });
     assert.equal(await fitsWidth(operator), true, "no horizontal scrolling at 800px");
+    // On a phone the days along the axis are fewer, and none runs into the next.
+    for (const width of [375, 800, 1280]) {
+      await operator.setViewportSize({ width, height: 740 });
+      await operator.waitForFunction((w) => {
+        const svg = document.querySelector('[data-testid="ratings-chart"] svg');
+        return !!svg && svg.getBoundingClientRect().right <= w;
+      }, width);
+      const boxes = await operator
+        .locator('[data-testid="ratings-chart"] .chart-label')
+        .evaluateAll((labels) => labels.map((l) => ({ text: l.textContent, ...l.getBoundingClientRect().toJSON() })));
+      assert.ok(boxes.length >= 2, `at ${width}px the axis names at least its first and last day: ${boxes.length}`);
+      for (let i = 1; i < boxes.length; i++) {
+        const [a, b] = [boxes[i - 1]!, boxes[i]!];
+        assert.ok(
+          a.right + 4 <= b.left,
+          `at ${width}px "${a.text}" (to ${a.right}) runs into "${b.text}" (from ${b.left})`,
+        );
+      }
+    }
+    await operator.screenshot({ path: join(shots, "reports-1280-after-phone.png") });
+    await operator.setViewportSize({ width: 375, height: 740 });
+    await operator.screenshot({ path: join(shots, "reports-375.png"), fullPage: true });
     await operator.setViewportSize({ width: 1280, height: 800 });
   });
 

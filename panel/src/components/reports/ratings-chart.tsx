@@ -15,6 +15,8 @@ type Day = OperatorReportResponse["series"][number];
 
 const HEIGHT = 200;
 const M = { top: 14, right: 34, bottom: 26, left: 34 };
+/** The room a day's label on the axis needs, with a gap to the next ("Nov 12" is about 40 px). */
+const LABEL_SPACING = 56;
 
 /** "12 Mar" for a "2025-03-12" UTC day. */
 export function shortDay(day: string): string {
@@ -63,8 +65,10 @@ export function RatingsChart(props: { series: Day[] }) {
     const yAvg = (v: number) => M.top + plotH - (v / 5) * plotH;
     const x = (i: number) => M.left + slot * i + slot / 2;
     const barW = Math.max(2, Math.min(28, slot * 0.6));
-    // Label about six days along the axis, always the first and the last.
-    const every = Math.max(1, Math.ceil(n / 6));
+    // Label about six days along the axis (fewer where they would not fit: a day's label is about 40 px wide),
+    // always the first and the last.
+    const fit = Math.max(2, Math.floor(plotW / LABEL_SPACING));
+    const every = Math.max(1, Math.ceil(n / Math.min(6, fit)));
     const labelled = props.series.map((_, i) => i).filter((i) => i % every === 0);
     const lastI = props.series.length - 1;
     if (lastI > 0 && labelled[labelled.length - 1] !== lastI) {
