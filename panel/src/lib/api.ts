@@ -175,10 +175,11 @@ export const api = {
   deleteConversation: (id: string) => request<void>("DELETE", `/api/conversations/${enc(id)}`),
   /**
    * Sends a reply over HTTP (/api/v1, with the panel's cookie) when its window is gone: `clientId` makes a resend
-   * store it once (see stores/kept-replies.ts).
+   * store it once (see stores/kept-replies.ts). A 401 here does not sign the panel out: the reply is kept until the
+   * operator is signed in again, and a signed-out tab says so through its own requests.
    */
   sendReply: (id: string, body: { text: string; channel: Channel; clientId: string }) =>
-    request<{ message: Message }>("POST", `/api/v1/conversations/${enc(id)}/messages`, body),
+    request<{ message: Message }>("POST", `/api/v1/conversations/${enc(id)}/messages`, body, { authProbe: true }),
   upload,
   /** What is known about the conversation's visitor: location, pages, browser, IP. */
   visitor: (id: string) => request<{ visitor: VisitorInfo }>("GET", `/api/conversations/${enc(id)}/visitor`),
