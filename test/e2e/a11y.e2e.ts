@@ -211,6 +211,19 @@ describe("accessibility: axe on every screen, and the story with the keyboard al
       .click();
     await phone.getByTestId("setup-form").getByRole("alert").waitFor();
     await check(phone, "setup with an error (phone)");
+    // Every problem is named at once, not one per try.
+    await phone.getByTestId("setup-form").getByLabel("Password", { exact: true }).fill("short");
+    await phone.getByTestId("setup-form").getByLabel("Confirm password", { exact: true }).fill("shorter");
+    await phone
+      .getByTestId("setup-form")
+      .getByRole("button", { name: /create/i })
+      .click();
+    assert.equal(
+      await phone.getByTestId("setup-form").getByRole("alert").innerText(),
+      "Please enter your name. Please enter a valid email address. The password needs at least 10 characters. The two passwords do not match.",
+    );
+    await phone.getByTestId("setup-form").getByLabel("Password", { exact: true }).fill("");
+    await phone.getByTestId("setup-form").getByLabel("Confirm password", { exact: true }).fill("");
     // Each field is named by its label alone; the password's hint is its description, not part of its name.
     for (const label of ["Name", "Email", "Password", "Confirm password"]) {
       assert.equal(await desk.getByTestId("setup-form").getByLabel(label, { exact: true }).count(), 1, label);
@@ -601,6 +614,11 @@ describe("accessibility: axe on every screen, and the story with the keyboard al
       await page.getByTestId("operator-row").first().getByTestId("operator-presence").waitFor();
       await page.locator('[data-testid="operator-presence"][data-presence="online"]').waitFor();
       await check(page, `operators (${width})`);
+      // Each name is shown whole where the row has room for it: the badges beside it move under it first.
+      const cut = await page
+        .locator('[data-testid="operator-row"] .operator-name > .ellipsis')
+        .evaluateAll((names) => names.filter((n) => n.scrollWidth > n.clientWidth).map((n) => n.textContent));
+      assert.deepEqual(cut, [], `operators (${width}): names cut short`);
       await page.goto(app.base + "/reports");
       await page.getByTestId("operator-report-row").first().waitFor();
       await check(page, `reports (${width})`);
@@ -614,6 +632,9 @@ describe("accessibility: axe on every screen, and the story with the keyboard al
     await desk.goto(app.base + "/operators");
     await desk.locator('[data-testid="operator-presence"][data-presence="online"]').waitFor();
     await desk.screenshot({ path: join(shots, "operators.png") });
+    await phone.goto(app.base + "/operators");
+    await phone.locator('[data-testid="operator-presence"][data-presence="online"]').waitFor();
+    await phone.screenshot({ path: join(shots, "operators-phone.png") });
     assertNoViolations();
   });
 });

@@ -17,9 +17,7 @@ export default function SetupPage(props: { onSetup: (input: Admin) => Promise<vo
   const submit = (e: SubmitEvent) => {
     e.preventDefault();
     if (setup.busy()) return;
-    const wrong =
-      checkNewOperator(name(), email(), password(), "your name") ??
-      (password() !== confirm() ? "The two passwords do not match." : null);
+    const wrong = checkNewOperator(name(), email(), password(), "your name", confirm());
     if (wrong) return setup.setError(wrong);
     void setup.run({ name: name().trim(), email: email().trim(), password: password() });
   };
