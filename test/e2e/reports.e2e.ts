@@ -159,13 +159,21 @@ describe("reports, ratings and deleting in the browser", () => {
     // On a phone the days along the axis are fewer, and none runs into the next.
     for (const width of [375, 800, 1280]) {
       await operator.setViewportSize({ width, height: 740 });
-      await operator.waitForFunction((w) => {
-        const svg = document.querySelector('[data-testid="ratings-chart"] svg');
-        return !!svg && svg.getBoundingClientRect().right <= w;
-      }, width);
-      const boxes = await operator
-        .locator('[data-testid="ratings-chart"] .chart-label')
-        .evaluateAll((labels) => labels.map((l) => ({ text: l.textContent, ...l.getBoundingClientRect().toJSON() })));
+      // Wait until the chart is drawn for its box at this width, then read every label in the same task: a redraw
+      // replaces the labels, and ones read across two round trips may already be detached (all zeros).
+      const drawn = await operator.waitForFunction(() => {
+        const box = document.querySelector<HTMLElement>('[data-testid="ratings-chart"] .chart-box');
+        const svg = box?.querySelector("svg");
+        if (!box || !svg) return null;
+        if (Number(svg.getAttribute("width")) !== Math.max(240, Math.floor(box.getBoundingClientRect().width)))
+          return null;
+        if (svg.getBoundingClientRect().right > window.innerWidth) return null;
+        return [...svg.querySelectorAll(".chart-label")].map((l) => {
+          const r = l.getBoundingClientRect();
+          return { text: l.textContent, left: r.left, right: r.right };
+        });
+      });
+      const boxes = (await drawn.jsonValue())!;
       assert.ok(boxes.length >= 2, `at ${width}px the axis names at least its first and last day: ${boxes.length}`);
       for (let i = 1; i < boxes.length; i++) {
         const [a, b] = [boxes[i - 1]!, boxes[i]!];
