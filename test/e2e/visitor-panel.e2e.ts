@@ -234,6 +234,37 @@ describe("visitor info, notifications and integrations", () => {
     await admin.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it("while the conversation's connection is down the panel does not claim the visitor is online, nor hangs opening one", async () => {
+    const header = admin.getByTestId("conversation-header");
+    const presence = header.getByTestId("header-presence");
+    const infoPresence = admin.getByTestId("visitor-info").getByTestId("visitor-presence");
+    await presence.filter({ hasText: /^Online$/ }).waitFor();
+    await infoPresence.filter({ hasText: "Online now" }).waitFor();
+    await admin.context().setOffline(true);
+    try {
+      await admin.getByTestId("connection-banner").waitFor({ timeout: 15_000 });
+      await presence.filter({ hasText: "Reconnecting…" }).waitFor();
+      await infoPresence.filter({ hasText: "Not known while reconnecting" }).waitFor();
+      assert.equal(await header.locator(".avatar-online").count(), 0, "the avatar drops its online dot");
+      await admin.screenshot({ path: join(shots, "conversation-presence-unknown.png") });
+      // A conversation opened now says why it does not open yet, rather than loading for ever.
+      const url = admin.url();
+      await admin.getByTestId("nav-conversations").click();
+      await admin.waitForURL((u) => u.toString() !== url);
+      await admin.getByTestId("conversation-row").filter({ hasText: "Nora" }).first().click();
+      await admin
+        .getByTestId("conversation-loading")
+        .filter({ hasText: "Cannot reach Microchat. The conversation opens as soon as the connection is back" })
+        .waitFor({ timeout: 15_000 });
+      await admin.screenshot({ path: join(shots, "conversation-opening-offline.png") });
+    } finally {
+      await admin.context().setOffline(false);
+    }
+    await admin.getByTestId("conversation-loading").waitFor({ state: "detached", timeout: 30_000 });
+    await presence.filter({ hasText: /^Online$/ }).waitFor({ timeout: 20_000 });
+    await infoPresence.filter({ hasText: "Online now" }).waitFor();
+  });
+
   it("an admin creates an API token, sees it once, uses it, revokes it; then it is refused", async () => {
     await admin.getByTestId("nav-integrations").click();
     const page = admin.getByTestId("integrations-page");

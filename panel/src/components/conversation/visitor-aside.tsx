@@ -36,7 +36,8 @@ export function VisitorAside(props: {
   id: string;
   conversationId: string;
   visitor: VisitorRef | null;
-  online: boolean | undefined;
+  /** Live from the conversation socket: undefined until it answers, null while it is down. */
+  online: boolean | null | undefined;
   shown: boolean;
 }) {
   const d = props.drawer;

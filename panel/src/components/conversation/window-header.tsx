@@ -20,6 +20,8 @@ function BackButton(props: { onBack: () => void }) {
 export function WindowHeader(props: {
   visitor: VisitorRef;
   state: ConversationState | null;
+  /** Whether the visitor is online: undefined before the socket answers, null while it is down (not known). */
+  presence: boolean | null | undefined;
   summary: ConversationSummary | undefined;
   meId: string;
   joined: boolean;
@@ -46,7 +48,7 @@ export function WindowHeader(props: {
   return (
     <header class="window-header" data-testid="conversation-header">
       <BackButton onBack={props.onBack} />
-      <VisitorAvatar visitor={props.visitor} size="lg" online={props.state?.visitorOnline} />
+      <VisitorAvatar visitor={props.visitor} size="lg" online={props.presence === true} />
       <div class="window-title">
         <div class="window-name-line">
           <h2 class="window-name" title={visitorName(props.visitor)}>
@@ -65,7 +67,13 @@ export function WindowHeader(props: {
             </button>
           </Show>
         </div>
-        <StatusLine state={props.state} summary={props.summary} visitor={props.visitor} meId={props.meId} />
+        <StatusLine
+          state={props.state}
+          presence={props.presence}
+          summary={props.summary}
+          visitor={props.visitor}
+          meId={props.meId}
+        />
       </div>
       <div class="window-actions">
         <Show when={props.infoButton}>
@@ -115,6 +123,7 @@ export function WindowHeader(props: {
 
 function StatusLine(props: {
   state: ConversationState | null;
+  presence: boolean | null | undefined;
   summary: ConversationSummary | undefined;
   visitor: VisitorRef;
   meId: string;
@@ -134,9 +143,14 @@ function StatusLine(props: {
       <Show when={operators().length > 0}>
         <span>with {others()}</span>
       </Show>
-      <Show when={props.state}>
-        <span classList={{ online: props.state?.visitorOnline === true }} class="presence">
-          {props.state?.visitorOnline ? "Online" : "Offline"}
+      <Show when={props.presence !== undefined}>
+        <span
+          classList={{ online: props.presence === true, unknown: props.presence === null }}
+          class="presence"
+          data-testid="header-presence"
+          title={props.presence === null ? "Not known while the connection is down" : undefined}
+        >
+          {props.presence === null ? "Reconnecting…" : props.presence ? "Online" : "Offline"}
         </span>
       </Show>
       <Show when={email()}>

@@ -93,6 +93,9 @@ export function ConversationWindow(props: {
   const drop = createFileDrop(canDrop, (files) => actions.upload(files, reply.channel()));
 
   const visitor = (): VisitorRef | null => state.conversation?.visitor ?? props.summary?.visitor ?? null;
+  // Whether the visitor is online, as the socket last said; null while it is down (what it said may no longer hold).
+  const presence = (): boolean | null | undefined =>
+    state.connection === "open" ? state.conversation?.visitorOnline : state.conversation ? null : undefined;
   const drawer = createInfoDrawer();
   // Nothing is asked of a conversation that is gone or was deleted (its visitor info would only answer 404).
   const live = () => state.phase !== "gone" && state.phase !== "deleted";
@@ -110,6 +113,7 @@ export function ConversationWindow(props: {
             <WindowHeader
               visitor={v()}
               state={state.conversation}
+              presence={presence()}
               summary={props.summary}
               meId={props.me.id}
               joined={joined()}
@@ -138,7 +142,15 @@ export function ConversationWindow(props: {
             </div>
           </Match>
           <Match when={state.phase === "loading"}>
-            <Spinning class="window-empty" text="Loading conversation…" />
+            <Spinning
+              class="window-empty"
+              testId="conversation-loading"
+              text={
+                state.connection === "reconnecting"
+                  ? "Cannot reach Microchat. The conversation opens as soon as the connection is back…"
+                  : "Loading conversation…"
+              }
+            />
           </Match>
           <Match when={true}>
             <MessageList
@@ -195,7 +207,7 @@ export function ConversationWindow(props: {
         id={infoId}
         conversationId={props.id}
         visitor={visitor()}
-        online={state.conversation?.visitorOnline}
+        online={presence()}
         shown={infoShown()}
       />
     </div>

@@ -9,7 +9,8 @@ import { Section } from "./section";
 export function IdentitySection(props: {
   info: VisitorInfo;
   verified: boolean | undefined;
-  online: boolean;
+  /** null: not known now (the conversation's socket is reconnecting). */
+  online: boolean | null;
   onSave: (input: { name: string | null; email: string | null }) => Promise<void>;
 }) {
   const [editing, setEditing] = createSignal(false);
@@ -62,6 +63,9 @@ export function IdentitySection(props: {
         >
           <Match when={props.online}>
             <span class="presence online">Online now</span>
+          </Match>
+          <Match when={props.online === null}>
+            <span class="presence unknown">Not known while reconnecting</span>
           </Match>
           <Match when={!props.info.web && props.info.mail}>
             {(mail) => <span>Writes by email · last mail {ago(mail().lastAt)}</span>}

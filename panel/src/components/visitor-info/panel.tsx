@@ -28,8 +28,8 @@ export function VisitorInfoPanel(props: {
   conversationId: string;
   /** The visitor as the conversation state has it (carries `verified`). */
   visitor: VisitorRef | null;
-  /** Live from the conversation socket; undefined until it answers. */
-  online: boolean | undefined;
+  /** Live from the conversation socket; undefined until it answers, null while it is down (not known). */
+  online: boolean | null | undefined;
   /** On screen: refresh while true. */
   active: boolean;
   /** Shown as a drawer: a Close button is offered. */
@@ -79,7 +79,7 @@ export function VisitorInfoPanel(props: {
               <IdentitySection
                 info={info()}
                 verified={props.visitor?.verified}
-                online={props.online ?? info().online}
+                online={props.online === undefined ? info().online : props.online}
                 onSave={actions.save}
               />
               <Show when={info().mail}>{(mail) => <MailSection mail={mail()} />}</Show>
@@ -87,7 +87,10 @@ export function VisitorInfoPanel(props: {
                 <ThreadsSection threads={state.threads} />
               </Show>
               <Show when={info().web}>
-                <PagesSection info={info()} online={props.online ?? info().online} />
+                <PagesSection
+                  info={info()}
+                  online={props.online === undefined ? info().online : props.online === true}
+                />
                 <TechSection info={info()} />
               </Show>
             </>
