@@ -80,6 +80,7 @@ export const TEST_FILES = {
     "visitor-info",
     "email",
     "presence",
+    "availability",
     "identity",
     "sessions",
     "visitor-tokens",
@@ -87,6 +88,7 @@ export const TEST_FILES = {
   ].map((n) => `test/${n}.test.ts`),
   workspace: [
     "workspace",
+    "availability",
     "workspace-object-rules",
     "retention-rules",
     "audit-rules",

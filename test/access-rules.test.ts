@@ -79,7 +79,8 @@ function workspaceWith(
         sessionActive: (...args: Parameters<WorkspaceStub["sessionActive"]>) => answer(real, ...args),
         upsertConversation: (...args: Parameters<WorkspaceStub["upsertConversation"]>) =>
           real.upsertConversation(...args),
-        availability: () => real.availability(),
+        watchAvailability: (id: string) => real.watchAvailability(id),
+        unwatchAvailability: (id: string) => real.unwatchAvailability(id),
       };
     },
   });

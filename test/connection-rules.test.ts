@@ -116,6 +116,24 @@ function fresh() {
 }
 type Fresh = ReturnType<typeof fresh>;
 
+/** Conversation `f`'s workspace, answering its next availability question only when the test calls `answer`. */
+async function heldAvailability(f: Fresh) {
+  let asked!: () => void;
+  const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+  let resolveAnswer: ((available: boolean) => void) | null = null;
+  await failingBinding(f.id, "WORKSPACE", {
+    idFromName: (name: string) => env.WORKSPACE.idFromName(name),
+    get: () => ({
+      watchAvailability: () =>
+        new Promise<boolean>((resolve) => {
+          resolveAnswer = resolve;
+          asked();
+        }),
+    }),
+  });
+  return { wasAsked, answer: (available: boolean) => resolveAnswer!(available) };
+}
+
 /** Stores `n` more visitor messages (text `m<seq>`) straight into the log. */
 function seed(c: ConversationContext, n: number): void {
   const from = c.hot.lastSeq;
@@ -740,7 +758,7 @@ describe("the welcome (hello)", () => {
     const f = fresh();
     await failingBinding(f.id, "WORKSPACE", {
       idFromName: (name: string) => env.WORKSPACE.idFromName(name),
-      get: () => ({ availability: () => Promise.reject(new Error("workspace unreachable")) }),
+      get: () => ({ watchAvailability: () => Promise.reject(new Error("workspace unreachable")) }),
     });
     const { welcome } = await f.welcomed(f.visitor());
     expect(welcome).toMatchObject({ role: "visitor", available: true, messages: [], partial: false });
@@ -818,19 +836,7 @@ describe("the welcome (hello)", () => {
     const f = fresh();
     const { s } = await f.welcomed(f.visitor());
     // The next availability question waits for the test's answer.
-    let asked!: () => void;
-    const wasAsked = new Promise<void>((resolve) => (asked = resolve));
-    let answer!: (available: boolean) => void;
-    await failingBinding(f.id, "WORKSPACE", {
-      idFromName: (name: string) => env.WORKSPACE.idFromName(name),
-      get: () => ({
-        availability: () =>
-          new Promise<boolean>((resolve) => {
-            answer = resolve;
-            asked();
-          }),
-      }),
-    });
+    const { wasAsked, answer } = await heldAvailability(f);
     s.send({ type: "hello", lastSeq: 0 });
     await wasAsked;
     const say = (c: ConversationContext, text: string) => {
@@ -851,6 +857,70 @@ describe("the welcome (hello)", () => {
     expect(await f.in((_c, state) => state.getWebSockets("visitor")[0]!.deserializeAttachment())).toMatchObject({
       ready: true,
     });
+  });
+});
+
+describe("whether anyone can answer (availability)", () => {
+  it("a visitor's hello asks the workspace, naming the conversation, which then tells it of changes", async () => {
+    const f = fresh();
+    const { welcome } = await f.welcomed(f.visitor());
+    expect(welcome.available).toBe(false);
+    const watched = await f.wsSql((q) =>
+      q.exec<{ conversation_id: string }>("SELECT conversation_id FROM availability_watchers").toArray(),
+    );
+    expect(watched).toEqual([{ conversation_id: f.id }]);
+  });
+
+  it("a change is sent to the visitor's sockets that had their welcome, not to one still saying hello nor to operators", async () => {
+    const f = fresh();
+    const { s: ready } = await f.welcomed(f.visitor());
+    const waiting = await f.open(f.visitor());
+    const { s: op } = await f.welcomed(f.operator(await f.olga()));
+    const from = { ready: ready.frames.length, waiting: waiting.frames.length, op: op.frames.length };
+    expect(await f.stub().availabilityChanged(true)).toBe(true);
+    expect(await framesSince(ready, from.ready)).toEqual([{ type: "availability", available: true }]);
+    expect(await framesSince(waiting, from.waiting)).toEqual([]);
+    expect(await framesSince(op, from.op)).toEqual([]);
+  });
+
+  it("with no visitor socket open the conversation answers false, so the workspace stops telling it", async () => {
+    const f = fresh();
+    expect(await f.stub().availabilityChanged(true)).toBe(false);
+    await f.in(() => undefined); // the conversation exists, with no visitor on it
+    const { s: op } = await f.welcomed(f.operator(await f.olga()));
+    expect(await f.stub().availabilityChanged(false)).toBe(false);
+    op.close();
+  });
+
+  it("a change told while a hello waits for the workspace's answer wins over that answer", async () => {
+    const f = fresh();
+    const { wasAsked, answer } = await heldAvailability(f);
+    const s = await f.open(f.visitor());
+    s.send({ type: "hello", lastSeq: 0 });
+    await wasAsked;
+    // The workspace tells "someone" while its older answer ("nobody") is on its way: the socket is not ready yet.
+    expect(await f.stub().availabilityChanged(true)).toBe(true);
+    answer(false);
+    expect((await s.next("welcome")).available).toBe(true);
+    expect((await framesSince(s, 0)).map((x) => x.type)).toEqual(["welcome"]);
+  });
+
+  it("the visitor's last socket closing asks the workspace to stop telling; one of two closing does not", async () => {
+    const f = fresh();
+    const { s: first } = await f.welcomed(f.visitor());
+    const { s: second } = await f.welcomed(f.visitor());
+    const watched = () => f.wsSql((q) => q.exec("SELECT conversation_id FROM availability_watchers").toArray().length);
+    first.close();
+    await first.whenClosed;
+    expect(await watched()).toBe(1);
+    second.close();
+    await second.whenClosed;
+    const end = Date.now() + 5000;
+    while ((await watched()) !== 0) {
+      if (Date.now() > end)
+        throw new Error("the conversation is still recorded after its visitor's last socket closed");
+      await new Promise((r) => setTimeout(r, 10));
+    }
   });
 });
 

@@ -560,18 +560,18 @@ describe("closing and presence", () => {
   it("someone is available when an operator who is not away has a panel open", async () => {
     const { ws, ops } = await team(["Ada", "Bo", "Cy"], ["Cy"]);
     const { Ada: ada, Cy: cy } = ops;
-    const seen: Record<string, boolean> = { nobody: await ws.availability() };
+    const seen: Record<string, boolean> = { nobody: await ws.watchAvailability("a-conversation") };
     const cyPanel = await readyPanel(ws, cy);
-    seen.awayOnly = await ws.availability();
+    seen.awayOnly = await ws.watchAvailability("a-conversation");
     const adaPanel = await readyPanel(ws, ada);
-    seen.ada = await ws.availability();
+    seen.ada = await ws.watchAvailability("a-conversation");
     await ws.setStatus(ada.id, "away");
-    seen.adaAway = await ws.availability();
+    seen.adaAway = await ws.watchAvailability("a-conversation");
     await ws.setStatus(cy.id, "online");
-    seen.cyBack = await ws.availability();
+    seen.cyBack = await ws.watchAvailability("a-conversation");
     cyPanel.close();
     await cyPanel.whenClosed;
-    seen.cyClosed = await ws.availability();
+    seen.cyClosed = await ws.watchAvailability("a-conversation");
     expect(seen).toEqual({ nobody: false, awayOnly: false, ada: true, adaAway: false, cyBack: true, cyClosed: false });
     adaPanel.close();
   });

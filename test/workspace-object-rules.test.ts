@@ -773,6 +773,7 @@ describe("the schema", () => {
       "13 sign-in throttling",
       "14 conversation sockets opened with each operator session",
       "15 word of ended sessions, kept until each conversation has heard it",
+      "16 visitors told live whether anyone can answer",
     ]);
     expect(seen.schema).toEqual([
       "assignments_conversation on assignments",
@@ -794,6 +795,8 @@ describe("the schema", () => {
       "api_tokens",
       "assignments",
       "audit_log",
+      "availability",
+      "availability_watchers",
       "conversations",
       "email_message_ids",
       "email_threads",
@@ -851,7 +854,7 @@ describe("the schema", () => {
     });
   });
 
-  it("migrating again changes nothing, and the last three migrations run again over themselves", async () => {
+  it("migrating again changes nothing, and the last four migrations run again over themselves", async () => {
     const ws = fresh();
     const admin = await withAdmin(ws);
     const snapshot = (q: SqlStorage) => ({
@@ -864,9 +867,12 @@ describe("the schema", () => {
       q.exec(
         "INSERT INTO socket_ends (conversation_id, operator_id, session_id, why, next_at, until) VALUES ('c', 'o', 's', 'signedOut', 1, 2)",
       );
+      q.exec("INSERT INTO availability_watchers (conversation_id) VALUES ('c')");
+      q.exec("INSERT INTO availability (id, told, pending_at, mixed) VALUES (1, 1, NULL, 0)");
       const before = snapshot(q);
       migrate(q, workspaceMigrations);
       const again = snapshot(q);
+      rerunMigration(q, 16);
       rerunMigration(q, 15);
       rerunMigration(q, 14);
       rerunMigration(q, 13);
@@ -880,17 +886,21 @@ describe("the schema", () => {
           failures: q.exec("SELECT key, failures FROM login_failures").toArray(),
           sockets: q.exec("SELECT * FROM operator_sockets").toArray(),
           ends: q.exec("SELECT conversation_id, session_id, attempts FROM socket_ends").toArray(),
+          watchers: q.exec("SELECT conversation_id FROM availability_watchers").toArray(),
+          told: q.exec("SELECT told, pending_at, mixed FROM availability").toArray(),
         },
         schema: JSON.stringify(snapshot(q).schema) === JSON.stringify(before.schema),
       };
     });
     expect(seen).toEqual({
       again: true,
-      ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+      ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
       kept: {
         failures: [{ key: "account:x@example.com", failures: 3 }],
         sockets: [{ session_id: "s", operator_id: "o", conversation_id: "c" }],
         ends: [{ conversation_id: "c", session_id: "s", attempts: 0 }],
+        watchers: [{ conversation_id: "c" }],
+        told: [{ told: 1, pending_at: null, mixed: 0 }],
       },
       schema: true,
     });

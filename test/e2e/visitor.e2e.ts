@@ -181,4 +181,35 @@ describe("visitor pages and availability", () => {
     );
     assert.equal(forged, false);
   });
+
+  it("the open widget hears at once when an operator opens the panel, goes Away and comes back", async () => {
+    await visitor.evaluate(() => (window as unknown as { Microchat: { open(): void } }).Microchat.open());
+    const frame = visitor.frameLocator('iframe[title="Chat"]');
+    const sub = frame.locator("#sub");
+    await sub.filter({ hasText: "No one is online right now" }).waitFor();
+    const operator = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    try {
+      const login = await operator.request.post(app.base + "/api/auth/login", {
+        data: { email: "olivia@example.com", password: "a long enough password" },
+      });
+      assert.equal(login.status(), 200, `login: ${await login.text()}`);
+      await operator.goto(app.base + "/");
+      await operator.getByTestId("unassigned-list").waitFor();
+      // No reload, no new message: the widget's socket is told.
+      await sub.filter({ hasText: "We usually reply in a few minutes" }).waitFor({ timeout: 15_000 });
+      assert.equal(await frame.locator("#away").isVisible(), false, "no 'we'll reply by email' notice");
+      await visitor.screenshot({ path: join(shots, "widget-someone-came-online.png") });
+
+      const toggle = operator.getByTestId("presence-toggle");
+      await toggle.click();
+      await operator.locator('[data-testid="presence-toggle"][data-status="away"]').waitFor();
+      await sub.filter({ hasText: "No one is online right now" }).waitFor({ timeout: 15_000 });
+      await frame.locator("#away", { hasText: "We'll reply to nora@example.org by email." }).waitFor();
+      await toggle.click();
+      await operator.locator('[data-testid="presence-toggle"][data-status="online"]').waitFor();
+      await sub.filter({ hasText: "We usually reply in a few minutes" }).waitFor({ timeout: 15_000 });
+    } finally {
+      await operator.context().close();
+    }
+  });
 });

@@ -136,6 +136,10 @@ function onFrame(frame: ServerFrame): void {
     case "state":
       setState(frame.state, true);
       return;
+    case "availability":
+      setAvailable(frame.available);
+      offerProfile();
+      return;
     case "error": {
       if (frame.code === "deleted") return startAfresh();
       const wait = frame.retryAfterMs ?? 1000;

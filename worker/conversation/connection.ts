@@ -208,14 +208,17 @@ async function handle(c: ConversationContext, ws: WebSocket, who: SocketIdentity
 async function hello(c: ConversationContext, ws: WebSocket, who: SocketIdentity, lastSeq: number): Promise<void> {
   // A second hello starts over: nothing live until this welcome is out.
   if (who.ready) markReady(c, ws, who, false);
-  // Visitors learn whether anyone can answer now (else the widget offers email).
+  // Visitors learn whether anyone can answer now (else the widget offers email), and of every change after.
   let available: boolean | undefined;
   if (who.role === "visitor") {
+    const told = c.memory.availability.told;
     try {
-      available = await c.callWorkspace((workspace) => workspace.availability());
+      available = await c.callWorkspace((workspace) => workspace.watchAvailability(c.meta.id!));
     } catch {
       available = true;
     }
+    // A change told while this asked is newer than the answer.
+    if (c.memory.availability.told !== told) available = c.memory.availability.available;
   }
   const state = conversationState(c);
   // From here to the last chunk nothing awaits, so no message can slip between the welcome and live frames.
@@ -254,7 +257,24 @@ export function disconnect(c: ConversationContext, ws: WebSocket, code: number):
   const who = identityOf(c, ws);
   echoClose(ws, code); // so the client sees a clean shutdown
   if (who?.role === "visitor" && visitorSockets(c, ws).length === 0) {
-    if (exists(c)) c.meta.lastSeen = Date.now();
+    if (exists(c)) {
+      c.meta.lastSeen = Date.now();
+      // No widget left to tell whether anyone can answer.
+      const id = c.meta.id!;
+      c.ctx.waitUntil(c.callWorkspace((workspace) => workspace.unwatchAvailability(id)).catch(() => undefined));
+    }
     broadcast(c, { type: "state", state: conversationState(c, ws) }, ws);
   }
+}
+
+/**
+ * The workspace tells whether anyone can answer now: the visitor's sockets
+ * that had their welcome hear it. Returns whether the visitor has a socket
+ * open (else the workspace stops telling this conversation).
+ */
+export function tellAvailability(c: ConversationContext, available: boolean): boolean {
+  c.memory.availability = { told: c.memory.availability.told + 1, available };
+  const sockets = visitorSockets(c);
+  for (const ws of sockets) if (identityOf(c, ws)?.ready) send(ws, { type: "availability", available });
+  return sockets.length > 0;
 }

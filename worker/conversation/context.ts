@@ -158,6 +158,12 @@ interface Memory {
    * Lost on eviction: made again on first use.
    */
   workspace: { binding: Env["WORKSPACE"]; name: string; stub: WorkspaceStub } | null;
+  /**
+   * What the workspace last told of whether anyone can answer, and how many
+   * times it told (connection.ts): a hello that asked while it told uses the
+   * newer word. Lost on eviction with the hellos that could be waiting.
+   */
+  availability: { told: number; available: boolean };
 }
 
 /** The object's storage, runtime, bindings and memory, handed to every module. */
@@ -189,6 +195,7 @@ export class ConversationContext {
       messagesInFlight: false,
     },
     workspace: null,
+    availability: { told: 0, available: false },
   };
 
   /**

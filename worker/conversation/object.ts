@@ -36,7 +36,7 @@ import { LIMITS } from "../protocol";
 import type { GrantEnd } from "../lib/grants";
 import * as access from "./access";
 import * as assignment from "./assignment";
-import { connect, disconnect, receive } from "./connection";
+import { connect, disconnect, receive, tellAvailability } from "./connection";
 import { ConversationContext } from "./context";
 import * as email from "./email-channel";
 import { flushIndex } from "./index-report";
@@ -325,6 +325,11 @@ export class Conversation extends DurableObject<Env> {
   /** The workspace ended an operator's session (or removed them): their sockets here close. */
   async endOperatorSockets(operatorId: string, sessionId: string | null, why: GrantEnd): Promise<void> {
     access.endOperatorSockets(this.c, operatorId, sessionId, why);
+  }
+
+  /** Whether anyone can answer changed: told to the visitor's widgets; false when the visitor has none open. */
+  async availabilityChanged(available: boolean): Promise<boolean> {
+    return tellAvailability(this.c, available);
   }
 
   /** Deletes the conversation, leaving a tombstone; returns how many files were removed. */

@@ -53,6 +53,8 @@ export type ServerFrame =
   | { type: "delivery"; seq: number; delivery: Delivery }
   /** The conversation's state changed (join, leave, requeue, visitor online). */
   | { type: "state"; state: ConversationState }
+  /** For visitors: whether anyone can answer now changed since the welcome (an operator came online, or went). */
+  | { type: "availability"; available: boolean }
   /** Something the client sent was refused. The socket stays open. */
   | { type: "error"; code: ErrorCode; message: string; clientId?: string; retryAfterMs?: number };
 

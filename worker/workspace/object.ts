@@ -43,6 +43,7 @@ import { Scheduler } from "./scheduler";
 import { workspaceMigrations } from "./schema";
 import { Settings } from "./settings";
 import { VerifiedUsers, type VisitorBinding } from "./verified-users";
+import { VisitorAvailability } from "./visitor-availability";
 import { Webhooks } from "./webhooks";
 
 export class Workspace extends DurableObject<Env> {
@@ -60,6 +61,7 @@ export class Workspace extends DurableObject<Env> {
   private readonly settings: Settings;
   private readonly retention: Retention;
   private readonly scheduler: Scheduler;
+  private readonly availability: VisitorAvailability;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -90,6 +92,7 @@ export class Workspace extends DurableObject<Env> {
       verified: this.verified,
     });
     this.retention = new Retention(w, this.settings, this.index, this.scheduler);
+    this.availability = new VisitorAvailability(w, this.panels, this.scheduler);
   }
 
   /** Runs an admin-only operation: the one admin check first, then `fn`; a refusal comes back as a Result. */
@@ -105,7 +108,9 @@ export class Workspace extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     // Reports received so far go out first, to the panels already open: a new panel's first lists include them.
     this.index.settle();
-    return this.panels.connect(request, this.index);
+    const answer = this.panels.connect(request, this.index);
+    if (answer.status === 101) this.availability.changed();
+    return answer;
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
@@ -114,6 +119,7 @@ export class Workspace extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     this.panels.close(ws, code);
+    this.availability.changed(true);
   }
 
   override async alarm(): Promise<void> {
@@ -206,6 +212,7 @@ export class Workspace extends DurableObject<Env> {
       if (removed) this.audit.operator(actor, "operator.removed", removed);
       this.operatorSockets.end(operatorId, "removed", null);
       this.panels.broadcastPresence();
+      this.availability.changed();
       return null;
     });
   }
@@ -214,11 +221,20 @@ export class Workspace extends DurableObject<Env> {
   async setStatus(operatorId: string, status: PresenceStatus): Promise<void> {
     this.operators.setStatus(operatorId, status);
     this.panels.broadcastPresence();
+    this.availability.changed();
   }
 
-  /** Whether anyone can answer a visitor now: an operator with the panel open and not away. */
-  async availability(): Promise<boolean> {
-    return this.panels.available();
+  /**
+   * A visitor of `conversationId` said hello: whether anyone can answer now (an operator with the panel open and
+   * not Away); the conversation is told of every change until `unwatchAvailability` (visitor-availability.ts).
+   */
+  async watchAvailability(conversationId: string): Promise<boolean> {
+    return this.availability.watch(conversationId);
+  }
+
+  /** The visitor of `conversationId` closed their last socket. */
+  async unwatchAvailability(conversationId: string): Promise<void> {
+    this.availability.unwatch(conversationId);
   }
 
   // API tokens ----------------------------------------------------------------

@@ -250,4 +250,18 @@ export const workspaceMigrations: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS socket_ends_next ON socket_ends(next_at);
     `,
   },
+  {
+    id: 16,
+    name: "visitors told live whether anyone can answer",
+    // visitor-availability.ts: the conversations whose visitor has a widget open, and what they were last told.
+    sql: `
+      CREATE TABLE IF NOT EXISTS availability_watchers (conversation_id TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS availability (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        told INTEGER,
+        pending_at INTEGER,
+        mixed INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];
