@@ -2,15 +2,19 @@
  * Whether anyone can answer, told to visitors' widgets live
  * (workspace/visitor-availability.ts): an operator opening the panel or
  * coming back from Away is heard at once; choosing Away at once; a panel
- * closing only after the grace, and not at all if it is back in time.
+ * closing only after the grace, and not at all if it is back in time;
+ * everyone ends on the newest answer, also after a restart or a failed call.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { ServerFrame } from "../worker/protocol";
+import type { PanelServerFrame, ServerFrame } from "../worker/protocol";
+import type { Env } from "../worker/env";
+import { MAX_ATTEMPTS, RETRY_MS } from "../worker/workspace/visitor-availability";
 import {
   fetchApp,
   framesSince,
   join,
+  newOperator,
   newVisitorSession,
   operatorSocket,
   panelSocket,
@@ -72,6 +76,25 @@ function setStatus(cookie: string, status: "online" | "away") {
 const availabilityFrames = async (s: TestSocket<ServerFrame>, from: number) =>
   (await framesSince(s, from)).filter((f) => f.type === "availability");
 
+/** Waits for the visitor's socket to be told `available`. */
+async function hears(v: TestSocket<ServerFrame>, available: boolean): Promise<void> {
+  expect(await v.next("availability")).toEqual({ type: "availability", available });
+}
+
+/** Opens a panel as `cookie` and waits for its first lists. */
+async function openPanel(cookie: string): Promise<TestSocket<PanelServerFrame>> {
+  const panel = await panelSocket(cookie);
+  await panel.next("index");
+  return panel;
+}
+
+/** Closes the last panel and ends the grace: the workspace is left as nobody online, all told. */
+async function closeForGood(panel: TestSocket<PanelServerFrame>): Promise<void> {
+  panel.close();
+  await panel.whenClosed;
+  await graceEnds();
+}
+
 describe("visitors hear live whether anyone can answer", () => {
   it("an operator opening the panel, choosing Away and coming back is heard at once, without reconnecting", async () => {
     const admin = await signInAdmin();
@@ -79,24 +102,20 @@ describe("visitors hear live whether anyone can answer", () => {
     const v = await visitorSocket(await newVisitorSession());
     expect((await v.next("welcome")).available).toBe(false);
 
-    const panel = await panelSocket(admin);
-    await panel.next("index");
-    expect(await v.next("availability")).toEqual({ type: "availability", available: true });
+    const panel = await openPanel(admin);
+    await hears(v, true);
     expect((await setStatus(admin, "away")).status).toBe(200);
-    expect(await v.next("availability")).toEqual({ type: "availability", available: false });
+    await hears(v, false);
     expect((await setStatus(admin, "online")).status).toBe(200);
-    expect(await v.next("availability")).toEqual({ type: "availability", available: true });
+    await hears(v, true);
     expect(await told()).toEqual({ told: 1, pending_at: null, mixed: 0 });
-    panel.close();
-    await panel.whenClosed;
-    await graceEnds();
+    await closeForGood(panel);
     v.close();
   });
 
   it("the last panel closing is told only when the grace is over; one back in time is not told at all", async () => {
     const admin = await signInAdmin();
-    const first = await panelSocket(admin);
-    await first.next("index");
+    const first = await openPanel(admin);
     const v = await visitorSocket(await newVisitorSession());
     expect((await v.next("welcome")).available).toBe(true);
     const from = v.frames.length;
@@ -107,8 +126,7 @@ describe("visitors hear live whether anyone can answer", () => {
     const waiting = await told();
     expect(waiting?.told).toBe(1);
     expect(waiting?.pending_at).toBeGreaterThan(Date.now());
-    const second = await panelSocket(admin);
-    await second.next("index");
+    const second = await openPanel(admin);
     expect(await told()).toEqual({ told: 1, pending_at: null, mixed: 0 });
     expect(await availabilityFrames(v, from)).toEqual([]);
 
@@ -117,15 +135,14 @@ describe("visitors hear live whether anyone can answer", () => {
     await second.whenClosed;
     expect(await availabilityFrames(v, from)).toEqual([]);
     await graceEnds();
-    expect(await v.next("availability")).toEqual({ type: "availability", available: false });
+    await hears(v, false);
     expect(await told()).toEqual({ told: 0, pending_at: null, mixed: 0 });
     v.close();
   });
 
   it("a visitor told 'nobody' during the grace hears it when the operator is back in time", async () => {
     const admin = await signInAdmin();
-    const first = await panelSocket(admin);
-    await first.next("index");
+    const first = await openPanel(admin);
     const early = await visitorSocket(await newVisitorSession());
     expect((await early.next("welcome")).available).toBe(true);
     const from = early.frames.length;
@@ -135,15 +152,12 @@ describe("visitors hear live whether anyone can answer", () => {
     const late = await visitorSocket(await newVisitorSession());
     expect((await late.next("welcome")).available).toBe(false);
     expect((await told())?.mixed).toBe(1);
-    const back = await panelSocket(admin);
-    await back.next("index");
-    expect(await late.next("availability")).toEqual({ type: "availability", available: true });
+    const back = await openPanel(admin);
+    await hears(late, true);
     // The visitor who never heard otherwise hears it again, which changes nothing for them.
     expect(await availabilityFrames(early, from)).toEqual([{ type: "availability", available: true }]);
     expect(await told()).toEqual({ told: 1, pending_at: null, mixed: 0 });
-    back.close();
-    await back.whenClosed;
-    await graceEnds();
+    await closeForGood(back);
     early.close();
     late.close();
   });
@@ -161,9 +175,8 @@ describe("visitors hear live whether anyone can answer", () => {
     const opFrom = op.frames.length;
     await watchersUntil((ids) => ids.includes(session.conversationId), "the visitor's hello records it");
 
-    const panel = await panelSocket(admin);
-    await panel.next("index");
-    expect(await v.next("availability")).toEqual({ type: "availability", available: true });
+    const panel = await openPanel(admin);
+    await hears(v, true);
     expect(await availabilityFrames(op, opFrom)).toEqual([]);
 
     // The visitor's last socket closes: the record goes.
@@ -180,8 +193,138 @@ describe("visitors hear live whether anyone can answer", () => {
     await watchersUntil((ids) => !ids.includes(ghost), "a conversation with no visitor was told");
     expect((await setStatus(admin, "online")).status).toBe(200);
     op.close();
-    panel.close();
-    await panel.whenClosed;
-    await graceEnds();
+    await closeForGood(panel);
+  });
+  it("after a restart dropped the panels without a close, visitors told 'nobody' hear it when an operator is back", async () => {
+    const admin = await signInAdmin();
+    // What a restart leaves: visitors were last told "someone", and no panel is open (no close was ever heard).
+    await runInDurableObject(workspace(), (_o, state) => {
+      state.storage.sql.exec("UPDATE availability SET told = 1, pending_at = NULL, mixed = 0 WHERE id = 1");
+    });
+    const v = await visitorSocket(await newVisitorSession());
+    expect((await v.next("welcome")).available).toBe(false);
+    expect(await told()).toEqual({ told: 1, pending_at: null, mixed: 1 });
+    const panel = await openPanel(admin);
+    await hears(v, true);
+    expect(await told()).toEqual({ told: 1, pending_at: null, mixed: 0 });
+    await closeForGood(panel);
+    v.close();
+  });
+
+  it("signing out and being removed are told at once, without the grace", async () => {
+    const admin = await signInAdmin();
+    const bob = await newOperator(admin, "Bob");
+    const panel = await openPanel(bob.cookie);
+    const v = await visitorSocket(await newVisitorSession());
+    expect((await v.next("welcome")).available).toBe(true);
+    const removed = await fetchApp(`/api/operators/${bob.id}`, { method: "DELETE", headers: { Cookie: admin } });
+    expect(removed.status).toBe(204);
+    await hears(v, false);
+    expect((await told())?.pending_at).toBe(null);
+
+    const adminPanel = await openPanel(admin);
+    await hears(v, true);
+    const out = await fetchApp("/api/auth/logout", { method: "POST", headers: { Cookie: admin } });
+    expect(out.ok).toBe(true);
+    await hears(v, false);
+    expect(await told()).toEqual({ told: 0, pending_at: null, mixed: 0 });
+    v.close();
+  });
+
+  it("more conversations than a batch: each is told, and those whose visitor is gone are forgotten", async () => {
+    const admin = await signInAdmin();
+    const v = await visitorSocket(await newVisitorSession());
+    expect((await v.next("welcome")).available).toBe(false);
+    const ghosts = Array.from({ length: 250 }, (_, i) => `ghost-${i}-${crypto.randomUUID()}`);
+    await runInDurableObject(workspace(), (_o, state) => {
+      for (const id of ghosts)
+        state.storage.sql.exec("INSERT INTO availability_watchers (conversation_id) VALUES (?)", id);
+    });
+    const panel = await openPanel(admin);
+    await hears(v, true);
+    await watchersUntil((ids) => ids.length === 1, "every ghost told and forgotten");
+    await closeForGood(panel);
+    await hears(v, false);
+    v.close();
+  });
+
+  it("a conversation that could not be told is told again by the alarm, and given up on after a few tries", async () => {
+    const admin = await signInAdmin();
+    const session = await newVisitorSession();
+    const v = await visitorSocket(session);
+    expect((await v.next("welcome")).available).toBe(false);
+    const id = session.conversationId;
+    // The workspace's way to the conversations fails for this one while `failing`.
+    let failing = true;
+    const swapBinding = (fake: boolean) =>
+      runInDurableObject(workspace(), (o) => {
+        const w = (o as unknown as { availability: { w: { env: Env } } }).availability.w;
+        const real = env.CONVERSATION;
+        w.env = {
+          ...w.env,
+          CONVERSATION: fake
+            ? ({
+                idFromName: (name: string) => real.idFromName(name),
+                get: (oid: DurableObjectId) => {
+                  const stub = real.get(oid);
+                  return {
+                    availabilityChanged: (a: boolean) =>
+                      failing && oid.equals(real.idFromName(id))
+                        ? Promise.reject(new Error("conversation unreachable"))
+                        : stub.availabilityChanged(a),
+                  };
+                },
+              } as unknown as Env["CONVERSATION"])
+            : real,
+        };
+      });
+    const row = () =>
+      runInDurableObject(
+        workspace(),
+        (_o, state) =>
+          state.storage.sql
+            .exec<{
+              attempts: number;
+              retry_at: number | null;
+            }>("SELECT attempts, retry_at FROM availability_watchers WHERE conversation_id = ?", id)
+            .toArray()[0],
+      );
+    const retryNow = () =>
+      runInDurableObject(workspace(), (_o, state) => {
+        state.storage.sql.exec("UPDATE availability_watchers SET retry_at = ? WHERE conversation_id = ?", 1, id);
+      });
+    await swapBinding(true);
+    try {
+      const before = Date.now();
+      const panel = await openPanel(admin);
+      const end = Date.now() + 10_000;
+      while ((await row())?.attempts !== 1) {
+        if (Date.now() > end) throw new Error(`not counted as failed: ${JSON.stringify(await row())}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect((await row())!.retry_at).toBeGreaterThanOrEqual(before + RETRY_MS);
+      // Still failing: each alarm counts a try, until the last, which leaves it to the widget's next reconnect.
+      for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt++) {
+        await retryNow();
+        expect(await runDurableObjectAlarm(workspace())).toBe(true);
+        expect(await row()).toMatchObject({ attempts: attempt });
+      }
+      expect((await row())!.retry_at).toBe(null);
+      expect(await availabilityFrames(v, 0)).toEqual([]);
+      // Reachable again: the next try tells it.
+      failing = false;
+      await runInDurableObject(workspace(), (_o, state) => {
+        state.storage.sql.exec("UPDATE availability_watchers SET attempts = 0 WHERE conversation_id = ?", id);
+      });
+      await retryNow();
+      expect(await runDurableObjectAlarm(workspace())).toBe(true);
+      await hears(v, true);
+      expect(await row()).toEqual({ attempts: 0, retry_at: null });
+      await closeForGood(panel);
+    } finally {
+      failing = false;
+      await swapBinding(false);
+    }
+    v.close();
   });
 });

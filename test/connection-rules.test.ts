@@ -907,20 +907,35 @@ describe("whether anyone can answer (availability)", () => {
 
   it("the visitor's last socket closing asks the workspace to stop telling; one of two closing does not", async () => {
     const f = fresh();
+    // Every call to the workspace, in the order the conversation makes them (each then goes to the real one).
+    const calls: string[] = [];
+    await f.in(() => undefined);
+    await failingBinding(f.id, "WORKSPACE", {
+      idFromName: (name: string) => env.WORKSPACE.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const real = env.WORKSPACE.get(id);
+        return {
+          watchAvailability: (c: string) => (calls.push(`watch ${c}`), real.watchAvailability(c)),
+          unwatchAvailability: (c: string) => (calls.push(`unwatch ${c}`), real.unwatchAvailability(c)),
+        };
+      },
+    });
     const { s: first } = await f.welcomed(f.visitor());
     const { s: second } = await f.welcomed(f.visitor());
-    const watched = () => f.wsSql((q) => q.exec("SELECT conversation_id FROM availability_watchers").toArray().length);
     first.close();
     await first.whenClosed;
-    expect(await watched()).toBe(1);
+    // A hello after the close: its question comes after anything the close asked.
+    second.send({ type: "hello", lastSeq: 0 });
+    await second.next("welcome");
+    expect(calls).toEqual([`watch ${f.id}`, `watch ${f.id}`, `watch ${f.id}`]);
     second.close();
     await second.whenClosed;
     const end = Date.now() + 5000;
-    while ((await watched()) !== 0) {
-      if (Date.now() > end)
-        throw new Error("the conversation is still recorded after its visitor's last socket closed");
+    while ((await f.wsSql((q) => q.exec("SELECT 1 FROM availability_watchers").toArray().length)) !== 0) {
+      if (Date.now() > end) throw new Error(`still recorded after the last socket closed; calls: ${calls.join(", ")}`);
       await new Promise((r) => setTimeout(r, 10));
     }
+    expect(calls.slice(3)).toEqual([`unwatch ${f.id}`]);
   });
 });
 

@@ -778,6 +778,7 @@ describe("the schema", () => {
     expect(seen.schema).toEqual([
       "assignments_conversation on assignments",
       "audit_log_at on audit_log",
+      "availability_watchers_retry on availability_watchers",
       "conversations_email on conversations",
       "conversations_last on conversations",
       "conversations_status on conversations",

@@ -157,7 +157,10 @@ export class Workspace extends DurableObject<Env> {
   /** Signs a session out: it stops working, and every socket opened with it closes. */
   async endSession(token: string): Promise<void> {
     const ended = await this.operators.endSession(token);
-    if (ended) this.operatorSockets.end(ended.operatorId, "signedOut", ended.sessionId);
+    if (ended) {
+      this.operatorSockets.end(ended.operatorId, "signedOut", ended.sessionId);
+      this.availability.changed();
+    }
   }
 
   async authenticate(token: string): Promise<Operator | null> {
@@ -173,6 +176,7 @@ export class Workspace extends DurableObject<Env> {
       // The sessions end first, so nothing can reopen; then every socket they opened (operator-sockets.ts).
       const ended = this.operators.endSessions(operatorId);
       this.operatorSockets.end(operatorId, "signedOut", null);
+      this.availability.changed();
       this.audit.operator(actor, "sessions.ended", target, `${ended} ${ended === 1 ? "session" : "sessions"}`);
       return ended;
     });

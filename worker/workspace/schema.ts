@@ -255,7 +255,13 @@ export const workspaceMigrations: readonly Migration[] = [
     name: "visitors told live whether anyone can answer",
     // visitor-availability.ts: the conversations whose visitor has a widget open, and what they were last told.
     sql: `
-      CREATE TABLE IF NOT EXISTS availability_watchers (conversation_id TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS availability_watchers (
+        conversation_id TEXT PRIMARY KEY,
+        watch INTEGER NOT NULL DEFAULT 0,
+        retry_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX IF NOT EXISTS availability_watchers_retry ON availability_watchers(retry_at);
       CREATE TABLE IF NOT EXISTS availability (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         told INTEGER,
