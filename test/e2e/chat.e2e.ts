@@ -314,6 +314,34 @@ describe("live chat in the browser", () => {
       .waitFor({ timeout: 10_000 });
   });
 
+  it("a chosen star is not lost: it outlives a reload, ✕ sends it, and one sent offline arrives when the network is back", async () => {
+    const row = operator.getByTestId("unassigned-list").getByTestId("conversation-row").first();
+    await row.getByTestId("join-button").click();
+    await operator.getByTestId("leave-button").click();
+    await operator.getByTestId("join-button").first().waitFor();
+    const frame = widget(visitor);
+    await frame.locator("#survey:not([hidden])").waitFor();
+    await frame.locator('.stars button[data-rating="3"]').click();
+    await frame.locator("#survey-comment").fill("Kept across a reload");
+    await visitor.reload();
+    // The widget reopens by itself (it was open), with the survey as it was left.
+    const star = widget(visitor).locator('.stars button[data-rating="3"]');
+    await widget(visitor).locator("#survey:not([hidden])").waitFor();
+    assert.equal(await star.getAttribute("aria-checked"), "true", "the chosen star is still chosen");
+    assert.equal(await widget(visitor).locator("#survey-comment").inputValue(), "Kept across a reload");
+
+    await visitorCtx.setOffline(true);
+    await widget(visitor).locator(".banner:not([hidden])").waitFor({ timeout: 15_000 });
+    // ✕ after choosing a star: the star is the answer, not a "no thanks".
+    await widget(visitor).locator("#survey-dismiss").click();
+    await widget(visitor).locator("#survey-thanks:not([hidden])").waitFor();
+    await visitorCtx.setOffline(false);
+    const rated = operator.getByTestId("message").filter({ hasText: "Rated 3/5: Kept across a reload" });
+    await rated.waitFor({ timeout: 20_000 });
+    assert.equal(await rated.count(), 1, "rated once");
+    assert.equal(await widget(visitor).locator("#survey:not([hidden])").count(), 0, "the survey is not offered again");
+  });
+
   it("works at 800px wide", async () => {
     await operator.setViewportSize({ width: 800, height: 700 });
     await operator.getByTestId("unassigned-list").waitFor();

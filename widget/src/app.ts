@@ -77,7 +77,7 @@ function startAfresh(): void {
 
 function setState(state: ConversationState, live: boolean): void {
   setConversation(state, live);
-  showSurvey(state.survey);
+  showSurvey(state.survey, live);
   offerProfile();
 }
 
