@@ -76,6 +76,39 @@ function setStatus(cookie: string, status: "online" | "away") {
 const availabilityFrames = async (s: TestSocket<ServerFrame>, from: number) =>
   (await framesSince(s, from)).filter((f) => f.type === "availability");
 
+/**
+ * Routes the workspace's calls to conversation `id` through `answer` (given the real call); others go to the real
+ * conversations. Undone by `throughRealConversations`.
+ */
+function throughFakeConversation(id: string, answer: (real: () => Promise<boolean>) => Promise<boolean>) {
+  return runInDurableObject(workspace(), (o) => {
+    const w = (o as unknown as { availability: { w: { env: Env } } }).availability.w;
+    const real = env.CONVERSATION;
+    w.env = {
+      ...w.env,
+      CONVERSATION: {
+        idFromName: (name: string) => real.idFromName(name),
+        get: (oid: DurableObjectId) => {
+          const stub = real.get(oid);
+          return {
+            availabilityChanged: (a: boolean) =>
+              oid.equals(real.idFromName(id)) ? answer(() => stub.availabilityChanged(a)) : stub.availabilityChanged(a),
+          };
+        },
+      } as unknown as Env["CONVERSATION"],
+    };
+  });
+}
+
+function throughRealConversations() {
+  return runInDurableObject(workspace(), (o) => {
+    const w = (o as unknown as { availability: { w: { env: Env } } }).availability.w;
+    w.env = { ...w.env, CONVERSATION: env.CONVERSATION };
+  });
+}
+
+const alarmAt = () => runInDurableObject(workspace(), (_o, state) => state.storage.getAlarm());
+
 /** Waits for the visitor's socket to be told `available`. */
 async function hears(v: TestSocket<ServerFrame>, available: boolean): Promise<void> {
   expect(await v.next("availability")).toEqual({ type: "availability", available });
@@ -227,6 +260,15 @@ describe("visitors hear live whether anyone can answer", () => {
     const out = await fetchApp("/api/auth/logout", { method: "POST", headers: { Cookie: admin } });
     expect(out.ok).toBe(true);
     await hears(v, false);
+
+    // Signing out everywhere, too.
+    const again = await signInAdmin();
+    const third = await openPanel(again);
+    await hears(v, true);
+    const everywhere = await fetchApp("/api/operators/me/sessions", { method: "DELETE", headers: { Cookie: again } });
+    expect(everywhere.status).toBe(200);
+    await hears(v, false);
+    await third.whenClosed;
     expect(await told()).toEqual({ told: 0, pending_at: null, mixed: 0 });
     v.close();
   });
@@ -256,28 +298,6 @@ describe("visitors hear live whether anyone can answer", () => {
     const id = session.conversationId;
     // The workspace's way to the conversations fails for this one while `failing`.
     let failing = true;
-    const swapBinding = (fake: boolean) =>
-      runInDurableObject(workspace(), (o) => {
-        const w = (o as unknown as { availability: { w: { env: Env } } }).availability.w;
-        const real = env.CONVERSATION;
-        w.env = {
-          ...w.env,
-          CONVERSATION: fake
-            ? ({
-                idFromName: (name: string) => real.idFromName(name),
-                get: (oid: DurableObjectId) => {
-                  const stub = real.get(oid);
-                  return {
-                    availabilityChanged: (a: boolean) =>
-                      failing && oid.equals(real.idFromName(id))
-                        ? Promise.reject(new Error("conversation unreachable"))
-                        : stub.availabilityChanged(a),
-                  };
-                },
-              } as unknown as Env["CONVERSATION"])
-            : real,
-        };
-      });
     const row = () =>
       runInDurableObject(
         workspace(),
@@ -293,7 +313,9 @@ describe("visitors hear live whether anyone can answer", () => {
       runInDurableObject(workspace(), (_o, state) => {
         state.storage.sql.exec("UPDATE availability_watchers SET retry_at = ? WHERE conversation_id = ?", 1, id);
       });
-    await swapBinding(true);
+    await throughFakeConversation(id, (real) =>
+      failing ? Promise.reject(new Error("conversation unreachable")) : real(),
+    );
     try {
       const before = Date.now();
       const panel = await openPanel(admin);
@@ -303,6 +325,7 @@ describe("visitors hear live whether anyone can answer", () => {
         await new Promise((r) => setTimeout(r, 10));
       }
       expect((await row())!.retry_at).toBeGreaterThanOrEqual(before + RETRY_MS);
+      expect(await alarmAt()).toBeGreaterThanOrEqual(before + RETRY_MS);
       // Still failing: each alarm counts a try, until the last, which leaves it to the widget's next reconnect.
       for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt++) {
         await retryNow();
@@ -323,7 +346,104 @@ describe("visitors hear live whether anyone can answer", () => {
       await closeForGood(panel);
     } finally {
       failing = false;
-      await swapBinding(false);
+      await throughRealConversations();
+    }
+    v.close();
+  });
+  it("during the grace a change that leaves nobody online keeps the wait (an alarm lost meanwhile is armed again), and an early alarm tells nothing", async () => {
+    const admin = await signInAdmin();
+    const cy = await newOperator(admin, "Cy");
+    expect((await setStatus(cy.cookie, "away")).status).toBe(200);
+    const panel = await openPanel(admin);
+    const v = await visitorSocket(await newVisitorSession());
+    expect((await v.next("welcome")).available).toBe(true);
+    const from = v.frames.length;
+    panel.close();
+    await panel.whenClosed;
+    const waiting = (await told())!;
+    expect(waiting.pending_at).toBeGreaterThan(Date.now());
+    await runInDurableObject(workspace(), (_o, state) => state.storage.deleteAlarm());
+
+    // An Away operator opens the panel: still nobody to answer, and the wait goes on as it was.
+    const cyPanel = await openPanel(cy.cookie);
+    expect(await told()).toEqual(waiting);
+    expect(await alarmAt()).toBe(waiting.pending_at);
+    // The alarm firing early (for another job) tells nothing yet.
+    expect(await runDurableObjectAlarm(workspace())).toBe(true);
+    expect(await told()).toEqual(waiting);
+    expect(await availabilityFrames(v, from)).toEqual([]);
+    await graceEnds();
+    await hears(v, false);
+    cyPanel.close();
+    v.close();
+  });
+
+  it("after an alarm the next is set for the soonest of the wait and the retries", async () => {
+    const ghost = `ghost-${crypto.randomUUID()}`;
+    const soon = Date.now() + 30_000;
+    const later = Date.now() + 60_000;
+    const arrange = (pending: number | null, retry: number) =>
+      runInDurableObject(workspace(), (_o, state) => {
+        state.storage.sql.exec("UPDATE availability SET pending_at = ? WHERE id = 1", pending);
+        state.storage.sql.exec(
+          `INSERT INTO availability_watchers (conversation_id, retry_at) VALUES (?, ?)
+           ON CONFLICT (conversation_id) DO UPDATE SET retry_at = excluded.retry_at`,
+          ghost,
+          retry,
+        );
+        return state.storage.setAlarm(Date.now() + 1);
+      });
+    await arrange(soon, later);
+    expect(await runDurableObjectAlarm(workspace())).toBe(true);
+    expect(await alarmAt()).toBe(soon);
+    await arrange(null, later);
+    expect(await runDurableObjectAlarm(workspace())).toBe(true);
+    expect(await alarmAt()).toBe(later);
+    await runInDurableObject(workspace(), (_o, state) => {
+      state.storage.sql.exec("DELETE FROM availability_watchers WHERE conversation_id = ?", ghost);
+    });
+  });
+
+  it("one broadcast at a time: a change while one waits on a slow conversation is told after it, to everyone", async () => {
+    const admin = await signInAdmin();
+    expect((await setStatus(admin, "online")).status).toBe(200);
+    const v = await visitorSocket(await newVisitorSession());
+    expect((await v.next("welcome")).available).toBe(false);
+    const from = v.frames.length;
+    const slow = `slow-${crypto.randomUUID()}`;
+    await runInDurableObject(workspace(), (_o, state) => {
+      state.storage.sql.exec("INSERT INTO availability_watchers (conversation_id) VALUES (?)", slow);
+    });
+    const calls: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let calledOnce!: () => void;
+    const wasCalled = new Promise<void>((resolve) => (calledOnce = resolve));
+    await throughFakeConversation(slow, async (real) => {
+      calls.push("told");
+      calledOnce();
+      await released;
+      return real();
+    });
+    try {
+      const panel = await openPanel(admin);
+      await wasCalled;
+      await hears(v, true);
+      // Away while the first broadcast still waits on the slow conversation: nothing goes out yet.
+      expect((await setStatus(admin, "away")).status).toBe(200);
+      expect(await told()).toMatchObject({ told: 0 });
+      expect(await availabilityFrames(v, from)).toEqual([{ type: "availability", available: true }]);
+      expect(calls).toEqual(["told"]);
+      release();
+      await hears(v, false);
+      await watchersUntil((ids) => !ids.includes(slow), "the slow conversation answered that it has no visitor");
+      expect((await setStatus(admin, "online")).status).toBe(200);
+      await hears(v, true);
+      await closeForGood(panel);
+      await hears(v, false);
+    } finally {
+      release();
+      await throughRealConversations();
     }
     v.close();
   });

@@ -109,7 +109,8 @@ export class Workspace extends DurableObject<Env> {
     // Reports received so far go out first, to the panels already open: a new panel's first lists include them.
     this.index.settle();
     const answer = this.panels.connect(request, this.index);
-    if (answer.status === 101) this.availability.changed();
+    // A panel let in may change who can answer (a refused one changes nothing, and is told nothing).
+    this.availability.changed();
     return answer;
   }
 

@@ -141,7 +141,7 @@ export class VisitorAvailability implements ScheduledJob {
     if (s.pending_at !== null && s.pending_at <= Date.now()) {
       const now = this.panels.available();
       this.save({ told: Number(now), pending_at: null, mixed: 0 });
-      if (Number(now) !== s.told) await this.broadcast();
+      await this.broadcast();
     }
     const due = this.w.sql
       .exec<Watcher>(
@@ -150,7 +150,7 @@ export class VisitorAvailability implements ScheduledJob {
         BATCH,
       )
       .toArray();
-    if (due.length > 0) await this.tell(due);
+    await this.tell(due);
   }
 
   nextAt(): number | null {
@@ -166,10 +166,8 @@ export class VisitorAvailability implements ScheduledJob {
       return this.telling;
     }
     // `finally` runs after this assignment even when there is nobody to tell (no await on the way).
-    const telling = this.tellEveryone().finally(() => (this.telling = null));
-    this.telling = telling;
-    this.w.ctx.waitUntil(telling);
-    return telling;
+    this.telling = this.tellEveryone().finally(() => (this.telling = null));
+    return this.telling;
   }
 
   private async tellEveryone(): Promise<void> {
